@@ -1,0 +1,115 @@
+import { PGlite } from '@electric-sql/pglite';
+import { postgis } from '@electric-sql/pglite-postgis';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import * as schema from './schema';
+
+export * from './schema';
+export { schema };
+
+/** The drizzle database either driver gives; driver types stay inside db/. */
+export type DB = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction or the database itself: repositories take either. */
+export type Executor = Pick<DB, 'select' | 'insert' | 'update' | 'delete' | 'execute' | 'transaction'>;
+
+export interface Database {
+  db: DB;
+  driver: 'postgres' | 'pglite';
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type OpenOptions =
+  | { databaseUrl: string; max?: number }
+  | { dataDir: string }
+  /** An embedded database someone else opened (tests load one from a migrated template). */
+  | { pglite: PGlite };
+
+export const migrationsFolder = join(import.meta.dirname, 'migrations');
+const casing = 'snake_case' as const;
+
+/** Opens a new embedded PostgreSQL; PostGIS must be loaded on every open (STACK.md, trap 3). */
+export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob | File } = {}): Promise<PGlite> {
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+  }
+  return PGlite.create({ ...options, extensions: { postgis } });
+}
+
+/**
+ * Opens the database the configuration names and brings its schema up to
+ * date: PostgreSQL through postgres.js when a URL is given, else PGlite with
+ * PostGIS in a data directory.
+ */
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  if ('databaseUrl' in options) {
+    await migrateServer(options.databaseUrl);
+    const client = postgres(options.databaseUrl, { max: options.max ?? 10, onnotice: () => {} });
+    const db = drizzlePostgres(client, { schema, casing }) as unknown as DB;
+    return {
+      db,
+      driver: 'postgres',
+      ping: async () => {
+        await client`select 1`;
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const owned = !('pglite' in options);
+  const client = 'pglite' in options ? options.pglite : await openPglite({ dataDir: options.dataDir });
+  const db = drizzlePglite(client, { schema, casing }) as unknown as DB;
+  await migratePglite(drizzlePglite(client, { casing }), { migrationsFolder });
+  return {
+    db,
+    driver: 'pglite',
+    ping: async () => {
+      await client.query('select 1');
+    },
+    close: async () => {
+      if (owned && !client.closed) {
+        await client.close();
+      }
+    },
+  };
+}
+
+/**
+ * Applies pending migrations over one dedicated connection (drizzle's
+ * migrator wants a single connection), holding an advisory lock so that
+ * several processes starting at once do not race each other.
+ */
+async function migrateServer(databaseUrl: string): Promise<void> {
+  const client = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(hashtext('aidmap:migrate'))`;
+    await migratePostgres(drizzlePostgres(client, { casing }), { migrationsFolder });
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+/** The SQLSTATE of a database error, looking through drizzle's wrapper. */
+export function sqlState(error: unknown): string | undefined {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+      return code;
+    }
+  }
+  return undefined;
+}
+
+/** Rows of a raw `db.execute`: postgres.js returns an array, PGlite `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+export { sql };

@@ -1,0 +1,146 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { geographyPoint, tstzrange } from './geography';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType() {
+    return 'bytea';
+  },
+});
+
+export const POST_KINDS = ['need', 'offer'] as const;
+export const CATEGORIES = [
+  'ride',
+  'meal',
+  'tutoring',
+  'grocery',
+  'errand',
+  'childcare',
+  'repair',
+  'lending',
+  'companionship',
+  'other',
+] as const;
+/** Stored statuses. `expired` is derived on read from `endsAt` and the clock. */
+export const STORED_POST_STATUSES = ['open', 'matched', 'fulfilled', 'cancelled'] as const;
+
+export const postKind = pgEnum('post_kind', POST_KINDS);
+export const postCategory = pgEnum('post_category', CATEGORIES);
+export const postStatus = pgEnum('post_status', STORED_POST_STATUSES);
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    /** Normalised (trimmed, lower-cased) so one address is one account. */
+    email: text().notNull(),
+    passwordHash: text().notNull(),
+    displayName: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('users_email_key').on(t.email)],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    /** SHA-256 of the cookie's random token: a leaked table does not sign anyone in. */
+    tokenHash: bytea().primaryKey(),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+export const posts = pgTable(
+  'posts',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    authorId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: postKind().notNull(),
+    category: postCategory().notNull(),
+    title: text().notNull(),
+    description: text(),
+    /** The true point: only the author (and later parties/organizers) ever see it. */
+    location: geographyPoint().notNull(),
+    /** `location` moved by the stored offset; what everyone else sees, and what bbox filters use. */
+    publicLocation: geographyPoint().notNull(),
+    offsetBearingDeg: real().notNull(),
+    offsetM: real().notNull(),
+    locationPrecisionM: integer().notNull(),
+    radiusM: integer().notNull(),
+    /** A ride's destination, exact and public (own offset), kept as columns for GiST indexes. */
+    destination: geographyPoint(),
+    publicDestination: geographyPoint(),
+    destinationOffsetBearingDeg: real(),
+    destinationOffsetM: real(),
+    capacity: integer().notNull(),
+    capacityLeft: integer().notNull(),
+    /** Category details as given, without the destination (held in the columns above). */
+    details: jsonb().notNull().default({}),
+    /** One-off windows exactly as given. */
+    windows: jsonb().notNull().default([]),
+    /** The weekly rule as given, or null. */
+    recurrence: jsonb(),
+    status: postStatus().notNull().default('open'),
+    /** End of the last window ever (null: a rule without `until` never runs out). */
+    endsAt: timestamp({ withTimezone: true }),
+    /** Start of the rule's `from` day in its zone: the schedule horizon is 8 weeks from max(now, this). */
+    recurrenceFromAt: timestamp({ withTimezone: true }),
+    /** post_windows holds the rule's occurrences up to here; extended as time passes. */
+    windowsUntil: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('posts_location_gix').using('gist', t.location),
+    index('posts_destination_gix').using('gist', t.destination),
+    // Listings compare the public point with a lat/lng box; as geometry the
+    // box edges are parallels and meridians, as on the map.
+    index('posts_public_location_gix').using('gist', sql`(${t.publicLocation}::geometry)`),
+    index('posts_public_destination_gix').using('gist', t.publicDestination),
+    index('posts_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    index('posts_author_idx').on(t.authorId),
+    index('posts_windows_until_idx').on(t.windowsUntil),
+    check('posts_capacity_check', sql`${t.capacity} >= 1 AND ${t.capacityLeft} >= 0 AND ${t.capacityLeft} <= ${t.capacity}`),
+    check('posts_radius_check', sql`${t.radiusM} BETWEEN 100 AND 50000`),
+  ],
+);
+
+/** The concrete windows of each post's schedule, for overlap queries (`&&`). */
+export const postWindows = pgTable(
+  'post_windows',
+  {
+    postId: uuid()
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    during: tstzrange().notNull(),
+    /** An occurrence of the weekly rule (bounded by the 8-week horizon) rather than a one-off. */
+    recurring: boolean().notNull(),
+  },
+  (t) => [
+    index('post_windows_during_gix').using('gist', t.during),
+    uniqueIndex('post_windows_post_during_key').on(t.postId, t.during),
+  ],
+);

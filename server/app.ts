@@ -1,0 +1,65 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db';
+import authRoutes from './auth/routes';
+import { type Clock, systemClock } from './clock';
+import type { Config } from './config';
+import healthRoutes from './health';
+import database from './plugins/database';
+import docs from './plugins/docs';
+import errors from './plugins/errors';
+import session from './plugins/session';
+import validation from './plugins/validation';
+import web from './plugins/web';
+import postsRoutes from './posts/routes';
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  clock?: Clock;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** 64 KB: the largest post (20 windows, 2,000-character description) is a few KB. */
+export const BODY_LIMIT = 64 * 1024;
+
+export async function buildApp(options: AppOptions) {
+  const { config } = options;
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      // Session tokens stay out of the logs; bodies are never logged.
+      redact: ['req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'requestId',
+    genReqId: () => randomUUID(),
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errors);
+  await app.register(validation);
+  await app.register(database, { database: options.database, clock: options.clock ?? systemClock });
+  await app.register(session);
+  await app.register(docs);
+  await app.register(
+    async (api) => {
+      await api.register(healthRoutes);
+      await api.register(authRoutes, { cookieSecure: config.cookieSecure });
+      await api.register(postsRoutes);
+    },
+    { prefix: '/api' },
+  );
+  await app.register(web, { root: config.webRoot });
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,84 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { ProblemSchema, conflict, invalid, unauthorized } from '../http/problem';
+import { authenticate, clearSessionCookie, requireUser, setSessionCookie } from '../plugins/session';
+import { hashPassword, verifyPassword } from './passwords';
+import { normalizeEmail, sessionsRepo, toUser, usersRepo } from './repository';
+import { LoginBodySchema, SignupBodySchema, UserReplySchema } from './schemas';
+
+const problems = { 400: ProblemSchema, 401: ProblemSchema, 409: ProblemSchema };
+
+const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (app, opts) => {
+  app.post(
+    '/auth/signup',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an account and sign in',
+        body: SignupBodySchema,
+        response: { 201: UserReplySchema, ...problems },
+      },
+    },
+    async (request, reply) => {
+      const displayName = request.body.displayName.trim();
+      if (displayName.length === 0) {
+        throw invalid([{ path: '/displayName', message: 'must not be blank' }]);
+      }
+      const user = await usersRepo.create(app.db, {
+        email: normalizeEmail(request.body.email),
+        passwordHash: await hashPassword(request.body.password),
+        displayName,
+      });
+      if (!user) {
+        throw conflict('An account with this e-mail address already exists. Sign in instead.', [
+          { path: '/email', message: 'is already registered' },
+        ]);
+      }
+      const session = await sessionsRepo.create(app.db, user.id, app.clock.now());
+      setSessionCookie(reply, session.token, opts.cookieSecure);
+      return reply.status(201).send({ user: toUser(user) });
+    },
+  );
+
+  app.post(
+    '/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in',
+        body: LoginBodySchema,
+        response: { 200: UserReplySchema, ...problems },
+      },
+    },
+    async (request, reply) => {
+      const found = await usersRepo.findByEmail(app.db, normalizeEmail(request.body.email));
+      // One answer, and the same work, whether or not the address exists.
+      const ok = await verifyPassword(found?.passwordHash, request.body.password);
+      if (!found || !ok) {
+        throw unauthorized('The e-mail address or the password is not right.');
+      }
+      const session = await sessionsRepo.create(app.db, found.id, app.clock.now());
+      setSessionCookie(reply, session.token, opts.cookieSecure);
+      return { user: toUser(found) };
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    { preValidation: authenticate, schema: { tags: ['auth'], summary: 'Sign out of this session', response: { 204: Type.Null(), 401: ProblemSchema } } },
+    async (request, reply) => {
+      requireUser(request);
+      await sessionsRepo.delete(app.db, request.sessionToken!);
+      clearSessionCookie(reply, opts.cookieSecure);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/me',
+    { schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: UserReplySchema, 401: ProblemSchema } } },
+    async (request) => ({ user: toUser(requireUser(request)) }),
+  );
+};
+
+export default authRoutes;

@@ -1,0 +1,34 @@
+// Entry point: config → database → app → listen; closes gracefully on SIGTERM/SIGINT.
+import closeWithGrace from 'close-with-grace';
+import { openDatabase } from '../db';
+import { buildApp } from './app';
+import { loadConfig } from './config';
+
+const started = performance.now();
+const config = loadConfig();
+const database = await openDatabase(
+  config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
+);
+const app = await buildApp({ config, database });
+
+if (process.argv.includes('--demo')) {
+  const { seedDemo } = await import('../db/seed');
+  const summary = await seedDemo(database.db);
+  app.log.info(summary, 'demo neighborhood ready');
+}
+
+// Stop accepting, let in-flight requests finish, then close the database (an onClose hook).
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err) {
+    app.log.error({ err }, 'closing after an error');
+  } else {
+    app.log.info({ signal }, 'closing');
+  }
+  await app.close();
+});
+
+await app.listen({ port: config.port, host: config.host });
+app.log.info(
+  { driver: database.driver, startupMs: Math.round(performance.now() - started) },
+  `Aidmap is ready at http://localhost:${config.port}`,
+);

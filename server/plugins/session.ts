@@ -1,0 +1,66 @@
+import cookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { SESSION_TTL_MS, type SessionUser, sessionsRepo } from '../auth/repository';
+import { unauthorized } from '../http/problem';
+
+export const SESSION_COOKIE = 'aidmap_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in user, or null. Resolved once per API request. */
+    user: SessionUser | null;
+    sessionToken: string | null;
+  }
+}
+
+/** The signed-in user, or a 401 problem. */
+export function requireUser(request: FastifyRequest): SessionUser {
+  if (!request.user) {
+    throw unauthorized('Sign in to do this.');
+  }
+  return request.user;
+}
+
+/** A preValidation hook: 401 before the body is even looked at. */
+export async function authenticate(request: FastifyRequest): Promise<void> {
+  requireUser(request);
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean): void {
+  void reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    path: '/',
+    maxAge: SESSION_TTL_MS / 1000,
+  });
+}
+
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  void reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+}
+
+export default fp(
+  async function session(app: FastifyInstance) {
+    await app.register(cookie);
+    app.decorateRequest('user', null);
+    app.decorateRequest('sessionToken', null);
+    app.addHook('onRequest', async (request) => {
+      if (!request.url.startsWith('/api/')) {
+        return;
+      }
+      const token = request.cookies[SESSION_COOKIE];
+      // Tokens are 43 base64url characters; anything else cannot be a session.
+      if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) {
+        return;
+      }
+      const user = await sessionsRepo.userFor(app.db, token, app.clock.now());
+      if (user) {
+        request.user = user;
+        request.sessionToken = token;
+      }
+    });
+  },
+  { name: 'session', dependencies: ['database'] },
+);

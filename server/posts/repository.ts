@@ -1,0 +1,139 @@
+import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Interval } from '../../db/geography';
+import { type Executor, postWindows, posts, users } from '../../db';
+import { SCHEDULE_HORIZON_MS } from './windows';
+
+export type PostRow = typeof posts.$inferSelect & { authorName: string };
+export type NewPostRow = typeof posts.$inferInsert;
+
+const columns = { ...getTableColumns(posts), authorName: users.displayName };
+
+export interface BBox {
+  west: number;
+  south: number;
+  east: number;
+  north: number;
+}
+
+export interface ListFilter {
+  bbox: BBox;
+  kind?: 'need' | 'offer' | undefined;
+  categories?: string[] | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  after?: { createdAt: Date; id: string } | undefined;
+  now: Date;
+}
+
+const horizonHours = SCHEDULE_HORIZON_MS / 3_600_000;
+
+/** The public point inside a lat/lng box; a box whose west edge is east of its east edge crosses the antimeridian. */
+function inBox(b: BBox): SQL {
+  const envelope = (w: number, e: number) =>
+    sql`(${posts.publicLocation}::geometry && ST_MakeEnvelope(${w}, ${b.south}, ${e}, ${b.north}, 4326))`;
+  return b.west <= b.east ? envelope(b.west, b.east) : sql`(${envelope(b.west, 180)} OR ${envelope(-180, b.east)})`;
+}
+
+/** Open and not run out at `now`. */
+function isOpen(now: Date): SQL {
+  return sql`${posts.status} = 'open' AND (${posts.endsAt} IS NULL OR ${posts.endsAt} > ${now.toISOString()}::timestamptz)`;
+}
+
+/**
+ * Has an upcoming schedule window overlapping [from, to). Occurrences of the
+ * weekly rule count only inside the post's 8-week horizon, as in `schedule`.
+ */
+function scheduledWithin(from: Date | undefined, to: Date | undefined, now: Date): SQL {
+  const nowTs = sql`${now.toISOString()}::timestamptz`;
+  const range = sql`tstzrange(${from?.toISOString() ?? null}::timestamptz, ${to?.toISOString() ?? null}::timestamptz, '[)')`;
+  return sql`EXISTS (SELECT 1 FROM ${postWindows} w
+    WHERE w.post_id = ${posts.id} AND w.during && ${range} AND upper(w.during) > ${nowTs}
+      AND (NOT w.recurring OR lower(w.during) < GREATEST(${nowTs}, COALESCE(${posts.recurrenceFromAt}, ${nowTs})) + make_interval(hours => ${horizonHours})))`;
+}
+
+export const postsRepo = {
+  async insert(db: Executor, row: NewPostRow): Promise<string> {
+    const [inserted] = await db.insert(posts).values(row).returning({ id: posts.id });
+    return inserted!.id;
+  },
+
+  async find(db: Executor, id: string, options: { forUpdate?: boolean } = {}): Promise<PostRow | undefined> {
+    const query = db.select(columns).from(posts).innerJoin(users, eq(users.id, posts.authorId)).where(eq(posts.id, id));
+    const [row] = options.forUpdate ? await query.for('update', { of: posts }) : await query;
+    return row;
+  },
+
+  async update(db: Executor, id: string, values: Partial<NewPostRow>): Promise<void> {
+    await db.update(posts).set(values).where(eq(posts.id, id));
+  },
+
+  /** Open posts whose public location lies in the box, newest first, one more than `limit` to tell a next page. */
+  async list(db: Executor, f: ListFilter): Promise<PostRow[]> {
+    const conditions: (SQL | undefined)[] = [isOpen(f.now), inBox(f.bbox)];
+    if (f.kind) {
+      conditions.push(eq(posts.kind, f.kind));
+    }
+    if (f.categories && f.categories.length > 0) {
+      conditions.push(inArray(posts.category, f.categories as (typeof posts.category.enumValues)[number][]));
+    }
+    if (f.from || f.to) {
+      conditions.push(scheduledWithin(f.from, f.to, f.now));
+    }
+    if (f.after) {
+      conditions.push(
+        or(
+          lt(posts.createdAt, f.after.createdAt),
+          and(eq(posts.createdAt, f.after.createdAt), lt(posts.id, f.after.id)),
+        ),
+      );
+    }
+    return db
+      .select(columns)
+      .from(posts)
+      .innerJoin(users, eq(users.id, posts.authorId))
+      .where(and(...conditions))
+      .orderBy(sql`${posts.createdAt} DESC`, sql`${posts.id} DESC`)
+      .limit(f.limit + 1);
+  },
+
+  /** Replaces a post's materialized schedule windows. */
+  async replaceWindows(db: Executor, postId: string, oneOffs: Interval[], occurrences: Interval[]): Promise<void> {
+    await db.delete(postWindows).where(eq(postWindows.postId, postId));
+    await postsRepo.addWindows(db, postId, oneOffs, false);
+    await postsRepo.addWindows(db, postId, occurrences, true);
+  },
+
+  async addWindows(db: Executor, postId: string, intervals: Interval[], recurring: boolean): Promise<void> {
+    if (intervals.length === 0) {
+      return;
+    }
+    await db
+      .insert(postWindows)
+      .values(intervals.map((during) => ({ postId, during, recurring })))
+      .onConflictDoNothing();
+  },
+
+  /** Recurring posts whose materialized windows end before `before`, locked for extending (others skip them). */
+  async dueForExtension(db: Executor, before: Date, limit: number) {
+    return db
+      .select({ id: posts.id, recurrence: posts.recurrence, windowsUntil: posts.windowsUntil })
+      .from(posts)
+      .where(
+        and(
+          sql`${posts.recurrence} IS NOT NULL`,
+          inArray(posts.status, ['open', 'matched']),
+          lt(posts.windowsUntil, before),
+          sql`(${posts.endsAt} IS NULL OR ${posts.endsAt} > ${posts.windowsUntil})`,
+        ),
+      )
+      .orderBy(asc(posts.windowsUntil))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+  },
+
+  /** Drops windows that ended before `cutoff`; nothing reads them. */
+  async pruneWindows(db: Executor, cutoff: Date): Promise<void> {
+    await db.execute(sql`DELETE FROM ${postWindows} WHERE during << tstzrange(${cutoff.toISOString()}::timestamptz, NULL)`);
+  },
+};

@@ -1,0 +1,138 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ProblemSchema } from '../http/problem';
+import { IdParamsSchema, Page } from '../http/types';
+import { authenticate, requireUser } from '../plugins/session';
+import {
+  CreatePostBodySchema,
+  ListPostsQuerySchema,
+  PatchPostBodySchema,
+  PostReplySchema,
+  PostSchema,
+} from './schemas';
+import { cancelPost, createPost, extendSchedules, getPost, listPosts, updatePost } from './service';
+import { postView } from './view';
+
+/** How often a process brings the stored weekly occurrences up to the clock. */
+const EXTEND_EVERY_MS = 10 * 60 * 1000;
+
+const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
+
+  // Listings filter on stored windows; keep them ahead of the clock before
+  // answering (cheap when nothing is due: one indexed query), at most once a minute.
+  let lastExtended = Number.NEGATIVE_INFINITY;
+  let extending: Promise<unknown> | null = null;
+  async function freshSchedules(now: Date): Promise<void> {
+    const t = now.getTime();
+    if (t - lastExtended < 60_000 && t >= lastExtended) {
+      return;
+    }
+    extending ??= extendSchedules(app.db, now).finally(() => {
+      lastExtended = t;
+      extending = null;
+    });
+    await extending;
+  }
+  const timer = setInterval(() => {
+    freshSchedules(app.clock.now()).catch((err: unknown) => app.log.error({ err }, 'extending schedules failed'));
+  }, EXTEND_EVERY_MS);
+  timer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await extending;
+  });
+
+  app.post(
+    '/posts',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['posts'],
+        summary: 'Post a need or an offer',
+        body: CreatePostBodySchema,
+        response: { 201: PostReplySchema, ...problems },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const now = app.clock.now();
+      const row = await createPost(app.db, user, request.body, now);
+      return reply.status(201).send({ post: postView(row, user, now) });
+    },
+  );
+
+  app.get(
+    '/posts',
+    {
+      schema: {
+        tags: ['posts'],
+        summary: 'Open posts in a box, public locations, newest first',
+        querystring: ListPostsQuerySchema,
+        response: { 200: Page(PostSchema), 400: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const now = app.clock.now();
+      await freshSchedules(now);
+      const { rows, nextCursor } = await listPosts(app.db, request.query, now);
+      return { items: rows.map((row) => postView(row, request.user, now)), nextCursor };
+    },
+  );
+
+  app.get(
+    '/posts/:id',
+    {
+      schema: {
+        tags: ['posts'],
+        summary: 'One post; exact location only for its author',
+        params: IdParamsSchema,
+        response: { 200: PostReplySchema, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const now = app.clock.now();
+      return { post: postView(await getPost(app.db, request.params.id), request.user, now) };
+    },
+  );
+
+  app.patch(
+    '/posts/:id',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['posts'],
+        summary: 'Edit your post',
+        params: IdParamsSchema,
+        body: PatchPostBodySchema,
+        response: { 200: PostReplySchema, ...problems },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const now = app.clock.now();
+      const row = await updatePost(app.db, user, request.params.id, request.body, now);
+      return { post: postView(row, user, now) };
+    },
+  );
+
+  app.delete(
+    '/posts/:id',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['posts'],
+        summary: 'Cancel your post (it is kept, with status cancelled)',
+        params: IdParamsSchema,
+        response: { 200: PostReplySchema, ...problems },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const now = app.clock.now();
+      const row = await cancelPost(app.db, user, request.params.id, now);
+      return { post: postView(row, user, now) };
+    },
+  );
+};
+
+export default postsRoutes;

@@ -1,0 +1,283 @@
+import { DateTime } from 'luxon';
+import { CATEGORIES, type DB, type Executor } from '../../db';
+import type { SessionUser } from '../auth/repository';
+import { applyOffset, type LatLng, type Offset, randomOffset, PUBLIC_OFFSET_MAX_M } from '../geo/geo';
+import { type FieldError, conflict, forbidden, invalid, notFound } from '../http/problem';
+import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
+import type { CreatePostBody, ListPostsQuery, PatchPostBody } from './schemas';
+import { type PostInput, validatePost, withDefaults } from './validate';
+import { expandRecurrence, horizonEnd, lastWindowEnd, type Recurrence } from './windows';
+
+/** The rule's occurrences are stored a week past the horizon, so extending is a weekly chore per post. */
+const MATERIALIZE_MARGIN_MS = 7 * 24 * 3600 * 1000;
+
+interface Offsets {
+  location: Offset;
+  destination: Offset | null;
+}
+
+/** The stored columns for a post's content: exact and public points, times and their bounds. */
+function storedFields(input: PostInput, offsets: Offsets, now: Date) {
+  const { destination, ...details } = input.details as { destination?: LatLng } & Record<string, unknown>;
+  const rule = input.recurrence ?? null;
+  const windowsUntil = rule ? new Date(horizonEnd(rule, now).getTime() + MATERIALIZE_MARGIN_MS) : null;
+  return {
+    fields: {
+      kind: input.kind,
+      category: input.category,
+      title: input.title,
+      description: input.description ?? null,
+      location: input.location,
+      publicLocation: applyOffset(input.location, offsets.location),
+      offsetBearingDeg: offsets.location.bearingDeg,
+      offsetM: offsets.location.distanceM,
+      locationPrecisionM: PUBLIC_OFFSET_MAX_M,
+      radiusM: input.radiusM,
+      destination: destination ?? null,
+      publicDestination: destination && offsets.destination ? applyOffset(destination, offsets.destination) : null,
+      destinationOffsetBearingDeg: destination ? (offsets.destination?.bearingDeg ?? null) : null,
+      destinationOffsetM: destination ? (offsets.destination?.distanceM ?? null) : null,
+      capacity: input.capacity,
+      details,
+      windows: input.windows,
+      recurrence: rule,
+      endsAt: lastWindowEnd(input.windows, rule),
+      recurrenceFromAt: rule?.from ? DateTime.fromISO(rule.from, { zone: rule.timezone }).startOf('day').toJSDate() : null,
+      windowsUntil,
+    } satisfies Partial<NewPostRow>,
+    oneOffs: input.windows.map((w) => ({ start: new Date(w.start), end: new Date(w.end) })),
+    occurrences: rule && windowsUntil ? expandRecurrence(rule, { start: now, end: windowsUntil }) : [],
+  };
+}
+
+/** The post's fields as its author gave them (exact points), the base an edit applies to. */
+function inputOf(row: PostRow): PostInput {
+  return {
+    kind: row.kind,
+    category: row.category,
+    title: row.title,
+    description: row.description ?? undefined,
+    location: row.location,
+    radiusM: row.radiusM,
+    windows: row.windows as PostInput['windows'],
+    recurrence: (row.recurrence as Recurrence | null) ?? undefined,
+    capacity: row.capacity,
+    details: { ...(row.details as Record<string, unknown>), ...(row.destination ? { destination: row.destination } : {}) },
+  };
+}
+
+export async function createPost(db: DB, author: SessionUser, body: CreatePostBody, now: Date): Promise<PostRow> {
+  const input = withDefaults(body);
+  const errors = validatePost(input, now, true);
+  if (errors.length > 0) {
+    throw invalid(errors);
+  }
+  // Chosen once and stored: every read shows the same public point, so
+  // repeated reads cannot be averaged back to the address.
+  const offsets = { location: randomOffset(), destination: randomOffset() };
+  const { fields, oneOffs, occurrences } = storedFields(input, offsets, now);
+  return db.transaction(async (tx) => {
+    const id = await postsRepo.insert(tx, {
+      ...fields,
+      authorId: author.id,
+      capacityLeft: input.capacity,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await postsRepo.replaceWindows(tx, id, oneOffs, occurrences);
+    return (await postsRepo.find(tx, id))!;
+  });
+}
+
+/** The post for its author to change: 404, 403 and 409 (closed) otherwise. */
+async function ownPostForUpdate(tx: Executor, id: string, user: SessionUser): Promise<PostRow> {
+  const row = await postsRepo.find(tx, id, { forUpdate: true });
+  if (!row) {
+    throw notFound('There is no post with this id.');
+  }
+  if (row.authorId !== user.id) {
+    throw forbidden('Only the author of this post can change it.');
+  }
+  return row;
+}
+
+export async function updatePost(db: DB, user: SessionUser, id: string, patch: PatchPostBody, now: Date): Promise<PostRow> {
+  return db.transaction(async (tx) => {
+    const row = await ownPostForUpdate(tx, id, user);
+    if (row.status === 'cancelled' || row.status === 'fulfilled') {
+      throw conflict(`This post is ${row.status}; it can no longer be edited.`);
+    }
+    if (patch.kind !== undefined && patch.kind !== row.kind) {
+      throw invalid([{ path: '/kind', message: 'cannot be changed; cancel this post and make a new one' }]);
+    }
+    const current = inputOf(row);
+    const merged: PostInput = {
+      ...current,
+      ...definedFields(patch),
+      description: patch.description === null ? undefined : (patch.description ?? current.description),
+      recurrence: patch.recurrence === null ? undefined : (patch.recurrence ?? current.recurrence),
+      // Details belong to a category: a new category starts from none.
+      details: patch.details ?? (patch.category && patch.category !== row.category ? {} : current.details),
+    };
+    const timesChanged = patch.windows !== undefined || patch.recurrence !== undefined;
+    const errors = validatePost(merged, now, timesChanged);
+    if (errors.length > 0) {
+      throw invalid(errors);
+    }
+    const taken = row.capacity - row.capacityLeft;
+    if (merged.capacity < taken) {
+      throw conflict(`${taken} of this post's capacity is already promised; capacity cannot go below that.`, [
+        { path: '/capacity', message: `must be at least ${taken}` },
+      ]);
+    }
+    const offsets: Offsets = {
+      location: { bearingDeg: row.offsetBearingDeg, distanceM: row.offsetM },
+      destination:
+        row.destinationOffsetBearingDeg !== null && row.destinationOffsetM !== null
+          ? { bearingDeg: row.destinationOffsetBearingDeg, distanceM: row.destinationOffsetM }
+          : randomOffset(),
+    };
+    const { fields, oneOffs, occurrences } = storedFields(merged, offsets, now);
+    await postsRepo.update(tx, id, { ...fields, capacityLeft: merged.capacity - taken, updatedAt: now });
+    await postsRepo.replaceWindows(tx, id, oneOffs, occurrences);
+    return (await postsRepo.find(tx, id))!;
+  });
+}
+
+function definedFields(patch: PatchPostBody): Partial<PostInput> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== undefined && value !== null && key !== 'description' && key !== 'recurrence' && key !== 'details') {
+      out[key] = value;
+    }
+  }
+  return out as Partial<PostInput>;
+}
+
+/** Cancelling keeps the post (status `cancelled`); cancelling twice is harmless. */
+export async function cancelPost(db: DB, user: SessionUser, id: string, now: Date): Promise<PostRow> {
+  return db.transaction(async (tx) => {
+    const row = await ownPostForUpdate(tx, id, user);
+    if (row.status === 'fulfilled') {
+      throw conflict('This post is fulfilled; there is nothing left to cancel.');
+    }
+    if (row.status !== 'cancelled') {
+      await postsRepo.update(tx, id, { status: 'cancelled', updatedAt: now });
+    }
+    return (await postsRepo.find(tx, id))!;
+  });
+}
+
+export async function getPost(db: DB, id: string): Promise<PostRow> {
+  const row = await postsRepo.find(db, id);
+  if (!row) {
+    throw notFound('There is no post with this id.');
+  }
+  return row;
+}
+
+// ---- listing ----
+
+export function parseBBox(text: string): BBox {
+  const parts = text.split(',');
+  const numbers = parts.map((p) => (p.trim() === '' ? Number.NaN : Number(p)));
+  if (parts.length !== 4 || numbers.some((n) => !Number.isFinite(n))) {
+    throw invalid([{ path: '/bbox', message: 'must be four numbers west,south,east,north, like "-74.0,40.6,-73.9,40.7"' }], 'query string');
+  }
+  const [west, south, east, north] = numbers as [number, number, number, number];
+  const errors: FieldError[] = [];
+  if (Math.abs(west) > 180 || Math.abs(east) > 180) {
+    errors.push({ path: '/bbox', message: 'west and east must be longitudes between -180 and 180' });
+  }
+  if (Math.abs(south) > 90 || Math.abs(north) > 90) {
+    errors.push({ path: '/bbox', message: 'south and north must be latitudes between -90 and 90' });
+  }
+  if (south > north) {
+    errors.push({ path: '/bbox', message: 'south must not be greater than north' });
+  }
+  if (errors.length > 0) {
+    throw invalid(errors, 'query string');
+  }
+  return { west, south, east, north };
+}
+
+export function parseCategories(text: string): string[] {
+  const names = [...new Set(text.split(',').map((c) => c.trim()).filter((c) => c !== ''))];
+  const unknown = names.filter((c) => !(CATEGORIES as readonly string[]).includes(c));
+  if (unknown.length > 0 || names.length === 0) {
+    throw invalid(
+      [{ path: '/category', message: `${unknown.map((c) => `"${c}"`).join(', ') || 'nothing'} is not a category; use one or more of: ${CATEGORIES.join(', ')}` }],
+      'query string',
+    );
+  }
+  return names;
+}
+
+export function encodeCursor(row: Pick<PostRow, 'createdAt' | 'id'>): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    const createdAt = new Date(String(at));
+    if (typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) && !Number.isNaN(createdAt.getTime())) {
+      return { createdAt, id };
+    }
+  } catch {
+    // falls through to the problem below
+  }
+  throw invalid([{ path: '/cursor', message: 'is not a cursor this server gave; start again without it' }], 'query string');
+}
+
+export async function listPosts(db: DB, query: ListPostsQuery, now: Date) {
+  const from = query.from ? new Date(query.from) : undefined;
+  const to = query.to ? new Date(query.to) : undefined;
+  if (from && to && !(to > from)) {
+    throw invalid([{ path: '/to', message: 'must be after from' }], 'query string');
+  }
+  const limit = query.limit ?? 50;
+  const rows = await postsRepo.list(db, {
+    bbox: parseBBox(query.bbox),
+    kind: query.kind,
+    categories: query.category !== undefined ? parseCategories(query.category) : undefined,
+    from,
+    to,
+    limit,
+    after: query.cursor ? decodeCursor(query.cursor) : undefined,
+    now,
+  });
+  const page = rows.slice(0, limit);
+  return { rows: page, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null };
+}
+
+// ---- keeping the materialized schedule ahead of the clock ----
+
+/**
+ * Extends the stored occurrences of weekly rules so overlap queries see
+ * the same 8-week horizon as `schedule`, and drops windows long past.
+ * Safe to run from several processes at once (rows are locked, skipped).
+ */
+export async function extendSchedules(db: DB, now: Date, batch = 500): Promise<number> {
+  let extended = 0;
+  const due = new Date(now.getTime() + 56 * 24 * 3600 * 1000);
+  for (;;) {
+    const count = await db.transaction(async (tx) => {
+      const rows = await postsRepo.dueForExtension(tx, due, batch);
+      for (const row of rows) {
+        const rule = row.recurrence as Recurrence;
+        const until = new Date(horizonEnd(rule, now).getTime() + MATERIALIZE_MARGIN_MS);
+        const occurrences = expandRecurrence(rule, { start: row.windowsUntil ?? now, end: until });
+        await postsRepo.addWindows(tx, row.id, occurrences, true);
+        await postsRepo.update(tx, row.id, { windowsUntil: until });
+      }
+      return rows.length;
+    });
+    extended += count;
+    if (count < batch) {
+      break;
+    }
+  }
+  await postsRepo.pruneWindows(db, new Date(now.getTime() - 24 * 3600 * 1000));
+  return extended;
+}

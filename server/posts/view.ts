@@ -1,0 +1,57 @@
+import { type LatLng, roundLatLng } from '../geo/geo';
+import type { PostRow } from './repository';
+import type { Post } from './schemas';
+import { buildSchedule, type Recurrence, type Window } from './windows';
+
+/** Who is looking at a post; decides exact or public location. */
+export interface Viewer {
+  id: string;
+}
+
+/**
+ * Whether this viewer may see the exact points. Only the author for now;
+ * the other party of an accepted match and community organizers join later.
+ */
+export function seesExact(row: PostRow, viewer: Viewer | null): boolean {
+  return viewer !== null && viewer.id === row.authorId;
+}
+
+/** `open` posts whose schedule has run out read as `expired`. */
+export function statusAt(row: Pick<PostRow, 'status' | 'endsAt'>, now: Date): Post['status'] {
+  return row.status === 'open' && row.endsAt !== null && row.endsAt <= now ? 'expired' : row.status;
+}
+
+/**
+ * A post as this viewer may see it. Non-entitled viewers get only the stored
+ * public points; the exact ones never leave this function for them.
+ */
+export function postView(row: PostRow, viewer: Viewer | null, now: Date): Post {
+  const exact = seesExact(row, viewer);
+  const details: Record<string, unknown> = { ...(row.details as Record<string, unknown>) };
+  const destination = exact ? row.destination : row.publicDestination;
+  if (destination) {
+    details.destination = roundLatLng(destination);
+  }
+  const windows = row.windows as Window[];
+  const recurrence = (row.recurrence as Recurrence | null) ?? undefined;
+  return {
+    id: row.id,
+    kind: row.kind,
+    category: row.category,
+    title: row.title,
+    ...(row.description !== null ? { description: row.description } : {}),
+    location: roundLatLng((exact ? row.location : row.publicLocation) as LatLng),
+    locationPrecisionM: exact ? 0 : row.locationPrecisionM,
+    radiusM: row.radiusM,
+    windows,
+    ...(recurrence ? { recurrence } : {}),
+    schedule: buildSchedule(windows, recurrence, now),
+    capacity: row.capacity,
+    capacityLeft: row.capacityLeft,
+    details,
+    status: statusAt(row, now),
+    author: { id: row.authorId, displayName: row.authorName },
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

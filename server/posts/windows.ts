@@ -1,0 +1,437 @@
+// Time windows of a post: one-off windows plus an optional weekly recurrence.
+// Pure functions only — no clock, no I/O; callers pass `now`.
+
+import { DateTime, IANAZone } from 'luxon';
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** ISO-8601 strings with offset. */
+export interface Window {
+  start: string;
+  end: string;
+}
+
+export interface Interval {
+  start: Date;
+  end: Date;
+}
+
+export interface Recurrence {
+  /** 1..7 distinct weekdays. */
+  days: Weekday[];
+  /** 'HH:MM' 24h local wall-clock time. */
+  startTime: string;
+  /** 'HH:MM'; earlier than startTime means the window ends the next day (overnight); equal is invalid. */
+  endTime: string;
+  /** IANA zone, e.g. 'America/New_York'. */
+  timezone: string;
+  /** 'YYYY-MM-DD' local date in `timezone`: first date an occurrence may start on (inclusive). */
+  from?: string;
+  /** 'YYYY-MM-DD' local date in `timezone`: last date an occurrence may start on (inclusive). */
+  until?: string;
+}
+
+/** `path` is a JSON pointer relative to the recurrence object, e.g. '/endTime'. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export const SCHEDULE_HORIZON_MS = 56 * 24 * 3600 * 1000;
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
+// Window strings must carry their own offset: without one, parsing would depend on the server's zone.
+const ISO_WITH_OFFSET_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+const DAY_NAMES: Record<Weekday, string> = {
+  mon: 'Monday',
+  tue: 'Tuesday',
+  wed: 'Wednesday',
+  thu: 'Thursday',
+  fri: 'Friday',
+  sat: 'Saturday',
+  sun: 'Sunday',
+};
+
+// ---------------------------------------------------------------------------
+// Calendar arithmetic on plain day numbers.
+//
+// Local dates are handled as integer "epoch days" (days since 1970-01-01 in the
+// proleptic Gregorian calendar), so "next day" and "which weekday" never touch a
+// time zone and can't be skewed by DST.
+// ---------------------------------------------------------------------------
+
+function isLeapYear(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+function daysInMonth(y: number, m: number): number {
+  return m === 2 ? (isLeapYear(y) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
+// Howard Hinnant's days_from_civil; avoids Date.UTC, which maps years 0..99 to 1900..1999.
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const mp = (m + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+/** 0 = Monday … 6 = Sunday, matching WEEKDAYS. 1970-01-01 was a Thursday. */
+function weekdayOf(epochDay: number): number {
+  return (((epochDay + 3) % 7) + 7) % 7;
+}
+
+function parseLocalDate(s: string): number | null {
+  const m = typeof s === 'string' ? DATE_RE.exec(s) : null;
+  if (!m) {return null;}
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) {return null;}
+  return daysFromCivil(y, mo, d);
+}
+
+/** Minutes since local midnight. */
+function parseLocalTime(s: string): number | null {
+  const m = typeof s === 'string' ? TIME_RE.exec(s) : null;
+  return m ? Number(m[1]) * 60 + Number(m[2]) : null;
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  // IANAZone.isValidZone asks Intl, so it accepts exactly what Intl does (including 'UTC' and
+  // case variants) and rejects offsets such as '+05:00' and Luxon-only names such as 'UTC+5'.
+  return typeof tz === 'string' && tz !== '' && IANAZone.isValidZone(tz);
+}
+
+export function isValidLocalDate(s: string): boolean {
+  return parseLocalDate(s) !== null;
+}
+
+export function isValidLocalTime(s: string): boolean {
+  return parseLocalTime(s) !== null;
+}
+
+// ---------------------------------------------------------------------------
+// Wall-clock time -> instant.
+// ---------------------------------------------------------------------------
+
+/**
+ * The instant at which the wall clock in `zone` shows `localMs` (a wall-clock time encoded
+ * as if it were UTC milliseconds).
+ *
+ * Disambiguation follows Temporal's 'compatible' mode:
+ *  - a time that doesn't exist (spring-forward gap) moves forward by the length of the gap,
+ *    e.g. 02:30 on a US spring-forward day becomes 03:30 daylight time;
+ *  - a time that exists twice (fall-back overlap) takes the EARLIER instant, i.e. the first
+ *    time the clock shows it (01:30 EDT rather than 01:30 EST).
+ *
+ * Luxon isn't used for this because, as observed with Luxon 3.7, it resolves the overlap
+ * using the offset in force at the current system time (Settings.now()) as its first guess:
+ * the same rule would give the earlier instant when evaluated in summer and the later one
+ * in winter. Its gap handling does move forward, as here.
+ */
+function localToInstant(zone: IANAZone, localMs: number): number {
+  // Real zones never change offset twice within a couple of days, so the offsets in force
+  // a day either side are the only candidates.
+  const before = zone.offset(localMs - DAY_MS);
+  const after = zone.offset(localMs + DAY_MS);
+  const fits = (offsetMin: number) => zone.offset(localMs - offsetMin * MINUTE_MS) === offsetMin;
+  const candidates = [before, after].filter(fits).map((o) => localMs - o * MINUTE_MS);
+  if (candidates.length > 0) {return Math.min(...candidates);}
+  // In a gap: reading the wall time with the pre-transition offset lands the same distance
+  // past the transition, which is exactly "moved forward by the gap".
+  return localMs - before * MINUTE_MS;
+}
+
+function localDayOf(zone: IANAZone, ms: number): number {
+  return Math.floor((ms + zone.offset(ms) * MINUTE_MS) / DAY_MS);
+}
+
+// ---------------------------------------------------------------------------
+// Validation.
+// ---------------------------------------------------------------------------
+
+/** Problems that make the rule impossible to evaluate at all. */
+function structuralErrors(rule: Recurrence): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!isValidTimeZone(rule.timezone)) {
+    errors.push({
+      path: '/timezone',
+      message: `"${rule.timezone}" is not a known time zone; use an IANA name such as "Europe/Berlin"`,
+    });
+  }
+  const start = parseLocalTime(rule.startTime);
+  const end = parseLocalTime(rule.endTime);
+  if (start === null) {
+    errors.push({
+      path: '/startTime',
+      message: `"${rule.startTime}" is not a valid start time; use 24-hour HH:MM between 00:00 and 23:59, e.g. "09:30"`,
+    });
+  }
+  if (end === null) {
+    errors.push({
+      path: '/endTime',
+      message: `"${rule.endTime}" is not a valid end time; use 24-hour HH:MM between 00:00 and 23:59, e.g. "17:00"`,
+    });
+  }
+  if (start !== null && start === end) {
+    errors.push({
+      path: '/endTime',
+      message: `The end time must differ from the start time (both are ${rule.startTime}); an end time earlier than the start time makes the window run overnight`,
+    });
+  }
+  for (const key of ['from', 'until'] as const) {
+    const value = rule[key];
+    if (value !== undefined && !isValidLocalDate(value)) {
+      errors.push({
+        path: `/${key}`,
+        message: `"${value}" is not a real calendar date; use YYYY-MM-DD, e.g. "2027-03-01"`,
+      });
+    }
+  }
+  return errors;
+}
+
+export function validateRecurrence(rule: Recurrence): FieldError[] {
+  const structural = structuralErrors(rule);
+  const errors = [...structural];
+
+  if (rule.days.length === 0) {
+    errors.push({ path: '/days', message: 'Pick at least one day of the week' });
+  }
+  const seen = new Set<Weekday>();
+  rule.days.forEach((day, i) => {
+    if (seen.has(day)) {
+      errors.push({ path: `/days/${i}`, message: `${DAY_NAMES[day]} is listed more than once` });
+    }
+    seen.add(day);
+  });
+
+  const fromDay = rule.from === undefined ? null : parseLocalDate(rule.from);
+  const untilDay = rule.until === undefined ? null : parseLocalDate(rule.until);
+  if (fromDay !== null && untilDay !== null) {
+    if (untilDay < fromDay) {
+      errors.push({
+        path: '/until',
+        message: `The last date (${rule.until}) is before the first date (${rule.from})`,
+      });
+    } else if (untilDay - fromDay < 6 && rule.days.length > 0) {
+      // Spans of a week or more contain every weekday, so only short spans can be empty.
+      const wanted = new Set(rule.days.map((d) => WEEKDAYS.indexOf(d)));
+      const matching: number[] = [];
+      for (let d = fromDay; d <= untilDay; d++) {if (wanted.has(weekdayOf(d))) {matching.push(d);}}
+      const dayList = [...seen].map((d) => DAY_NAMES[d]).join(', ');
+      if (matching.length === 0) {
+        errors.push({
+          path: '/days',
+          message: `None of the chosen days (${dayList}) falls between ${rule.from} and ${rule.until}, so this schedule would never happen; add a day or widen the dates`,
+        });
+      } else if (structural.length === 0) {
+        const compiled = compile(rule);
+        if (matching.every((d) => occurrenceOn(compiled, d) === null)) {
+          errors.push({
+            path: '/startTime',
+            message: `Between ${rule.from} and ${rule.until} this window falls entirely in the hour skipped when clocks go forward, so it would never happen; change the times or widen the dates`,
+          });
+        }
+      }
+    }
+  }
+  return errors;
+}
+
+// ---------------------------------------------------------------------------
+// Expansion.
+// ---------------------------------------------------------------------------
+
+interface CompiledRule {
+  zone: IANAZone;
+  weekdays: Set<number>;
+  startMin: number;
+  endMin: number;
+  fromDay: number | null;
+  untilDay: number | null;
+}
+
+function compile(rule: Recurrence): CompiledRule {
+  const errors = structuralErrors(rule);
+  const startMin = parseLocalTime(rule.startTime);
+  const endMin = parseLocalTime(rule.endTime);
+  if (errors.length > 0 || startMin === null || endMin === null) {
+    // Stored rules are validated on write, so reaching this is a programming error.
+    throw new RangeError(`Invalid recurrence: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  }
+  return {
+    zone: IANAZone.create(rule.timezone),
+    weekdays: new Set(rule.days.map((d) => WEEKDAYS.indexOf(d))),
+    startMin,
+    endMin,
+    fromDay: rule.from === undefined ? null : parseLocalDate(rule.from),
+    untilDay: rule.until === undefined ? null : parseLocalDate(rule.until),
+  };
+}
+
+/**
+ * The occurrence starting on local date `day` (ignoring weekday and from/until), or null when
+ * the whole window lies in a spring-forward gap (e.g. 02:00–03:00 on that night): both ends
+ * then resolve to 03:00 or later, leaving nothing — or less than nothing — of the window.
+ */
+function occurrenceOn(rule: CompiledRule, day: number): { start: number; end: number } | null {
+  const endDay = rule.endMin < rule.startMin ? day + 1 : day;
+  const start = localToInstant(rule.zone, day * DAY_MS + rule.startMin * MINUTE_MS);
+  const end = localToInstant(rule.zone, endDay * DAY_MS + rule.endMin * MINUTE_MS);
+  return end > start ? { start, end } : null;
+}
+
+function occurs(rule: CompiledRule, day: number): boolean {
+  return (
+    rule.weekdays.has(weekdayOf(day)) &&
+    (rule.fromDay === null || day >= rule.fromDay) &&
+    (rule.untilDay === null || day <= rule.untilDay)
+  );
+}
+
+/**
+ * The concrete windows of `rule` that end after `range.start` and start before `range.end`,
+ * sorted by start. Wall-clock times stay fixed in rule.timezone across DST changes; see
+ * localToInstant for how non-existent and repeated local times are resolved. An occurrence
+ * belongs to the local date it starts on, which is what from/until bound.
+ *
+ * Throws RangeError if the rule has an unknown zone or malformed times/dates.
+ */
+export function expandRecurrence(rule: Recurrence, range: Interval): Interval[] {
+  const compiled = compile(rule);
+  const fromMs = range.start.getTime();
+  const toMs = range.end.getTime();
+  if (!(fromMs < toMs)) {return [];}
+
+  // An overnight window that started the previous local day (longer still across a DST
+  // change) can still be running at range.start, hence the margin on both sides.
+  let first = localDayOf(compiled.zone, fromMs) - 2;
+  let last = localDayOf(compiled.zone, toMs) + 1;
+  if (compiled.fromDay !== null) {first = Math.max(first, compiled.fromDay);}
+  if (compiled.untilDay !== null) {last = Math.min(last, compiled.untilDay);}
+
+  const result: Interval[] = [];
+  for (let day = first; day <= last; day++) {
+    if (!occurs(compiled, day)) {continue;}
+    const occ = occurrenceOn(compiled, day);
+    if (occ && occ.end > fromMs && occ.start < toMs) {
+      result.push({ start: new Date(occ.start), end: new Date(occ.end) });
+    }
+  }
+  return result.sort((a, b) => a.start.getTime() - b.start.getTime());
+}
+
+/**
+ * Where the schedule horizon ends: 8 weeks after now, or after the start of rule.from's
+ * day when that is later (so a rule starting next month still shows 8 weeks of windows).
+ */
+export function horizonEnd(rule: Recurrence | null | undefined, now: Date): Date {
+  let base = now.getTime();
+  if (rule?.from !== undefined && isValidTimeZone(rule.timezone)) {
+    const fromDay = parseLocalDate(rule.from);
+    if (fromDay !== null) {
+      base = Math.max(base, localToInstant(IANAZone.create(rule.timezone), fromDay * DAY_MS));
+    }
+  }
+  return new Date(base + SCHEDULE_HORIZON_MS);
+}
+
+function parseInstant(iso: string): number {
+  const ms = ISO_WITH_OFFSET_RE.test(iso) ? DateTime.fromISO(iso, { setZone: true }).toMillis() : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new RangeError(`"${iso}" is not an ISO-8601 date-time with an offset`);
+  }
+  return ms;
+}
+
+function formatInZone(ms: number, zone: string): string {
+  const iso = DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true });
+  if (iso === null) {throw new RangeError(`Cannot format ${ms} in ${zone}`);}
+  return iso;
+}
+
+/**
+ * The post's upcoming windows: one-offs that haven't ended (returned as given, however far
+ * ahead) plus the recurrence expanded up to horizonEnd, formatted in the rule's zone.
+ * Sorted by start then end; windows with identical instants appear once, the one-off
+ * version winning. Throws RangeError on a one-off without a parseable offset date-time.
+ */
+export function buildSchedule(
+  windows: Window[],
+  rule: Recurrence | null | undefined,
+  now: Date,
+): Window[] {
+  const nowMs = now.getTime();
+  const items: { start: number; end: number; window: Window }[] = [];
+
+  for (const w of windows) {
+    const end = parseInstant(w.end);
+    if (end > nowMs) {items.push({ start: parseInstant(w.start), end, window: { start: w.start, end: w.end } });}
+  }
+  if (rule) {
+    for (const occ of expandRecurrence(rule, { start: now, end: horizonEnd(rule, now) })) {
+      const start = occ.start.getTime();
+      const end = occ.end.getTime();
+      items.push({
+        start,
+        end,
+        window: { start: formatInZone(start, rule.timezone), end: formatInZone(end, rule.timezone) },
+      });
+    }
+  }
+
+  // Array#sort is stable, so one-offs (pushed first) win over equal recurrence windows.
+  items.sort((a, b) => a.start - b.start || a.end - b.end);
+  const result: Window[] = [];
+  let prev: { start: number; end: number } | undefined;
+  for (const item of items) {
+    if (prev && prev.start === item.start && prev.end === item.end) {continue;}
+    result.push(item.window);
+    prev = item;
+  }
+  return result;
+}
+
+/** The rule's final occurrence, found by walking back from `until` rather than expanding. */
+function lastOccurrence(rule: CompiledRule): { start: number; end: number } | null {
+  if (rule.untilDay === null) {return null;}
+  // A week back from `until` always reaches every listed weekday; the second week only
+  // matters when that day's window vanished into a spring-forward gap.
+  for (let day = rule.untilDay; day > rule.untilDay - 14; day--) {
+    if (!occurs(rule, day)) {continue;}
+    const occ = occurrenceOn(rule, day);
+    if (occ) {return occ;}
+  }
+  return null;
+}
+
+/**
+ * When the schedule runs out for good: the latest end among one-offs and the rule's last
+ * occurrence. A rule without `until` never runs out, so the answer is then null whatever
+ * the one-offs say; with nothing at all it is null too.
+ */
+export function lastWindowEnd(windows: Window[], rule: Recurrence | null | undefined): Date | null {
+  let latest: number | null = null;
+  for (const w of windows) {
+    const end = parseInstant(w.end);
+    latest = latest === null ? end : Math.max(latest, end);
+  }
+
+  if (rule) {
+    if (rule.until === undefined) {return null;}
+    const last = lastOccurrence(compile(rule));
+    if (last) {latest = latest === null ? last.end : Math.max(latest, last.end);}
+  }
+  return latest === null ? null : new Date(latest);
+}

@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import { type Database, openDatabase, openPglite } from '../db';
+import { type App, buildApp } from '../server/app';
+import type { Clock } from '../server/clock';
+import { loadConfig } from '../server/config';
+import { databaseUrlFor } from './global-setup';
+
+/** A clock the test moves by hand. */
+export class TestClock implements Clock {
+  private t: number;
+  constructor(iso = '2026-12-01T12:00:00Z') {
+    this.t = Date.parse(iso);
+  }
+  now(): Date {
+    return new Date(this.t);
+  }
+  set(iso: string): void {
+    this.t = Date.parse(iso);
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+let counter = 0;
+
+/** A fresh, migrated database for this test file: a clone of the run's template. */
+export async function openTestDatabase(): Promise<Database> {
+  const template = inject('pgTemplate');
+  const baseUrl = process.env.DATABASE_URL;
+  if (template && baseUrl) {
+    const name = `aidmap_t_${inject('runId')}_${process.pid}_${++counter}`;
+    const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+    try {
+      // Two files cloning at the same instant can collide on the template's lock; try again.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+          break;
+        } catch (error) {
+          if (attempt >= 10) {
+            throw error;
+          }
+          await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
+        }
+      }
+    } finally {
+      await admin.end();
+    }
+    return openDatabase({ databaseUrl: databaseUrlFor(baseUrl, name), max: 5 });
+  }
+  const tarball = inject('pgliteTemplate');
+  if (!tarball) {
+    throw new Error('global setup prepared no template database');
+  }
+  const pg = await openPglite({ loadDataDir: new Blob([readFileSync(tarball)]) });
+  const database = await openDatabase({ pglite: pg });
+  return { ...database, close: () => pg.close() };
+}
+
+export interface TestContext {
+  app: App;
+  clock: TestClock;
+  database: Database;
+}
+
+/** The whole app on a fresh database, through the same buildApp as production. */
+export async function buildTestApp(clock = new TestClock()): Promise<TestContext> {
+  const database = await openTestDatabase();
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent' });
+  const app = await buildApp({ config, database, clock, logger: false });
+  await app.ready();
+  return { app, clock, database };
+}
+
+let emails = 0;
+
+/** Signs a new user up; returns the cookie header to act as them. */
+export async function signup(app: App, name = 'Neighbor'): Promise<{ cookie: string; id: string; email: string }> {
+  const email = `user${++emails}-${process.pid}@example.org`;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/auth/signup',
+    payload: { email, password: 'correct horse battery', displayName: name },
+  });
+  if (res.statusCode !== 201) {
+    throw new Error(`signup failed: ${res.statusCode} ${res.body}`);
+  }
+  const setCookie = res.headers['set-cookie'];
+  const first = Array.isArray(setCookie) ? setCookie[0]! : setCookie!;
+  return { cookie: first.split(';')[0]!, id: res.json().user.id, email };
+}
+
+/** A valid post body (a meal offer tomorrow in Brooklyn), with overrides. */
+export function postBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    kind: 'offer',
+    category: 'meal',
+    title: 'Vegetarian dinners',
+    description: 'Lentil soup and bread',
+    location: { lat: 40.6782, lng: -73.9442 },
+    radiusM: 3000,
+    windows: [{ start: '2026-12-02T17:00:00-05:00', end: '2026-12-02T19:00:00-05:00' }],
+    capacity: 4,
+    details: { dietary: ['vegetarian'] },
+    ...overrides,
+  };
+}
