@@ -17,6 +17,11 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** A plausible address once normalized: something@domain.tld, no spaces. */
+export function isEmail(email: string): boolean {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email);
+}
+
 export function toUser(row: SessionUser): User {
   return { id: row.id, email: row.email, displayName: row.displayName, createdAt: row.createdAt.toISOString() };
 }

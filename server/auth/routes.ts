@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { ProblemSchema, conflict, invalid, unauthorized } from '../http/problem';
 import { authenticate, clearSessionCookie, requireUser, setSessionCookie } from '../plugins/session';
 import { hashPassword, verifyPassword } from './passwords';
-import { normalizeEmail, sessionsRepo, toUser, usersRepo } from './repository';
+import { isEmail, normalizeEmail, sessionsRepo, toUser, usersRepo } from './repository';
 import { LoginBodySchema, SignupBodySchema, UserReplySchema } from './schemas';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 409: ProblemSchema };
@@ -21,11 +21,16 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
     },
     async (request, reply) => {
       const displayName = request.body.displayName.trim();
-      if (displayName.length === 0) {
-        throw invalid([{ path: '/displayName', message: 'must not be blank' }]);
+      const email = normalizeEmail(request.body.email);
+      const errors = [
+        ...(isEmail(email) ? [] : [{ path: '/email', message: 'must be an e-mail address, like name@example.org' }]),
+        ...(displayName === '' ? [{ path: '/displayName', message: 'must not be blank' }] : []),
+      ];
+      if (errors.length > 0) {
+        throw invalid(errors);
       }
       const user = await usersRepo.create(app.db, {
-        email: normalizeEmail(request.body.email),
+        email,
         passwordHash: await hashPassword(request.body.password),
         displayName,
       });

@@ -10,7 +10,8 @@ export type User = Static<typeof UserSchema>;
 
 export const UserReplySchema = Type.Object({ user: UserSchema });
 
-const Email = Type.String({ format: 'email', maxLength: 254, description: 'an e-mail address' });
+// Checked after trimming (phones' keyboards add a trailing space), in the route.
+const Email = Type.String({ minLength: 1, maxLength: 254, description: 'an e-mail address' });
 
 export const SignupBodySchema = Type.Object(
   {

@@ -16,23 +16,11 @@ function frameworkMessage(error: FastifyError): string {
       return 'The request body is too large; the limit is 64 KB.';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'Send the body as JSON with the header Content-Type: application/json.';
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return 'The request body is empty; send a JSON object.';
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return 'The Content-Length header does not match the body.';
     default:
-      break;
+      return error.message;
   }
-  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    // JSON.parse's message quotes the body; it is not repeated back.
-    return /prototype|constructor/i.test(error.message)
-      ? 'The request body uses a forbidden key (__proto__ or constructor).'
-      : 'The request body is not valid JSON.';
-  }
-  if (/prototype property/i.test(error.message)) {
-    return 'The request body uses a forbidden key (__proto__ or constructor).';
-  }
-  return error.message;
 }
 
 /**

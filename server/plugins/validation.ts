@@ -2,6 +2,9 @@ import { Ajv, type Options } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import sjson from 'secure-json-parse';
+import { badRequest } from '../http/problem';
+import { isOffsetDateTime } from '../posts/windows';
 
 // ajv-formats is CommonJS; under native ESM its function sits on `.default`.
 const addFormats = ((ajvFormats as unknown as { default?: typeof ajvFormats }).default ?? ajvFormats);
@@ -16,13 +19,50 @@ const base: Options = {
   removeAdditional: false,
 };
 
+function withFormats(ajv: Ajv): Ajv {
+  addFormats(ajv);
+  // ajv-formats takes "2026-12-03 09:30+05" too; windows must be what the
+  // schedule code parses (RFC 3339 with a 'T' and a ±HH:MM or Z offset).
+  ajv.addFormat('date-time', { type: 'string', validate: isOffsetDateTime });
+  return ajv;
+}
+
 /** Bodies are checked as sent: "5" is not a number. */
-export const bodyAjv = addFormats(new Ajv({ ...base, coerceTypes: false, useDefaults: false }));
+export const bodyAjv = withFormats(new Ajv({ ...base, coerceTypes: false, useDefaults: false }));
 /** Query strings and path parameters arrive as text and are coerced. */
-const urlAjv = addFormats(new Ajv({ ...base, coerceTypes: 'array', useDefaults: true }));
+const urlAjv = withFormats(new Ajv({ ...base, coerceTypes: 'array', useDefaults: true }));
+
+/**
+ * JSON bodies through secure-json-parse, as Fastify's own parser does, but
+ * with errors that tell a syntax error from a `__proto__`/`constructor` key
+ * (Fastify reports both as "not valid JSON").
+ */
+function parseJson(_request: unknown, body: string, done: (err: Error | null, value?: unknown) => void): void {
+  if (body.trim() === '') {
+    done(badRequest('The request body is empty; send a JSON object.'));
+    return;
+  }
+  try {
+    done(null, sjson.parse(body, { protoAction: 'error', constructorAction: 'error' }));
+  } catch (error) {
+    // JSON.parse's message quotes the body; it is not repeated back.
+    done(
+      badRequest(
+        // secure-json-parse throws a SyntaxError too, saying "forbidden prototype property".
+        /forbidden prototype property/.test((error as Error).message)
+          ? 'The request body uses a forbidden key (__proto__ or constructor).'
+          : 'The request body is not valid JSON.',
+      ),
+    );
+  }
+}
 
 export default fp(
   async function validation(app: FastifyInstance) {
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+      parseJson(request, body as string, done),
+    );
     app.setValidatorCompiler(({ schema, httpPart }) =>
       httpPart === 'body' ? bodyAjv.compile(schema) : urlAjv.compile(schema),
     );

@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import { CATEGORIES, type DB, type Executor } from '../../db';
 import type { SessionUser } from '../auth/repository';
 import { applyOffset, type LatLng, type Offset, randomOffset, PUBLIC_OFFSET_MAX_M } from '../geo/geo';
@@ -6,7 +5,7 @@ import { type FieldError, conflict, forbidden, invalid, notFound } from '../http
 import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
 import type { CreatePostBody, ListPostsQuery, PatchPostBody } from './schemas';
 import { type PostInput, validatePost, withDefaults } from './validate';
-import { expandRecurrence, horizonEnd, lastWindowEnd, type Recurrence } from './windows';
+import { expandRecurrence, horizonEnd, lastWindowEnd, type Recurrence, ruleStart } from './windows';
 
 /** The rule's occurrences are stored a week past the horizon, so extending is a weekly chore per post. */
 const MATERIALIZE_MARGIN_MS = 7 * 24 * 3600 * 1000;
@@ -42,7 +41,7 @@ function storedFields(input: PostInput, offsets: Offsets, now: Date) {
       windows: input.windows,
       recurrence: rule,
       endsAt: lastWindowEnd(input.windows, rule),
-      recurrenceFromAt: rule?.from ? DateTime.fromISO(rule.from, { zone: rule.timezone }).startOf('day').toJSDate() : null,
+      recurrenceFromAt: rule ? ruleStart(rule) : null,
       windowsUntil,
     } satisfies Partial<NewPostRow>,
     oneOffs: input.windows.map((w) => ({ start: new Date(w.start), end: new Date(w.end) })),

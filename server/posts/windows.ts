@@ -2,6 +2,7 @@
 // Pure functions only — no clock, no I/O; callers pass `now`.
 
 import { DateTime, IANAZone } from 'luxon';
+import type { FieldError } from '../http/problem';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -33,10 +34,7 @@ export interface Recurrence {
 }
 
 /** `path` is a JSON pointer relative to the recurrence object, e.g. '/endTime'. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
+export type { FieldError } from '../http/problem';
 
 export const SCHEDULE_HORIZON_MS = 56 * 24 * 3600 * 1000;
 
@@ -353,6 +351,24 @@ function parseInstant(iso: string): number {
     throw new RangeError(`"${iso}" is not an ISO-8601 date-time with an offset`);
   }
   return ms;
+}
+
+/** Whether `s` is an ISO-8601 date-time with an offset naming a real instant (what window strings must be). */
+export function isOffsetDateTime(s: string): boolean {
+  try {
+    parseInstant(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The instant the rule's `from` day begins in its zone; null without `from`. */
+export function ruleStart(rule: Recurrence): Date | null {
+  const fromDay = rule.from !== undefined ? parseLocalDate(rule.from) : null;
+  return fromDay !== null && isValidTimeZone(rule.timezone)
+    ? new Date(localToInstant(IANAZone.create(rule.timezone), fromDay * DAY_MS))
+    : null;
 }
 
 function formatInZone(ms: number, zone: string): string {
