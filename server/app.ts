@@ -41,8 +41,17 @@ export async function buildApp(options: AppOptions) {
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // While closing, answers tell keep-alive clients to hang up; otherwise an
+  // idle kept-alive connection would hold the shutdown open for its timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+    }
   });
 
   await app.register(errors);

@@ -26,30 +26,39 @@ export class TestClock implements Clock {
 
 let counter = 0;
 
-/** A fresh, migrated database for this test file: a clone of the run's template. */
-export async function openTestDatabase(): Promise<Database> {
+/** With DATABASE_URL: the URL of a fresh clone of the run's migrated template; else null. */
+export async function cloneTestDatabase(): Promise<string | null> {
   const template = inject('pgTemplate');
   const baseUrl = process.env.DATABASE_URL;
-  if (template && baseUrl) {
-    const name = `aidmap_t_${inject('runId')}_${process.pid}_${++counter}`;
-    const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-    try {
-      // Two files cloning at the same instant can collide on the template's lock; try again.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
-          break;
-        } catch (error) {
-          if (attempt >= 10) {
-            throw error;
-          }
-          await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
+  if (!template || !baseUrl) {
+    return null;
+  }
+  const name = `aidmap_t_${inject('runId')}_${process.pid}_${++counter}`;
+  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  try {
+    // Two files cloning at the same instant can collide on the template's lock; try again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+        break;
+      } catch (error) {
+        if (attempt >= 10) {
+          throw error;
         }
+        await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
       }
-    } finally {
-      await admin.end();
     }
-    return openDatabase({ databaseUrl: databaseUrlFor(baseUrl, name), max: 5 });
+  } finally {
+    await admin.end();
+  }
+  return databaseUrlFor(baseUrl, name);
+}
+
+/** A fresh, migrated database for this test file: a clone of the run's template. */
+export async function openTestDatabase(): Promise<Database> {
+  const url = await cloneTestDatabase();
+  if (url) {
+    return openDatabase({ databaseUrl: url, max: 5 });
   }
   const tarball = inject('pgliteTemplate');
   if (!tarball) {
@@ -57,7 +66,7 @@ export async function openTestDatabase(): Promise<Database> {
   }
   const pg = await openPglite({ loadDataDir: new Blob([readFileSync(tarball)]) });
   const database = await openDatabase({ pglite: pg });
-  return { ...database, close: () => pg.close() };
+  return { ...database, close: async () => (pg.closed ? undefined : pg.close()) };
 }
 
 export interface TestContext {
@@ -67,9 +76,9 @@ export interface TestContext {
 }
 
 /** The whole app on a fresh database, through the same buildApp as production. */
-export async function buildTestApp(clock = new TestClock()): Promise<TestContext> {
+export async function buildTestApp(clock = new TestClock(), env: NodeJS.ProcessEnv = {}): Promise<TestContext> {
   const database = await openTestDatabase();
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent' });
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', ...env });
   const app = await buildApp({ config, database, clock, logger: false });
   await app.ready();
   return { app, clock, database };

@@ -1,0 +1,92 @@
+// The real entry point in its own process: it starts, serves, and on SIGTERM
+// stops accepting, finishes the request in flight, closes the database, exits 0.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cloneTestDatabase } from '../helper';
+
+let server: ChildProcess;
+let port = 0;
+let output = '';
+const dataDir = mkdtempSync(join(tmpdir(), 'aidmap-server-'));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', DATA_DIR: dataDir };
+  // With DATABASE_URL, a clone of the migrated template like every other file;
+  // without, the embedded database in a new data directory.
+  const url = await cloneTestDatabase();
+  if (url) {
+    env.DATABASE_URL = url;
+  } else {
+    delete env.DATABASE_URL;
+  }
+  server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  server.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 90_000);
+    server.stdout!.on('data', () => {
+      if (output.includes('Aidmap is ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+}, 120_000);
+
+afterAll(() => {
+  server?.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function rawRequest(head: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(head);
+      resolve(socket);
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('server process', () => {
+  it('serves, and on SIGTERM finishes the request in flight before exiting 0', async () => {
+    const health = await fetch(`http://127.0.0.1:${port}/api/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', db: 'ok' });
+    expect(output).toMatch(/"requestId":"[0-9a-f-]{36}"/);
+
+    // Headers sent, body held back: the request is in flight when the signal comes.
+    const body = JSON.stringify({ email: 'late@example.org', password: 'correct horse battery', displayName: 'Late' });
+    const socket = await rawRequest(
+      `POST /api/auth/signup HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+    );
+    let response = '';
+    socket.on('data', (d: Buffer) => (response += d.toString()));
+    await new Promise((r) => setTimeout(r, 200));
+    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    socket.write(body);
+    const code = await exited;
+    expect(response).toMatch(/^HTTP\/1\.1 201/);
+    expect(code, output.split('\n').slice(-8).join('\n') + response).toBe(0);
+    expect(output).toMatch(/"signal":"SIGTERM"/);
+    // Nobody is listening any more.
+    await expect(fetch(`http://127.0.0.1:${port}/api/health`)).rejects.toThrow();
+  }, 60_000);
+});
