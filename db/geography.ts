@@ -48,14 +48,8 @@ export const geographyPoint = customType<{ data: LatLng; driverData: string }>({
   },
 });
 
-/** A half-open time interval `[start, end)`. */
-export interface Interval {
-  start: Date;
-  end: Date;
-}
-
 /** `tstzrange`, always half-open `[start, end)`; written only (queries compare ranges in SQL). */
-export const tstzrange = customType<{ data: Interval; driverData: string }>({
+export const tstzrange = customType<{ data: { start: Date; end: Date }; driverData: string }>({
   dataType() {
     return 'tstzrange';
   },

@@ -1,12 +1,11 @@
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
-import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import * as schema from './schema';
@@ -64,7 +63,14 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     };
   }
   const owned = !('pglite' in options);
-  const client = 'pglite' in options ? options.pglite : await openPglite({ dataDir: options.dataDir });
+  const unlock = 'dataDir' in options ? lockDataDir(options.dataDir) : () => {};
+  let client: PGlite;
+  try {
+    client = 'pglite' in options ? options.pglite : await openPglite({ dataDir: options.dataDir });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const db = drizzlePglite(client, { schema, casing }) as unknown as DB;
   await migratePglite(drizzlePglite(client, { casing }), { migrationsFolder });
   return {
@@ -77,8 +83,50 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       if (owned && !client.closed) {
         await client.close();
       }
+      unlock();
     },
   };
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same
+ * directory (say `npm run seed` while the server runs) would corrupt it. A
+ * lock file holding the owner's pid keeps the second one out, with a message
+ * that says what to do; a lock left by a process that died is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, 'aidmap.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw error;
+      }
+      const owner = Number(readFileSync(path, 'utf8'));
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new Error(
+          `The embedded database in ${dataDir} is in use by another Aidmap process (pid ${owner}). ` +
+            'Stop that process first, or set DATABASE_URL to share a PostgreSQL server.',
+        );
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`Could not lock ${path}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -112,4 +160,3 @@ export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
-export { sql };

@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db';
 import authRoutes from './auth/routes';
@@ -18,7 +18,10 @@ export interface AppOptions {
   config: Config;
   database: Database;
   clock?: Clock;
-  logger?: FastifyServerOptions['logger'];
+  /** false: no logging (tests); default: pino at config.logLevel. */
+  logger?: boolean;
+  /** Where log lines go (stdout by default); tests read them. */
+  logStream?: { write(line: string): void };
 }
 
 /** 64 KB: the largest post (20 windows, 2,000-character description) is a few KB. */
@@ -27,11 +30,15 @@ export const BODY_LIMIT = 64 * 1024;
 export async function buildApp(options: AppOptions) {
   const { config } = options;
   const app = Fastify({
-    logger: options.logger ?? {
-      level: config.logLevel,
-      // Session tokens stay out of the logs; bodies are never logged.
-      redact: ['req.headers.cookie', 'res.headers["set-cookie"]'],
-    },
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            // Session tokens stay out of the logs; bodies are never logged.
+            redact: ['req.headers.cookie', 'res.headers["set-cookie"]'],
+            ...(options.logStream ? { stream: options.logStream } : {}),
+          },
     bodyLimit: BODY_LIMIT,
     requestIdHeader: 'x-request-id',
     requestIdLogLabel: 'requestId',

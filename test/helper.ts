@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { type Database, openDatabase, openPglite } from '../db';
-import { type App, buildApp } from '../server/app';
+import { type App, type AppOptions, buildApp } from '../server/app';
 import type { Clock } from '../server/clock';
 import { loadConfig } from '../server/config';
 import { databaseUrlFor } from './global-setup';
@@ -76,10 +76,13 @@ export interface TestContext {
 }
 
 /** The whole app on a fresh database, through the same buildApp as production. */
-export async function buildTestApp(clock = new TestClock(), env: NodeJS.ProcessEnv = {}): Promise<TestContext> {
+export async function buildTestApp(
+  options: { clock?: TestClock; env?: NodeJS.ProcessEnv; logStream?: AppOptions['logStream'] } = {},
+): Promise<TestContext> {
+  const clock = options.clock ?? new TestClock();
   const database = await openTestDatabase();
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', ...env });
-  const app = await buildApp({ config, database, clock, logger: false });
+  const config = loadConfig({ LOG_LEVEL: options.logStream ? 'trace' : 'silent', DATA_DIR: '/nonexistent', ...options.env });
+  const app = await buildApp({ config, database, clock, logger: options.logStream !== undefined, logStream: options.logStream });
   await app.ready();
   return { app, clock, database };
 }

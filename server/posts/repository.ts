@@ -1,7 +1,6 @@
 import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { Interval } from '../../db/geography';
 import { type Executor, postWindows, posts, users } from '../../db';
-import { SCHEDULE_HORIZON_MS } from './windows';
+import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
 
 export type PostRow = typeof posts.$inferSelect & { authorName: string };
 export type NewPostRow = typeof posts.$inferInsert;

@@ -2,6 +2,7 @@
 // Pure functions only — no clock, no I/O; callers pass `now`.
 
 import { DateTime, IANAZone } from 'luxon';
+// FieldError paths here are JSON pointers relative to the recurrence object, e.g. '/endTime'.
 import type { FieldError } from '../http/problem';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -32,9 +33,6 @@ export interface Recurrence {
   /** 'YYYY-MM-DD' local date in `timezone`: last date an occurrence may start on (inclusive). */
   until?: string;
 }
-
-/** `path` is a JSON pointer relative to the recurrence object, e.g. '/endTime'. */
-export type { FieldError } from '../http/problem';
 
 export const SCHEDULE_HORIZON_MS = 56 * 24 * 3600 * 1000;
 

@@ -4,7 +4,7 @@ import { rowsOf } from '../../db';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTestApp, TestClock, type TestContext } from '../helper';
+import { buildTestApp, type TestContext } from '../helper';
 
 let ctx: TestContext;
 // A stand-in for web/dist, so this file does not depend on a prior build.
@@ -13,7 +13,7 @@ writeFileSync(join(webRoot, 'index.html'), '<!doctype html><div id="app"></div>'
 writeFileSync(join(webRoot, 'app.js'), 'console.log("aidmap")');
 
 beforeAll(async () => {
-  ctx = await buildTestApp(new TestClock(), { WEB_ROOT: webRoot });
+  ctx = await buildTestApp({ env: { WEB_ROOT: webRoot } });
 });
 afterAll(async () => {
   await ctx?.app.close();
@@ -88,5 +88,13 @@ describe('operations', () => {
     const api = await ctx.app.inject({ method: 'GET', url: '/api/posts/x/y' });
     expect(api.statusCode).toBe(404);
     expect(api.headers['content-type']).toMatch(/problem\+json/);
+  });
+
+  // Last: it closes this file's database.
+  it('GET /api/health answers 503 when the database does not', async () => {
+    await ctx.database.close();
+    const res = await ctx.app.inject({ method: 'GET', url: '/api/health' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ status: 'error', db: 'unreachable' });
   });
 });

@@ -1,0 +1,69 @@
+// Exact points reach only those entitled to them: not other users' responses,
+// not error messages, not log lines (at the most verbose level).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+
+const logs: string[] = [];
+let ctx: TestContext;
+const HOME = { lat: 40.671234, lng: -73.953456 };
+const DEST = { lat: 40.701357, lng: -73.987531 };
+const exactStrings = [HOME.lat, HOME.lng, DEST.lat, DEST.lng].map(String);
+
+beforeAll(async () => {
+  ctx = await buildTestApp({ logStream: { write: (line: string) => void logs.push(line) } });
+});
+afterAll(async () => {
+  await ctx?.app.close();
+});
+
+function leaks(text: string): string[] {
+  return exactStrings.filter((s) => text.includes(s));
+}
+
+describe('exact locations stay private', () => {
+  it('appear in no response to a non-author, no error, and no log line', async () => {
+    const author = await signup(ctx.app, 'Author');
+    const other = await signup(ctx.app, 'Other');
+    const created = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/posts',
+      headers: { cookie: author.cookie },
+      payload: postBody({ kind: 'need', category: 'ride', capacity: 1, location: HOME, details: { destination: DEST } }),
+    });
+    expect(created.statusCode).toBe(201);
+    // The author is entitled, and gets them.
+    expect(leaks(created.body)).toHaveLength(4);
+    const id = created.json().post.id;
+
+    const responses = [
+      await ctx.app.inject({ method: 'GET', url: `/api/posts/${id}` }),
+      await ctx.app.inject({ method: 'GET', url: `/api/posts/${id}`, headers: { cookie: other.cookie } }),
+      await ctx.app.inject({ method: 'GET', url: '/api/posts?bbox=-74.1,40.6,-73.8,40.8' }),
+      await ctx.app.inject({ method: 'GET', url: '/api/posts?bbox=-74.1,40.6,-73.8,40.8', headers: { cookie: other.cookie } }),
+      await ctx.app.inject({ method: 'PATCH', url: `/api/posts/${id}`, headers: { cookie: other.cookie }, payload: { location: HOME } }),
+      await ctx.app.inject({ method: 'DELETE', url: `/api/posts/${id}`, headers: { cookie: other.cookie } }),
+      await ctx.app.inject({ method: 'PATCH', url: `/api/posts/${id}`, payload: { title: 'anonymous' } }),
+    ];
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 403, 403, 401]);
+    for (const r of responses) {
+      expect(leaks(r.body)).toEqual([]);
+    }
+
+    // The author's own mistakes: the message names the field, never echoes the value.
+    const bad = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/posts',
+      headers: { cookie: author.cookie },
+      payload: postBody({ location: { lat: HOME.lat, lng: HOME.lng, alt: 3 }, radiusM: 1 }),
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(leaks(bad.body)).toEqual([]);
+
+    expect(logs.length).toBeGreaterThan(10);
+    expect(logs.join('\n')).toMatch(/"requestId"/);
+    expect(leaks(logs.join('\n'))).toEqual([]);
+    // Nor the session tokens.
+    const token = author.cookie.split('=')[1]!;
+    expect(logs.join('\n')).not.toContain(token);
+  });
+});
