@@ -112,6 +112,7 @@ function lockDataDir(dataDir: string): () => void {
         throw new Error(
           `The embedded database in ${dataDir} is in use by another Aidmap process (pid ${owner}). ` +
             'Stop that process first, or set DATABASE_URL to share a PostgreSQL server.',
+          { cause: error },
         );
       }
       rmSync(path, { force: true });

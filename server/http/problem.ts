@@ -145,6 +145,20 @@ export function fieldErrors(errors: ErrorObject[], prefix = ''): FieldError[] {
       out.push({ path, message });
     }
   }
+  // "must be a string" and "must be a null" at one path (a nullable field) read better as one.
+  for (let i = 0; i < out.length; i++) {
+    const e = out[i]!;
+    if (!e.message.startsWith('must be a')) {
+      continue;
+    }
+    for (let j = out.length - 1; j > i; j--) {
+      const other = out[j]!;
+      if (other.path === e.path && other.message.startsWith('must be a')) {
+        e.message += ` or ${other.message.replace(/^must be an? /, '')}`;
+        out.splice(j, 1);
+      }
+    }
+  }
   const branchPaths = out.filter((e) => e.message !== 'does not match any allowed form').map((e) => e.path);
   return out.filter(
     (e) => e.message !== 'does not match any allowed form' || !branchPaths.some((p) => p.startsWith(e.path)),

@@ -1,6 +1,6 @@
 // The zero-setup path, whatever DATABASE_URL says: PGlite + PostGIS in a data
 // directory on disk, migrated on open and reused by the next start.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,13 @@ async function start(): Promise<{ app: App; database: Database }> {
 }
 
 describe('embedded PGlite + PostGIS in DATA_DIR', { timeout: 120_000 }, () => {
+  it('refuses a data directory another live process holds, saying what to do', async () => {
+    const held = mkdtempSync(join(tmpdir(), 'aidmap-held-'));
+    writeFileSync(join(held, 'aidmap.lock'), String(process.ppid));
+    await expect(openDatabase({ dataDir: held })).rejects.toThrow(/in use by another Aidmap process \(pid \d+\)\. Stop that process first/);
+    rmSync(held, { recursive: true, force: true });
+  });
+
   let postId = '';
   let publicLocation: unknown;
 
@@ -42,7 +49,9 @@ describe('embedded PGlite + PostGIS in DATA_DIR', { timeout: 120_000 }, () => {
     const listed = await app.inject({ method: 'GET', url: '/api/posts?bbox=-74.05,40.60,-73.85,40.75&from=2026-12-02T00:00:00Z' });
     expect(listed.json().items.map((p: { id: string }) => p.id)).toEqual([postId]);
     publicLocation = listed.json().items[0].location;
+    expect(existsSync(join(dataDir, 'aidmap.lock'))).toBe(true);
     await app.close();
+    expect(existsSync(join(dataDir, 'aidmap.lock'))).toBe(false);
   });
 
   it('reuses the data on the next start: accounts, posts and their public points', async () => {

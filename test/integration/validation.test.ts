@@ -188,3 +188,17 @@ describe('ids', () => {
     expectProblem(await ctx.app.inject({ method: 'GET', url: '/api/nothing-here' }), 404);
   });
 });
+
+describe('nullable fields', () => {
+  it('a number for a nullable description says both allowed forms once', async () => {
+    const created = await ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie }, payload: postBody() });
+    const res = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/api/posts/${created.json().post.id}`,
+      headers: { cookie },
+      payload: { description: 42 },
+    });
+    const body = expectProblem(res, 400);
+    expect(body.errors).toEqual([{ path: '/description', message: 'must be a string or null' }]);
+  });
+});
