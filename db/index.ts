@@ -140,6 +140,15 @@ async function migrateServer(databaseUrl: string): Promise<void> {
   try {
     await client`select pg_advisory_lock(hashtext('aidmap:migrate'))`;
     await migratePostgres(drizzlePostgres(client, { casing }), { migrationsFolder });
+  } catch (error) {
+    if (/extension "postgis"|postgis\.control/i.test(String((error as Error).message) + String((error as { cause?: Error }).cause?.message))) {
+      throw new Error(
+        'This PostgreSQL server has no PostGIS. Install it (Debian/Ubuntu: apt-get install postgresql-15-postgis-3, ' +
+          'matching your PostgreSQL version) and start Aidmap again.',
+        { cause: error },
+      );
+    }
+    throw error;
   } finally {
     await client.end({ timeout: 5 });
   }

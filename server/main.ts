@@ -5,10 +5,16 @@ import { buildApp } from './app';
 import { loadConfig } from './config';
 
 const started = performance.now();
-const config = loadConfig();
-const database = await openDatabase(
-  config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
-);
+let config: ReturnType<typeof loadConfig>;
+let database: Awaited<ReturnType<typeof openDatabase>>;
+try {
+  config = loadConfig();
+  database = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
+} catch (error) {
+  // Configuration and database problems are the operator's to fix: say what, without a stack.
+  console.error(`Aidmap cannot start: ${(error as Error).message}`);
+  process.exit(1);
+}
 const app = await buildApp({ config, database });
 
 if (process.argv.includes('--demo')) {

@@ -63,6 +63,17 @@ export default fp(
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
       parseJson(request, body as string, done),
     );
+    // `?kind=&category=` means no filter, as a form or a URL template sends it.
+    app.addHook('preValidation', async (request) => {
+      const query = request.query as Record<string, unknown> | undefined;
+      if (query && typeof query === 'object') {
+        for (const [key, value] of Object.entries(query)) {
+          if (value === '') {
+            delete query[key];
+          }
+        }
+      }
+    });
     app.setValidatorCompiler(({ schema, httpPart }) =>
       httpPart === 'body' ? bodyAjv.compile(schema) : urlAjv.compile(schema),
     );

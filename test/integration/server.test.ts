@@ -1,7 +1,7 @@
 // The real entry point in its own process: it starts, serves, and on SIGTERM
 // stops accepting, finishes the request in flight, closes the database, exits 0.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,14 @@ function rawRequest(head: string): Promise<Socket> {
   });
 }
 
+/** Resolves once the server has logged a line matching `pattern`. */
+async function logged(pattern: RegExp): Promise<void> {
+  for (let i = 0; i < 400 && !pattern.test(output); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  expect(output).toMatch(pattern);
+}
+
 describe('server process', () => {
   it('serves, and on SIGTERM finishes the request in flight before exiting 0', async () => {
     const health = await fetch(`http://127.0.0.1:${port}/api/health`);
@@ -77,10 +85,10 @@ describe('server process', () => {
     );
     let response = '';
     socket.on('data', (d: Buffer) => (response += d.toString()));
-    await new Promise((r) => setTimeout(r, 200));
+    await logged(/"url":"\/api\/auth\/signup".*"incoming request"/);
     const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
     server.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await logged(/"signal":"SIGTERM".*"closing"/);
     socket.write(body);
     const code = await exited;
     expect(response).toMatch(/^HTTP\/1\.1 201/);
@@ -89,4 +97,22 @@ describe('server process', () => {
     // Nobody is listening any more.
     await expect(fetch(`http://127.0.0.1:${port}/api/health`)).rejects.toThrow();
   }, 60_000);
+});
+
+describe('a start that cannot succeed', () => {
+  it('says why in one line and exits 1', async () => {
+    const held = mkdtempSync(join(tmpdir(), 'aidmap-held-'));
+    writeFileSync(join(held, 'aidmap.lock'), String(process.pid));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: { ...process.env, DATABASE_URL: '', DATA_DIR: held, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    rmSync(held, { recursive: true, force: true });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toMatch(/^Aidmap cannot start: The embedded database in .* is in use by another Aidmap process/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
 });

@@ -202,3 +202,12 @@ describe('nullable fields', () => {
     expect(body.errors).toEqual([{ path: '/description', message: 'must be a string or null' }]);
   });
 });
+
+describe('empty query parameters', () => {
+  it('mean no filter, as a URL template or a form sends them', async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/api/posts?bbox=-74.05,40.60,-73.85,40.75&kind=&category=&from=&to=&limit=&cursor=' });
+    expect(res.statusCode).toBe(200);
+    const missing = await ctx.app.inject({ method: 'GET', url: '/api/posts?bbox=' });
+    expect(expectProblem(missing, 400).errors).toEqual([{ path: '/bbox', message: 'is required' }]);
+  });
+});
