@@ -223,6 +223,16 @@ describe('listing posts', () => {
     expect(seen).toEqual(inBrooklyn);
   });
 
+  it('places posts in boxes by their public location, not the exact one', async () => {
+    const exact = { lat: 41.8901, lng: 12.4923 };
+    const rome = await make({ location: exact });
+    const shown = (await ctxList.app.inject({ method: 'GET', url: `/api/posts/${rome.id}` })).json().post.location;
+    // Boxes ±0.0005° (about 50 m) around each point: disjoint, since the offset is at least 150 m.
+    const box = (p: { lat: number; lng: number }) => `bbox=${p.lng - 0.0005},${p.lat - 0.0005},${p.lng + 0.0005},${p.lat + 0.0005}`;
+    expect(await ids(box(shown))).toEqual([rome.id]);
+    expect(await ids(box(exact))).toEqual([]);
+  });
+
   it('finds posts in a box that crosses the antimeridian', async () => {
     const fiji = await make({ location: { lat: -17.7134, lng: 179.99 } });
     expect(await ids('bbox=179,-19,-179,-16')).toContain(fiji.id);
