@@ -81,7 +81,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
 
   app.get(
     '/me',
-    { schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: UserReplySchema, 401: ProblemSchema } } },
+    { preValidation: authenticate, schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: UserReplySchema, 401: ProblemSchema } } },
     async (request) => ({ user: toUser(requireUser(request)) }),
   );
 };

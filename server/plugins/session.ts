@@ -44,6 +44,12 @@ export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
 export default fp(
   async function session(app: FastifyInstance) {
     await app.register(cookie);
+    // Routes behind `authenticate` say so in the OpenAPI document.
+    app.addHook('onRoute', (route) => {
+      if ([route.preValidation].flat().includes(authenticate) && route.schema) {
+        route.schema = { ...route.schema, security: [{ session: [] }] } as typeof route.schema;
+      }
+    });
     app.decorateRequest('user', null);
     app.decorateRequest('sessionToken', null);
     app.addHook('onRequest', async (request) => {

@@ -45,6 +45,8 @@ describe('operations', () => {
     expect(create.requestBody.content['application/json'].schema.properties).toHaveProperty('location');
     expect(create.responses).toHaveProperty('201');
     expect(create.responses).toHaveProperty('400');
+    expect(create.security).toEqual([{ session: [] }]);
+    expect(doc.paths['/api/posts'].get.security).toBeUndefined();
     const ui = await ctx.app.inject({ method: 'GET', url: '/api/docs' });
     expect([200, 302]).toContain(ui.statusCode);
     const page = await ctx.app.inject({ method: 'GET', url: '/api/docs/' });
