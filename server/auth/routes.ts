@@ -1,14 +1,33 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ProblemSchema, conflict, invalid, unauthorized } from '../http/problem';
+import rateLimit from '@fastify/rate-limit';
+import { HttpProblem, ProblemSchema, conflict, invalid, unauthorized } from '../http/problem';
 import { authenticate, clearSessionCookie, requireUser, setSessionCookie } from '../plugins/session';
 import { hashPassword, verifyPassword } from './passwords';
 import { isEmail, normalizeEmail, sessionsRepo, toUser, usersRepo } from './repository';
 import { LoginBodySchema, SignupBodySchema, UserReplySchema } from './schemas';
 
-const problems = { 400: ProblemSchema, 401: ProblemSchema, 409: ProblemSchema };
+const problems = { 400: ProblemSchema, 401: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema };
+
+/** Password guesses allowed per address and client IP in LOGIN_WINDOW. */
+export const LOGIN_ATTEMPTS = 10;
+const LOGIN_WINDOW = '15 minutes';
 
 const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (app, opts) => {
+  // Limits guessing one account's password, keyed by address and IP so a
+  // shared connection (a library, a community center) does not lock out its
+  // neighbors. Counted in this process's memory: a restart forgets, and each
+  // process behind a load balancer counts on its own.
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    errorResponseBuilder: (_request, context) =>
+      new HttpProblem(
+        429,
+        `Too many sign-in attempts for this address. Wait ${context.after} and try again.`,
+      ),
+  });
+
   app.post(
     '/auth/signup',
     {
@@ -48,6 +67,13 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
   app.post(
     '/auth/login',
     {
+      config: {
+        rateLimit: {
+          max: LOGIN_ATTEMPTS,
+          timeWindow: LOGIN_WINDOW,
+          keyGenerator: (request) => `${request.ip}|${normalizeEmail(String((request.body as { email?: unknown } | undefined)?.email ?? ''))}`,
+        },
+      },
       schema: {
         tags: ['auth'],
         summary: 'Sign in',

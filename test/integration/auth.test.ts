@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../db';
+import { LOGIN_ATTEMPTS } from '../../server/auth/routes';
 import { buildTestApp, signup, type TestContext } from '../helper';
 
 let ctx: TestContext;
@@ -131,5 +132,23 @@ describe('accounts', () => {
     ctx.clock.advance(31 * 24 * 3600 * 1000);
     const expired = await ctx.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
     expect(expired.statusCode).toBe(401);
+  });
+});
+
+describe('password guessing', () => {
+  it('is limited per address: the 11th try in 15 minutes gets 429 with Retry-After; other addresses are unaffected', async () => {
+    const { email } = await signup(ctx.app);
+    const attempt = (address: string, password: string) =>
+      ctx.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: address, password } });
+    for (let i = 0; i < LOGIN_ATTEMPTS; i++) {
+      expect((await attempt(email, `guess ${i}`)).statusCode).toBe(401);
+    }
+    const limited = await attempt(email.toUpperCase(), 'correct horse battery');
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.json().detail).toMatch(/Too many sign-in attempts/);
+    const other = await signup(ctx.app);
+    expect((await attempt(other.email, 'correct horse battery')).statusCode).toBe(200);
   });
 });
