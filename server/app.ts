@@ -6,6 +6,7 @@ import authRoutes from './auth/routes';
 import { type Clock, systemClock } from './clock';
 import type { Config } from './config';
 import healthRoutes from './health';
+import { serializeError } from './http/log';
 import database from './plugins/database';
 import docs from './plugins/docs';
 import errors from './plugins/errors';
@@ -37,6 +38,7 @@ export async function buildApp(options: AppOptions) {
             level: config.logLevel,
             // Session tokens stay out of the logs; bodies are never logged.
             redact: ['req.headers.cookie', 'res.headers["set-cookie"]'],
+            serializers: { err: serializeError },
             ...(options.logStream ? { stream: options.logStream } : {}),
           },
     bodyLimit: BODY_LIMIT,

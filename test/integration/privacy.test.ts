@@ -1,5 +1,6 @@
 // Exact points reach only those entitled to them: not other users' responses,
 // not error messages, not log lines (at the most verbose level).
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, postBody, signup, type TestContext } from '../helper';
 
@@ -62,6 +63,23 @@ describe('exact locations stay private', () => {
     expect(logs.length).toBeGreaterThan(10);
     expect(logs.join('\n')).toMatch(/"requestId"/);
     expect(leaks(logs.join('\n'))).toEqual([]);
+    // A database failure is logged without the query's parameters.
+    await ctx.database.db.execute(sql`
+      CREATE FUNCTION refuse_posts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'posts are closed'; END $$`);
+    await ctx.database.db.execute(sql`CREATE TRIGGER refuse BEFORE INSERT ON posts FOR EACH ROW EXECUTE FUNCTION refuse_posts()`);
+    const failed = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/posts',
+      headers: { cookie: author.cookie },
+      payload: postBody({ location: HOME }),
+    });
+    expect(failed.statusCode).toBe(500);
+    expect(failed.json().detail).toBe('Something went wrong on our side. Please try again in a moment.');
+    const errorLines = logs.filter((l) => l.includes('"level":50'));
+    expect(errorLines.join('\n')).toMatch(/database query failed: posts are closed/);
+    expect(leaks(logs.join('\n'))).toEqual([]);
+    expect(leaks(failed.body)).toEqual([]);
+
     // Nor the session tokens.
     const token = author.cookie.split('=')[1]!;
     expect(logs.join('\n')).not.toContain(token);
