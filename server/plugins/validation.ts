@@ -3,7 +3,7 @@ import ajvFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import sjson from 'secure-json-parse';
-import { badRequest } from '../http/problem';
+import { badRequest, type FieldError, invalid } from '../http/problem';
 import { isOffsetDateTime } from '../posts/windows';
 
 // ajv-formats is CommonJS; under native ESM its function sits on `.default`.
@@ -33,6 +33,38 @@ export const bodyAjv = withFormats(new Ajv({ ...base, coerceTypes: false, useDef
 const urlAjv = withFormats(new Ajv({ ...base, coerceTypes: 'array', useDefaults: true }));
 
 /**
+ * The first string (or key) in a parsed body that PostgreSQL cannot store as
+ * given: NUL characters (text and jsonb refuse them) and lone UTF-16
+ * surrogates (jsonb refuses them, text would turn them into U+FFFD).
+ */
+export function unstorableText(value: unknown, path = ''): FieldError | null {
+  const bad = (s: string) => s.includes('\u0000') || !s.isWellFormed();
+  if (typeof value === 'string') {
+    return bad(value) ? { path, message: 'contains a character that cannot be stored (NUL or a broken surrogate pair)' } : null;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorableText(value[i], `${path}/${i}`);
+      if (found) {
+        return found;
+      }
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const keyPath = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (bad(key)) {
+        return { path: keyPath, message: 'is a field name with a character that cannot be stored' };
+      }
+      const found = unstorableText(inner, keyPath);
+      if (found) {
+        return found;
+      }
+    }
+  }
+  return null;
+}
+
+/**
  * JSON bodies through secure-json-parse, as Fastify's own parser does, but
  * with errors that tell a syntax error from a `__proto__`/`constructor` key
  * (Fastify reports both as "not valid JSON").
@@ -42,8 +74,9 @@ function parseJson(_request: unknown, body: string, done: (err: Error | null, va
     done(badRequest('The request body is empty; send a JSON object.'));
     return;
   }
+  let value: unknown;
   try {
-    done(null, sjson.parse(body, { protoAction: 'error', constructorAction: 'error' }));
+    value = sjson.parse(body, { protoAction: 'error', constructorAction: 'error' });
   } catch (error) {
     // JSON.parse's message quotes the body; it is not repeated back.
     done(
@@ -54,7 +87,10 @@ function parseJson(_request: unknown, body: string, done: (err: Error | null, va
           : 'The request body is not valid JSON.',
       ),
     );
+    return;
   }
+  const unstorable = unstorableText(value);
+  done(unstorable ? invalid([unstorable]) : null, value);
 }
 
 export default fp(

@@ -212,6 +212,8 @@ export function parseCategories(text: string): string[] {
   return names;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function encodeCursor(row: Pick<PostRow, 'createdAt' | 'id'>): string {
   return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
 }
@@ -220,7 +222,8 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
     const createdAt = new Date(String(at));
-    if (typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) && !Number.isNaN(createdAt.getTime())) {
+    const year = createdAt.getUTCFullYear();
+    if (typeof id === 'string' && UUID.test(id) && year >= 1970 && year < 9000) {
       return { createdAt, id };
     }
   } catch {

@@ -8,7 +8,7 @@ import type { FieldError } from '../http/problem';
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
-/** ISO-8601 strings with offset. */
+/** RFC 3339 date-time strings with an offset; see isOffsetDateTime. */
 export interface Window {
   start: string;
   end: string;
@@ -42,7 +42,18 @@ const DAY_MS = 86_400_000;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
 // Window strings must carry their own offset: without one, parsing would depend on the server's zone.
-const ISO_WITH_OFFSET_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+// Strict RFC 3339 (seconds optional): 'T' and 'Z' in upper case, offsets as ±HH:MM up to ±23:59.
+// Whether the date exists (no 02-30) is left to Luxon.
+const ISO_WITH_OFFSET_RE =
+  /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+// Dates and instants are kept to a sane range: PostgreSQL's timestamptz can't hold years past
+// 294276 or before 4713 BC, and year 10000 no longer serialises as a 4-digit ISO year.
+const MIN_YEAR = 1900;
+const MAX_YEAR = 8999;
+/** Instants accepted in window strings: [MIN_INSTANT_MS, END_INSTANT_MS). */
+const MIN_INSTANT_MS = Date.UTC(MIN_YEAR, 0, 1);
+const END_INSTANT_MS = Date.UTC(MAX_YEAR + 1, 0, 1);
 
 const DAY_NAMES: Record<Weekday, string> = {
   mon: 'Monday',
@@ -86,13 +97,18 @@ function weekdayOf(epochDay: number): number {
   return (((epochDay + 3) % 7) + 7) % 7;
 }
 
+/** 'YYYY-MM-DD' with a year between MIN_YEAR and MAX_YEAR -> epoch day; null if invalid. */
 function parseLocalDate(s: string): number | null {
   const m = typeof s === 'string' ? DATE_RE.exec(s) : null;
-  if (!m) {return null;}
+  if (!m) {
+    return null;
+  }
   const y = Number(m[1]);
   const mo = Number(m[2]);
   const d = Number(m[3]);
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) {return null;}
+  if (y < MIN_YEAR || y > MAX_YEAR || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) {
+    return null;
+  }
   return daysFromCivil(y, mo, d);
 }
 
@@ -108,8 +124,23 @@ export function isValidTimeZone(tz: string): boolean {
   return typeof tz === 'string' && tz !== '' && IANAZone.isValidZone(tz);
 }
 
+/** Whether `s` is a real 'YYYY-MM-DD' date in the years 1900–8999. */
 export function isValidLocalDate(s: string): boolean {
   return parseLocalDate(s) !== null;
+}
+
+/** Why `s` isn't accepted as a from/until date, or null if it is. */
+function localDateProblem(s: string): string | null {
+  if (isValidLocalDate(s)) {
+    return null;
+  }
+  const m = typeof s === 'string' ? DATE_RE.exec(s) : null;
+  const year = m ? Number(m[1]) : NaN;
+  const what =
+    year < MIN_YEAR || year > MAX_YEAR
+      ? `a date between ${MIN_YEAR} and ${MAX_YEAR}`
+      : 'a real calendar date';
+  return `"${s}" is not ${what}; use YYYY-MM-DD, e.g. "2027-03-01"`;
 }
 
 export function isValidLocalTime(s: string): boolean {
@@ -124,16 +155,20 @@ export function isValidLocalTime(s: string): boolean {
  * The instant at which the wall clock in `zone` shows `localMs` (a wall-clock time encoded
  * as if it were UTC milliseconds).
  *
- * Disambiguation follows Temporal's 'compatible' mode:
- *  - a time that doesn't exist (spring-forward gap) moves forward by the length of the gap,
- *    e.g. 02:30 on a US spring-forward day becomes 03:30 daylight time;
- *  - a time that exists twice (fall-back overlap) takes the EARLIER instant, i.e. the first
+ *  - A time that doesn't exist (spring-forward gap) maps to the transition itself, the first
+ *    instant after the gap: 02:30 on the night Berlin goes from CET to CEST becomes 03:00 CEST.
+ *    This differs from Temporal's 'compatible' mode (and Luxon), which move it forward by the
+ *    length of the gap (to 03:30). For windows clamping is right: a window keeps exactly the
+ *    real time that exists between its wall-clock ends, so 02:30–03:30 becomes 03:00–03:30,
+ *    01:30–02:30 runs from 01:30 until the jump, and 02:00–03:00 (or 02:15–02:45) is empty
+ *    that night; shifting would instead push 02:30–03:30 to 03:30–03:30 and lose it entirely.
+ *  - A time that exists twice (fall-back overlap) takes the EARLIER instant, i.e. the first
  *    time the clock shows it (01:30 EDT rather than 01:30 EST).
  *
  * Luxon isn't used for this because, as observed with Luxon 3.7, it resolves the overlap
  * using the offset in force at the current system time (Settings.now()) as its first guess:
  * the same rule would give the earlier instant when evaluated in summer and the later one
- * in winter. Its gap handling does move forward, as here.
+ * in winter.
  */
 function localToInstant(zone: IANAZone, localMs: number): number {
   // Real zones never change offset twice within a couple of days, so the offsets in force
@@ -142,10 +177,37 @@ function localToInstant(zone: IANAZone, localMs: number): number {
   const after = zone.offset(localMs + DAY_MS);
   const fits = (offsetMin: number) => zone.offset(localMs - offsetMin * MINUTE_MS) === offsetMin;
   const candidates = [before, after].filter(fits).map((o) => localMs - o * MINUTE_MS);
-  if (candidates.length > 0) {return Math.min(...candidates);}
-  // In a gap: reading the wall time with the pre-transition offset lands the same distance
-  // past the transition, which is exactly "moved forward by the gap".
-  return localMs - before * MINUTE_MS;
+  if (candidates.length > 0) {
+    return Math.min(...candidates);
+  }
+  // In a gap. Read with the post-transition offset the wall time names an instant just before
+  // the transition; read with the pre-transition offset, one just after it.
+  const a = localMs - after * MINUTE_MS;
+  const b = localMs - before * MINUTE_MS;
+  return transitionBetween(zone, Math.min(a, b), Math.max(a, b));
+}
+
+/**
+ * The first instant in (lo, hi] whose offset differs from the offset at `lo`, found by binary
+ * search to the millisecond (so transitions off the minute, as some historical ones are, come
+ * out exact). Returns `hi` if the offset doesn't change in between.
+ */
+function transitionBetween(zone: IANAZone, lo: number, hi: number): number {
+  const initial = zone.offset(lo);
+  let below = Math.floor(lo);
+  let atOrAfter = Math.ceil(hi);
+  if (zone.offset(atOrAfter) === initial) {
+    return atOrAfter;
+  }
+  while (atOrAfter - below > 1) {
+    const mid = Math.floor((below + atOrAfter) / 2);
+    if (zone.offset(mid) === initial) {
+      below = mid;
+    } else {
+      atOrAfter = mid;
+    }
+  }
+  return atOrAfter;
 }
 
 function localDayOf(zone: IANAZone, ms: number): number {
@@ -187,11 +249,9 @@ function structuralErrors(rule: Recurrence): FieldError[] {
   }
   for (const key of ['from', 'until'] as const) {
     const value = rule[key];
-    if (value !== undefined && !isValidLocalDate(value)) {
-      errors.push({
-        path: `/${key}`,
-        message: `"${value}" is not a real calendar date; use YYYY-MM-DD, e.g. "2027-03-01"`,
-      });
+    const problem = value === undefined ? null : localDateProblem(value);
+    if (problem !== null) {
+      errors.push({ path: `/${key}`, message: problem });
     }
   }
   return errors;
@@ -224,7 +284,11 @@ export function validateRecurrence(rule: Recurrence): FieldError[] {
       // Spans of a week or more contain every weekday, so only short spans can be empty.
       const wanted = new Set(rule.days.map((d) => WEEKDAYS.indexOf(d)));
       const matching: number[] = [];
-      for (let d = fromDay; d <= untilDay; d++) {if (wanted.has(weekdayOf(d))) {matching.push(d);}}
+      for (let d = fromDay; d <= untilDay; d++) {
+        if (wanted.has(weekdayOf(d))) {
+          matching.push(d);
+        }
+      }
       const dayList = [...seen].map((d) => DAY_NAMES[d]).join(', ');
       if (matching.length === 0) {
         errors.push({
@@ -278,8 +342,9 @@ function compile(rule: Recurrence): CompiledRule {
 
 /**
  * The occurrence starting on local date `day` (ignoring weekday and from/until), or null when
- * the whole window lies in a spring-forward gap (e.g. 02:00–03:00 on that night): both ends
- * then resolve to 03:00 or later, leaving nothing — or less than nothing — of the window.
+ * the whole window lies in a spring-forward gap (e.g. 02:00–03:00 or 02:15–02:45 on that
+ * night): both ends then resolve to the transition, leaving nothing of the window. A window
+ * reaching into the gap keeps the part that exists (see localToInstant).
  */
 function occurrenceOn(rule: CompiledRule, day: number): { start: number; end: number } | null {
   const endDay = rule.endMin < rule.startMin ? day + 1 : day;
@@ -308,18 +373,26 @@ export function expandRecurrence(rule: Recurrence, range: Interval): Interval[] 
   const compiled = compile(rule);
   const fromMs = range.start.getTime();
   const toMs = range.end.getTime();
-  if (!(fromMs < toMs)) {return [];}
+  if (!(fromMs < toMs)) {
+    return [];
+  }
 
   // An overnight window that started the previous local day (longer still across a DST
   // change) can still be running at range.start, hence the margin on both sides.
   let first = localDayOf(compiled.zone, fromMs) - 2;
   let last = localDayOf(compiled.zone, toMs) + 1;
-  if (compiled.fromDay !== null) {first = Math.max(first, compiled.fromDay);}
-  if (compiled.untilDay !== null) {last = Math.min(last, compiled.untilDay);}
+  if (compiled.fromDay !== null) {
+    first = Math.max(first, compiled.fromDay);
+  }
+  if (compiled.untilDay !== null) {
+    last = Math.min(last, compiled.untilDay);
+  }
 
   const result: Interval[] = [];
   for (let day = first; day <= last; day++) {
-    if (!occurs(compiled, day)) {continue;}
+    if (!occurs(compiled, day)) {
+      continue;
+    }
     const occ = occurrenceOn(compiled, day);
     if (occ && occ.end > fromMs && occ.start < toMs) {
       result.push({ start: new Date(occ.start), end: new Date(occ.end) });
@@ -344,14 +417,23 @@ export function horizonEnd(rule: Recurrence | null | undefined, now: Date): Date
 }
 
 function parseInstant(iso: string): number {
-  const ms = ISO_WITH_OFFSET_RE.test(iso) ? DateTime.fromISO(iso, { setZone: true }).toMillis() : NaN;
-  if (!Number.isFinite(ms)) {
-    throw new RangeError(`"${iso}" is not an ISO-8601 date-time with an offset`);
+  const ms =
+    typeof iso === 'string' && ISO_WITH_OFFSET_RE.test(iso)
+      ? DateTime.fromISO(iso, { setZone: true }).toMillis()
+      : NaN;
+  if (!(ms >= MIN_INSTANT_MS && ms < END_INSTANT_MS)) {
+    throw new RangeError(
+      `"${iso}" is not an RFC 3339 date-time with an offset between ${MIN_YEAR}-01-01T00:00:00Z and ${MAX_YEAR + 1}-01-01T00:00:00Z`,
+    );
   }
   return ms;
 }
 
-/** Whether `s` is an ISO-8601 date-time with an offset naming a real instant (what window strings must be). */
+/**
+ * Whether `s` is what window strings must be: an RFC 3339 date-time with an offset,
+ * 'YYYY-MM-DDTHH:MM[:SS[.fraction]]' then 'Z' or '±HH:MM' ('T' and 'Z' upper case), naming a
+ * real instant from 1900-01-01T00:00:00Z (inclusive) to 9000-01-01T00:00:00Z (exclusive).
+ */
 export function isOffsetDateTime(s: string): boolean {
   try {
     parseInstant(s);
@@ -371,7 +453,9 @@ export function ruleStart(rule: Recurrence): Date | null {
 
 function formatInZone(ms: number, zone: string): string {
   const iso = DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true });
-  if (iso === null) {throw new RangeError(`Cannot format ${ms} in ${zone}`);}
+  if (iso === null) {
+    throw new RangeError(`Cannot format ${ms} in ${zone}`);
+  }
   return iso;
 }
 
@@ -391,7 +475,9 @@ export function buildSchedule(
 
   for (const w of windows) {
     const end = parseInstant(w.end);
-    if (end > nowMs) {items.push({ start: parseInstant(w.start), end, window: { start: w.start, end: w.end } });}
+    if (end > nowMs) {
+      items.push({ start: parseInstant(w.start), end, window: { start: w.start, end: w.end } });
+    }
   }
   if (rule) {
     for (const occ of expandRecurrence(rule, { start: now, end: horizonEnd(rule, now) })) {
@@ -410,7 +496,9 @@ export function buildSchedule(
   const result: Window[] = [];
   let prev: { start: number; end: number } | undefined;
   for (const item of items) {
-    if (prev && prev.start === item.start && prev.end === item.end) {continue;}
+    if (prev && prev.start === item.start && prev.end === item.end) {
+      continue;
+    }
     result.push(item.window);
     prev = item;
   }
@@ -419,13 +507,19 @@ export function buildSchedule(
 
 /** The rule's final occurrence, found by walking back from `until` rather than expanding. */
 function lastOccurrence(rule: CompiledRule): { start: number; end: number } | null {
-  if (rule.untilDay === null) {return null;}
+  if (rule.untilDay === null) {
+    return null;
+  }
   // A week back from `until` always reaches every listed weekday; the second week only
   // matters when that day's window vanished into a spring-forward gap.
   for (let day = rule.untilDay; day > rule.untilDay - 14; day--) {
-    if (!occurs(rule, day)) {continue;}
+    if (!occurs(rule, day)) {
+      continue;
+    }
     const occ = occurrenceOn(rule, day);
-    if (occ) {return occ;}
+    if (occ) {
+      return occ;
+    }
   }
   return null;
 }
@@ -443,9 +537,13 @@ export function lastWindowEnd(windows: Window[], rule: Recurrence | null | undef
   }
 
   if (rule) {
-    if (rule.until === undefined) {return null;}
+    if (rule.until === undefined) {
+      return null;
+    }
     const last = lastOccurrence(compile(rule));
-    if (last) {latest = latest === null ? last.end : Math.max(latest, last.end);}
+    if (last) {
+      latest = latest === null ? last.end : Math.max(latest, last.end);
+    }
   }
   return latest === null ? null : new Date(latest);
 }

@@ -161,6 +161,8 @@ describe('bad listing queries', () => {
     ['a limit over 200', 'bbox=-74,40,-73,41&limit=500', '/limit'],
     ['a limit that is not a number', 'bbox=-74,40,-73,41&limit=many', '/limit'],
     ['a forged cursor', 'bbox=-74,40,-73,41&cursor=bm90LWEtY3Vyc29y', '/cursor'],
+    ['a cursor with a malformed id', `bbox=-74,40,-73,41&cursor=${Buffer.from(JSON.stringify(['2026-12-01T00:00:00Z', '-'.repeat(36)])).toString('base64url')}`, '/cursor'],
+    ['a cursor from year 20000', `bbox=-74,40,-73,41&cursor=${Buffer.from(JSON.stringify(['20000', '6b1f7a3e-0c8d-4e2a-9b5f-3d2c1a0e9f87'])).toString('base64url')}`, '/cursor'],
     ['an unknown parameter', 'bbox=-74,40,-73,41&near=me', '/near'],
   ])('%s → 400 naming %s', async (_what, query, path) => {
     const res = await ctx.app.inject({ method: 'GET', url: `/api/posts?${query}` });
@@ -209,5 +211,37 @@ describe('empty query parameters', () => {
     expect(res.statusCode).toBe(200);
     const missing = await ctx.app.inject({ method: 'GET', url: '/api/posts?bbox=' });
     expect(expectProblem(missing, 400).errors).toEqual([{ path: '/bbox', message: 'is required' }]);
+  });
+});
+
+describe('text PostgreSQL cannot store as given', () => {
+  it.each([
+    ['a NUL in the title', { title: 'a\u0000b' }, '/title'],
+    ['a NUL in a detail', { category: 'tutoring', capacity: 1, details: { subject: 'Ma\u0000th' } }, '/details/subject'],
+    ['a lone surrogate in the description', { description: 'broken \ud800 pair' }, '/description'],
+    ['a lone surrogate in a detail key', { details: { ['\udc00']: 1 } }, '/details/\udc00'],
+  ])('%s → 400, nothing written', async (_what, overrides, path) => {
+    const before = await countRows();
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/posts',
+      headers: { cookie, 'content-type': 'application/json' },
+      // JSON.stringify escapes lone surrogates as \udxxx, which JSON.parse turns back into them.
+      payload: JSON.stringify(postBody(overrides)),
+    });
+    const body = expectProblem(res, 400);
+    expect(body.errors?.[0]?.path).toBe(path);
+    expect(await countRows()).toBe(before);
+  });
+
+  it('a NUL in a login address → 400, not a server error', async () => {
+    const res = await ctx.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'a\u0000@example.org', password: 'x' } });
+    expectProblem(res, 400);
+  });
+
+  it('well-formed text of every script is fine', async () => {
+    const res = await ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie }, payload: postBody({ title: '𝔸𝕚𝕕 🧑🏽‍🦽 עזרה 援助' }) });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().post.title).toBe('𝔸𝕚𝕕 🧑🏽‍🦽 עזרה 援助');
   });
 });

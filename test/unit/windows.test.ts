@@ -6,6 +6,7 @@ import {
   isValidTimeZone,
   isValidLocalDate,
   isValidLocalTime,
+  isOffsetDateTime,
   validateRecurrence,
   expandRecurrence,
   horizonEnd,
@@ -36,8 +37,9 @@ describe('isValidTimeZone', () => {
 });
 
 describe('isValidLocalDate', () => {
-  it.each(['2028-02-29', '2000-02-29', '2027-12-31', '2027-01-01', '2027-04-30'])('accepts %s', (s) =>
-    expect(isValidLocalDate(s)).toBe(true),
+  it.each(['2028-02-29', '2000-02-29', '2027-12-31', '2027-01-01', '2027-04-30', '1900-01-01', '8999-12-31'])(
+    'accepts %s',
+    (s) => expect(isValidLocalDate(s)).toBe(true),
   );
   it.each([
     '2027-02-29', // not a leap year
@@ -48,6 +50,9 @@ describe('isValidLocalDate', () => {
     '2027-00-10',
     '2027-01-00',
     '0000-01-01',
+    '1899-12-31', // before 1900
+    '9999-12-31', // after 8999
+    '9000-01-01',
     '2027-1-01',
     '27-01-01',
     '2027-01-01T00:00',
@@ -63,6 +68,55 @@ describe('isValidLocalTime', () => {
     'rejects %j',
     (s) => expect(isValidLocalTime(s)).toBe(false),
   );
+});
+
+describe('isOffsetDateTime', () => {
+  it.each([
+    '2027-03-01T09:30:00+01:00',
+    '2027-03-01T09:30+01:00', // seconds are optional
+    '2027-03-01T09:30:00Z',
+    '2027-03-01T09:30:00.5Z',
+    '2027-03-01T09:30:00.123456789-05:00',
+    '2027-03-01T23:59:59+23:59',
+    '2027-03-01T00:00:00-23:59',
+    '2027-03-01T09:30:00-00:00',
+    '2028-02-29T12:00:00Z',
+    '1900-01-01T00:00:00Z', // lower bound, inclusive
+    '1900-01-01T01:00:00+01:00',
+    '8999-12-31T23:59:59.999Z',
+    '8999-12-31T18:59:59-05:00', // 8999-12-31T23:59:59Z
+    '9000-01-01T00:30:00+01:00', // 8999-12-31T23:30:00Z: the instant counts, not the local year
+  ])('accepts %s', (s) => expect(isOffsetDateTime(s)).toBe(true));
+
+  it.each([
+    '2027-03-01T09:30:00+0100', // offset without colon
+    '2027-03-01T09:30:00+01',
+    '2027-03-01t09:30:00Z', // lowercase t
+    '2027-03-01T09:30:00z', // lowercase z
+    '2027-03-01 09:30:00Z', // space instead of T
+    '2027-03-01T09:30:00', // no offset
+    '2027-03-01T09:30:00+24:00', // offset beyond ±23:59
+    '2027-03-01T09:30:00-24:00',
+    '2027-03-01T09:30:00+01:60',
+    '2027-03-01T24:00:00Z',
+    '2027-03-01T09:60:00Z',
+    '2027-03-01T09:30:60Z',
+    '2027-03-01T09:30:00.Z',
+    '2027-03-01T9:30:00Z',
+    '2027-02-30T09:30:00Z', // no such day
+    '2027-13-01T09:30:00Z',
+    '2027-03-01',
+    '20270301T093000Z',
+    ' 2027-03-01T09:30:00Z',
+    '2027-03-01T09:30:00Z ',
+    '',
+    '1899-12-31T23:59:59Z', // before 1900
+    '1900-01-01T00:30:00+01:00', // 1899-12-31T23:30:00Z
+    '9000-01-01T00:00:00Z', // upper bound, exclusive
+    '8999-12-31T20:00:00-05:00', // 9000-01-01T01:00:00Z
+    '9999-12-31T20:00:00-05:00',
+    '0000-01-01T00:00:00Z',
+  ])('rejects %j', (s) => expect(isOffsetDateTime(s)).toBe(false));
 });
 
 describe('validateRecurrence', () => {
@@ -104,8 +158,24 @@ describe('validateRecurrence', () => {
 
   it('reports impossible from/until dates', () => {
     const errors = validateRecurrence(rule({ from: '2027-02-30', until: 'next week' }));
-    expect(errors.map((e) => e.path)).toEqual(['/from', '/until']);
-    expect(errors[0]?.message).toContain('"2027-02-30"');
+    expect(errors).toEqual([
+      { path: '/from', message: '"2027-02-30" is not a real calendar date; use YYYY-MM-DD, e.g. "2027-03-01"' },
+      { path: '/until', message: '"next week" is not a real calendar date; use YYYY-MM-DD, e.g. "2027-03-01"' },
+    ]);
+  });
+
+  it('reports from/until dates outside the years 1900–8999', () => {
+    expect(validateRecurrence(rule({ from: '1899-12-31', until: '9999-12-31' }))).toEqual([
+      { path: '/from', message: '"1899-12-31" is not a date between 1900 and 8999; use YYYY-MM-DD, e.g. "2027-03-01"' },
+      { path: '/until', message: '"9999-12-31" is not a date between 1900 and 8999; use YYYY-MM-DD, e.g. "2027-03-01"' },
+    ]);
+    expect(validateRecurrence(rule({ from: '0000-01-01' }))).toEqual([
+      { path: '/from', message: '"0000-01-01" is not a date between 1900 and 8999; use YYYY-MM-DD, e.g. "2027-03-01"' },
+    ]);
+  });
+
+  it('accepts from/until at the ends of the allowed years', () => {
+    expect(validateRecurrence(rule({ from: '1900-01-01', until: '8999-12-31' }))).toEqual([]);
   });
 
   it('reports until before from', () => {
@@ -140,19 +210,27 @@ describe('validateRecurrence', () => {
     expect(validateRecurrence(rule({ days: ['sun'], from: '2027-03-01', until: '2027-03-07' }))).toEqual([]);
   });
 
-  it('reports a rule whose only occurrence falls entirely in a spring-forward gap', () => {
-    const errors = validateRecurrence(
-      rule({
-        days: ['sun'],
-        startTime: '02:00',
-        endTime: '03:00',
-        timezone: 'America/New_York',
-        from: '2027-03-14',
-        until: '2027-03-14',
-      }),
-    );
+  it.each([
+    ['America/New_York', '2027-03-14', '02:00', '03:00'],
+    ['America/New_York', '2027-03-14', '02:15', '02:45'],
+    ['Europe/Berlin', '2027-03-28', '02:00', '03:00'],
+    ['Europe/Berlin', '2027-03-28', '02:15', '02:45'],
+  ])('reports a rule whose only occurrence falls entirely in a spring-forward gap (%s %s %s–%s)', (timezone, date, startTime, endTime) => {
+    const errors = validateRecurrence(rule({ days: ['sun'], startTime, endTime, timezone, from: date, until: date }));
     expect(errors.map((e) => e.path)).toEqual(['/startTime']);
     expect(errors[0]?.message).toMatch(/never happen/);
+  });
+
+  it.each([
+    ['America/New_York', '2027-03-14', '02:30', '03:30'],
+    ['America/New_York', '2027-03-14', '01:30', '02:30'],
+    ['America/New_York', '2027-03-14', '02:30', '03:15'], // shifting by the gap made this 03:30–03:15
+    ['Europe/Berlin', '2027-03-28', '02:30', '03:30'],
+    ['Europe/Berlin', '2027-03-28', '01:30', '02:30'],
+  ])('accepts a rule whose only occurrence only partly overlaps the gap (%s %s %s–%s)', (timezone, date, startTime, endTime) => {
+    expect(
+      validateRecurrence(rule({ days: ['sun'], startTime, endTime, timezone, from: date, until: date })),
+    ).toEqual([]);
   });
 
   it('lists several problems at once', () => {
@@ -240,21 +318,77 @@ describe('expandRecurrence', () => {
     expect(out.map((i) => localTime(i.start, zone))).toEqual(['2026-10-24 09:00', '2026-10-25 09:00']);
   });
 
-  it('moves a start inside the spring-forward gap forward by the gap (New York 02:30 -> 03:30 EDT)', () => {
+  it('clamps a start inside the spring-forward gap to the transition (New York 02:30 -> 03:00 EDT)', () => {
     const out = expandRecurrence(
       rule({ days: ['sun'], startTime: '02:30', endTime: '04:00', timezone: 'America/New_York' }),
       range('2027-03-14T00:00:00Z', '2027-03-15T00:00:00Z'),
     );
-    expect(isoUtc(out)).toEqual([['2027-03-14T07:30:00.000Z', '2027-03-14T08:00:00.000Z']]);
-    expect(localTime(out[0]!.start, 'America/New_York')).toBe('2027-03-14 03:30');
+    expect(isoUtc(out)).toEqual([['2027-03-14T07:00:00.000Z', '2027-03-14T08:00:00.000Z']]);
+    expect(localTime(out[0]!.start, 'America/New_York')).toBe('2027-03-14 03:00');
   });
 
-  it('moves a start inside the spring-forward gap forward by the gap (Berlin 02:30 -> 03:30 CEST)', () => {
+  it('clamps a start inside the spring-forward gap to the transition (Berlin 02:30 -> 03:00 CEST)', () => {
     const out = expandRecurrence(
       rule({ days: ['sun'], startTime: '02:30', endTime: '05:00', timezone: 'Europe/Berlin' }),
       range('2027-03-27T00:00:00Z', '2027-03-29T00:00:00Z'),
     );
-    expect(isoUtc(out)).toEqual([['2027-03-28T01:30:00.000Z', '2027-03-28T03:00:00.000Z']]);
+    expect(isoUtc(out)).toEqual([['2027-03-28T01:00:00.000Z', '2027-03-28T03:00:00.000Z']]);
+  });
+
+  it('keeps the part of a window after the gap (Berlin sun 02:30–03:30 -> 03:00–03:30 CEST)', () => {
+    const zone = 'Europe/Berlin';
+    const out = expandRecurrence(
+      rule({ days: ['sun'], startTime: '02:30', endTime: '03:30', timezone: zone }),
+      range('2027-03-20T00:00:00Z', '2027-04-05T00:00:00Z'),
+    );
+    expect(isoUtc(out)).toEqual([
+      ['2027-03-21T01:30:00.000Z', '2027-03-21T02:30:00.000Z'], // CET
+      ['2027-03-28T01:00:00.000Z', '2027-03-28T01:30:00.000Z'], // from the jump to 03:30 CEST
+      ['2027-04-04T00:30:00.000Z', '2027-04-04T01:30:00.000Z'], // CEST
+    ]);
+    expect(localTime(out[1]!.start, zone)).toBe('2027-03-28 03:00');
+    expect(localTime(out[1]!.end, zone)).toBe('2027-03-28 03:30');
+  });
+
+  it('keeps the part of a window before the gap (Berlin sun 01:30–02:30 -> 01:30 CET until the jump)', () => {
+    const out = expandRecurrence(
+      rule({ days: ['sun'], startTime: '01:30', endTime: '02:30', timezone: 'Europe/Berlin' }),
+      range('2027-03-27T00:00:00Z', '2027-03-29T00:00:00Z'),
+    );
+    expect(isoUtc(out)).toEqual([['2027-03-28T00:30:00.000Z', '2027-03-28T01:00:00.000Z']]);
+  });
+
+  it('keeps the part of a window either side of the gap in America/New_York (2027-03-14)', () => {
+    const span = range('2027-03-14T00:00:00Z', '2027-03-15T00:00:00Z');
+    const ny = (startTime: string, endTime: string) =>
+      isoUtc(expandRecurrence(rule({ days: ['sun'], startTime, endTime, timezone: 'America/New_York' }), span));
+    expect(ny('02:30', '03:30')).toEqual([['2027-03-14T07:00:00.000Z', '2027-03-14T07:30:00.000Z']]);
+    expect(ny('01:30', '02:30')).toEqual([['2027-03-14T06:30:00.000Z', '2027-03-14T07:00:00.000Z']]);
+    expect(ny('02:30', '03:15')).toEqual([['2027-03-14T07:00:00.000Z', '2027-03-14T07:15:00.000Z']]);
+  });
+
+  it.each([
+    ['America/New_York', '2027-03-14', '02:00', '03:00'],
+    ['America/New_York', '2027-03-14', '02:15', '02:45'],
+    ['Europe/Berlin', '2027-03-28', '02:00', '03:00'],
+    ['Europe/Berlin', '2027-03-28', '02:15', '02:45'],
+  ])('drops %s on %s %s–%s: it lies entirely in the gap', (timezone, date, startTime, endTime) => {
+    const out = expandRecurrence(
+      rule({ days: ['sun'], startTime, endTime, timezone }),
+      range(`${date}T00:00:00Z`, `${date}T12:00:00Z`),
+    );
+    expect(out).toEqual([]);
+  });
+
+  it('clamps to a 30-minute gap (Australia/Lord_Howe, 02:00 -> 02:30 on 2026-10-04)', () => {
+    // Lord Howe goes from UTC+10:30 to UTC+11 at 02:00 local, i.e. 2026-10-03T15:30Z.
+    const zone = 'Australia/Lord_Howe';
+    const span = range('2026-10-03T00:00:00Z', '2026-10-05T00:00:00Z');
+    const lh = (startTime: string, endTime: string) =>
+      isoUtc(expandRecurrence(rule({ days: ['sun'], startTime, endTime, timezone: zone }), span));
+    expect(lh('02:10', '02:40')).toEqual([['2026-10-03T15:30:00.000Z', '2026-10-03T15:40:00.000Z']]);
+    expect(lh('01:50', '02:20')).toEqual([['2026-10-03T15:20:00.000Z', '2026-10-03T15:30:00.000Z']]);
+    expect(lh('02:05', '02:25')).toEqual([]);
   });
 
   it('drops a window lying entirely in the gap that night, but keeps the other weeks', () => {
@@ -481,6 +615,15 @@ describe('buildSchedule', () => {
     expect(
       buildSchedule([], { ...mondays, until: '2026-11-30' }, at('2026-12-01T12:00:00Z')),
     ).toEqual([]);
+  });
+
+  it('rejects one-off strings that are not strict RFC 3339 or lie outside 1900–8999', () => {
+    const now = at('2026-12-01T12:00:00Z');
+    for (const end of ['2026-12-08T11:00:00+0100', '2026-12-08t11:00:00z', '9999-12-31T20:00:00-05:00']) {
+      expect(() => buildSchedule([{ start: '2026-12-08T10:00:00Z', end }], null, now)).toThrow(RangeError);
+    }
+    const farOff = { start: '8999-12-31T18:00:00-05:00', end: '8999-12-31T18:30:00-05:00' };
+    expect(buildSchedule([farOff], null, now)).toEqual([farOff]);
   });
 
   it('rejects one-off strings without an offset', () => {
