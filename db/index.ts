@@ -1,11 +1,13 @@
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
+import { eq } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import * as schema from './schema';
@@ -152,6 +154,16 @@ async function migrateServer(databaseUrl: string): Promise<void> {
   } finally {
     await client.end({ timeout: 5 });
   }
+}
+
+/**
+ * A named secret of 32 random bytes, made by whichever process asks first and
+ * then shared by all of them (insert-if-absent, then read).
+ */
+export async function loadSecret(db: DB, name: string): Promise<Buffer> {
+  await db.insert(schema.secrets).values({ name, value: randomBytes(32) }).onConflictDoNothing();
+  const [row] = await db.select({ value: schema.secrets.value }).from(schema.secrets).where(eq(schema.secrets.name, name));
+  return Buffer.from(row!.value);
 }
 
 /** The SQLSTATE of a database error, looking through drizzle's wrapper. */

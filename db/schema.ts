@@ -8,7 +8,6 @@ import {
   jsonb,
   pgEnum,
   pgTable,
-  real,
   text,
   timestamp,
   uniqueIndex,
@@ -71,6 +70,13 @@ export const sessions = pgTable(
   (t) => [index('sessions_user_idx').on(t.userId)],
 );
 
+/** Server-side secrets shared by every process (e.g. the key public locations are derived with). */
+export const secrets = pgTable('secrets', {
+  name: text().primaryKey(),
+  value: bytea().notNull(),
+  createdAt: createdAt(),
+});
+
 export const posts = pgTable(
   'posts',
   {
@@ -84,17 +90,13 @@ export const posts = pgTable(
     description: text(),
     /** The true point: only the author (and later parties/organizers) ever see it. */
     location: geographyPoint().notNull(),
-    /** `location` moved by the stored offset; what everyone else sees, and what bbox filters use. */
+    /** `location` moved by its derived offset (geo.derivedOffset): what everyone else sees, and what bbox filters use. */
     publicLocation: geographyPoint().notNull(),
-    offsetBearingDeg: real().notNull(),
-    offsetM: real().notNull(),
     locationPrecisionM: integer().notNull(),
     radiusM: integer().notNull(),
-    /** A ride's destination, exact and public (own offset), kept as columns for GiST indexes. */
+    /** A ride's destination, exact and public, kept as columns for GiST indexes. */
     destination: geographyPoint(),
     publicDestination: geographyPoint(),
-    destinationOffsetBearingDeg: real(),
-    destinationOffsetM: real(),
     capacity: integer().notNull(),
     capacityLeft: integer().notNull(),
     /** Category details as given, without the destination (held in the columns above). */

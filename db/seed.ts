@@ -7,8 +7,8 @@ import { hashPassword } from '../server/auth/passwords';
 import { normalizeEmail, usersRepo } from '../server/auth/repository';
 import { loadConfig } from '../server/config';
 import type { CreatePostBody } from '../server/posts/schemas';
-import { createPost } from '../server/posts/service';
-import type { DB } from './index';
+import { createPost, LOCATION_KEY } from '../server/posts/service';
+import { type DB, loadSecret } from './index';
 
 export const DEMO_PASSWORD = 'aidmap-demo';
 const CENTER = { lat: 40.6782, lng: -73.9442 };
@@ -91,6 +91,7 @@ export async function seedDemo(db: DB, now = new Date()): Promise<{ users: numbe
     return { users: 0, posts: 0, skipped: true };
   }
   const passwordHash = await hashPassword(DEMO_PASSWORD);
+  const locationKey = await loadSecret(db, LOCATION_KEY);
   const users = [];
   for (const name of NEIGHBORS) {
     const email = normalizeEmail(`${name.normalize('NFD').replace(/[^A-Za-z]/g, '')}@demo.aidmap.example`);
@@ -102,7 +103,7 @@ export async function seedDemo(db: DB, now = new Date()): Promise<{ users: numbe
   }
   const seeds = demoPosts(now);
   for (const { who, at, ...body } of seeds) {
-    await createPost(db, users[who]!, { ...body, location: near(at[0], at[1]) }, now);
+    await createPost(db, users[who]!, { ...body, location: near(at[0], at[1]) }, { now, locationKey });
   }
   return { users: users.length, posts: seeds.length, skipped: false };
 }

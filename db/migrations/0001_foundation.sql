@@ -16,14 +16,10 @@ CREATE TABLE "posts" (
 	"description" text,
 	"location" geography(Point,4326) NOT NULL,
 	"public_location" geography(Point,4326) NOT NULL,
-	"offset_bearing_deg" real NOT NULL,
-	"offset_m" real NOT NULL,
 	"location_precision_m" integer NOT NULL,
 	"radius_m" integer NOT NULL,
 	"destination" geography(Point,4326),
 	"public_destination" geography(Point,4326),
-	"destination_offset_bearing_deg" real,
-	"destination_offset_m" real,
 	"capacity" integer NOT NULL,
 	"capacity_left" integer NOT NULL,
 	"details" jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -37,6 +33,12 @@ CREATE TABLE "posts" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "posts_capacity_check" CHECK ("posts"."capacity" >= 1 AND "posts"."capacity_left" >= 0 AND "posts"."capacity_left" <= "posts"."capacity"),
 	CONSTRAINT "posts_radius_check" CHECK ("posts"."radius_m" BETWEEN 100 AND 50000)
+);
+--> statement-breakpoint
+CREATE TABLE "secrets" (
+	"name" text PRIMARY KEY NOT NULL,
+	"value" "bytea" NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "sessions" (

@@ -2,7 +2,7 @@
 // A sphere of the WGS84 mean radius is accurate to ~0.5%, plenty for "how far away" and
 // for a few-hundred-metre privacy offset.
 
-import { webcrypto } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 export interface LatLng {
   lat: number;
@@ -59,36 +59,45 @@ export function destinationPoint(from: LatLng, bearingDeg: number, distanceM: nu
   return { lat: clampLat(toDeg(phi2)), lng: normaliseLng(toDeg(lambda2)) };
 }
 
-/** A uniform float in [0, 1) with 53 random bits from the OS CSPRNG. */
-function cryptoRandom(): number {
-  const [hi = 0, lo = 0] = webcrypto.getRandomValues(new Uint32Array(2));
-  return ((hi >>> 5) * 2 ** 26 + (lo >>> 6)) / 2 ** 53;
-}
-
 /**
- * A random offset for a post's public location: bearing uniform in [0, 360), distance
- * uniform in [PUBLIC_OFFSET_MIN_M, PUBLIC_OFFSET_MAX_M].
- *
- * The offset is drawn ONCE when the post is created and stored with it; the public location
- * is always derived from that stored offset. Drawing a fresh offset on every read would let
- * anyone fetch the post repeatedly and average the scattered points back to the real address,
- * because the offsets would centre on it. The minimum distance keeps the true point out of
- * the shown point's immediate vicinity; the crypto source keeps the offset unpredictable.
+ * Maps two numbers uniform in [0, 1) to an offset: bearing uniform in [0, 360),
+ * distance uniform in [PUBLIC_OFFSET_MIN_M, PUBLIC_OFFSET_MAX_M]. The minimum keeps
+ * the true point out of the shown point's immediate vicinity.
  */
-export function randomOffset(random: () => number = cryptoRandom): Offset {
-  const r1 = random();
-  const r2 = random();
-  for (const r of [r1, r2]) {
-    if (!(r >= 0 && r <= 1)) {throw new RangeError(`random() must return a number in [0, 1), got ${r}`);}
+export function offsetFromUniform(u1: number, u2: number): Offset {
+  for (const u of [u1, u2]) {
+    if (!(u >= 0 && u <= 1)) {
+      throw new RangeError(`expected a number in [0, 1), got ${u}`);
+    }
   }
   return {
-    // `% 360` keeps a sloppy injected random() that returns exactly 1 inside [0, 360).
-    bearingDeg: (r1 * 360) % 360,
-    distanceM: PUBLIC_OFFSET_MIN_M + r2 * (PUBLIC_OFFSET_MAX_M - PUBLIC_OFFSET_MIN_M),
+    // `% 360` keeps an input of exactly 1 inside [0, 360).
+    bearingDeg: (u1 * 360) % 360,
+    distanceM: PUBLIC_OFFSET_MIN_M + u2 * (PUBLIC_OFFSET_MAX_M - PUBLIC_OFFSET_MIN_M),
   };
 }
 
-/** The public location shown to everyone but the author: deterministic for a given point and stored offset. */
+/** The grid a place is snapped to before its offset is derived: 0.001° (about 111 m north–south). */
+export const OFFSET_CELL_DEG = 0.001;
+
+/**
+ * The offset that turns a point into its public location, derived rather than
+ * drawn: HMAC-SHA256(key, scope and the point's grid cell).
+ *  - The same scope (an author) at the same place always gets the same public
+ *    point, however many posts or edits it makes: there is nothing to average.
+ *    (Independent random offsets per post would let one neighbor's many posts
+ *    from home average back to the address.)
+ *  - Another place, or another author at the same place, gets an unrelated
+ *    offset, so learning one exact/public pair reveals nothing about another.
+ *  - Without the server's key the offset cannot be computed.
+ */
+export function derivedOffset(key: Uint8Array, scope: string, point: LatLng): Offset {
+  const cell = `${Math.round(point.lat / OFFSET_CELL_DEG)}:${Math.round(point.lng / OFFSET_CELL_DEG)}`;
+  const mac = createHmac('sha256', key).update(`${scope}|${cell}`).digest();
+  return offsetFromUniform(mac.readUInt32BE(0) / 2 ** 32, mac.readUInt32BE(4) / 2 ** 32);
+}
+
+/** The public location shown to everyone but the author: deterministic for a given point and offset. */
 export function applyOffset(point: LatLng, offset: Offset): LatLng {
   return destinationPoint(point, offset.bearingDeg, offset.distanceM);
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { loadSecret } from '../../db';
 import { ProblemSchema } from '../http/problem';
 import { IdParamsSchema, Page } from '../http/types';
 import { authenticate, requireUser } from '../plugins/session';
@@ -9,13 +10,14 @@ import {
   PostReplySchema,
   PostSchema,
 } from './schemas';
-import { cancelPost, createPost, extendSchedules, getPost, listPosts, updatePost } from './service';
+import { cancelPost, createPost, extendSchedules, getPost, LOCATION_KEY, listPosts, updatePost } from './service';
 import { postView } from './view';
 
 /** How often a process brings the stored weekly occurrences up to the clock. */
 const EXTEND_EVERY_MS = 10 * 60 * 1000;
 
 const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const locationKey = await loadSecret(app.db, LOCATION_KEY);
   const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 
   // Listings filter on stored windows; keep them ahead of the clock before
@@ -56,7 +58,7 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const user = requireUser(request);
       const now = app.clock.now();
-      const row = await createPost(app.db, user, request.body, now);
+      const row = await createPost(app.db, user, request.body, { now, locationKey });
       return reply.status(201).send({ post: postView(row, user, now) });
     },
   );
@@ -110,7 +112,7 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const user = requireUser(request);
       const now = app.clock.now();
-      const row = await updatePost(app.db, user, request.params.id, request.body, now);
+      const row = await updatePost(app.db, user, request.params.id, request.body, { now, locationKey });
       return { post: postView(row, user, now) };
     },
   );

@@ -1,6 +1,6 @@
 import { CATEGORIES, type DB, type Executor } from '../../db';
 import type { SessionUser } from '../auth/repository';
-import { applyOffset, type LatLng, type Offset, randomOffset, PUBLIC_OFFSET_MAX_M } from '../geo/geo';
+import { applyOffset, derivedOffset, type LatLng, PUBLIC_OFFSET_MAX_M } from '../geo/geo';
 import { type FieldError, conflict, forbidden, invalid, notFound } from '../http/problem';
 import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
 import type { CreatePostBody, ListPostsQuery, PatchPostBody } from './schemas';
@@ -10,13 +10,16 @@ import { expandRecurrence, horizonEnd, lastWindowEnd, type Recurrence, ruleStart
 /** The rule's occurrences are stored a week past the horizon, so extending is a weekly chore per post. */
 const MATERIALIZE_MARGIN_MS = 7 * 24 * 3600 * 1000;
 
-interface Offsets {
-  location: Offset;
-  destination: Offset | null;
+/** The name of the secret public points are derived with (db `secrets`). */
+export const LOCATION_KEY = 'public-location';
+
+/** The public point of `point` as posted by `authorId`: see geo.derivedOffset for why it is derived. */
+function publicPoint(locationKey: Uint8Array, authorId: string, point: LatLng): LatLng {
+  return applyOffset(point, derivedOffset(locationKey, authorId, point));
 }
 
 /** The stored columns for a post's content: exact and public points, times and their bounds. */
-function storedFields(input: PostInput, offsets: Offsets, now: Date) {
+function storedFields(input: PostInput, authorId: string, locationKey: Uint8Array, now: Date) {
   const { destination, ...details } = input.details as { destination?: LatLng } & Record<string, unknown>;
   const rule = input.recurrence ?? null;
   const windowsUntil = rule ? new Date(horizonEnd(rule, now).getTime() + MATERIALIZE_MARGIN_MS) : null;
@@ -27,15 +30,11 @@ function storedFields(input: PostInput, offsets: Offsets, now: Date) {
       title: input.title,
       description: input.description ?? null,
       location: input.location,
-      publicLocation: applyOffset(input.location, offsets.location),
-      offsetBearingDeg: offsets.location.bearingDeg,
-      offsetM: offsets.location.distanceM,
+      publicLocation: publicPoint(locationKey, authorId, input.location),
       locationPrecisionM: PUBLIC_OFFSET_MAX_M,
       radiusM: input.radiusM,
       destination: destination ?? null,
-      publicDestination: destination && offsets.destination ? applyOffset(destination, offsets.destination) : null,
-      destinationOffsetBearingDeg: destination ? (offsets.destination?.bearingDeg ?? null) : null,
-      destinationOffsetM: destination ? (offsets.destination?.distanceM ?? null) : null,
+      publicDestination: destination ? publicPoint(locationKey, authorId, destination) : null,
       capacity: input.capacity,
       details,
       windows: input.windows,
@@ -65,16 +64,21 @@ function inputOf(row: PostRow): PostInput {
   };
 }
 
-export async function createPost(db: DB, author: SessionUser, body: CreatePostBody, now: Date): Promise<PostRow> {
+/** What a write needs besides its input: the clock and the key public points are derived with. */
+export interface WriteContext {
+  now: Date;
+  locationKey: Uint8Array;
+}
+
+export async function createPost(db: DB, author: SessionUser, body: CreatePostBody, { now, locationKey }: WriteContext): Promise<PostRow> {
   const input = withDefaults(body);
   const errors = validatePost(input, now, true);
   if (errors.length > 0) {
     throw invalid(errors);
   }
-  // Chosen once and stored: every read shows the same public point, so
-  // repeated reads cannot be averaged back to the address.
-  const offsets = { location: randomOffset(), destination: randomOffset() };
-  const { fields, oneOffs, occurrences } = storedFields(input, offsets, now);
+  // Public points are computed once here and stored: every read shows the
+  // same one, so repeated reads cannot be averaged back to the address.
+  const { fields, oneOffs, occurrences } = storedFields(input, author.id, locationKey, now);
   return db.transaction(async (tx) => {
     const id = await postsRepo.insert(tx, {
       ...fields,
@@ -100,7 +104,13 @@ async function ownPostForUpdate(tx: Executor, id: string, user: SessionUser): Pr
   return row;
 }
 
-export async function updatePost(db: DB, user: SessionUser, id: string, patch: PatchPostBody, now: Date): Promise<PostRow> {
+export async function updatePost(
+  db: DB,
+  user: SessionUser,
+  id: string,
+  patch: PatchPostBody,
+  { now, locationKey }: WriteContext,
+): Promise<PostRow> {
   return db.transaction(async (tx) => {
     const row = await ownPostForUpdate(tx, id, user);
     if (row.status === 'cancelled' || row.status === 'fulfilled') {
@@ -129,14 +139,7 @@ export async function updatePost(db: DB, user: SessionUser, id: string, patch: P
         { path: '/capacity', message: `must be at least ${taken}` },
       ]);
     }
-    const offsets: Offsets = {
-      location: { bearingDeg: row.offsetBearingDeg, distanceM: row.offsetM },
-      destination:
-        row.destinationOffsetBearingDeg !== null && row.destinationOffsetM !== null
-          ? { bearingDeg: row.destinationOffsetBearingDeg, distanceM: row.destinationOffsetM }
-          : randomOffset(),
-    };
-    const { fields, oneOffs, occurrences } = storedFields(merged, offsets, now);
+    const { fields, oneOffs, occurrences } = storedFields(merged, row.authorId, locationKey, now);
     await postsRepo.update(tx, id, { ...fields, capacityLeft: merged.capacity - taken, updatedAt: now });
     await postsRepo.replaceWindows(tx, id, oneOffs, occurrences);
     return (await postsRepo.find(tx, id))!;

@@ -5,7 +5,8 @@ import {
   PUBLIC_OFFSET_MAX_M,
   distanceM,
   destinationPoint,
-  randomOffset,
+  offsetFromUniform,
+  derivedOffset,
   applyOffset,
   roundLatLng,
 } from '../../server/geo/geo';
@@ -110,40 +111,56 @@ describe('destinationPoint', () => {
   });
 });
 
-describe('randomOffset', () => {
-  it('stays within bounds over many crypto-random draws', () => {
+describe('offsetFromUniform', () => {
+  it('maps two uniforms linearly onto bearing and distance', () => {
+    expect(offsetFromUniform(0.25, 0.5)).toEqual({ bearingDeg: 90, distanceM: 275 });
+    expect(offsetFromUniform(0, 0)).toEqual({ bearingDeg: 0, distanceM: PUBLIC_OFFSET_MIN_M });
+  });
+
+  it('keeps the bearing below 360 even at the upper end', () => {
+    const o = offsetFromUniform(1, 1);
+    expect(o.bearingDeg).toBe(0);
+    expect(o.distanceM).toBe(PUBLIC_OFFSET_MAX_M);
+    expect(offsetFromUniform(0.999_999_999, 0).bearingDeg).toBeLessThan(360);
+  });
+
+  it('rejects numbers outside [0, 1]', () => {
+    expect(() => offsetFromUniform(-0.1, 0)).toThrow(RangeError);
+    expect(() => offsetFromUniform(0, 1.5)).toThrow(RangeError);
+    expect(() => offsetFromUniform(Number.NaN, 0)).toThrow(RangeError);
+  });
+});
+
+describe('derivedOffset', () => {
+  const key = new Uint8Array(32).fill(7);
+  const home = { lat: 40.678213, lng: -73.944187 };
+
+  it('is the same for the same author at the same place, every time', () => {
+    expect(derivedOffset(key, 'author-a', home)).toEqual(derivedOffset(key, 'author-a', { ...home }));
+    // A pin nudged a few metres within the same ~100 m cell keeps its offset.
+    expect(derivedOffset(key, 'author-a', { lat: home.lat + 0.0001, lng: home.lng })).toEqual(derivedOffset(key, 'author-a', home));
+  });
+
+  it('differs for another author, another place, another key', () => {
+    const base = derivedOffset(key, 'author-a', home);
+    expect(derivedOffset(key, 'author-b', home)).not.toEqual(base);
+    expect(derivedOffset(key, 'author-a', { lat: home.lat + 0.01, lng: home.lng })).not.toEqual(base);
+    expect(derivedOffset(new Uint8Array(32).fill(8), 'author-a', home)).not.toEqual(base);
+  });
+
+  it('stays within bounds and uses every direction over many places', () => {
     const bearings: number[] = [];
     for (let i = 0; i < 10_000; i++) {
-      const o = randomOffset();
+      const o = derivedOffset(key, `author-${i % 37}`, { lat: -60 + (i % 1200) * 0.1, lng: -180 + i * 0.036 });
       expect(o.distanceM).toBeGreaterThanOrEqual(PUBLIC_OFFSET_MIN_M);
       expect(o.distanceM).toBeLessThanOrEqual(PUBLIC_OFFSET_MAX_M);
       expect(o.bearingDeg).toBeGreaterThanOrEqual(0);
       expect(o.bearingDeg).toBeLessThan(360);
       bearings.push(o.bearingDeg);
     }
-    // Every quadrant is used: a broken generator (constant, or only [0,1) of a byte) would not.
     for (let q = 0; q < 4; q++) {
       expect(bearings.filter((b) => b >= q * 90 && b < (q + 1) * 90).length).toBeGreaterThan(2000);
     }
-  });
-
-  it('maps an injected random() linearly onto bearing and distance', () => {
-    const values = [0.25, 0.5];
-    expect(randomOffset(() => values.shift() ?? 0)).toEqual({ bearingDeg: 90, distanceM: 275 });
-    expect(randomOffset(() => 0)).toEqual({ bearingDeg: 0, distanceM: PUBLIC_OFFSET_MIN_M });
-  });
-
-  it('keeps the bearing below 360 even if random() returns its upper end', () => {
-    const o = randomOffset(() => 1);
-    expect(o.bearingDeg).toBe(0);
-    expect(o.distanceM).toBe(PUBLIC_OFFSET_MAX_M);
-    expect(randomOffset(() => 0.999_999_999).bearingDeg).toBeLessThan(360);
-  });
-
-  it('rejects a random() outside [0, 1]', () => {
-    expect(() => randomOffset(() => -0.1)).toThrow(RangeError);
-    expect(() => randomOffset(() => 1.5)).toThrow(RangeError);
-    expect(() => randomOffset(() => Number.NaN)).toThrow(RangeError);
   });
 });
 
@@ -159,7 +176,7 @@ describe('applyOffset', () => {
     const random = seeded(42);
     for (const p of PLACES) {
       for (let i = 0; i < 200; i++) {
-        const o = randomOffset(random);
+        const o = offsetFromUniform(random(), random());
         const shown = applyOffset(p, o);
         const d = distanceM(p, shown);
         expect(d).toBeCloseTo(o.distanceM, 3);
@@ -176,7 +193,7 @@ describe('applyOffset', () => {
   it('still lands 150–400 m away after rounding for storage', () => {
     const random = seeded(7);
     for (const p of PLACES.slice(0, 4)) {
-      const o = randomOffset(random);
+      const o = offsetFromUniform(random(), random());
       const d = distanceM(p, roundLatLng(applyOffset(p, o)));
       expect(d).toBeGreaterThan(PUBLIC_OFFSET_MIN_M - 0.2);
       expect(d).toBeLessThan(PUBLIC_OFFSET_MAX_M + 0.2);
