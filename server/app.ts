@@ -48,6 +48,7 @@ export async function buildApp(options: AppOptions) {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    trustProxy: config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // While closing, answers tell keep-alive clients to hang up; otherwise an

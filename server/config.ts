@@ -8,8 +8,10 @@ export interface Config {
   readonly dataDir: string;
   readonly tileUrl: string;
   readonly logLevel: string;
-  /** Mark the session cookie `Secure` (behind HTTPS). */
+  /** Always mark the session cookie `Secure` (it is anyway on requests that came over HTTPS). */
   readonly cookieSecure: boolean;
+  /** Fastify's trustProxy: whom to believe for X-Forwarded-For/-Proto (client IPs, https). */
+  readonly trustProxy: boolean | string;
   /** Built web app served at `/`. */
   readonly webRoot: string;
 }
@@ -31,6 +33,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const trust = env.TRUST_PROXY?.trim() ?? 'false';
+  // 'true', or the proxies' addresses/CIDRs, comma-separated (Fastify's trustProxy).
+  const trustProxy = trust === 'true' ? true : trust === 'false' || trust === '' ? false : trust;
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   }
@@ -42,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tileUrl: env.TILE_URL ?? 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
     logLevel,
     cookieSecure: env.COOKIE_SECURE === 'true',
+    trustProxy,
     webRoot: resolve(env.WEB_ROOT ?? resolve(import.meta.dirname, '../web/dist')),
   });
 }

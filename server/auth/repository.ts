@@ -1,6 +1,6 @@
 import { and, eq, gt } from 'drizzle-orm';
 import { createHash, randomBytes } from 'node:crypto';
-import { type Executor, sessions, sqlState, users } from '../../db';
+import { type Executor, sessions, users } from '../../db';
 import type { User } from './schemas';
 
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -38,20 +38,13 @@ const userColumns = {
 };
 
 export const usersRepo = {
-  /** Null when the address is taken. */
+  /** Null when the address is taken (no error: it may run inside a transaction). */
   async create(
     db: Executor,
     input: { email: string; passwordHash: string; displayName: string },
   ): Promise<SessionUser | null> {
-    try {
-      const [row] = await db.insert(users).values(input).returning(userColumns);
-      return row ?? null;
-    } catch (error) {
-      if (sqlState(error) === '23505') {
-        return null;
-      }
-      throw error;
-    }
+    const [row] = await db.insert(users).values(input).onConflictDoNothing({ target: users.email }).returning(userColumns);
+    return row ?? null;
   },
 
   async findByEmail(db: Executor, email: string) {

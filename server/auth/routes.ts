@@ -48,17 +48,18 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
       if (errors.length > 0) {
         throw invalid(errors);
       }
-      const user = await usersRepo.create(app.db, {
-        email,
-        passwordHash: await hashPassword(request.body.password),
-        displayName,
+      const passwordHash = await hashPassword(request.body.password);
+      // The account and its first session together, or neither.
+      const created = await app.db.transaction(async (tx) => {
+        const user = await usersRepo.create(tx, { email, passwordHash, displayName });
+        return user ? { user, session: await sessionsRepo.create(tx, user.id, app.clock.now()) } : null;
       });
-      if (!user) {
+      if (!created) {
         throw conflict('An account with this e-mail address already exists. Sign in instead.', [
           { path: '/email', message: 'is already registered' },
         ]);
       }
-      const session = await sessionsRepo.create(app.db, user.id, app.clock.now());
+      const { user, session } = created;
       setSessionCookie(reply, session.token, opts.cookieSecure);
       return reply.status(201).send({ user: toUser(user) });
     },

@@ -27,18 +27,23 @@ export async function authenticate(request: FastifyRequest): Promise<void> {
   requireUser(request);
 }
 
-export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean): void {
+/** `Secure` when configured, and whenever the request itself came over HTTPS. */
+function secureFor(reply: FastifyReply, forced: boolean): boolean {
+  return forced || reply.request.protocol === 'https';
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, forceSecure: boolean): void {
   void reply.setCookie(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'lax',
-    secure,
+    secure: secureFor(reply, forceSecure),
     path: '/',
     maxAge: SESSION_TTL_MS / 1000,
   });
 }
 
-export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
-  void reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+export function clearSessionCookie(reply: FastifyReply, forceSecure: boolean): void {
+  void reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: secureFor(reply, forceSecure), path: '/' });
 }
 
 export default fp(

@@ -1,5 +1,5 @@
 import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { type Executor, postWindows, posts, users } from '../../db';
+import { type Executor, postWindows, posts, rowsOf, users } from '../../db';
 import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
 
 export type PostRow = typeof posts.$inferSelect & { authorName: string };
@@ -131,8 +131,18 @@ export const postsRepo = {
       .for('update', { skipLocked: true });
   },
 
-  /** Drops windows that ended before `cutoff`; nothing reads them. */
-  async pruneWindows(db: Executor, cutoff: Date): Promise<void> {
-    await db.execute(sql`DELETE FROM ${postWindows} WHERE during << tstzrange(${cutoff.toISOString()}::timestamptz, NULL)`);
+  /**
+   * Drops up to `limit` windows that ended before `cutoff` (nothing reads
+   * them); rows an edit holds are skipped, so this never waits on or
+   * deadlocks with a write. Returns how many went.
+   */
+  async pruneWindows(db: Executor, cutoff: Date, limit: number): Promise<number> {
+    const result = await db.execute(sql`
+      DELETE FROM ${postWindows} WHERE ctid IN (
+        SELECT ctid FROM ${postWindows}
+        WHERE during << tstzrange(${cutoff.toISOString()}::timestamptz, NULL)
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      RETURNING 1`);
+    return rowsOf(result).length;
   },
 };

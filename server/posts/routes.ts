@@ -21,7 +21,8 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 
   // Listings filter on stored windows; keep them ahead of the clock before
-  // answering (cheap when nothing is due: one indexed query), at most once a minute.
+  // answering (cheap when nothing is due: one indexed query), at most once a
+  // minute. A failure is logged and retried later; the listing still answers.
   let lastExtended = Number.NEGATIVE_INFINITY;
   let extending: Promise<unknown> | null = null;
   async function freshSchedules(now: Date): Promise<void> {
@@ -29,15 +30,15 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (t - lastExtended < 60_000 && t >= lastExtended) {
       return;
     }
-    extending ??= extendSchedules(app.db, now).finally(() => {
-      lastExtended = t;
-      extending = null;
-    });
+    extending ??= extendSchedules(app.db, now)
+      .catch((err: unknown) => app.log.error({ err }, 'extending schedules failed'))
+      .finally(() => {
+        lastExtended = t;
+        extending = null;
+      });
     await extending;
   }
-  const timer = setInterval(() => {
-    freshSchedules(app.clock.now()).catch((err: unknown) => app.log.error({ err }, 'extending schedules failed'));
-  }, EXTEND_EVERY_MS);
+  const timer = setInterval(() => void freshSchedules(app.clock.now()), EXTEND_EVERY_MS);
   timer.unref();
   app.addHook('onClose', async () => {
     clearInterval(timer);

@@ -283,6 +283,9 @@ export async function extendSchedules(db: DB, now: Date, batch = 500): Promise<n
       break;
     }
   }
-  await postsRepo.pruneWindows(db, new Date(now.getTime() - 24 * 3600 * 1000));
+  const cutoff = new Date(now.getTime() - 24 * 3600 * 1000);
+  while ((await postsRepo.pruneWindows(db, cutoff, batch * 10)) === batch * 10) {
+    // more to drop
+  }
   return extended;
 }

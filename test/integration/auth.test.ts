@@ -152,3 +152,23 @@ describe('password guessing', () => {
     expect((await attempt(other.email, 'correct horse battery')).statusCode).toBe(200);
   });
 });
+
+describe('behind a TLS-terminating proxy', () => {
+  it('marks the cookie Secure when the request came over HTTPS (TRUST_PROXY), not otherwise', async () => {
+    const proxied = await buildTestApp({ env: { TRUST_PROXY: '127.0.0.1' } });
+    try {
+      const payload = (n: number) => ({ email: `proxy${n}@example.org`, password: 'correct horse battery', displayName: 'P' });
+      const https = await proxied.app.inject({
+        method: 'POST',
+        url: '/api/auth/signup',
+        headers: { 'x-forwarded-proto': 'https' },
+        payload: payload(1),
+      });
+      expect(cookieOf(https)).toMatch(/; Secure/);
+      const http = await proxied.app.inject({ method: 'POST', url: '/api/auth/signup', payload: payload(2) });
+      expect(cookieOf(http)).not.toMatch(/Secure/);
+    } finally {
+      await proxied.app.close();
+    }
+  });
+});

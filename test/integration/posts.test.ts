@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../db';
 import { distanceM } from '../../server/geo/geo';
 import { buildTestApp, postBody, signup, type TestContext } from '../helper';
 
@@ -287,9 +289,31 @@ describe('listing posts', () => {
     expect(read.schedule[0]).toEqual({ start: '2027-01-02T10:00:00+01:00', end: '2027-01-02T12:00:00+01:00' });
     expect(read.schedule.at(-1)).toEqual({ start: '2027-02-20T10:00:00+01:00', end: '2027-02-20T12:00:00+01:00' });
     expect(await ids(`${bbox}&${tenWeeksOut}`)).toEqual([berlin.id]);
-    // Past windows no longer count for a time filter.
+    // Past windows no longer count for a time filter, and are dropped a day after they end.
     expect(await ids(`${bbox}&from=2026-12-05T00:00:00Z&to=2026-12-06T00:00:00Z`)).toEqual([]);
+    const stale = rowsOf<{ n: number }>(
+      await ctxList.database.db.execute(sql`SELECT count(*)::int AS n FROM post_windows WHERE upper(during) < '2026-12-28T12:00:00Z'`),
+    );
+    expect(stale[0]!.n).toBe(0);
     ctxList.clock.set('2026-12-01T14:00:00Z');
+  });
+
+  it('still answers listings when extending schedules fails, and catches up later', async () => {
+    const bbox = 'bbox=-3.8,40.3,-3.6,40.5';
+    const madrid = await make({
+      location: { lat: 40.4168, lng: -3.7038 },
+      windows: [],
+      recurrence: { days: ['mon'], startTime: '10:00', endTime: '11:00', timezone: 'Europe/Madrid' },
+    });
+    await ctxList.database.db.execute(sql`
+      CREATE FUNCTION refuse_windows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no windows today'; END $$`);
+    await ctxList.database.db.execute(sql`CREATE TRIGGER refuse BEFORE INSERT ON post_windows FOR EACH ROW EXECUTE FUNCTION refuse_windows()`);
+    ctxList.clock.set('2027-01-20T12:00:00Z');
+    expect(await ids(bbox)).toEqual([madrid.id]);
+    await ctxList.database.db.execute(sql`DROP TRIGGER refuse ON post_windows`);
+    ctxList.clock.advance(61_000);
+    expect(await ids(`${bbox}&from=2027-03-15T00:00:00Z&to=2027-03-16T00:00:00Z`)).toEqual([madrid.id]);
+    ctxList.clock.set('2026-12-01T15:00:00Z');
   });
 });
 
