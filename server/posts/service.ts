@@ -5,10 +5,15 @@ import { type FieldError, conflict, forbidden, invalid, notFound } from '../http
 import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
 import type { CreatePostBody, ListPostsQuery, PatchPostBody } from './schemas';
 import { type PostInput, validatePost, withDefaults } from './validate';
-import { expandRecurrence, horizonEnd, lastWindowEnd, type Recurrence, ruleStart } from './windows';
+import { expandRecurrence, horizonEnd, lastWindowEnd, type Recurrence, ruleStart, SCHEDULE_HORIZON_MS } from './windows';
 
 /** The rule's occurrences are stored a week past the horizon, so extending is a weekly chore per post. */
 const MATERIALIZE_MARGIN_MS = 7 * 24 * 3600 * 1000;
+
+/** How far post_windows holds a rule's occurrences when written at `now`. */
+function materializeUntil(rule: Recurrence, now: Date): Date {
+  return new Date(horizonEnd(rule, now).getTime() + MATERIALIZE_MARGIN_MS);
+}
 
 /** The name of the secret public points are derived with (db `secrets`). */
 export const LOCATION_KEY = 'public-location';
@@ -22,7 +27,7 @@ function publicPoint(locationKey: Uint8Array, authorId: string, point: LatLng): 
 function storedFields(input: PostInput, authorId: string, locationKey: Uint8Array, now: Date) {
   const { destination, ...details } = input.details as { destination?: LatLng } & Record<string, unknown>;
   const rule = input.recurrence ?? null;
-  const windowsUntil = rule ? new Date(horizonEnd(rule, now).getTime() + MATERIALIZE_MARGIN_MS) : null;
+  const windowsUntil = rule ? materializeUntil(rule, now) : null;
   return {
     fields: {
       kind: input.kind,
@@ -265,13 +270,14 @@ export async function listPosts(db: DB, query: ListPostsQuery, now: Date) {
  */
 export async function extendSchedules(db: DB, now: Date, batch = 500): Promise<number> {
   let extended = 0;
-  const due = new Date(now.getTime() + 56 * 24 * 3600 * 1000);
+  // Due once the stored occurrences fall short of the horizon: max(now, from) + 8 weeks ≥ now + 8 weeks.
+  const due = new Date(now.getTime() + SCHEDULE_HORIZON_MS);
   for (;;) {
     const count = await db.transaction(async (tx) => {
       const rows = await postsRepo.dueForExtension(tx, due, batch);
       for (const row of rows) {
         const rule = row.recurrence as Recurrence;
-        const until = new Date(horizonEnd(rule, now).getTime() + MATERIALIZE_MARGIN_MS);
+        const until = materializeUntil(rule, now);
         const occurrences = expandRecurrence(rule, { start: row.windowsUntil ?? now, end: until });
         await postsRepo.addWindows(tx, row.id, occurrences, true);
         await postsRepo.update(tx, row.id, { windowsUntil: until });
