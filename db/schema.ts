@@ -8,6 +8,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  real,
   text,
   timestamp,
   uniqueIndex,
@@ -37,7 +38,12 @@ export const CATEGORIES = [
 /** Stored statuses. `expired` is derived on read from `endsAt` and the clock. */
 export const STORED_POST_STATUSES = ['open', 'matched', 'fulfilled', 'cancelled'] as const;
 
+export const MATCH_STATUSES = ['suggested', 'proposed', 'accepted', 'declined', 'cancelled', 'completed'] as const;
+/** Statuses that hold a pair: at most one such match per need–offer pair. */
+export const LIVE_MATCH_STATUSES = ['suggested', 'proposed', 'accepted'] as const;
+
 export const postKind = pgEnum('post_kind', POST_KINDS);
+export const matchStatus = pgEnum('match_status', MATCH_STATUSES);
 export const postCategory = pgEnum('post_category', CATEGORIES);
 export const postStatus = pgEnum('post_status', STORED_POST_STATUSES);
 
@@ -145,4 +151,50 @@ export const postWindows = pgTable(
     index('post_windows_during_gix').using('gist', t.during),
     uniqueIndex('post_windows_post_during_key').on(t.postId, t.during),
   ],
+);
+
+export const matches = pgTable(
+  'matches',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    needId: uuid()
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    offerId: uuid()
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    status: matchStatus().notNull(),
+    /** Who proposed (null while only the server suggested it). */
+    proposedBy: uuid().references(() => users.id, { onDelete: 'set null' }),
+    /** Capacity taken from the offer while accepted (the need's capacity at acceptance). */
+    amount: integer().notNull().default(0),
+    /** The server's score when it suggested the pair. */
+    score: real(),
+    acceptedAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('matches_live_pair_key')
+      .on(t.needId, t.offerId)
+      .where(sql`${t.status} IN ('suggested', 'proposed', 'accepted')`),
+    index('matches_need_idx').on(t.needId),
+    index('matches_offer_idx').on(t.offerId),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    matchId: uuid()
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    authorId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    body: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('messages_match_idx').on(t.matchId, t.createdAt)],
 );

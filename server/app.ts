@@ -14,6 +14,7 @@ import session from './plugins/session';
 import validation from './plugins/validation';
 import web from './plugins/web';
 import postsRoutes from './posts/routes';
+import matchesRoutes from './matches/routes';
 
 export interface AppOptions {
   config: Config;
@@ -74,6 +75,7 @@ export async function buildApp(options: AppOptions) {
       await api.register(healthRoutes);
       await api.register(authRoutes, { cookieSecure: config.cookieSecure });
       await api.register(postsRoutes);
+      await api.register(matchesRoutes);
     },
     { prefix: '/api' },
   );

@@ -63,6 +63,14 @@ export const postsRepo = {
     return row;
   },
 
+  async findMany(db: Executor, ids: string[]): Promise<Map<string, PostRow>> {
+    if (ids.length === 0) {
+      return new Map();
+    }
+    const rows = await db.select(columns).from(posts).innerJoin(users, eq(users.id, posts.authorId)).where(inArray(posts.id, ids));
+    return new Map(rows.map((r) => [r.id, r]));
+  },
+
   async update(db: Executor, id: string, values: Partial<NewPostRow>): Promise<void> {
     await db.update(posts).set(values).where(eq(posts.id, id));
   },

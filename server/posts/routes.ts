@@ -12,6 +12,8 @@ import {
 } from './schemas';
 import { cancelPost, createPost, extendSchedules, getPost, LOCATION_KEY, listPosts, updatePost } from './service';
 import { postView } from './view';
+import { suggestFor } from '../matches/service';
+import type { PostRow } from './repository';
 
 /** How often a process brings the stored weekly occurrences up to the clock. */
 const EXTEND_EVERY_MS = 10 * 60 * 1000;
@@ -45,6 +47,15 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     await extending;
   });
 
+  /** The post is saved either way; a failed suggestion is logged, not the author's problem. */
+  async function suggest(row: PostRow, now: Date): Promise<void> {
+    try {
+      await suggestFor(app.db, row, now);
+    } catch (err) {
+      app.log.error({ err }, 'suggesting matches failed');
+    }
+  }
+
   app.post(
     '/posts',
     {
@@ -60,6 +71,7 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = requireUser(request);
       const now = app.clock.now();
       const row = await createPost(app.db, user, request.body, { now, locationKey });
+      await suggest(row, now);
       return reply.status(201).send({ post: postView(row, user, now) });
     },
   );
@@ -114,6 +126,7 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = requireUser(request);
       const now = app.clock.now();
       const row = await updatePost(app.db, user, request.params.id, request.body, { now, locationKey });
+      await suggest(row, now);
       return { post: postView(row, user, now) };
     },
   );

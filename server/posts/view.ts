@@ -25,8 +25,9 @@ export function statusAt(row: Pick<PostRow, 'status' | 'endsAt'>, now: Date): Po
  * A post as this viewer may see it. Non-entitled viewers get only the stored
  * public points; the exact ones never leave this function for them.
  */
-export function postView(row: PostRow, viewer: Viewer | null, now: Date): Post {
-  const exact = seesExact(row, viewer);
+export function postView(row: PostRow, viewer: Viewer | null, now: Date, entitled = false): Post {
+  // `entitled`: the caller established a right to the exact points (the other party of an accepted match).
+  const exact = entitled || seesExact(row, viewer);
   const details: Record<string, unknown> = { ...(row.details as Record<string, unknown>) };
   const destination = exact ? row.destination : row.publicDestination;
   if (destination) {

@@ -1,0 +1,201 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { DateTime } from 'luxon';
+import { ProblemSchema, conflict, forbidden, invalid } from '../http/problem';
+import { IdParamsSchema, Page } from '../http/types';
+import { findCandidates, zoneOf } from '../matching/candidates';
+import { authenticate, requireUser } from '../plugins/session';
+import { getPost } from '../posts/service';
+import { postView } from '../posts/view';
+import { matchesRepo } from './repository';
+import {
+  CandidateSchema,
+  CandidatesQuerySchema,
+  ListMatchesQuerySchema,
+  MatchReplySchema,
+  MatchSchema,
+  MessageBodySchema,
+  MessageSchema,
+  ProposeBodySchema,
+} from './schemas';
+import { actOnMatch, listMatches, type MatchAction, matchFor, matchView, proposeMatch } from './service';
+
+const problems = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+};
+
+const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/posts/:id/matches',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['matches'],
+        summary: 'Ranked candidates for your post, best first, with reasons',
+        params: IdParamsSchema,
+        querystring: CandidatesQuerySchema,
+        response: { 200: Type.Object({ items: Type.Array(CandidateSchema) }), ...problems },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const now = app.clock.now();
+      const post = await getPost(app.db, request.params.id);
+      if (post.authorId !== user.id) {
+        throw forbidden('Only the author of this post can see its candidates.');
+      }
+      const zone = zoneOf(post);
+      const iso = (d: Date) => DateTime.fromJSDate(d, { zone }).toISO({ suppressMilliseconds: true })!;
+      const found = await findCandidates(app.db, post, now, request.query.limit ?? 20);
+      return {
+        items: found.map(({ row, fit }) => ({
+          post: postView(row, user, now),
+          score: fit.score,
+          distanceM: Math.round(fit.distanceM / 100) * 100,
+          overlap: fit.overlap.map((w) => ({ start: iso(w.start), end: iso(w.end) })),
+          reasons: fit.reasons,
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/matches',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['matches'],
+        summary: 'Propose a match between a need and an offer (one of them yours)',
+        body: ProposeBodySchema,
+        response: { 201: MatchReplySchema, ...problems },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const now = app.clock.now();
+      const match = await proposeMatch(app.db, user, request.body, now);
+      const { need, offer } = await matchFor(app.db, user, match.id);
+      return reply.status(201).send({ match: matchView(match, need, offer, user, now) });
+    },
+  );
+
+  app.get(
+    '/matches',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['matches'],
+        summary: 'Your matches, newest first',
+        querystring: ListMatchesQuerySchema,
+        response: { 200: Page(MatchSchema), ...problems },
+      },
+    },
+    async (request) => listMatches(app.db, requireUser(request), request.query, app.clock.now()),
+  );
+
+  app.get(
+    '/matches/:id',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['matches'],
+        summary: 'One of your matches; exact locations once accepted',
+        params: IdParamsSchema,
+        response: { 200: MatchReplySchema, ...problems },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const { match, need, offer } = await matchFor(app.db, user, request.params.id);
+      return { match: matchView(match, need, offer, user, app.clock.now()) };
+    },
+  );
+
+  for (const action of ['accept', 'decline', 'cancel', 'complete'] as const satisfies readonly MatchAction[]) {
+    app.post(
+      `/matches/:id/${action}`,
+      {
+        preValidation: authenticate,
+        schema: {
+          tags: ['matches'],
+          summary: `${action[0]!.toUpperCase()}${action.slice(1)} a match`,
+          params: IdParamsSchema,
+          response: { 200: MatchReplySchema, ...problems },
+        },
+      },
+      async (request) => {
+        const user = requireUser(request);
+        const now = app.clock.now();
+        await actOnMatch(app.db, user, request.params.id, action, now);
+        const { match, need, offer } = await matchFor(app.db, user, request.params.id);
+        return { match: matchView(match, need, offer, user, now) };
+      },
+    );
+  }
+
+  app.get(
+    '/matches/:id/messages',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['matches'],
+        summary: "The match's thread, oldest first",
+        params: IdParamsSchema,
+        response: { 200: Type.Object({ items: Type.Array(MessageSchema) }), ...problems },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      await matchFor(app.db, user, request.params.id);
+      const rows = await matchesRepo.messages(app.db, request.params.id);
+      return {
+        items: rows.map((m) => ({
+          id: m.id,
+          author: { id: m.authorId, displayName: m.authorName },
+          body: m.body,
+          createdAt: m.createdAt.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/matches/:id/messages',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['matches'],
+        summary: 'Write in the match thread',
+        params: IdParamsSchema,
+        body: MessageBodySchema,
+        response: { 201: Type.Object({ message: MessageSchema }), ...problems },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const { match } = await matchFor(app.db, user, request.params.id);
+      if (request.body.body.trim() === '') {
+        throw invalid([{ path: '/body', message: 'must not be blank' }]);
+      }
+      if (match.status === 'suggested') {
+        throw conflict('Propose this match first; then you can write to the other party.');
+      }
+      const row = await matchesRepo.addMessage(app.db, {
+        matchId: match.id,
+        authorId: user.id,
+        body: request.body.body,
+        createdAt: app.clock.now(),
+      });
+      return reply.status(201).send({
+        message: { id: row.id, author: { id: user.id, displayName: user.displayName }, body: row.body, createdAt: row.createdAt.toISOString() },
+      });
+    },
+  );
+};
+
+export default matchesRoutes;

@@ -1,0 +1,61 @@
+import Type, { type Static } from 'typebox';
+import { MATCH_STATUSES } from '../../db/schema';
+import { PostSchema } from '../posts/schemas';
+import { DateTime, StringEnum, Uuid } from '../http/types';
+
+export const MessageSchema = Type.Object({
+  id: Uuid,
+  author: Type.Object({ id: Uuid, displayName: Type.String() }),
+  body: Type.String(),
+  createdAt: DateTime,
+});
+export type Message = Static<typeof MessageSchema>;
+
+export const MatchSchema = Type.Object({
+  id: Uuid,
+  status: StringEnum(MATCH_STATUSES),
+  needId: Uuid,
+  offerId: Uuid,
+  proposedBy: Type.Union([Uuid, Type.Null()]),
+  /** Both posts as the viewer may see them: exact for both parties once accepted, public before. */
+  need: PostSchema,
+  offer: PostSchema,
+  createdAt: DateTime,
+  updatedAt: DateTime,
+});
+export type Match = Static<typeof MatchSchema>;
+
+export const MatchReplySchema = Type.Object({ match: MatchSchema });
+
+const Body = Type.String({ minLength: 1, maxLength: 2000 });
+
+export const ProposeBodySchema = Type.Object(
+  { needId: Uuid, offerId: Uuid, message: Type.Optional(Body) },
+  { additionalProperties: false },
+);
+export type ProposeBody = Static<typeof ProposeBodySchema>;
+
+export const MessageBodySchema = Type.Object({ body: Body }, { additionalProperties: false });
+
+export const ListMatchesQuerySchema = Type.Object(
+  {
+    status: Type.Optional(StringEnum(MATCH_STATUSES)),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'default 50' })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CandidateSchema = Type.Object({
+  post: PostSchema,
+  score: Type.Number(),
+  /** The true distance rounded to 100 m: enough to choose, too coarse to triangulate an address. */
+  distanceM: Type.Integer(),
+  overlap: Type.Array(Type.Object({ start: DateTime, end: DateTime })),
+  reasons: Type.Array(Type.String()),
+});
+
+export const CandidatesQuerySchema = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'default 20' })) },
+  { additionalProperties: false },
+);

@@ -1,0 +1,231 @@
+import type { DB, Executor } from '../../db';
+import type { SessionUser } from '../auth/repository';
+import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/problem';
+import { findCandidates, toMatchPost } from '../matching/candidates';
+import { evaluatePair } from '../matching/score';
+import { type PostRow, postsRepo } from '../posts/repository';
+import { decodeCursor, encodeCursor } from '../posts/service';
+import { postView, statusAt, type Viewer } from '../posts/view';
+import { type MatchRow, type MatchStatus, matchesRepo } from './repository';
+import type { Match, ProposeBody } from './schemas';
+
+/** How many of a post's best candidates the server records as suggestions. */
+export const SUGGESTIONS_PER_POST = 5;
+
+const unprocessable = (detail: string, errors?: { path: string; message: string }[]) => new HttpProblem(422, detail, errors);
+
+/** Locks both posts of a pair, always in id order, so concurrent writers never wait on each other in a cycle. */
+async function lockPair(tx: Executor, needId: string, offerId: string): Promise<{ need?: PostRow; offer?: PostRow }> {
+  const locked = new Map<string, PostRow | undefined>();
+  for (const id of [needId, offerId].sort()) {
+    locked.set(id, await postsRepo.find(tx, id, { forUpdate: true }));
+  }
+  return { need: locked.get(needId), offer: locked.get(offerId) };
+}
+
+function isParty(user: Viewer, need: PostRow, offer: PostRow): boolean {
+  return need.authorId === user.id || offer.authorId === user.id;
+}
+
+/** Why a need and an offer cannot be matched now, or null when they can. */
+function misfit(need: PostRow, offer: PostRow, now: Date): HttpProblem | null {
+  if (need.kind !== 'need') {
+    return unprocessable('needId must name a need.', [{ path: '/needId', message: 'is an offer, not a need' }]);
+  }
+  if (offer.kind !== 'offer') {
+    return unprocessable('offerId must name an offer.', [{ path: '/offerId', message: 'is a need, not an offer' }]);
+  }
+  if (need.authorId === offer.authorId) {
+    return unprocessable('Both posts are by the same person.');
+  }
+  for (const [row, path] of [[need, '/needId'], [offer, '/offerId']] as const) {
+    const status = statusAt(row, now);
+    if (status !== 'open') {
+      return unprocessable(`The ${row.kind} is ${status}, not open.`, [{ path, message: `is ${status}` }]);
+    }
+  }
+  if (need.category !== offer.category) {
+    return unprocessable(`A ${need.category} need cannot be served by a ${offer.category} offer.`);
+  }
+  if (offer.capacityLeft < need.capacity) {
+    return unprocessable(`The offer has ${offer.capacityLeft} left; the need asks for ${need.capacity}.`, [
+      { path: '/offerId', message: 'has not enough capacity left' },
+    ]);
+  }
+  const fit = evaluatePair(toMatchPost(need, now), toMatchPost(offer, now), { now, viewer: 'need', helperRecentAccepts: 0 });
+  if (!fit) {
+    return unprocessable('These posts do not fit: their places, times or details (destination, diet, subject, language, mode) do not meet.');
+  }
+  return null;
+}
+
+export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody, now: Date): Promise<MatchRow> {
+  return db.transaction(async (tx) => {
+    const { need, offer } = await lockPair(tx, body.needId, body.offerId);
+    if (!need || !offer) {
+      throw new HttpProblem(404, 'There is no post with this id.', [{ path: need ? '/offerId' : '/needId', message: 'does not exist' }]);
+    }
+    if (!isParty(user, need, offer)) {
+      throw forbidden('Only the author of the need or of the offer can propose this match.');
+    }
+    const live = await matchesRepo.livePair(tx, need.id, offer.id);
+    if (live && live.status !== 'suggested') {
+      throw conflict(`These posts already have a ${live.status} match.`);
+    }
+    const problem = misfit(need, offer, now);
+    if (problem) {
+      throw problem;
+    }
+    let match: MatchRow;
+    if (live) {
+      // A suggestion taken up keeps its id.
+      await matchesRepo.update(tx, live.id, { status: 'proposed', proposedBy: user.id, updatedAt: now });
+      match = (await matchesRepo.find(tx, live.id))!;
+    } else {
+      match = await matchesRepo.insert(tx, { needId: need.id, offerId: offer.id, status: 'proposed', proposedBy: user.id, createdAt: now, updatedAt: now });
+    }
+    if (body.message !== undefined) {
+      if (body.message.trim() === '') {
+        throw invalid([{ path: '/message', message: 'must not be blank' }]);
+      }
+      await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body: body.message, createdAt: now });
+    }
+    return match;
+  });
+}
+
+export type MatchAction = 'accept' | 'decline' | 'cancel' | 'complete';
+
+const ALLOWED_FROM: Record<MatchAction, MatchStatus[]> = {
+  accept: ['proposed'],
+  decline: ['proposed'],
+  cancel: ['suggested', 'proposed', 'accepted'],
+  complete: ['accepted'],
+};
+
+/**
+ * Moves a match along its lifecycle. Accepting takes the need's capacity
+ * from the offer in the same transaction, with both posts locked: of two
+ * accepts racing for the last seat exactly one succeeds. Cancelling an
+ * accepted match gives the capacity back.
+ */
+export async function actOnMatch(db: DB, user: SessionUser, id: string, action: MatchAction, now: Date): Promise<MatchRow> {
+  return db.transaction(async (tx) => {
+    const seen = await matchesRepo.find(tx, id);
+    if (!seen) {
+      throw notFound('There is no match with this id.');
+    }
+    const { need, offer } = await lockPair(tx, seen.needId, seen.offerId);
+    const match = (await matchesRepo.find(tx, id, { forUpdate: true }))!;
+    if (!need || !offer || !isParty(user, need, offer)) {
+      throw notFound('There is no match with this id.');
+    }
+    if (!ALLOWED_FROM[action].includes(match.status)) {
+      throw conflict(`This match is ${match.status}; it cannot be ${action === 'accept' ? 'accepted' : `${action}d`}${action === 'cancel' ? '' : ' now'}.`);
+    }
+    if ((action === 'accept' || action === 'decline') && match.proposedBy === user.id) {
+      throw forbidden(`You proposed this match; the other party ${action}s it.`);
+    }
+    if (action === 'accept') {
+      if (need.status !== 'open') {
+        throw conflict(`The need is already ${need.status}.`);
+      }
+      if (offer.capacityLeft < need.capacity) {
+        throw conflict(`The offer has ${offer.capacityLeft} left; the need asks for ${need.capacity}.`);
+      }
+      const left = offer.capacityLeft - need.capacity;
+      await postsRepo.update(tx, offer.id, { capacityLeft: left, status: left === 0 ? 'matched' : offer.status, updatedAt: now });
+      await postsRepo.update(tx, need.id, { capacityLeft: 0, status: 'matched', updatedAt: now });
+      await matchesRepo.update(tx, id, { status: 'accepted', amount: need.capacity, acceptedAt: now, updatedAt: now });
+    } else if (action === 'cancel' && match.status === 'accepted') {
+      await postsRepo.update(tx, offer.id, {
+        capacityLeft: Math.min(offer.capacity, offer.capacityLeft + match.amount),
+        status: offer.status === 'matched' ? 'open' : offer.status,
+        updatedAt: now,
+      });
+      await postsRepo.update(tx, need.id, {
+        capacityLeft: need.capacity,
+        status: need.status === 'matched' ? 'open' : need.status,
+        updatedAt: now,
+      });
+      await matchesRepo.update(tx, id, { status: 'cancelled', amount: 0, updatedAt: now });
+    } else if (action === 'complete') {
+      await postsRepo.update(tx, need.id, { status: 'fulfilled', updatedAt: now });
+      await matchesRepo.update(tx, id, { status: 'completed', updatedAt: now });
+    } else {
+      await matchesRepo.update(tx, id, { status: action === 'decline' ? 'declined' : 'cancelled', updatedAt: now });
+    }
+    return (await matchesRepo.find(tx, id))!;
+  });
+}
+
+/** The match if this user is one of its parties; 404 for anyone else. */
+export async function matchFor(db: Executor, user: Viewer, id: string): Promise<{ match: MatchRow; need: PostRow; offer: PostRow }> {
+  const match = await matchesRepo.find(db, id);
+  const posts = match ? await postsRepo.findMany(db, [match.needId, match.offerId]) : new Map<string, PostRow>();
+  const need = match && posts.get(match.needId);
+  const offer = match && posts.get(match.offerId);
+  if (!match || !need || !offer || !isParty(user, need, offer)) {
+    throw notFound('There is no match with this id.');
+  }
+  return { match, need, offer };
+}
+
+/** A match as a party sees it: the other post exact once accepted (or completed), public before. */
+export function matchView(match: MatchRow, need: PostRow, offer: PostRow, viewer: Viewer, now: Date): Match {
+  const revealed = match.status === 'accepted' || match.status === 'completed';
+  return {
+    id: match.id,
+    status: match.status,
+    needId: match.needId,
+    offerId: match.offerId,
+    proposedBy: match.proposedBy,
+    need: postView(need, viewer, now, revealed),
+    offer: postView(offer, viewer, now, revealed),
+    createdAt: match.createdAt.toISOString(),
+    updatedAt: match.updatedAt.toISOString(),
+  };
+}
+
+export async function listMatches(
+  db: Executor,
+  user: Viewer,
+  query: { status?: MatchStatus | undefined; limit?: number | undefined; cursor?: string | undefined },
+  now: Date,
+): Promise<{ items: Match[]; nextCursor: string | null }> {
+  const limit = query.limit ?? 50;
+  const rows = await matchesRepo.listFor(db, user.id, {
+    status: query.status,
+    limit,
+    after: query.cursor ? decodeCursor(query.cursor) : undefined,
+  });
+  const page = rows.slice(0, limit);
+  const posts = await postsRepo.findMany(db, [...new Set(page.flatMap((m) => [m.needId, m.offerId]))]);
+  return {
+    items: page.map((m) => matchView(m, posts.get(m.needId)!, posts.get(m.offerId)!, user, now)),
+    nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+  };
+}
+
+/**
+ * Records a post's best candidates as `suggested` matches, replacing the
+ * server's earlier suggestions for it. Best effort: the post is already saved.
+ */
+export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    await matchesRepo.dropSuggestions(tx, post.id);
+    if (statusAt(post, now) !== 'open') {
+      return;
+    }
+    const best = await findCandidates(tx, post, now, SUGGESTIONS_PER_POST);
+    await matchesRepo.suggest(
+      tx,
+      best.map(({ row, fit }) => ({
+        needId: post.kind === 'need' ? post.id : row.id,
+        offerId: post.kind === 'offer' ? post.id : row.id,
+        score: fit.score,
+      })),
+      now,
+    );
+  });
+}

@@ -1,0 +1,224 @@
+// Whether a need and an offer fit, how well, and why — pure functions over
+// plain post data (no database, no clock of its own). The SQL in
+// candidates.ts only narrows by indexes; every rule is decided here.
+import { DateTime } from 'luxon';
+import { distanceM, type LatLng } from '../geo/geo';
+import type { Interval } from '../posts/windows';
+
+export interface MatchPost {
+  id: string;
+  kind: 'need' | 'offer';
+  category: string;
+  authorId: string;
+  location: LatLng;
+  radiusM: number;
+  capacity: number;
+  capacityLeft: number;
+  details: Record<string, unknown>;
+  /** Exact destination of a ride, if any. */
+  destination: LatLng | null;
+  createdAt: Date;
+  /** Upcoming concrete windows. */
+  schedule: Interval[];
+  /** IANA zone or fixed offset ("UTC-05:00") the post's times are shown in. */
+  zone: string;
+}
+
+export const DEFAULT_MAX_DETOUR_M = 3000;
+const MIN_OVERLAP_MS = 30 * 60 * 1000;
+
+export type TutoringMode = 'in_person' | 'remote' | 'either';
+
+/** A pair is local within reach: the larger of the two radii. */
+export function reach(need: Pick<MatchPost, 'radiusM'>, offer: Pick<MatchPost, 'radiusM'>): number {
+  return Math.max(need.radiusM, offer.radiusM);
+}
+
+/** Extra distance a trip start→end makes to pick up and drop off: d(s,p) + d(p,q) + d(q,e) − d(s,e). */
+export function detourMeters(start: LatLng, end: LatLng, pickup: LatLng, dropoff: LatLng): number {
+  return distanceM(start, pickup) + distanceM(pickup, dropoff) + distanceM(dropoff, end) - distanceM(start, end);
+}
+
+export function modeOf(details: Record<string, unknown>): TutoringMode {
+  const mode = details.mode;
+  return mode === 'in_person' || mode === 'remote' ? mode : 'either';
+}
+
+/** in_person meets either/in_person; remote meets either/remote; either meets anything. */
+export function modesCompatible(a: TutoringMode, b: TutoringMode): boolean {
+  return a === 'either' || b === 'either' || a === b;
+}
+
+/** Remote tutoring, where distance does not count: both remote, or one remote and the other either. */
+export function isRemotePair(a: TutoringMode, b: TutoringMode): boolean {
+  return (a === 'remote' && b !== 'in_person') || (b === 'remote' && a !== 'in_person');
+}
+
+/** "Math", " math ", "MA TH" are one subject. */
+export function normalizeSubject(subject: unknown): string {
+  return String(subject ?? '')
+    .toLowerCase()
+    .replace(/\s+/g, '');
+}
+
+/** Languages both list, by primary subtag (en meets en-US); null when either lists none (no constraint). */
+export function commonLanguages(a: unknown, b: unknown): string[] | null {
+  const primary = (list: unknown) =>
+    Array.isArray(list) ? [...new Set(list.map((t) => String(t).split('-')[0]!.toLowerCase()))] : [];
+  const pa = primary(a);
+  const pb = primary(b);
+  if (pa.length === 0 || pb.length === 0) {
+    return null;
+  }
+  return pa.filter((l) => pb.includes(l));
+}
+
+const languageNames = new Intl.DisplayNames(['en'], { type: 'language' });
+
+/**
+ * Where the windows meet: for each pair of a need window and an offer window,
+ * their intersection when it lasts at least min(30 minutes, the need window).
+ */
+export function overlapWindows(needSchedule: Interval[], offerSchedule: Interval[]): { need: Interval; offer: Interval; overlap: Interval }[] {
+  const out: { need: Interval; offer: Interval; overlap: Interval }[] = [];
+  for (const n of needSchedule) {
+    const required = Math.min(MIN_OVERLAP_MS, n.end.getTime() - n.start.getTime());
+    for (const o of offerSchedule) {
+      const start = Math.max(n.start.getTime(), o.start.getTime());
+      const end = Math.min(n.end.getTime(), o.end.getTime());
+      if (end - start >= required && end > start) {
+        out.push({ need: n, offer: o, overlap: { start: new Date(start), end: new Date(end) } });
+      }
+    }
+  }
+  return out.sort((a, b) => a.overlap.start.getTime() - b.overlap.start.getTime());
+}
+
+export interface Fit {
+  score: number;
+  /** True distance between the two posts, metres. */
+  distanceM: number;
+  overlap: Interval[];
+  reasons: string[];
+}
+
+export interface FitContext {
+  now: Date;
+  /** Matches the offer's author accepted in the last 7 days (the fairness term). */
+  helperRecentAccepts: number;
+  /** Whose side the reasons speak to: the post the candidates were asked for. */
+  viewer: 'need' | 'offer';
+}
+
+function km(m: number): string {
+  const rounded = Math.round(m / 100) / 10;
+  return rounded < 0.1 ? 'under 100 m' : `${rounded.toLocaleString('en', { maximumFractionDigits: 1 })} km`;
+}
+
+function span(i: Interval, zone: string, withDay: boolean): string {
+  const s = DateTime.fromJSDate(i.start, { zone });
+  const e = DateTime.fromJSDate(i.end, { zone });
+  const day = withDay ? `${s.toFormat('ccc')} ` : '';
+  const end = e.hasSame(s, 'day') ? e.toFormat('HH:mm') : e.toFormat('ccc HH:mm');
+  return `${day}${s.toFormat('HH:mm')}–${end}`;
+}
+
+/**
+ * Whether `offer` can serve `need`, and if so how well and why; null when a
+ * rule excludes the pair. Status, ownership, capacity and category are the
+ * caller's to check (candidates.ts filters them in SQL, matches service checks them again).
+ */
+export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext): Fit | null {
+  const d = distanceM(need.location, offer.location);
+  const reasons: string[] = [];
+  let remote = false;
+
+  if (need.category === 'tutoring') {
+    if (normalizeSubject(need.details.subject) !== normalizeSubject(offer.details.subject)) {
+      return null;
+    }
+    const common = commonLanguages(need.details.languages, offer.details.languages);
+    if (common !== null && common.length === 0) {
+      return null;
+    }
+    const [nm, om] = [modeOf(need.details), modeOf(offer.details)];
+    if (!modesCompatible(nm, om)) {
+      return null;
+    }
+    remote = isRemotePair(nm, om);
+    if (common && common.length > 0) {
+      reasons.push(`speaks ${common.map((l) => languageNames.of(l) ?? l).join(', ')}`);
+    }
+  }
+
+  const pairReach = reach(need, offer);
+  if (!remote && d > pairReach) {
+    return null;
+  }
+
+  if (need.category === 'ride') {
+    if (need.details.wheelchair === true) {
+      if (offer.details.wheelchair !== true) {
+        return null;
+      }
+      reasons.push('wheelchair accessible');
+    }
+    const dropoff = need.destination;
+    if (dropoff) {
+      if (offer.destination) {
+        const maxDetour = typeof offer.details.maxDetourM === 'number' ? offer.details.maxDetourM : DEFAULT_MAX_DETOUR_M;
+        const detour = detourMeters(offer.location, offer.destination, need.location, dropoff);
+        if (detour > maxDetour) {
+          return null;
+        }
+        reasons.push(detour < 100 ? 'on their way, no detour' : `${km(detour)} detour on their trip`);
+      } else {
+        if (distanceM(offer.location, need.location) > offer.radiusM || distanceM(offer.location, dropoff) > offer.radiusM) {
+          return null;
+        }
+        reasons.push(`pickup and drop-off within their ${km(offer.radiusM)} area`);
+      }
+    }
+  }
+
+  if (need.category === 'meal') {
+    const wanted = Array.isArray(need.details.dietary) ? (need.details.dietary as string[]) : [];
+    const covered = Array.isArray(offer.details.dietary) ? (offer.details.dietary as string[]) : [];
+    if (!wanted.every((tag) => covered.includes(tag))) {
+      return null;
+    }
+    if (wanted.length > 0) {
+      reasons.push(`covers ${wanted.join(', ')}`);
+    }
+  }
+
+  const meets = overlapWindows(need.schedule, offer.schedule);
+  if (meets.length === 0) {
+    return null;
+  }
+
+  // Nearer, longer overlap, fresher rank higher; a light fairness term spreads work.
+  const distanceScore = remote ? 0.5 : 1 - Math.min(d / pairReach, 1);
+  const needMs = need.schedule.reduce((sum, w) => sum + (w.end.getTime() - w.start.getTime()), 0);
+  const overlapMs = meets.reduce((sum, m) => sum + (m.overlap.end.getTime() - m.overlap.start.getTime()), 0);
+  const overlapScore = Math.min(1, overlapMs / Math.max(needMs, 1));
+  const candidate = ctx.viewer === 'need' ? offer : need;
+  const ageDays = Math.max(0, ctx.now.getTime() - candidate.createdAt.getTime()) / 86_400_000;
+  const freshness = Math.exp(-ageDays / 14);
+  const fairness = ctx.viewer === 'need' ? -0.1 * (Math.min(ctx.helperRecentAccepts, 5) / 5) : 0;
+  const score = Math.round((0.5 * distanceScore + 0.3 * overlapScore + 0.2 * freshness + fairness) * 1000) / 1000;
+
+  const first = meets[0]!;
+  const viewerZone = ctx.viewer === 'need' ? need.zone : offer.zone;
+  const timeReason =
+    ctx.viewer === 'need'
+      ? `free ${span(first.offer, viewerZone, true)}, you need ${span(first.need, viewerZone, false)}`
+      : `needs ${span(first.need, viewerZone, true)}, you are free ${span(first.offer, viewerZone, false)}`;
+  reasons.unshift(remote ? 'remote, so distance does not matter' : `${km(d)} away`, timeReason);
+  if (ctx.viewer === 'need' && ctx.helperRecentAccepts > 0) {
+    reasons.push(
+      `already helping ${ctx.helperRecentAccepts} ${ctx.helperRecentAccepts === 1 ? 'neighbor' : 'neighbors'} this week, ranked a little lower to spread the work`,
+    );
+  }
+  return { score, distanceM: d, overlap: meets.map((m) => m.overlap), reasons };
+}
