@@ -118,7 +118,7 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
     const { need, offer } = await lockPair(tx, seen.needId, seen.offerId);
     const match = (await matchesRepo.find(tx, id, { forUpdate: true }))!;
     if (!need || !offer || !isParty(user, need, offer)) {
-      throw notFound('There is no match with this id.');
+      throw forbidden('Only the two parties of a match can act on it.');
     }
     if (!ALLOWED_FROM[action].includes(match.status)) {
       throw conflict(`This match is ${match.status}; it cannot be ${action === 'accept' ? 'accepted' : `${action}d`}${action === 'cancel' ? '' : ' now'}.`);

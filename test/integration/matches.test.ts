@@ -1,0 +1,262 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { destinationPoint } from '../../server/geo/geo';
+import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+
+let ctx: TestContext;
+type User = { cookie: string; id: string };
+let needer: User;
+let helpers: User[];
+let stranger: User;
+
+const HOME = { lat: 40.678213, lng: -73.944187 };
+const at = (bearing: number, m: number) => {
+  const p = destinationPoint(HOME, bearing, m);
+  return { lat: Number(p.lat.toFixed(6)), lng: Number(p.lng.toFixed(6)) };
+};
+// Thursday 2026-12-03, 17:00–19:00 New York.
+const THU = { start: '2026-12-03T17:00:00-05:00', end: '2026-12-03T19:00:00-05:00' };
+
+beforeAll(async () => {
+  ctx = await buildTestApp();
+  needer = await signup(ctx.app, 'Needer');
+  helpers = [];
+  for (let i = 0; i < 6; i++) {
+    helpers.push(await signup(ctx.app, `Helper ${i}`));
+  }
+  stranger = await signup(ctx.app, 'Stranger');
+});
+afterAll(async () => {
+  await ctx?.app.close();
+});
+
+async function create(user: User, overrides: Record<string, unknown>) {
+  ctx.clock.advance(1000);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie: user.cookie }, payload: postBody(overrides) });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().post as { id: string; location: { lat: number; lng: number } };
+}
+
+async function call(user: User | null, method: 'GET' | 'POST', url: string, payload?: unknown) {
+  return ctx.app.inject({ method, url, headers: user ? { cookie: user.cookie } : {}, payload: payload as never });
+}
+
+const meal = (overrides: Record<string, unknown> = {}) => ({
+  kind: 'offer',
+  category: 'meal',
+  windows: [THU],
+  capacity: 4,
+  details: { dietary: ['vegetarian', 'nut-free'] },
+  ...overrides,
+});
+
+describe('candidates', () => {
+  it('returns exactly the offers that fit, best first, with reasons; from the offer side the need', async () => {
+    const need = await create(needer, {
+      kind: 'need',
+      category: 'meal',
+      location: HOME,
+      radiusM: 2000,
+      windows: [THU],
+      capacity: 2,
+      details: { dietary: ['vegetarian'] },
+    });
+    const [h0, h1, h2, h3, h4, h5] = helpers as [User, User, User, User, User, User];
+    const near = await create(h0, meal({ location: at(0, 300) }));
+    const farther = await create(h1, meal({ location: at(90, 1200) }));
+    const partial = await create(h2, meal({ location: at(180, 400), windows: [{ start: '2026-12-03T18:20:00-05:00', end: '2026-12-03T20:00:00-05:00' }] }));
+    // Excluded, one reason each:
+    await create(h3, meal({ location: at(0, 2600), radiusM: 2000 })); // too far
+    await create(h3, meal({ location: at(0, 200), windows: [{ start: '2026-12-04T17:00:00-05:00', end: '2026-12-04T19:00:00-05:00' }] })); // wrong day
+    await create(h3, meal({ location: at(0, 200), capacity: 1 })); // too small
+    await create(h4, meal({ location: at(0, 200), details: { dietary: ['halal'] } })); // wrong diet
+    await create(h4, { kind: 'offer', category: 'grocery', location: at(0, 200), windows: [THU], capacity: 1, details: {} }); // other category
+    const cancelled = await create(h4, meal({ location: at(0, 200) }));
+    await call(h4, 'POST', `/api/posts/${cancelled.id}`).then(() =>
+      ctx.app.inject({ method: 'DELETE', url: `/api/posts/${cancelled.id}`, headers: { cookie: h4.cookie } }),
+    );
+    await create(needer, meal({ location: at(0, 100) })); // own post
+    const taken = await create(h5, meal({ location: at(0, 150), capacity: 2 })); // matched below
+    const otherNeed = await create(stranger, { kind: 'need', category: 'meal', location: at(0, 160), windows: [THU], capacity: 2, details: {} });
+    const proposal = await call(h5, 'POST', '/api/matches', { needId: otherNeed.id, offerId: taken.id });
+    expect(proposal.statusCode, proposal.body).toBe(201);
+    expect((await call(stranger, 'POST', `/api/matches/${proposal.json().match.id}/accept`)).statusCode).toBe(200);
+
+    const res = await call(needer, 'GET', `/api/posts/${need.id}/matches`);
+    expect(res.statusCode, res.body).toBe(200);
+    const items = res.json().items as { post: { id: string }; score: number; distanceM: number; overlap: unknown[]; reasons: string[] }[];
+    expect(items.map((i) => i.post.id)).toEqual([near.id, farther.id, partial.id]);
+    expect(items[0]!.distanceM).toBe(300);
+    expect(items[1]!.distanceM).toBe(1200);
+    expect(items[0]!.overlap).toEqual([{ start: '2026-12-03T17:00:00-05:00', end: '2026-12-03T19:00:00-05:00' }]);
+    expect(items[0]!.reasons).toEqual(['0.3 km away', 'free Thu 17:00–19:00, you need 17:00–19:00', 'covers vegetarian']);
+    // Candidates are shown in public form.
+    expect(JSON.stringify(items)).not.toContain(String(at(0, 300).lat));
+
+    const fromOffer = await call(h0, 'GET', `/api/posts/${near.id}/matches`);
+    expect(fromOffer.json().items.map((i: { post: { id: string } }) => i.post.id)).toEqual([need.id]);
+    expect(fromOffer.json().items[0].reasons[1]).toBe('needs Thu 17:00–19:00, you are free 17:00–19:00');
+
+    // Only the author may ask; 404 for unknown posts.
+    expect((await call(stranger, 'GET', `/api/posts/${need.id}/matches`)).statusCode).toBe(403);
+    expect((await call(null, 'GET', `/api/posts/${need.id}/matches`)).statusCode).toBe(401);
+    expect((await call(needer, 'GET', '/api/posts/00000000-0000-4000-8000-000000000000/matches')).statusCode).toBe(404);
+
+    // The server suggested the best ones to both sides when the posts were made.
+    const suggested = await call(h0, 'GET', '/api/matches?status=suggested');
+    expect(suggested.json().items.some((m: { needId: string; offerId: string }) => m.needId === need.id && m.offerId === near.id)).toBe(true);
+  });
+
+  it('remote tutoring meets across 900 km; in person it does not', async () => {
+    const far = destinationPoint(HOME, 30, 900_000);
+    const need = await create(needer, {
+      kind: 'need',
+      category: 'tutoring',
+      capacity: 1,
+      location: HOME,
+      windows: [THU],
+      details: { subject: 'Chemistry', languages: ['es'], mode: 'remote' },
+    });
+    const remote = await create(helpers[0]!, {
+      kind: 'offer',
+      category: 'tutoring',
+      capacity: 1,
+      location: far,
+      windows: [THU],
+      details: { subject: ' chemistry', languages: ['es-419'], mode: 'either' },
+    });
+    await create(helpers[1]!, {
+      kind: 'offer',
+      category: 'tutoring',
+      capacity: 1,
+      location: far,
+      windows: [THU],
+      details: { subject: 'Chemistry', mode: 'in_person' },
+    });
+    const items = (await call(needer, 'GET', `/api/posts/${need.id}/matches`)).json().items;
+    expect(items.map((i: { post: { id: string } }) => i.post.id)).toEqual([remote.id]);
+    expect(items[0].reasons).toEqual(expect.arrayContaining(['remote, so distance does not matter', 'speaks Spanish']));
+    expect(items[0].distanceM % 100).toBe(0);
+  });
+});
+
+describe('the match lifecycle', () => {
+  async function pair(capacity = 1) {
+    const offer = await create(helpers[2]!, meal({ location: at(45, 500), capacity, details: {} }));
+    const need = await create(needer, { kind: 'need', category: 'meal', location: HOME, windows: [THU], capacity: 1, details: {} });
+    return { need, offer };
+  }
+
+  it('propose → accept by the other party → exact places → messages → complete; third parties get 403/404', async () => {
+    const { need, offer } = await pair();
+    const publicOffer = (await call(stranger, 'GET', `/api/posts/${offer.id}`)).json().post.location;
+
+    expect((await call(stranger, 'POST', '/api/matches', { needId: need.id, offerId: offer.id })).statusCode).toBe(403);
+    const proposed = await call(needer, 'POST', '/api/matches', { needId: need.id, offerId: offer.id, message: 'Could you bring soup? 🍲' });
+    expect(proposed.statusCode, proposed.body).toBe(201);
+    const match = proposed.json().match;
+    expect(match).toMatchObject({ status: 'proposed', needId: need.id, offerId: offer.id, proposedBy: needer.id });
+    // Before acceptance, the other party's post is public.
+    expect(match.offer.location).toEqual(publicOffer);
+    expect(match.offer.locationPrecisionM).toBeGreaterThan(0);
+    expect(match.need.locationPrecisionM).toBe(0); // the viewer's own
+
+    expect((await call(needer, 'POST', '/api/matches', { needId: need.id, offerId: offer.id })).statusCode).toBe(409);
+    expect((await call(needer, 'POST', `/api/matches/${match.id}/accept`)).statusCode).toBe(403);
+    expect((await call(stranger, 'POST', `/api/matches/${match.id}/accept`)).statusCode).toBe(403);
+    expect((await call(stranger, 'GET', `/api/matches/${match.id}`)).statusCode).toBe(404);
+    expect((await call(stranger, 'GET', `/api/matches/${match.id}/messages`)).statusCode).toBe(404);
+
+    const accepted = await call(helpers[2]!, 'POST', `/api/matches/${match.id}/accept`);
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    expect(accepted.json().match.status).toBe('accepted');
+    // Now each party sees the other's exact place.
+    const seenByNeeder = (await call(needer, 'GET', `/api/matches/${match.id}`)).json().match;
+    expect(seenByNeeder.offer.location).toEqual(at(45, 500));
+    expect(seenByNeeder.offer.locationPrecisionM).toBe(0);
+    const seenByHelper = (await call(helpers[2]!, 'GET', `/api/matches/${match.id}`)).json().match;
+    expect(seenByHelper.need.location).toEqual(HOME);
+    // Everyone else still gets the public point.
+    expect((await call(stranger, 'GET', `/api/posts/${offer.id}`)).json().post.location).toEqual(publicOffer);
+    expect((await call(stranger, 'GET', `/api/posts/${offer.id}`)).json().post.status).toBe('matched');
+
+    ctx.clock.advance(60_000);
+    const reply = await call(helpers[2]!, 'POST', `/api/matches/${match.id}/messages`, { body: 'On my way — مرحبا' });
+    expect(reply.statusCode).toBe(201);
+    expect((await call(stranger, 'POST', `/api/matches/${match.id}/messages`, { body: 'hi' })).statusCode).toBe(404);
+    expect((await call(needer, 'POST', `/api/matches/${match.id}/messages`, { body: '' })).statusCode).toBe(400);
+    expect((await call(needer, 'POST', `/api/matches/${match.id}/messages`, { body: 'x'.repeat(2001) })).statusCode).toBe(400);
+    const thread = (await call(needer, 'GET', `/api/matches/${match.id}/messages`)).json().items;
+    expect(thread.map((m: { body: string }) => m.body)).toEqual(['Could you bring soup? 🍲', 'On my way — مرحبا']);
+
+    expect((await call(stranger, 'POST', `/api/matches/${match.id}/complete`)).statusCode).toBe(403);
+    const done = await call(needer, 'POST', `/api/matches/${match.id}/complete`);
+    expect(done.json().match.status).toBe('completed');
+    expect((await call(needer, 'POST', `/api/matches/${match.id}/cancel`)).statusCode).toBe(409);
+    expect((await call(needer, 'GET', `/api/posts/${need.id}`)).json().post.status).toBe('fulfilled');
+  });
+
+  it('declines; cancelling an accepted match gives the capacity back', async () => {
+    const { need, offer } = await pair(1);
+    const proposed = (await call(helpers[2]!, 'POST', '/api/matches', { needId: need.id, offerId: offer.id })).json().match;
+    const declined = await call(needer, 'POST', `/api/matches/${proposed.id}/decline`);
+    expect(declined.json().match.status).toBe('declined');
+    const again = (await call(helpers[2]!, 'POST', '/api/matches', { needId: need.id, offerId: offer.id })).json().match;
+    expect(again.id).not.toBe(proposed.id);
+    await call(needer, 'POST', `/api/matches/${again.id}/accept`);
+    expect((await call(null, 'GET', `/api/posts/${offer.id}`)).json().post).toMatchObject({ status: 'matched', capacityLeft: 0 });
+    const cancelled = await call(needer, 'POST', `/api/matches/${again.id}/cancel`);
+    expect(cancelled.json().match.status).toBe('cancelled');
+    expect((await call(null, 'GET', `/api/posts/${offer.id}`)).json().post).toMatchObject({ status: 'open', capacityLeft: 1 });
+    expect((await call(null, 'GET', `/api/posts/${need.id}`)).json().post).toMatchObject({ status: 'open', capacityLeft: 1 });
+  });
+
+  it('promotes a suggestion of the pair, keeping its id', async () => {
+    const { need, offer } = await pair();
+    const suggested = (await call(needer, 'GET', '/api/matches?status=suggested')).json().items.find(
+      (m: { needId: string; offerId: string }) => m.needId === need.id && m.offerId === offer.id,
+    );
+    expect(suggested).toBeDefined();
+    const proposed = await call(helpers[2]!, 'POST', '/api/matches', { needId: need.id, offerId: offer.id });
+    expect(proposed.statusCode).toBe(201);
+    expect(proposed.json().match.id).toBe(suggested.id);
+    expect(proposed.json().match.status).toBe('proposed');
+  });
+
+  it('answers 422 to a pair that does not fit and 400/404 to bad ids', async () => {
+    const { need } = await pair();
+    const grocery = await create(helpers[3]!, { kind: 'offer', category: 'grocery', windows: [THU], capacity: 1, details: {} });
+    const wrong = await call(needer, 'POST', '/api/matches', { needId: need.id, offerId: grocery.id });
+    expect(wrong.statusCode).toBe(422);
+    expect(wrong.headers['content-type']).toMatch(/problem\+json/);
+    const swapped = await call(needer, 'POST', '/api/matches', { needId: grocery.id, offerId: need.id });
+    expect(swapped.statusCode).toBe(422);
+    expect((await call(needer, 'POST', '/api/matches', { needId: need.id, offerId: 'nope' })).statusCode).toBe(400);
+    expect((await call(needer, 'POST', '/api/matches', { needId: need.id, offerId: '00000000-0000-4000-8000-000000000000' })).statusCode).toBe(404);
+    expect((await call(needer, 'POST', '/api/matches/00000000-0000-4000-8000-000000000000/accept')).statusCode).toBe(404);
+  });
+
+  it('two concurrent accepts of the last seat: exactly one succeeds, the other gets 409, every time', async () => {
+    for (let round = 0; round < 15; round++) {
+      const offer = await create(helpers[4]!, meal({ location: at(90, 300), capacity: 1, details: {} }));
+      const needs = [
+        await create(needer, { kind: 'need', category: 'meal', windows: [THU], capacity: 1, details: {} }),
+        await create(stranger, { kind: 'need', category: 'meal', windows: [THU], capacity: 1, details: {} }),
+      ];
+      const ids: string[] = [];
+      for (const need of needs) {
+        const res = await call(helpers[4]!, 'POST', '/api/matches', { needId: need.id, offerId: offer.id });
+        expect(res.statusCode, res.body).toBe(201);
+        ids.push(res.json().match.id);
+      }
+      const results = await Promise.all([
+        call(needer, 'POST', `/api/matches/${ids[0]}/accept`),
+        call(stranger, 'POST', `/api/matches/${ids[1]}/accept`),
+      ]);
+      expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+      const after = (await call(null, 'GET', `/api/posts/${offer.id}`)).json().post;
+      expect(after).toMatchObject({ capacityLeft: 0, status: 'matched' });
+      const loser = results.findIndex((r) => r.statusCode === 409);
+      expect((await call(helpers[4]!, 'GET', `/api/matches/${ids[loser]}`)).json().match.status).toBe('proposed');
+    }
+  });
+});
