@@ -30,6 +30,15 @@ export const matchesRepo = {
     return row;
   },
 
+  /** A post's matches that still hold it, locked when asked. */
+  async liveOf(db: Executor, postId: string, options: { forUpdate?: boolean } = {}): Promise<MatchRow[]> {
+    const query = db
+      .select()
+      .from(matches)
+      .where(and(or(eq(matches.needId, postId), eq(matches.offerId, postId)), inArray(matches.status, [...LIVE_MATCH_STATUSES])));
+    return options.forUpdate ? query.for('update') : query;
+  },
+
   async insert(db: Executor, values: typeof matches.$inferInsert): Promise<MatchRow> {
     const [row] = await db.insert(matches).values(values).returning();
     return row!;

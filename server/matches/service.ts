@@ -4,7 +4,7 @@ import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/pro
 import { findCandidates, toMatchPost } from '../matching/candidates';
 import { evaluatePair } from '../matching/score';
 import { type PostRow, postsRepo } from '../posts/repository';
-import { decodeCursor, encodeCursor } from '../posts/service';
+import { decodeCursor, encodeCursor } from '../http/cursor';
 import { postView, statusAt, type Viewer } from '../posts/view';
 import { type MatchRow, type MatchStatus, matchesRepo } from './repository';
 import type { Match, ProposeBody } from './schemas';
@@ -137,18 +137,8 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
       await postsRepo.update(tx, offer.id, { capacityLeft: left, status: left === 0 ? 'matched' : offer.status, updatedAt: now });
       await postsRepo.update(tx, need.id, { capacityLeft: 0, status: 'matched', updatedAt: now });
       await matchesRepo.update(tx, id, { status: 'accepted', amount: need.capacity, acceptedAt: now, updatedAt: now });
-    } else if (action === 'cancel' && match.status === 'accepted') {
-      await postsRepo.update(tx, offer.id, {
-        capacityLeft: Math.min(offer.capacity, offer.capacityLeft + match.amount),
-        status: offer.status === 'matched' ? 'open' : offer.status,
-        updatedAt: now,
-      });
-      await postsRepo.update(tx, need.id, {
-        capacityLeft: need.capacity,
-        status: need.status === 'matched' ? 'open' : need.status,
-        updatedAt: now,
-      });
-      await matchesRepo.update(tx, id, { status: 'cancelled', amount: 0, updatedAt: now });
+    } else if (action === 'cancel') {
+      await cancelMatch(tx, match, need, offer, now);
     } else if (action === 'complete') {
       await postsRepo.update(tx, need.id, { status: 'fulfilled', updatedAt: now });
       await matchesRepo.update(tx, id, { status: 'completed', updatedAt: now });
@@ -156,6 +146,67 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
       await matchesRepo.update(tx, id, { status: action === 'decline' ? 'declined' : 'cancelled', updatedAt: now });
     }
     return (await matchesRepo.find(tx, id))!;
+  });
+}
+
+/**
+ * Cancels a live match; an accepted one gives back what it took: the offer's
+ * capacity and the need's openness (a post already cancelled stays so).
+ * The caller holds the locks on both posts and the match.
+ */
+export async function cancelMatch(tx: Executor, match: MatchRow, need: PostRow, offer: PostRow, now: Date): Promise<void> {
+  if (match.status === 'accepted') {
+    await postsRepo.update(tx, offer.id, {
+      capacityLeft: Math.min(offer.capacity, offer.capacityLeft + match.amount),
+      status: offer.status === 'matched' ? 'open' : offer.status,
+      updatedAt: now,
+    });
+    await postsRepo.update(tx, need.id, {
+      capacityLeft: need.capacity,
+      status: need.status === 'matched' ? 'open' : need.status,
+      updatedAt: now,
+    });
+  }
+  await matchesRepo.update(tx, match.id, { status: 'cancelled', amount: 0, updatedAt: now });
+}
+
+/**
+ * Cancels a post (kept, status `cancelled`) and every match that still holds
+ * it, giving capacity back to the other side of accepted ones. Posts are
+ * locked in id order, as everywhere, before any match.
+ */
+export async function cancelPostAndMatches(db: DB, user: SessionUser, id: string, now: Date): Promise<PostRow> {
+  return db.transaction(async (tx) => {
+    const counterpart = (m: MatchRow) => (m.needId === id ? m.offerId : m.needId);
+    const locked = new Map<string, PostRow | undefined>();
+    const lock = async (ids: string[]) => {
+      for (const pid of [...new Set(ids)].filter((p) => !locked.has(p)).sort()) {
+        locked.set(pid, await postsRepo.find(tx, pid, { forUpdate: true }));
+      }
+    };
+    await lock([id, ...(await matchesRepo.liveOf(tx, id)).map(counterpart)]);
+    const row = locked.get(id);
+    if (!row) {
+      throw notFound('There is no post with this id.');
+    }
+    if (row.authorId !== user.id) {
+      throw forbidden('Only the author of this post can change it.');
+    }
+    if (row.status === 'fulfilled') {
+      throw conflict('This post is fulfilled; there is nothing left to cancel.');
+    }
+    const live = await matchesRepo.liveOf(tx, id, { forUpdate: true });
+    // A match proposed between the first read and the locks: lock its other post too.
+    await lock(live.map(counterpart));
+    for (const match of live) {
+      const need = locked.get(match.needId)!;
+      const offer = locked.get(match.offerId)!;
+      await cancelMatch(tx, match, need, offer, now);
+    }
+    if (row.status !== 'cancelled') {
+      await postsRepo.update(tx, id, { status: 'cancelled', updatedAt: now });
+    }
+    return (await postsRepo.find(tx, id))!;
   });
 }
 

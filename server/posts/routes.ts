@@ -10,9 +10,9 @@ import {
   PostReplySchema,
   PostSchema,
 } from './schemas';
-import { cancelPost, createPost, extendSchedules, getPost, LOCATION_KEY, listPosts, updatePost } from './service';
+import { createPost, extendSchedules, getPost, LOCATION_KEY, listPosts, updatePost } from './service';
 import { postView } from './view';
-import { suggestFor } from '../matches/service';
+import { cancelPostAndMatches, suggestFor } from '../matches/service';
 import type { PostRow } from './repository';
 
 /** How often a process brings the stored weekly occurrences up to the clock. */
@@ -145,7 +145,7 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const user = requireUser(request);
       const now = app.clock.now();
-      const row = await cancelPost(app.db, user, request.params.id, now);
+      const row = await cancelPostAndMatches(app.db, user, request.params.id, now);
       return { post: postView(row, user, now) };
     },
   );

@@ -2,6 +2,7 @@ import { CATEGORIES, type DB, type Executor } from '../../db';
 import type { SessionUser } from '../auth/repository';
 import { applyOffset, derivedOffset, type LatLng, PUBLIC_OFFSET_MAX_M } from '../geo/geo';
 import { type FieldError, conflict, forbidden, invalid, notFound } from '../http/problem';
+import { decodeCursor, encodeCursor } from '../http/cursor';
 import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
 import type { CreatePostBody, ListPostsQuery, PatchPostBody } from './schemas';
 import { type PostInput, validatePost, withDefaults } from './validate';
@@ -161,20 +162,6 @@ function definedFields(patch: PatchPostBody): Partial<PostInput> {
   return out as Partial<PostInput>;
 }
 
-/** Cancelling keeps the post (status `cancelled`); cancelling twice is harmless. */
-export async function cancelPost(db: DB, user: SessionUser, id: string, now: Date): Promise<PostRow> {
-  return db.transaction(async (tx) => {
-    const row = await ownPostForUpdate(tx, id, user);
-    if (row.status === 'fulfilled') {
-      throw conflict('This post is fulfilled; there is nothing left to cancel.');
-    }
-    if (row.status !== 'cancelled') {
-      await postsRepo.update(tx, id, { status: 'cancelled', updatedAt: now });
-    }
-    return (await postsRepo.find(tx, id))!;
-  });
-}
-
 export async function getPost(db: DB, id: string): Promise<PostRow> {
   const row = await postsRepo.find(db, id);
   if (!row) {
@@ -218,26 +205,6 @@ export function parseCategories(text: string): string[] {
     );
   }
   return names;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function encodeCursor(row: Pick<PostRow, 'createdAt' | 'id'>): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    const createdAt = new Date(String(at));
-    const year = createdAt.getUTCFullYear();
-    if (typeof id === 'string' && UUID.test(id) && year >= 1970 && year < 9000) {
-      return { createdAt, id };
-    }
-  } catch {
-    // falls through to the problem below
-  }
-  throw invalid([{ path: '/cursor', message: 'is not a cursor this server gave; start again without it' }], 'query string');
 }
 
 export async function listPosts(db: DB, query: ListPostsQuery, now: Date) {

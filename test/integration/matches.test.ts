@@ -259,4 +259,55 @@ describe('the match lifecycle', () => {
       expect((await call(helpers[4]!, 'GET', `/api/matches/${ids[loser]}`)).json().match.status).toBe('proposed');
     }
   });
+
+  it('cancelling a post ends its matches and gives back what an accepted one took', async () => {
+    const { need, offer } = await pair(2);
+    const match = (await call(needer, 'POST', '/api/matches', { needId: need.id, offerId: offer.id })).json().match;
+    await call(helpers[2]!, 'POST', `/api/matches/${match.id}/accept`);
+    expect((await call(null, 'GET', `/api/posts/${offer.id}`)).json().post.capacityLeft).toBe(1);
+    // A need with an accepted match leaves other offers' candidate lists.
+    const other = await create(helpers[3]!, meal({ location: at(45, 600), capacity: 2, details: {} }));
+    const before = (await call(helpers[3]!, 'GET', `/api/posts/${other.id}/matches`)).json().items.map((i: { post: { id: string } }) => i.post.id);
+    expect(before).not.toContain(need.id);
+
+    const cancelled = await ctx.app.inject({ method: 'DELETE', url: `/api/posts/${need.id}`, headers: { cookie: needer.cookie } });
+    expect(cancelled.json().post.status).toBe('cancelled');
+    expect((await call(helpers[2]!, 'GET', `/api/matches/${match.id}`)).json().match.status).toBe('cancelled');
+    expect((await call(null, 'GET', `/api/posts/${offer.id}`)).json().post).toMatchObject({ status: 'open', capacityLeft: 2 });
+
+    // An offer cancelled under a proposal: the proposal ends too.
+    const need2 = await create(needer, { kind: 'need', category: 'meal', windows: [THU], capacity: 1, details: {} });
+    const proposal = (await call(needer, 'POST', '/api/matches', { needId: need2.id, offerId: offer.id })).json().match;
+    await ctx.app.inject({ method: 'DELETE', url: `/api/posts/${offer.id}`, headers: { cookie: helpers[2]!.cookie } });
+    expect((await call(needer, 'GET', `/api/matches/${proposal.id}`)).json().match.status).toBe('cancelled');
+    expect((await call(needer, 'GET', `/api/posts/${need2.id}`)).json().post.status).toBe('open');
+  });
+});
+
+describe('rides', () => {
+  it('a trip serves a pickup and drop-off within its detour; an area offer within its radius', async () => {
+    const need = await create(needer, {
+      kind: 'need',
+      category: 'ride',
+      capacity: 1,
+      location: HOME,
+      radiusM: 3000,
+      windows: [THU],
+      details: { destination: at(90, 4000) },
+    });
+    const onTheWay = await create(helpers[0]!, {
+      kind: 'offer', category: 'ride', capacity: 3, location: at(270, 1000), windows: [THU],
+      details: { destination: at(90, 6000) },
+    });
+    await create(helpers[1]!, {
+      kind: 'offer', category: 'ride', capacity: 3, location: at(0, 1000), windows: [THU],
+      details: { destination: at(0, 15_000), maxDetourM: 2000 },
+    });
+    const area = await create(helpers[2]!, { kind: 'offer', category: 'ride', capacity: 1, location: at(45, 800), radiusM: 6000, windows: [THU], details: {} });
+    await create(helpers[3]!, { kind: 'offer', category: 'ride', capacity: 1, location: at(200, 800), radiusM: 2000, windows: [THU], details: {} });
+    const items = (await call(needer, 'GET', `/api/posts/${need.id}/matches`)).json().items as { post: { id: string }; reasons: string[] }[];
+    expect(items.map((i) => i.post.id).sort()).toEqual([onTheWay.id, area.id].sort());
+    expect(items.find((i) => i.post.id === onTheWay.id)!.reasons).toContain('on their way, no detour');
+    expect(items.find((i) => i.post.id === area.id)!.reasons).toContain('pickup and drop-off within their 6 km area');
+  });
 });
