@@ -309,5 +309,18 @@ describe('rides', () => {
     expect(items.map((i) => i.post.id).sort()).toEqual([onTheWay.id, area.id].sort());
     expect(items.find((i) => i.post.id === onTheWay.id)!.reasons).toContain('on their way, no detour');
     expect(items.find((i) => i.post.id === area.id)!.reasons).toContain('pickup and drop-off within their 6 km area');
+
+    // The destination, too, is public until the match is accepted, then exact for the other party.
+    const match = (await call(needer, 'POST', '/api/matches', { needId: need.id, offerId: area.id })).json().match;
+    const before = (await call(helpers[2]!, 'GET', `/api/matches/${match.id}`)).json().match.need;
+    expect(before.details.destination).not.toEqual(at(90, 4000));
+    expect(before.location).not.toEqual(HOME);
+    await call(helpers[2]!, 'POST', `/api/matches/${match.id}/accept`);
+    const after = (await call(helpers[2]!, 'GET', `/api/matches/${match.id}`)).json().match.need;
+    expect(after.details.destination).toEqual(at(90, 4000));
+    expect(after.location).toEqual(HOME);
+    // A third party still sees public points only.
+    const third = (await call(stranger, 'GET', `/api/posts/${need.id}`)).json().post;
+    expect(third.details.destination).toEqual(before.details.destination);
   });
 });
