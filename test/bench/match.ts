@@ -1,0 +1,1308 @@
+// `npm run bench:match`: how fast candidates come back (findCandidates, the
+// engine behind GET /api/posts/:id/matches and the suggestions) on a metro
+// area of open posts in PostgreSQL + PostGIS, against the floor: the bare
+// indexed query (ST_DWithin on the GiST-indexed geography + the `&&`
+// window-overlap EXISTS, same kind/category/open filters, no scoring, no JS).
+//
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/aidmap_bench npm run bench:match
+//
+// Env: POSTS (open posts, default 1,000,000), SUBJECTS (posts asked for
+// candidates, default 2,000), USERS (authors, default 5,000), RESEED=1 (seed
+// again even if the set is there), BUDGET_S (seconds per measured phase,
+// default 120; the subjects are random, so a phase cut short is a fair
+// sample), PROTOTYPE=0 (skip the proposed-design section), BEFORE=0 (skip
+// the current findCandidates section). The database is seeded once per POSTS and
+// USERS and reused; a database holding posts this script did not seed is
+// refused, never wiped.
+// Targets (issue 3): p99 <= 10 ms at 1M posts, >= 1,000 matches/s at
+// concurrency 8, within 1.5x of the floor.
+import { type Logger, sql as dsql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { type DB, loadSecret, openDatabase, rowsOf, schema } from '../../db';
+import { parsePointEwkb } from '../../db/geography';
+import { hashPassword } from '../../server/auth/passwords';
+import { type Candidate, findCandidates, toMatchPost, zoneOf } from '../../server/matching/candidates';
+import { evaluatePair, type MatchPost, modeOf } from '../../server/matching/score';
+import { type PostRow, postsRepo } from '../../server/posts/repository';
+import type { CreatePostBody } from '../../server/posts/schemas';
+import { createPost, LOCATION_KEY } from '../../server/posts/service';
+
+const databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) {
+  console.error(
+    'bench:match needs DATABASE_URL: a PostgreSQL 15+ database with PostGIS available that it may fill with benchmark data, e.g.\n' +
+      '  DATABASE_URL=postgres://postgres@127.0.0.1:5432/aidmap_bench npm run bench:match',
+  );
+  process.exit(2);
+}
+const N = intEnv('POSTS', 1_000_000);
+const SUBJECTS = intEnv('SUBJECTS', 2_000);
+const USERS = intEnv('USERS', 5_000);
+const LIMIT = 20;
+const CHUNK = 100_000;
+const TZ = 'America/Chicago';
+const TARGET = { p99Ms: 10, qps8: 1000, ratio: 1.5 };
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw.replace(/[_,]/g, ''));
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`${name} must be a positive integer, got "${raw}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------
+// The metro area: Chicago, 60 km north–south, Lake Michigan to the east.
+// ---------------------------------------------------------------------------
+
+const BOX = { south: 41.6, north: 42.14, west: -88.0, east: -87.52 };
+/** Neighborhood centers: lat, lng, spread (sigma, m), weight (people). */
+const HOODS: [string, number, number, number, number][] = [
+  ['Rogers Park', 42.0087, -87.6676, 900, 3],
+  ['Edgewater', 41.9837, -87.6607, 800, 3],
+  ['Uptown', 41.9665, -87.6533, 800, 3],
+  ['Lincoln Square', 41.9688, -87.6891, 900, 2],
+  ['Albany Park', 41.9684, -87.722, 900, 3],
+  ['Jefferson Park', 41.9703, -87.7631, 1200, 1.5],
+  ['Portage Park', 41.9583, -87.765, 1100, 2.5],
+  ['Irving Park', 41.953, -87.7364, 1000, 2],
+  ['Lakeview', 41.9434, -87.6553, 1000, 5],
+  ['Lincoln Park', 41.9214, -87.6513, 1000, 4],
+  ['Logan Square', 41.9232, -87.7093, 1000, 4],
+  ['Avondale', 41.9387, -87.7112, 800, 2],
+  ['Belmont Cragin', 41.9317, -87.7686, 1100, 3],
+  ['Austin', 41.8948, -87.7656, 1300, 4],
+  ['Humboldt Park', 41.9006, -87.7209, 1000, 3],
+  ['Wicker Park', 41.9088, -87.6796, 700, 2],
+  ['West Town', 41.896, -87.672, 900, 3],
+  ['River North', 41.8925, -87.6341, 700, 2.5],
+  ['Loop', 41.8786, -87.6251, 600, 1],
+  ['West Loop', 41.8825, -87.648, 700, 2],
+  ['South Loop', 41.8569, -87.6244, 800, 2],
+  ['Pilsen', 41.8564, -87.6569, 800, 2.5],
+  ['Little Village', 41.8442, -87.7134, 1000, 3.5],
+  ['Garfield Park', 41.881, -87.7196, 900, 2],
+  ['North Lawndale', 41.86, -87.718, 900, 2],
+  ['Bridgeport', 41.838, -87.651, 900, 2],
+  ['Bronzeville', 41.817, -87.618, 1000, 2],
+  ['Back of the Yards', 41.809, -87.666, 1000, 2.5],
+  ['Gage Park', 41.795, -87.696, 1000, 2.5],
+  ['Hyde Park', 41.7943, -87.5907, 800, 2],
+  ['Woodlawn', 41.7807, -87.596, 800, 1.5],
+  ['South Shore', 41.762, -87.576, 900, 3],
+  ['Chatham', 41.74, -87.612, 1000, 2.5],
+  ['Englewood', 41.78, -87.644, 1000, 2.5],
+  ['Chicago Lawn', 41.775, -87.696, 1000, 3],
+  ['Ashburn', 41.747, -87.711, 1300, 2.5],
+  ['Beverly', 41.718, -87.67, 1200, 1.5],
+  ['Roseland', 41.7, -87.623, 1200, 2.5],
+  ['South Chicago', 41.74, -87.55, 900, 1.5],
+  ['Evanston', 42.045, -87.6877, 1300, 3],
+  ['Skokie', 42.0324, -87.7416, 1500, 2.5],
+  ['Oak Park', 41.885, -87.7845, 1100, 2.5],
+  ['Cicero', 41.8456, -87.7539, 1100, 3],
+  ['Berwyn', 41.8506, -87.7937, 1000, 2],
+];
+/** Posts spread uniformly over the whole box (then moved out of the lake). */
+const BACKGROUND = 0.15;
+/** Lake Michigan's shore, south to north: east of it is water. */
+const SHORE: [number, number][] = [
+  [41.6, -87.52],
+  [41.73, -87.53],
+  [41.8, -87.58],
+  [41.88, -87.61],
+  [41.92, -87.625],
+  [42.0, -87.655],
+  [42.06, -87.675],
+  [42.14, -87.73],
+];
+/** Where rides go: hospitals, stations, airports, downtown. */
+const HUBS: [number, number][] = [
+  [41.8955, -87.6213], // Northwestern Memorial
+  [41.8745, -87.6694], // Rush
+  [41.7886, -87.6045], // UChicago Medicine
+  [41.8744, -87.6733], // Stroger
+  [41.8787, -87.6403], // Union Station
+  [41.9786, -87.9048], // O'Hare
+  [41.7868, -87.7522], // Midway
+  [41.9373, -87.6496], // Illinois Masonic
+  [41.8625, -87.695], // Mount Sinai
+  [41.8819, -87.6278], // the Loop
+];
+
+const CATEGORIES = ['ride', 'meal', 'tutoring', 'grocery', 'errand', 'childcare', 'repair', 'lending', 'companionship', 'other'];
+/** Share of each category among needs and among offers (same order as CATEGORIES). */
+const NEED_MIX = [0.15, 0.15, 0.07, 0.17, 0.12, 0.08, 0.08, 0.05, 0.09, 0.04];
+const OFFER_MIX = [0.13, 0.16, 0.1, 0.14, 0.12, 0.07, 0.08, 0.08, 0.08, 0.04];
+
+const TITLES: Record<string, [string[], string[]]> = {
+  ride: [
+    ['Ride to a medical appointment', 'Ride to dialysis', 'Lift to the pharmacy and back', 'Ride to a job interview', 'Ride to the food pantry', 'Airport drop-off'],
+    ['Driving downtown weekday mornings', 'Free seats on my way to work', 'Can drive neighbors to appointments', 'Accessible van, errands', 'Weekend rides around the neighborhood'],
+  ],
+  meal: [
+    ['Meals for a family after surgery', 'Dinners this week, recovering from flu', 'Hot meal for an older neighbor', 'Halal meals for a family of 4', 'Gluten-free dinners'],
+    ['Extra soup on Wednesdays', 'Vegetarian Sunday dinners', 'Cooking a big pot, servings to share', 'Home-cooked meals for new parents', 'Kosher challah and soup Fridays'],
+  ],
+  tutoring: [
+    ['Algebra help for my daughter', 'English conversation practice', 'Reading help for a 2nd grader', 'Chemistry homework help', 'SAT prep'],
+    ['Math tutoring, online or at the library', 'ESL tutor, Spanish speaker', 'Reading help for early readers', 'Physics and chemistry help', 'Writing coach for essays'],
+  ],
+  grocery: [
+    ['Weekly grocery pickup', 'Groceries while I am quarantined', 'Pick up my order at Jewel-Osco', 'Heavy items from Mariano\'s'],
+    ['I shop at Aldi on Saturdays, can bring yours', 'Grocery runs for neighbors', 'Picking up orders from Jewel-Osco', 'Farmers market trip, room for your list'],
+  ],
+  errand: [
+    ['Pick up a prescription at Walgreens', 'Mail a package', 'Drop off library books', 'Return a parcel at the UPS store'],
+    ['Post office and pharmacy runs at lunch', 'Errands on my way home', 'Can pick up prescriptions', 'Saturday errand runs'],
+  ],
+  childcare: [
+    ['Sitter during a job interview', 'School pickup on Friday', 'Someone to watch the kids for an evening', 'After-school care this week'],
+    ['After-school care, Tuesdays', 'Babysitting evenings', 'Retired teacher, homework and snacks', 'Weekend childcare swap'],
+  ],
+  repair: [
+    ['Leaky kitchen faucet', 'Wheelchair tire needs fixing', 'Help mounting shelves', 'Bike brakes need adjusting'],
+    ['Handyman: shelves, faucets, bikes', 'Bike repairs on weekends', 'Small electrical fixes', 'Sewing and mending'],
+  ],
+  lending: [
+    ['Borrow a drill for an afternoon', 'Need a car seat for a week', 'Borrow a folding table', 'Need a ladder'],
+    ['Lending a folding wheelchair', 'Tools to lend', 'Kids\' books and a car seat to lend', 'Camping gear to borrow'],
+  ],
+  companionship: [
+    ['Someone to sit with my mother', 'Walking buddy after hip surgery', 'Phone calls for a lonely neighbor', 'Company at a hospital visit'],
+    ['Phone calls or a walk with an older neighbor', 'Visiting neighbors on weekends', 'Board games and tea', 'Reading aloud to seniors'],
+  ],
+  other: [
+    ['Help filling in a benefits form', 'Help moving a couch', 'Translate a letter', 'Set up a new phone'],
+    ['Tech help for seniors', 'Help with forms and letters', 'Strong arms for moving day', 'Translation: Spanish, Polish'],
+  ],
+};
+const DESCRIPTIONS = [
+  'Happy to coordinate details by message.',
+  'Flexible within the window; message me.',
+  'First time asking, thank you neighbors!',
+  'I have done this for a few neighbors already.',
+  'Building has an elevator; buzzer 3B.',
+  'Can pay for gas or groceries.',
+  'Please bring a mask.',
+  'Spanish or English is fine.',
+];
+const DIETARY = ['vegetarian', 'vegan', 'halal', 'kosher', 'gluten-free', 'nut-free', 'dairy-free'];
+const DIETARY_NEED_P = [0.35, 0.12, 0.22, 0.1, 0.2, 0.15, 0.12];
+const DIETARY_OFFER_P = [0.55, 0.25, 0.2, 0.1, 0.3, 0.45, 0.3];
+/** Tutoring subjects as people type them (matching ignores case and spaces). */
+const SUBJECTS_LIST = ['Math', 'math', 'Math ', 'Algebra', 'algebra', 'English', 'english', 'ESL', 'Reading', 'reading', 'Science', 'Chemistry', 'Physics', 'Spanish', 'History', 'Computer science', 'SAT prep', 'Writing'];
+const LEVELS = ['K-2', '3rd grade', '8th grade', 'high school', 'college', 'adult', 'beginner'];
+const LANGUAGES = ['en', 'es', 'pl', 'zh', 'ar', 'fr'];
+const LANGUAGE_P = [0.85, 0.35, 0.06, 0.05, 0.05, 0.04];
+
+// ---- SQL text helpers (every value below is a constant of this file or a number) ----
+
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const textArray = (xs: string[]) => `ARRAY[${xs.map(lit).join(',')}]::text[]`;
+const numArray = (xs: number[]) => `ARRAY[${xs.join(',')}]::float8[]`;
+/** Lower bounds of buckets for width_bucket: [0, w1, w1+w2, …] of normalised weights. */
+function bounds(weights: number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const out: number[] = [];
+  let acc = 0;
+  for (const w of weights) {
+    out.push(Number(acc.toFixed(9)));
+    acc += w / total;
+  }
+  return out;
+}
+const pick = (array: string, r: string, n: number) => `(${array})[1 + floor(${r} * ${n})::int]`;
+
+/** The shore's longitude at latitude `lat` (SQL), linear between SHORE points. */
+function shoreSql(lat: string): string {
+  const parts = SHORE.slice(1).map(([la, ln], i) => {
+    const [la0, ln0] = SHORE[i]!;
+    return `WHEN ${lat} < ${la} THEN ${ln0} + (${lat} - ${la0}) * ${(ln - ln0) / (la - la0)}`;
+  });
+  return `(CASE ${parts.join(' ')} ELSE ${SHORE[SHORE.length - 1]![1]} END)`;
+}
+/** A point in the lake is mirrored onto land across the shore; then rounded as a client would send it. */
+const landLng = (lat: string, lng: string) =>
+  `round(greatest(${BOX.west}, least(${BOX.east}, CASE WHEN ${lng} > ${shoreSql(lat)} THEN 2 * ${shoreSql(lat)} - ${lng} ELSE ${lng} END))::numeric, 6)::float8`;
+const clampLat = (lat: string) => `round(greatest(${BOX.south}, least(${BOX.north}, ${lat}))::numeric, 6)::float8`;
+const point = (lat: string, lng: string) => `ST_SetSRID(ST_MakePoint(${lng}, ${lat}), 4326)::geography`;
+
+/**
+ * One chunk of posts [lo, hi] and their post_windows, in one statement.
+ * `open`: open posts created in the last 6 days, one-off windows in the next
+ * two weeks or a weekly rule. `history`: fulfilled posts from last week (the
+ * other side of the completed matches the fairness term counts).
+ *
+ * Every column is what createPost writes for the same body (checked after
+ * seeding by selfCheck): windows and recurrence as the client sent them,
+ * ends_at = lastWindowEnd, recurrence_from_at = ruleStart, windows_until =
+ * horizon (max(now, from) + 8 weeks) + 1 week, and post_windows = the
+ * one-offs plus the rule expanded over [created_at, windows_until), less
+ * what the server's pruning (ended > 24 h ago) has dropped by `now`.
+ */
+function postsChunkSql(mode: 'open' | 'history', lo: number, hi: number, now: Date, users: number): string {
+  const nowTs = `${lit(now.toISOString())}::timestamptz`;
+  const base = `(${nowTs} AT TIME ZONE ${lit(TZ)})::date`;
+  const K = HOODS.length;
+  const hoodBounds = bounds([...HOODS.map((h) => h[4] * (1 - BACKGROUND)), BACKGROUND * HOODS.reduce((a, h) => a + h[4], 0)]);
+  // Authors live in the neighborhoods in proportion to their weights.
+  const userBounds = bounds(HOODS.map((h) => h[4]));
+  const userShare = HOODS.map((h) => h[4] / HOODS.reduce((a, x) => a + x[4], 0));
+  const fmt = `'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'`;
+  const loc = (tsExpr: string) => `to_char(${tsExpr}, ${fmt})`;
+  const atTz = (localTs: string) => `((${localTs}) AT TIME ZONE ${lit(TZ)})`;
+  const titleCase = CATEGORIES.map((c) => {
+    const [needs, offers] = TITLES[c]!;
+    return `WHEN ${lit(c)} THEN CASE kind WHEN 'need' THEN ${pick(textArray(needs), 'r_title', needs.length)} ELSE ${pick(textArray(offers), 'r_title', offers.length)} END`;
+  }).join(' ');
+  const dayNames = textArray(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+  const someDays = (k: number) =>
+    `(SELECT jsonb_agg(dn ORDER BY i) FROM (SELECT dn, i FROM unnest(${dayNames}) WITH ORDINALITY u(dn, i) ORDER BY random() + 0 * e.n LIMIT ${k}) x)`;
+  const hhmm = (mins: string) => `lpad(((${mins}) / 60)::text, 2, '0') || ':' || lpad(((${mins}) % 60)::text, 2, '0')`;
+  const prune = `${nowTs} - interval '24 hours'`;
+  return `
+WITH a AS (
+  SELECT g AS n,
+    width_bucket(random(), ${numArray(hoodBounds)}) AS k,
+    sqrt(-2 * ln(1 - random())) AS rho, 2 * pi() * random() AS theta, random() AS ux, random() AS uy,
+    random() AS r_kind, random() AS r_cat, random() AS r_rad, random() AS r_cap, random() AS r_rec,
+    random() AS r_pat, random() AS r_until, random() AS r_from, random() AS r_n, random() AS r_step,
+    random() AS r_d0, random() AS r_dur, random() AS r_long, random() AS r_start,
+    random() AS r_d1, random() AS r_d2, random() AS r_d3, random() AS r_d4,
+    random() AS r_dest, random() AS r_dest2, random() AS r_dest3, random() AS r_dest4,
+    random() AS r_title, random() AS r_desc, random() AS r_desc2, random() AS r_author, random() AS r_created,
+    random() AS r_pd, random() AS r_pb, random() AS r_qd, random() AS r_qb
+  FROM generate_series(${lo}, ${hi}) g
+),
+b AS (
+  SELECT a.*,
+    CASE WHEN r_kind < 0.55 THEN 'need' ELSE 'offer' END AS kind,
+    CASE WHEN k <= ${K} THEN (${numArray(HOODS.map((h) => h[1]))})[k] + rho * (${numArray(HOODS.map((h) => h[3]))})[k] * cos(theta) / 111195.0
+         ELSE ${BOX.south} + uy * ${BOX.north - BOX.south} END AS lat0,
+    CASE WHEN k <= ${K} THEN (${numArray(HOODS.map((h) => h[2]))})[k] + rho * (${numArray(HOODS.map((h) => h[3]))})[k] * sin(theta)
+                              / (111195.0 * cos(radians((${numArray(HOODS.map((h) => h[1]))})[k])))
+         ELSE ${BOX.west} + ux * ${BOX.east - BOX.west} END AS lng0,
+    CASE WHEN k <= ${K} THEN least(${users - 1}, floor(((${numArray(userBounds)})[k] + r_author * (${numArray(userShare)})[k]) * ${users}))
+         ELSE floor(r_author * ${users}) END::int AS author_no
+  FROM a
+),
+c AS MATERIALIZED (
+  SELECT b.*,
+    CASE WHEN kind = 'need' THEN (${textArray(CATEGORIES)})[width_bucket(r_cat, ${numArray(bounds(NEED_MIX))})]
+         ELSE (${textArray(CATEGORIES)})[width_bucket(r_cat, ${numArray(bounds(OFFER_MIX))})] END AS category,
+    ${clampLat('lat0')} AS lat,
+    ${landLng('lat0', 'lng0')} AS lng
+  FROM b
+),
+d AS (
+  SELECT c.*,
+    (CASE WHEN kind = 'need' THEN 500 + 100 * floor(r_rad ^ 2 * 56) ELSE 1000 + 100 * floor(r_rad ^ 1.5 * 91) END)::int AS radius_m,
+    (CASE category
+       WHEN 'ride' THEN CASE WHEN kind = 'offer' THEN 1 + floor(r_cap * 4) WHEN r_cap > 0.9 THEN 2 ELSE 1 END
+       WHEN 'meal' THEN CASE WHEN kind = 'offer' THEN 2 + floor(r_cap * 7) ELSE 1 + floor(r_cap ^ 2 * 4) END
+       WHEN 'tutoring' THEN CASE WHEN kind = 'offer' THEN 1 + floor(r_cap * 3) ELSE 1 END
+       ELSE 1 END)::int AS capacity,
+    ${mode === 'open' ? `r_rec < CASE WHEN kind = 'offer' THEN 0.55 ELSE 0.25 END` : 'false'} AS recurring,
+    (CASE WHEN category = 'ride' THEN 30 + 15 * floor(r_dur * 7)
+          WHEN category = 'meal' THEN 60 + 30 * floor(r_dur * 5)
+          WHEN r_long < 0.1 THEN 240 + 60 * floor(r_dur * 6)
+          ELSE 60 + 30 * floor(r_dur * 7) END)::int AS dur,
+    (1 + floor(r_n ^ 2 * 3))::int AS nwin,
+    (1 + floor(r_step * 3))::int AS step,
+    category = 'ride' AND (kind = 'need' OR r_dest < 0.4) AS has_dest,
+    ${mode === 'open' ? `${nowTs} - make_interval(secs => floor(r_created * 518400))` : `${nowTs} - make_interval(secs => 691200 + floor(r_created * 345600))`} AS created_at
+  FROM c
+),
+e AS MATERIALIZED (
+  SELECT d.*,
+    (420 + 15 * floor(r_start * ((1380 - dur - 420) / 15 + 1)))::int AS start_min,
+    (${mode === 'open' ? '1 + floor(r_d0 * (14 - (nwin - 1) * step))' : '-7 + floor(r_d0 * (7 - (nwin - 1) * step))'})::int AS d0,
+    CASE WHEN r_until < 0.6 THEN ${base} + 28 + floor(r_until / 0.6 * 155)::int END AS until_date,
+    CASE WHEN r_from < 0.1 THEN ${base} + floor(r_from * 100)::int END AS from_date,
+    CASE WHEN NOT has_dest THEN NULL WHEN r_dest2 < 0.45 THEN (${numArray(HUBS.map((h) => h[0]))})[1 + floor(r_dest3 * ${HUBS.length})::int]
+         ELSE lat + (1000 + r_dest3 * 11000) * cos(2 * pi() * r_dest4) / 111195.0 END AS dlat0,
+    CASE WHEN NOT has_dest THEN NULL WHEN r_dest2 < 0.45 THEN (${numArray(HUBS.map((h) => h[1]))})[1 + floor(r_dest3 * ${HUBS.length})::int]
+         ELSE lng + (1000 + r_dest3 * 11000) * sin(2 * pi() * r_dest4) / (111195.0 * cos(radians(lat))) END AS dlng0
+  FROM d
+),
+f AS (
+  SELECT e.*,
+    CASE WHEN has_dest THEN ${clampLat('dlat0')} END AS dlat,
+    CASE WHEN has_dest THEN ${landLng('dlat0', 'dlng0')} END AS dlng,
+    CASE WHEN recurring THEN jsonb_strip_nulls(jsonb_build_object(
+      'days', CASE WHEN r_pat < 0.30 THEN ${someDays(1)} WHEN r_pat < 0.55 THEN ${someDays(2)} WHEN r_pat < 0.70 THEN ${someDays(3)}
+                   WHEN r_pat < 0.85 THEN '["mon","tue","wed","thu","fri"]'::jsonb WHEN r_pat < 0.95 THEN '["sat","sun"]'::jsonb
+                   ELSE '["mon","tue","wed","thu","fri","sat","sun"]'::jsonb END,
+      'startTime', ${hhmm('start_min')},
+      'endTime', ${hhmm('start_min + dur')},
+      'timezone', ${lit(TZ)},
+      'from', to_char(from_date, 'YYYY-MM-DD'),
+      'until', to_char(until_date, 'YYYY-MM-DD'))) END AS rule,
+    CASE WHEN recurring THEN '[]'::jsonb ELSE (
+      SELECT jsonb_agg(jsonb_build_object(
+        'start', ${loc(atTz(`(${base} + e.d0 + (i - 1) * e.step) + make_interval(mins => e.start_min)`))},
+        'end', ${loc(atTz(`(${base} + e.d0 + (i - 1) * e.step) + make_interval(mins => e.start_min + e.dur)`))}) ORDER BY i)
+      FROM generate_series(1, e.nwin) i) END AS windows,
+    CASE category
+      WHEN 'ride' THEN jsonb_strip_nulls(jsonb_build_object(
+        'wheelchair', CASE WHEN r_d1 < CASE WHEN kind = 'need' THEN 0.08 ELSE 0.12 END THEN true WHEN r_d1 > 0.97 THEN false END,
+        'maxDetourM', CASE WHEN kind = 'offer' AND has_dest AND r_d2 < 0.3 THEN 1000 + 500 * floor(r_d3 * 9)::int END))
+      WHEN 'meal' THEN CASE WHEN r_d1 < CASE WHEN kind = 'need' THEN 0.5 ELSE 0.3 END THEN '{}'::jsonb ELSE jsonb_build_object('dietary', COALESCE((
+        SELECT jsonb_agg(t ORDER BY i) FROM unnest(${textArray(DIETARY)}, ${numArray(DIETARY_NEED_P)}, ${numArray(DIETARY_OFFER_P)}) WITH ORDINALITY u(t, pn, po, i)
+        WHERE random() < CASE WHEN e.kind = 'need' THEN pn ELSE po END), '[]'::jsonb)) END
+      WHEN 'tutoring' THEN jsonb_strip_nulls(jsonb_build_object(
+        'subject', ${pick(textArray(SUBJECTS_LIST), 'r_d1', SUBJECTS_LIST.length)},
+        'level', CASE WHEN r_d2 < 0.4 THEN ${pick(textArray(LEVELS), 'r_d2 / 0.4', LEVELS.length)} END,
+        'languages', CASE WHEN r_d3 < CASE WHEN kind = 'need' THEN 0.7 ELSE 0.8 END THEN COALESCE((
+          SELECT jsonb_agg(CASE WHEN l = 'en' AND random() < 0.1 THEN 'en-US' ELSE l END ORDER BY i)
+          FROM unnest(${textArray(LANGUAGES)}, ${numArray(LANGUAGE_P)}) WITH ORDINALITY u(l, p, i) WHERE random() < p + 0 * e.n), '["en"]'::jsonb) END,
+        'mode', CASE WHEN r_d4 < 0.35 THEN 'in_person' WHEN r_d4 < 0.6 THEN 'remote' WHEN r_d4 < 0.85 THEN 'either' END))
+      ELSE '{}'::jsonb END AS details,
+    CASE category ${titleCase} END AS title,
+    CASE WHEN r_desc < 0.4 THEN NULL ELSE ${pick(textArray(DESCRIPTIONS), 'r_desc2', DESCRIPTIONS.length)} END AS description
+  FROM e
+),
+g AS MATERIALIZED (
+  SELECT f.*,
+    CASE WHEN from_date IS NOT NULL AND recurring THEN ${atTz('from_date::timestamp')} END AS recurrence_from_at
+  FROM f
+),
+ins AS (
+  INSERT INTO posts (author_id, kind, category, title, description, location, public_location, location_precision_m, radius_m,
+                     destination, public_destination, capacity, capacity_left, details, windows, recurrence, status, ends_at,
+                     recurrence_from_at, windows_until, created_at, updated_at)
+  SELECT md5('aidmap-bench-user:' || author_no)::uuid, kind::post_kind, category::post_category, title, description,
+    ${point('lat', 'lng')},
+    ST_Project(${point('lat', 'lng')}, 150 + r_pd * 250, 2 * pi() * r_pb),
+    400, radius_m,
+    CASE WHEN has_dest THEN ${point('dlat', 'dlng')} END,
+    CASE WHEN has_dest THEN ST_Project(${point('dlat', 'dlng')}, 150 + r_qd * 250, 2 * pi() * r_qb) END,
+    capacity, capacity, details, windows, rule, ${mode === 'open' ? `'open'` : `'fulfilled'`}::post_status,
+    CASE WHEN NOT recurring THEN ${atTz(`(${base} + d0 + (nwin - 1) * step) + make_interval(mins => start_min + dur)`)}
+         WHEN until_date IS NULL THEN NULL
+         ELSE (SELECT max(${atTz('dd + make_interval(mins => g.start_min + g.dur)')})
+               FROM generate_series((g.until_date - 13)::timestamp, g.until_date::timestamp, interval '1 day') dd
+               WHERE rule->'days' ? to_char(dd, 'dy') AND (g.from_date IS NULL OR dd >= g.from_date)) END,
+    recurrence_from_at,
+    CASE WHEN recurring THEN greatest(created_at, COALESCE(recurrence_from_at, created_at)) + interval '1512 hours' END,
+    created_at, created_at
+  FROM g
+  RETURNING id, windows, recurrence, created_at, windows_until
+)
+INSERT INTO post_windows (post_id, during, recurring)
+SELECT ins.id, tstzrange((w->>'start')::timestamptz, (w->>'end')::timestamptz, '[)'), false
+FROM ins, jsonb_array_elements(ins.windows) w
+WHERE (w->>'end')::timestamptz > ${prune}
+UNION ALL
+SELECT ins.id, tstzrange(x.s, x.s + r.dur, '[)'), true
+FROM ins
+-- Local dates from two days before creation to a day past windows_until (as expandRecurrence walks them),
+-- only those on the rule's weekdays (day 0 = 2000-01-03, a Monday), within from/until. Windows are
+-- 07:00–23:00 local, never across a DST change, so the end is the start plus the length.
+CROSS JOIN LATERAL (
+  SELECT greatest(((ins.created_at AT TIME ZONE ${lit(TZ)})::date - 2), COALESCE((ins.recurrence->>'from')::date, '-infinity')) - DATE '2000-01-03' AS lo,
+         least(((ins.windows_until AT TIME ZONE ${lit(TZ)})::date + 1), COALESCE((ins.recurrence->>'until')::date, 'infinity')) - DATE '2000-01-03' AS hi,
+         (ins.recurrence->>'startTime')::interval AS st,
+         (ins.recurrence->>'endTime')::interval - (ins.recurrence->>'startTime')::interval AS dur) r
+CROSS JOIN LATERAL jsonb_array_elements_text(ins.recurrence->'days') dn
+CROSS JOIN LATERAL generate_series(r.lo + ((array_position(${dayNames}, dn) - 1 - r.lo) % 7 + 7) % 7, r.hi, 7) day
+CROSS JOIN LATERAL (SELECT ${atTz(`DATE '2000-01-03' + day + r.st`)} AS s) x
+WHERE ins.recurrence IS NOT NULL
+  AND x.s + r.dur > ins.created_at AND x.s < ins.windows_until AND x.s + r.dur > ${prune}`;
+}
+
+// ---------------------------------------------------------------------------
+// Seeding
+// ---------------------------------------------------------------------------
+
+const MARKER = 'bench_match_seed';
+interface Marker {
+  posts: number;
+  users: number;
+  now: Date;
+  seconds: number | null;
+  complete: boolean;
+  pending_indexes: { name: string; def: string }[] | null;
+}
+
+type Sql = postgres.Sql;
+
+async function readMarker(admin: Sql): Promise<Marker | undefined> {
+  await admin.unsafe(`CREATE TABLE IF NOT EXISTS ${MARKER} (
+    id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), posts int NOT NULL, users int NOT NULL, now timestamptz NOT NULL,
+    seconds real, complete boolean NOT NULL DEFAULT false, pending_indexes jsonb)`);
+  const [row] = await admin.unsafe<Marker[]>(`SELECT posts, users, now, seconds, complete, pending_indexes FROM ${MARKER}`);
+  return row;
+}
+
+/** Builds indexes over a few connections (one GiST build is single-threaded; this machine has 2 cores). */
+async function buildIndexes(indexes: { name: string; def: string }[], log: (s: string) => void): Promise<void> {
+  const builders = postgres(databaseUrl!, {
+    max: 2,
+    onnotice: () => {},
+    connection: { maintenance_work_mem: '768MB', max_parallel_maintenance_workers: 1 },
+  });
+  try {
+    const queue = [...indexes];
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let ix = queue.shift(); ix; ix = queue.shift()) {
+          const t = performance.now();
+          await builders.unsafe(ix.def);
+          log(`    index ${ix.name}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+        }
+      }),
+    );
+  } finally {
+    await builders.end({ timeout: 5 });
+  }
+}
+
+/** Seeds N open posts (and their history) unless the database already holds that set; returns the time-base. */
+async function ensureSeeded(log: (s: string) => void): Promise<{ now: Date; seeded: boolean; seconds: number | null }> {
+  const admin = postgres(databaseUrl!, {
+    max: 1,
+    onnotice: () => {},
+    connection: { TimeZone: TZ, work_mem: '256MB', synchronous_commit: 'off', jit: 'off' },
+  });
+  try {
+    let marker = await readMarker(admin);
+    if (marker?.pending_indexes?.length) {
+      log(`  a previous seeding stopped before its indexes were rebuilt; rebuilding ${marker.pending_indexes.length}`);
+      await buildIndexes(marker.pending_indexes, log);
+      await admin.unsafe(`UPDATE ${MARKER} SET pending_indexes = NULL`);
+      marker = await readMarker(admin);
+    }
+    if (marker?.complete && marker.posts === N && marker.users === USERS && !process.env.RESEED) {
+      const [{ open }] = (await admin.unsafe(`SELECT count(*)::int AS open FROM posts WHERE status = 'open'`)) as unknown as [{ open: number }];
+      if (open === N) {
+        return { now: new Date(marker.now), seeded: false, seconds: marker.seconds };
+      }
+      log(`  the seeded set changed (${open} open posts, expected ${N}); seeding again`);
+    }
+    if (!marker) {
+      const [{ n }] = (await admin.unsafe(`SELECT count(*)::int AS n FROM posts`)) as unknown as [{ n: number }];
+      if (n > 0) {
+        throw new Error(
+          `${databaseUrl} already holds ${n} posts that bench:match did not seed; it only fills a database of its own ` +
+            '(create one, e.g. `createdb aidmap_bench`, and point DATABASE_URL at it).',
+        );
+      }
+    }
+
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const started = performance.now();
+    const step = (label: string, t: number) => log(`  ${label}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    log(`seeding ${N.toLocaleString('en')} open posts, time-base ${now.toISOString()}`);
+    // Secondary indexes are dropped and rebuilt after the load (saved first, so a crash can rebuild them);
+    // foreign keys are not checked row by row (session_replication_role): the rows are consistent by construction.
+    const indexes = await admin.unsafe<{ name: string; def: string }[]>(`
+      SELECT i.indexname AS name, i.indexdef AS def FROM pg_indexes i
+      WHERE i.schemaname = 'public' AND i.tablename IN ('posts', 'post_windows')
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+      ORDER BY (i.tablename = 'post_windows') DESC, (i.indexdef LIKE '%gist%') DESC, i.indexname`);
+    await admin.unsafe(`
+      INSERT INTO ${MARKER} (id, posts, users, now, complete, pending_indexes) VALUES (1, ${N}, ${USERS}, ${lit(now.toISOString())}, false, ${lit(JSON.stringify(indexes))}::jsonb)
+      ON CONFLICT (id) DO UPDATE SET posts = EXCLUDED.posts, users = EXCLUDED.users, now = EXCLUDED.now, seconds = NULL,
+        complete = false, pending_indexes = EXCLUDED.pending_indexes`);
+    let t = performance.now();
+    await admin.unsafe(`DROP TABLE IF EXISTS proto_posts, proto_matches, proto_post_windows`);
+    await admin.unsafe(`TRUNCATE messages, matches, post_windows, posts, sessions, users`);
+    for (const ix of indexes) {
+      await admin.unsafe(`DROP INDEX IF EXISTS ${ix.name}`);
+    }
+    step('truncate, drop indexes', t);
+
+    t = performance.now();
+    const passwordHash = await hashPassword('aidmap-bench');
+    await admin.unsafe(`
+      INSERT INTO users (id, email, password_hash, display_name, created_at)
+      SELECT md5('aidmap-bench-user:' || i)::uuid, 'bench-user-' || i || '@example.org', ${lit(passwordHash)},
+             (${textArray(['Rosa', 'Malik', 'Ines', 'Dmitri', 'Grace', 'Tomás', 'Aisha', 'Wen', 'Olu', 'Hannah', 'Marek', 'Lupe', 'Jamal', 'Mei', 'Kofi', 'Ana'])})[1 + i % 16]
+               || ' ' || chr(65 + (i / 16) % 26) || '.',
+             ${lit(now.toISOString())}::timestamptz - make_interval(days => 30 + i % 600)
+      FROM generate_series(0, ${USERS - 1}) i`);
+    step(`${USERS.toLocaleString('en')} users`, t);
+
+    // Chunks of posts on two connections (one statement keeps one core busy; this machine has 2),
+    // each chunk with its own random seed so the data does not depend on which connection ran it.
+    const history = Math.max(2, Math.round(N / 25));
+    const chunks: { mode: 'open' | 'history'; lo: number; hi: number }[] = [];
+    for (let lo = 1; lo <= N; lo += CHUNK) {
+      chunks.push({ mode: 'open', lo, hi: Math.min(N, lo + CHUNK - 1) });
+    }
+    for (let lo = 1; lo <= history; lo += CHUNK) {
+      chunks.push({ mode: 'history', lo, hi: Math.min(history, lo + CHUNK - 1) });
+    }
+    t = performance.now();
+    const loaders = postgres(databaseUrl!, {
+      max: 2,
+      onnotice: () => {},
+      connection: { TimeZone: TZ, work_mem: '256MB', synchronous_commit: 'off', jit: 'off', session_replication_role: 'replica' },
+    });
+    try {
+      const queue = chunks.map((chunk, i) => ({ ...chunk, seed: (i + 1) / (chunks.length + 1) }));
+      await Promise.all(
+        [0, 1].map(async () => {
+          for (let c = queue.shift(); c; c = queue.shift()) {
+            const { mode, lo, hi, seed } = c;
+            const started = performance.now();
+            await loaders.begin(async (tx) => {
+              await tx.unsafe(`SELECT setseed(${seed})`);
+              await tx.unsafe(postsChunkSql(mode, lo, hi, now, USERS));
+            });
+            log(`    ${mode} posts ${lo.toLocaleString('en')}–${hi.toLocaleString('en')}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+          }
+        }),
+      );
+    } finally {
+      await loaders.end({ timeout: 5 });
+    }
+    step(`${N.toLocaleString('en')} open + ${history.toLocaleString('en')} fulfilled posts with their windows`, t);
+
+    // The completed matches between last week's fulfilled needs and offers, accepted in the last 7
+    // days: what the fairness term counts.
+    t = performance.now();
+    await admin.unsafe(`
+      WITH h AS (
+        SELECT id, kind, category, author_id, capacity,
+               row_number() OVER (PARTITION BY kind, category ORDER BY ST_GeoHash(location::geometry, 8)) AS rn
+        FROM posts WHERE status = 'fulfilled'),
+      pairs AS (
+        SELECT n.id AS need_id, o.id AS offer_id, n.author_id, least(n.capacity, o.capacity) AS amount,
+               ${lit(now.toISOString())}::timestamptz - make_interval(secs => 43200 + floor(random() * 561600)) AS accepted_at
+        FROM h n JOIN h o ON n.kind = 'need' AND o.kind = 'offer' AND o.category = n.category AND o.rn = n.rn)
+      INSERT INTO matches (need_id, offer_id, status, proposed_by, amount, score, accepted_at, created_at, updated_at)
+      SELECT need_id, offer_id, 'completed', author_id, amount, round((0.4 + random() * 0.5)::numeric, 3),
+             accepted_at, accepted_at - interval '3 hours', accepted_at + interval '1 day'
+      FROM pairs`);
+    step('completed matches', t);
+
+    t = performance.now();
+    await buildIndexes(indexes, log);
+    await admin.unsafe(`UPDATE ${MARKER} SET pending_indexes = NULL`);
+    step('indexes', t);
+    t = performance.now();
+    await admin.unsafe(`VACUUM (ANALYZE) users, posts, post_windows, matches`);
+    step('VACUUM ANALYZE', t);
+    const seconds = (performance.now() - started) / 1000;
+    await admin.unsafe(`UPDATE ${MARKER} SET complete = true, seconds = ${seconds}`);
+    log(`  seeded in ${seconds.toFixed(1)} s`);
+    return { now, seeded: true, seconds };
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Self-check: seeded rows are what createPost writes for the same body.
+// ---------------------------------------------------------------------------
+
+class Rollback extends Error {}
+
+async function selfCheck(db: DB, raw: Sql, now: Date, count: number): Promise<number> {
+  const locationKey = await loadSecret(db, LOCATION_KEY);
+  const ids = (
+    await raw.unsafe<{ id: string }[]>(`
+      (SELECT id FROM posts WHERE status = 'open' AND recurrence IS NOT NULL ORDER BY md5(id::text || 'check-r') LIMIT ${count})
+      UNION ALL
+      (SELECT id FROM posts WHERE status = 'open' AND recurrence IS NULL ORDER BY md5(id::text || 'check-w') LIMIT ${count})`)
+  ).map((r) => r.id);
+  const seeded = await postsRepo.findMany(db, ids);
+  const windowsOf = async (ex: Sql | DB, id: string) => {
+    const rows =
+      'unsafe' in ex
+        ? await ex.unsafe<{ w: string }[]>(
+            `SELECT during::text || recurring AS w FROM post_windows WHERE post_id = $1 AND upper(during) > $2::timestamptz - interval '24 hours' ORDER BY 1`,
+            [id, now.toISOString()],
+          )
+        : rowsOf<{ w: string }>(
+            await ex.execute(
+              dsql`SELECT during::text || recurring AS w FROM post_windows WHERE post_id = ${id} AND upper(during) > ${now.toISOString()}::timestamptz - interval '24 hours' ORDER BY 1`,
+            ),
+          );
+    return rows.map((r) => r.w).join(' ');
+  };
+  const problems: string[] = [];
+  const expected = new Map<string, string>();
+  for (const id of ids) {
+    expected.set(id, await windowsOf(raw, id));
+  }
+  const same = (a: unknown, b: unknown) => JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
+  try {
+    await db.transaction(async (tx) => {
+      for (const id of ids) {
+        const row = seeded.get(id)!;
+        const { destination, ...details } = { ...(row.details as Record<string, unknown>), destination: row.destination };
+        const body = {
+          kind: row.kind,
+          category: row.category,
+          title: row.title,
+          ...(row.description !== null ? { description: row.description } : {}),
+          location: row.location,
+          radiusM: row.radiusM,
+          windows: row.windows,
+          ...(row.recurrence ? { recurrence: row.recurrence } : {}),
+          capacity: row.capacity,
+          details: destination ? { ...details, destination } : details,
+        } as CreatePostBody;
+        const author = { id: row.authorId, email: '', displayName: row.authorName, createdAt: row.createdAt };
+        const made = await createPost(tx as unknown as DB, author, body, { now: row.createdAt, locationKey });
+        for (const key of Object.keys(row) as (keyof PostRow)[]) {
+          if (['id', 'publicLocation', 'publicDestination'].includes(key)) {
+            continue;
+          }
+          if (!same(row[key], made[key])) {
+            problems.push(`${id} ${key}: seeded ${JSON.stringify(row[key])}, createPost ${JSON.stringify(made[key])}`);
+          }
+        }
+        const got = await windowsOf(tx as unknown as DB, made.id);
+        if (got !== expected.get(id)) {
+          problems.push(`${id} post_windows:\n    seeded     ${expected.get(id)}\n    createPost ${got}`);
+        }
+      }
+      throw new Rollback();
+    });
+  } catch (error) {
+    if (!(error instanceof Rollback)) {
+      throw error;
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`seeded rows differ from what createPost writes:\n  ${problems.slice(0, 10).join('\n  ')}`);
+  }
+  return ids.length;
+}
+
+function normalize(v: unknown): unknown {
+  if (v instanceof Date) {
+    return v.toISOString();
+  }
+  if (Array.isArray(v)) {
+    return v.map(normalize);
+  }
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, normalize((v as Record<string, unknown>)[k])]),
+    );
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------
+// Measuring
+// ---------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------
+// Prototype (PROTOTYPE=0 skips it): what candidates.ts could do instead, on
+// copies of the tables carrying the proposed schema, so the real tables and
+// the plans findCandidates gets stay exactly as the migrations make them.
+//   - posts.schedule tstzmultirange: range_agg of the post's post_windows
+//     (written wherever post_windows is), so the time test is in-row;
+//   - one GiST index (category, kind, location, schedule) WHERE status =
+//     'open' (btree_gist): KNN order by distance inside one kind/category,
+//     pruning one-off posts by time in the index; the distance bound is the
+//     largest radius in play (btree (kind, category, radius_m)), not 50 km;
+//   - matches.helper_id (the offer's author) + index (helper_id, accepted_at)
+//     for the fairness count, folded into the candidate query;
+//   - post_windows' (post_id, during) key INCLUDE (recurring): a post's
+//     windows come from an index-only scan;
+//   - JS: schedules read from post_windows in the same query (no luxon
+//     expansion per row), rules/score pass with the viewer's times shown in
+//     UTC (cheap), reasons in the viewer's zone only for the returned top
+//     `limit`.
+// ---------------------------------------------------------------------------
+
+async function ensurePrototype(admin: Sql, log: (s: string) => void): Promise<void> {
+  const [{ ok }] = (await admin.unsafe(
+    `SELECT to_regclass('proto_posts') IS NOT NULL AND to_regclass('proto_matches') IS NOT NULL AND to_regclass('proto_post_windows') IS NOT NULL AS ok`,
+  )) as unknown as [{ ok: boolean }];
+  if (ok) {
+    return;
+  }
+  const t = performance.now();
+  await admin.unsafe(`DROP TABLE IF EXISTS proto_posts, proto_matches, proto_post_windows`);
+  await admin.unsafe(`CREATE EXTENSION IF NOT EXISTS btree_gist`);
+  await admin.unsafe(`SET maintenance_work_mem = '1GB'`);
+  await admin.unsafe(`SET work_mem = '512MB'`);
+  await admin.unsafe(`
+    CREATE TABLE proto_posts AS
+    SELECT p.*, (SELECT range_agg(w.during) FROM post_windows w WHERE w.post_id = p.id) AS schedule FROM posts p`);
+  await admin.unsafe(`ALTER TABLE proto_posts ADD PRIMARY KEY (id)`);
+  await admin.unsafe(`CREATE INDEX proto_posts_match_gix ON proto_posts USING gist (category, kind, location, schedule) WHERE status = 'open'`);
+  await admin.unsafe(`CREATE INDEX proto_posts_radius_idx ON proto_posts (kind, category, radius_m) WHERE status = 'open'`);
+  await admin.unsafe(`CREATE TABLE proto_matches AS SELECT m.*, o.author_id AS helper_id FROM matches m JOIN posts o ON o.id = m.offer_id`);
+  await admin.unsafe(`CREATE INDEX proto_matches_helper_idx ON proto_matches (helper_id, accepted_at) WHERE status IN ('accepted', 'completed')`);
+  // post_windows with the `recurring` flag in its (post_id, during) key, so reading a post's windows is an index-only scan.
+  await admin.unsafe(`CREATE TABLE proto_post_windows AS SELECT * FROM post_windows`);
+  await admin.unsafe(`CREATE UNIQUE INDEX proto_post_windows_key ON proto_post_windows (post_id, during) INCLUDE (recurring)`);
+  await admin.unsafe(`VACUUM ANALYZE proto_posts, proto_matches, proto_post_windows`);
+  log(`prototype tables built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * A post's windows as two parallel arrays of epoch seconds, exactly the set buildSchedule gives
+ * (one-offs not over, rule occurrences inside the horizon), read by an index-only scan.
+ */
+const SCHEDULE_OF = (post: string, recurrenceFromAt: string, now: string) => `
+  SELECT array_agg(date_part('epoch', lower(w.during)) ORDER BY w.during) AS starts,
+         array_agg(date_part('epoch', upper(w.during)) ORDER BY w.during) AS ends
+  FROM proto_post_windows w
+  WHERE w.post_id = ${post} AND upper(w.during) > ${now}
+    AND (NOT w.recurring OR lower(w.during) < GREATEST(${now}, COALESCE(${recurrenceFromAt}, ${now})) + interval '1344 hours')`;
+
+function intervals(starts: number[] | null, ends: number[] | null): { start: Date; end: Date }[] {
+  const out: { start: Date; end: Date }[] = [];
+  for (let i = 0; starts && ends && i < starts.length; i++) {
+    out.push({ start: new Date(Math.round(starts[i]! * 1000)), end: new Date(Math.round(ends[i]! * 1000)) });
+  }
+  return out;
+}
+
+interface ProtoRow {
+  id: string;
+  author_id: string;
+  kind: 'need' | 'offer';
+  category: PostRow['category'];
+  title: string;
+  description: string | null;
+  location: string;
+  public_location: string;
+  location_precision_m: number;
+  radius_m: number;
+  destination: string | null;
+  public_destination: string | null;
+  capacity: number;
+  capacity_left: number;
+  details: Record<string, unknown>;
+  windows: unknown;
+  recurrence: unknown;
+  status: PostRow['status'];
+  ends_at: Date | null;
+  recurrence_from_at: Date | null;
+  windows_until: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  author_name: string;
+  lat: number;
+  lng: number;
+  dlat: number | null;
+  dlng: number | null;
+  starts: number[] | null;
+  ends: number[] | null;
+  accepts: number | null;
+}
+
+function toPostRow(r: ProtoRow): PostRow {
+  return {
+    id: r.id,
+    authorId: r.author_id,
+    kind: r.kind,
+    category: r.category,
+    title: r.title,
+    description: r.description,
+    location: parsePointEwkb(r.location),
+    publicLocation: parsePointEwkb(r.public_location),
+    locationPrecisionM: r.location_precision_m,
+    radiusM: r.radius_m,
+    destination: r.destination === null ? null : parsePointEwkb(r.destination),
+    publicDestination: r.public_destination === null ? null : parsePointEwkb(r.public_destination),
+    capacity: r.capacity,
+    capacityLeft: r.capacity_left,
+    details: r.details,
+    windows: r.windows,
+    recurrence: r.recurrence,
+    status: r.status,
+    endsAt: r.ends_at,
+    recurrenceFromAt: r.recurrence_from_at,
+    windowsUntil: r.windows_until,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    authorName: r.author_name,
+  };
+}
+
+/** The proposed candidate query: whole rows, their windows and (for needs) the helper's recent accepts, nearest first. */
+function protoQuery(subject: PostRow, now: Date, prefilter: number): { text: string; params: unknown[] } {
+  const other = subject.kind === 'need' ? 'offer' : 'need';
+  const params: unknown[] = [other, subject.category, now.toISOString(), subject.authorId, subject.location.lng, subject.location.lat, subject.radiusM, subject.id, prefilter];
+  const here = `ST_SetSRID(ST_MakePoint($5::float8, $6::float8), 4326)::geography`;
+  // The index bound: no pair reaches further than the larger of the subject's radius and the largest
+  // radius among open posts of the other kind in this category (an index lookup), instead of 50 km.
+  const bound = `GREATEST($7::int, (SELECT max(b.radius_m) FROM proto_posts b WHERE b.kind = $1::post_kind AND b.category = $2::post_category AND b.status = 'open'))`;
+  const local = `(ST_DWithin(p.location, ${here}, ${bound}) AND ST_DWithin(p.location, ${here}, GREATEST(p.radius_m, $7::int)))`;
+  let locality = local;
+  if (subject.category === 'tutoring') {
+    const mine = modeOf(subject.details as Record<string, unknown>);
+    const theirs = `COALESCE(p.details->>'mode', 'either')`;
+    locality = `(${local} OR ${mine === 'remote' ? `${theirs} <> 'in_person'` : mine === 'either' ? `${theirs} = 'remote'` : 'FALSE'})`;
+  }
+  params.push(subject.kind === 'need' ? subject.capacity : subject.capacityLeft);
+  const capacity = subject.kind === 'need' ? `p.capacity_left >= $10::int` : `p.capacity <= $10::int`;
+  const accepts =
+    subject.kind === 'need'
+      ? `(SELECT count(*)::int FROM proto_matches m WHERE m.helper_id = p.author_id AND m.status IN ('accepted', 'completed')
+           AND m.accepted_at > $3::timestamptz - interval '7 days')`
+      : 'NULL::int';
+  const text = `SELECT p.id, p.author_id, p.kind, p.category, p.title, p.description, p.location, p.public_location, p.location_precision_m,
+       p.radius_m, p.destination, p.public_destination, p.capacity, p.capacity_left, p.details, p.windows, p.recurrence, p.status,
+       p.ends_at, p.recurrence_from_at, p.windows_until, p.created_at, p.updated_at, u.display_name AS author_name,
+       ST_Y(p.location::geometry) AS lat, ST_X(p.location::geometry) AS lng, ST_Y(p.destination::geometry) AS dlat, ST_X(p.destination::geometry) AS dlng,
+       ws.starts, ws.ends, ${accepts} AS accepts
+FROM proto_posts p
+JOIN users u ON u.id = p.author_id
+LEFT JOIN LATERAL (${SCHEDULE_OF('p.id', 'p.recurrence_from_at', '$3::timestamptz')}) ws ON true
+WHERE p.category = $2::post_category AND p.kind = $1::post_kind AND p.status = 'open'
+  AND (p.ends_at IS NULL OR p.ends_at > $3::timestamptz) AND p.author_id <> $4::uuid AND ${capacity}
+  AND ${locality}
+  AND p.schedule && (SELECT range_agg(sw.during) FROM proto_post_windows sw WHERE sw.post_id = $8::uuid AND upper(sw.during) > $3::timestamptz)
+ORDER BY p.location <-> ${here} LIMIT $9::int`;
+  return { text, params };
+}
+
+interface ProtoTiming {
+  sql: number;
+  score: number;
+  rows: number;
+  reasons: number;
+}
+
+/** findCandidates as proposed; `prefilter` is PREFILTER_LIMIT (300 today). */
+async function protoCandidates(
+  raw: Sql,
+  subject: PostRow,
+  now: Date,
+  limit: number,
+  prefilter: number,
+  timing?: ProtoTiming,
+): Promise<Candidate[]> {
+  let t = performance.now();
+  const lap = (key: 'sql' | 'score' | 'reasons') => {
+    if (timing) {
+      const x = performance.now();
+      timing[key] += x - t;
+      t = x;
+    }
+  };
+  const nowIso = now.toISOString();
+  const other = subject.kind === 'need' ? 'offer' : 'need';
+  const q = protoQuery(subject, now, prefilter);
+  const [subjectRows, rows] = await Promise.all([
+    raw.unsafe<{ starts: number[] | null; ends: number[] | null }[]>(
+      SCHEDULE_OF('$1::uuid', '$2::timestamptz', '$3::timestamptz'),
+      [subject.id, subject.recurrenceFromAt?.toISOString() ?? null, nowIso],
+      { prepare: false },
+    ),
+    raw.unsafe<ProtoRow[]>(q.text, q.params as never[], { prepare: false }),
+  ]);
+  lap('sql');
+  if (timing) {
+    timing.rows += rows.length;
+  }
+  const mine: MatchPost = {
+    id: subject.id,
+    kind: subject.kind,
+    category: subject.category,
+    authorId: subject.authorId,
+    location: subject.location,
+    radiusM: subject.radiusM,
+    capacity: subject.capacity,
+    capacityLeft: subject.capacityLeft,
+    details: subject.details as Record<string, unknown>,
+    destination: subject.destination,
+    createdAt: subject.createdAt,
+    schedule: intervals(subjectRows[0]!.starts, subjectRows[0]!.ends),
+    zone: 'UTC',
+  };
+  const scored: { r: ProtoRow; theirs: MatchPost; score: number; distanceM: number }[] = [];
+  for (const r of rows) {
+    const theirs: MatchPost = {
+      id: r.id,
+      kind: other,
+      category: subject.category,
+      authorId: r.author_id,
+      location: { lat: r.lat, lng: r.lng },
+      radiusM: r.radius_m,
+      capacity: r.capacity,
+      capacityLeft: r.capacity_left,
+      details: r.details,
+      destination: r.dlat === null || r.dlng === null ? null : { lat: r.dlat, lng: r.dlng },
+      createdAt: r.created_at,
+      schedule: intervals(r.starts, r.ends),
+      zone: 'UTC',
+    };
+    const [need, offer] = subject.kind === 'need' ? [mine, theirs] : [theirs, mine];
+    // Rules and score; the zone only changes how times read in the reasons, so UTC here.
+    const fit = evaluatePair(need, offer, { now, viewer: subject.kind, helperRecentAccepts: r.accepts ?? 0 });
+    if (fit) {
+      scored.push({ r, theirs, score: fit.score, distanceM: fit.distanceM });
+    }
+  }
+  const top = scored.sort((a, b) => b.score - a.score || a.distanceM - b.distanceM).slice(0, limit);
+  lap('score');
+  const viewer = { ...mine, zone: zoneOf(subject) };
+  const out = top.map(({ r, theirs }) => {
+    const [need, offer] = subject.kind === 'need' ? [viewer, theirs] : [theirs, viewer];
+    return { row: toPostRow(r), fit: evaluatePair(need, offer, { now, viewer: subject.kind, helperRecentAccepts: r.accepts ?? 0 })! };
+  });
+  lap('reasons');
+  return out;
+}
+
+/** The floor on the proposed schema: same bare query, the in-row schedule instead of the post_windows EXISTS. */
+const PROTO_FLOOR_SQL = `
+SELECT p.id FROM proto_posts p
+WHERE p.kind = $1::post_kind AND p.category = $2::post_category AND p.status = 'open'
+  AND (p.ends_at IS NULL OR p.ends_at > $3::timestamptz)
+  AND ST_DWithin(p.location, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography, $6::float8)
+  AND p.schedule && (SELECT range_agg(sw.during) FROM proto_post_windows sw WHERE sw.post_id = $7::uuid AND upper(sw.during) > $3::timestamptz)
+ORDER BY p.location <-> ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography
+LIMIT 300`;
+
+/** The same answer? ids in order, scores, distances, overlaps and reasons. */
+function sameAnswer(a: Candidate[], b: Candidate[]): boolean {
+  const key = (c: Candidate) => JSON.stringify(normalize([c.row, c.fit]));
+  return a.length === b.length && a.every((c, i) => key(c) === key(b[i]!));
+}
+
+interface Figures {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  qps: number;
+  rows: number;
+  /** Latency per subject (index as in the subject list); NaN when the budget ran out first. */
+  lat: number[];
+}
+
+const BUDGET_MS = intEnv('BUDGET_S', 120) * 1000;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/**
+ * Runs `fn` once per subject with `concurrency` callers pulling from one
+ * queue, until every subject is done or the time budget is spent (the
+ * subjects are in random order, so a prefix is a fair sample).
+ */
+async function measure<T>(subjects: T[], concurrency: number, fn: (s: T) => Promise<number>, budgetMs = BUDGET_MS): Promise<Figures> {
+  const lat: number[] = new Array<number>(subjects.length).fill(Number.NaN);
+  let next = 0;
+  let rows = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < subjects.length && performance.now() - t0 < budgetMs) {
+        const i = next++;
+        const t = performance.now();
+        const n = await fn(subjects[i]!);
+        lat[i] = performance.now() - t;
+        rows += n;
+      }
+    }),
+  );
+  const wall = performance.now() - t0;
+  const done = lat.filter((x) => !Number.isNaN(x));
+  const sorted = [...done].sort((a, b) => a - b);
+  return {
+    n: done.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    qps: (done.length / wall) * 1000,
+    rows: rows / done.length,
+    lat,
+  };
+}
+
+/**
+ * The floor: the bare indexed query. Subject's radius on the GiST-indexed
+ * geography, the `&&` window overlap on post_windows, the same kind /
+ * category / open filters, the nearest 300 like findCandidates' prefilter;
+ * ids only, no scoring, no JS.
+ */
+const FLOOR_SQL = `
+SELECT p.id FROM posts p
+WHERE p.kind = $1::post_kind AND p.category = $2::post_category AND p.status = 'open'
+  AND (p.ends_at IS NULL OR p.ends_at > $3::timestamptz)
+  AND ST_DWithin(p.location, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography, $6::float8)
+  AND EXISTS (SELECT 1 FROM post_windows cw JOIN post_windows sw ON sw.post_id = $7::uuid AND cw.during && sw.during
+              WHERE cw.post_id = p.id AND upper(cw.during) > $3::timestamptz AND upper(sw.during) > $3::timestamptz)
+ORDER BY p.location <-> ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography
+LIMIT 300`;
+
+function floorParams(s: PostRow, now: Date): (string | number)[] {
+  return [s.kind === 'need' ? 'offer' : 'need', s.category, now.toISOString(), s.location.lng, s.location.lat, s.radiusM, s.id];
+}
+
+/** A drizzle database on its own connection that records the SQL it sends. */
+function recordingDb(): { db: DB; queries: { sql: string; params: unknown[] }[]; close: () => Promise<void> } {
+  const client = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
+  const queries: { sql: string; params: unknown[] }[] = [];
+  const logger: Logger = { logQuery: (q, params) => void queries.push({ sql: q, params }) };
+  const db = drizzle(client, { schema, casing: 'snake_case', logger }) as unknown as DB;
+  return { db, queries, close: () => client.end({ timeout: 5 }) };
+}
+
+const ms = (x: number) => (x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`);
+const pad = (s: string, n: number) => s.padEnd(n);
+
+async function explain(raw: Sql, text: string, params: unknown[]): Promise<string[]> {
+  const rows = await raw.unsafe<{ 'QUERY PLAN': string }[]>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, params as never[], { prepare: false });
+  return rows.map((r) => r['QUERY PLAN']);
+}
+
+async function main(): Promise<void> {
+  const log = (s: string) => console.log(s);
+  if (process.env.PRINT_SQL) {
+    console.log(postsChunkSql(process.env.PRINT_SQL as 'open', 1, 10000, new Date('2026-11-27T05:25:24Z'), USERS));
+    return;
+  }
+  const { db, close } = await openDatabase({ databaseUrl: databaseUrl!, max: 10 });
+  const raw = postgres(databaseUrl!, { max: 10, onnotice: () => {} });
+  // The floor runs without JIT: at 1M rows the planner's cost for the bare query passes jit_above_cost and
+  // compiling takes longer than the query (measured: 0.7 s of JIT for a 0.25 s query); the floor is the query at its best.
+  const floorDb = postgres(databaseUrl!, { max: 10, onnotice: () => {}, connection: { jit: 'off' } });
+  try {
+    const { now, seeded, seconds } = await ensureSeeded(log);
+    const [sizes] = await raw.unsafe<{ open: number; windows: number; users: number; matches: number; db: string; jit: string }[]>(`
+      SELECT (SELECT count(*) FROM posts WHERE status = 'open')::int AS open,
+             (SELECT count(*) FROM post_windows)::int AS windows,
+             (SELECT count(*) FROM users)::int AS users,
+             (SELECT count(*) FROM matches)::int AS matches,
+             pg_size_pretty(pg_database_size(current_database())) AS db, current_setting('jit') AS jit`);
+    log(
+      `data: ${sizes!.open.toLocaleString('en')} open posts, ${sizes!.windows.toLocaleString('en')} post_windows, ` +
+        `${sizes!.users.toLocaleString('en')} users, ${sizes!.matches.toLocaleString('en')} completed matches; database ${sizes!.db}; ` +
+        `time-base ${now.toISOString()}; ${seeded ? 'seeded now' : 'reused'} (seeding took ${seconds?.toFixed(1) ?? '?'} s); server jit=${sizes!.jit}`,
+    );
+    const checked = await selfCheck(db, raw, now, 25);
+    log(`self-check: ${checked} seeded posts re-created through createPost give the same columns and post_windows`);
+
+    const ids = (
+      await raw.unsafe<{ id: string }[]>(`SELECT id FROM posts WHERE status = 'open' ORDER BY md5(id::text || 'subjects') LIMIT ${SUBJECTS}`)
+    ).map((r) => r.id);
+    const byId = await postsRepo.findMany(db, ids);
+    const subjects = ids.map((id) => byId.get(id)!);
+    log(
+      `subjects: ${subjects.length} random open posts (${subjects.filter((s) => s.kind === 'need').length} needs, ` +
+        `${subjects.filter((s) => s.recurrence).length} weekly, ${new Set(subjects.map((s) => s.category)).size} categories); budget ${BUDGET_MS / 1000} s per phase`,
+    );
+
+    const results: Record<string, Record<number, Figures>> = {};
+    const run = async (name: string, c: number, fn: (s: PostRow) => Promise<number>) => {
+      const f = await measure(subjects, c, fn);
+      (results[name] ??= {})[c] = f;
+      log(
+        `  ${pad(name, 16)} c=${c}  n=${pad(String(f.n), 5)} p50 ${pad(ms(f.p50), 9)} p95 ${pad(ms(f.p95), 9)} p99 ${pad(ms(f.p99), 9)} ` +
+          `${pad(f.qps.toFixed(f.qps < 10 ? 1 : 0), 6)} q/s  ${f.rows.toFixed(1)} rows`,
+      );
+    };
+    const floorFn = (s: PostRow) => floorDb.unsafe(FLOOR_SQL, floorParams(s, now), { prepare: false }).then((r) => r.length);
+    let typical = subjects[0]!;
+    if (process.env.BEFORE !== '0') {
+      const engine = (s: PostRow) => findCandidates(db, s, now, LIMIT).then((r) => r.length);
+      // Warm-up (caches), not counted.
+      await measure(subjects, 8, floorFn, Math.min(BUDGET_MS, 20_000));
+      await measure(subjects, 8, engine, Math.min(BUDGET_MS, 20_000));
+
+      log(`\nlatency per call and calls/s (n = subjects done within the budget)`);
+      for (const c of [1, 8]) {
+        await run('floor', c, floorFn);
+        await run('findCandidates', c, engine);
+      }
+
+      // Where findCandidates' time goes, per call at concurrency 1: its own SQL replayed (captured
+      // through drizzle's logger), and the JS it runs on the same rows, timed in-process.
+      const sample = subjects.slice(0, Math.min(100, subjects.length));
+      const rec = recordingDb();
+      let tSql = 0;
+      let tAccepts = 0;
+      let tMatchPost = 0;
+      let tEvaluate = 0;
+      let nRows = 0;
+      let done = 0;
+      const captured = new Map<string, { sql: string; params: unknown[] }[]>();
+      const t0 = performance.now();
+      for (const s of sample) {
+        if (performance.now() - t0 > BUDGET_MS) {
+          break;
+        }
+        rec.queries.length = 0;
+        await findCandidates(rec.db, s, now, LIMIT);
+        const [q1, q2] = rec.queries;
+        captured.set(s.id, [...rec.queries]);
+        let t = performance.now();
+        const got = await raw.unsafe<{ id: string }[]>(q1!.sql, q1!.params as never[], { prepare: false });
+        tSql += performance.now() - t;
+        if (q2) {
+          t = performance.now();
+          await raw.unsafe(q2.sql, q2.params as never[], { prepare: false });
+          tAccepts += performance.now() - t;
+        }
+        const rows = [...(await postsRepo.findMany(db, got.map((r) => r.id))).values()];
+        nRows += rows.length;
+        t = performance.now();
+        const mine = toMatchPost(s, now);
+        const theirs = rows.map((r) => toMatchPost(r, now));
+        tMatchPost += performance.now() - t;
+        t = performance.now();
+        for (const o of theirs) {
+          const [need, offer] = s.kind === 'need' ? [mine, o] : [o, mine];
+          evaluatePair(need, offer, { now, viewer: s.kind, helperRecentAccepts: 0 });
+        }
+        tEvaluate += performance.now() - t;
+        done++;
+      }
+      await rec.close();
+      const per = (x: number) => ms(x / done);
+      const e1 = results.findCandidates![1]!;
+      const meanOf = (f: Figures, n: number) => f.lat.slice(0, n).filter((x) => !Number.isNaN(x));
+      const engineMean = meanOf(e1, done).reduce((a, b) => a + b, 0) / Math.max(1, meanOf(e1, done).length);
+      log(`\nbreakdown of findCandidates at c=1, mean per call over ${done} subjects (${(nRows / done).toFixed(0)} prefiltered rows each)`);
+      log(`  candidate SQL (round trip, rows parsed)          ${per(tSql)}`);
+      log(`  recent-accepts SQL (needs only; mean over all)   ${per(tAccepts)}`);
+      log(`  toMatchPost (buildSchedule + luxon), all rows    ${per(tMatchPost)}`);
+      log(`  evaluatePair (score.ts), all rows                ${per(tEvaluate)}`);
+      log(`  findCandidates itself, same subjects             ${ms(engineMean)}`);
+
+      log(`\nfindCandidates at c=1 by subject (p50 / max, n)`);
+      const groups = new Map<string, number[]>();
+      subjects.forEach((s, i) => {
+        const x = e1.lat[i]!;
+        if (!Number.isNaN(x)) {
+          const key = `${s.kind} ${s.category}`;
+          groups.set(key, [...(groups.get(key) ?? []), x]);
+        }
+      });
+      for (const [key, xs] of [...groups].sort()) {
+        const sorted = [...xs].sort((a, b) => a - b);
+        log(`  ${pad(key, 22)} ${ms(percentile(sorted, 50))} / ${ms(sorted[sorted.length - 1]!)}  (${xs.length})`);
+      }
+
+      // EXPLAIN of the candidate query for a typical subject: of those captured, the one nearest the median.
+      const median = e1.p50;
+      typical = subjects
+        .map((s, i) => ({ s, x: e1.lat[i]! }))
+        .filter(({ s, x }) => captured.has(s.id) && !Number.isNaN(x))
+        .sort((a, b) => Math.abs(a.x - median) - Math.abs(b.x - median))[0]!.s;
+      const q1 = captured.get(typical.id)![0]!;
+      log(
+        `\ncandidate SQL as findCandidates sends it, for a typical subject (${typical.kind} ${typical.category}, radius ${typical.radiusM} m, ` +
+          `${typical.recurrence ? 'weekly' : 'one-off'}):`,
+      );
+      log(q1.sql);
+      log(`params: ${JSON.stringify(q1.params)}`);
+      log('\nEXPLAIN (ANALYZE, BUFFERS):');
+      log((await explain(raw, q1.sql, q1.params)).join('\n'));
+      log('\nfloor, same subject, EXPLAIN (ANALYZE, BUFFERS):');
+      log((await explain(floorDb, FLOOR_SQL, floorParams(typical, now))).join('\n'));
+    }
+
+    const verdict = (name: string, floorName: string) => {
+      const e1x = results[name]![1]!;
+      const e8x = results[name]![8]!;
+      log(`\n${name} against the targets (${N.toLocaleString('en')} open posts):`);
+      log(`  p99 at c=1: ${ms(e1x.p99)}, at c=8: ${ms(e8x.p99)} (target <= ${TARGET.p99Ms} ms at 1M posts) ${e1x.p99 <= TARGET.p99Ms ? 'MET at c=1' : 'MISSED'}`);
+      log(`  calls/s at c=8: ${e8x.qps.toFixed(1)} (target >= ${TARGET.qps8}) ${e8x.qps >= TARGET.qps8 ? 'MET' : 'MISSED'}`);
+      for (const c of [1, 8]) {
+        const f = results[floorName]![c]!;
+        const e = results[name]![c]!;
+        const worst = Math.max(e.p50 / f.p50, e.p99 / f.p99, f.qps / e.qps);
+        log(
+          `  vs ${floorName} at c=${c}: p50 ${(e.p50 / f.p50).toFixed(1)}x, p99 ${(e.p99 / f.p99).toFixed(1)}x, throughput ${(f.qps / e.qps).toFixed(1)}x ` +
+            `(target <= ${TARGET.ratio}x) ${worst <= TARGET.ratio ? 'MET' : 'MISSED'}`,
+        );
+      }
+    };
+
+    if (process.env.PROTOTYPE !== '0') {
+      log(`\n--- prototype: the proposed schema and candidates.ts (see the comment above ensurePrototype) ---`);
+      const admin = postgres(databaseUrl!, { max: 1, onnotice: () => {}, connection: { jit: 'off' } });
+      try {
+        await ensurePrototype(admin, log);
+      } finally {
+        await admin.end({ timeout: 5 });
+      }
+      // Same answers as findCandidates? With PREFILTER_LIMIT 300 they must be identical; with a smaller
+      // prefilter, how much of the top 20 stays.
+      const verify = subjects.slice(0, Math.min(200, subjects.length));
+      let identical = 0;
+      let checkedSubjects = 0;
+      const kept: Record<number, { same: number; ids: number; total: number }> = { 60: { same: 0, ids: 0, total: 0 }, 100: { same: 0, ids: 0, total: 0 } };
+      const tv = performance.now();
+      for (const s of verify) {
+        if (performance.now() - tv > BUDGET_MS) {
+          break;
+        }
+        const want = await findCandidates(db, s, now, LIMIT);
+        if (sameAnswer(want, await protoCandidates(raw, s, now, LIMIT, 300))) {
+          identical++;
+        }
+        for (const k of [60, 100]) {
+          const got = await protoCandidates(raw, s, now, LIMIT, k);
+          const wantIds = new Set(want.map((c) => c.row.id));
+          kept[k]!.same += sameAnswer(want, got) ? 1 : 0;
+          kept[k]!.ids += got.filter((c) => wantIds.has(c.row.id)).length;
+          kept[k]!.total += want.length;
+        }
+        checkedSubjects++;
+      }
+      log(`same answer as findCandidates (ids, order, scores, overlaps, reasons), prefilter 300: ${identical} of ${checkedSubjects} subjects`);
+      for (const k of [60, 100]) {
+        log(
+          `  prefilter ${k}: identical top ${LIMIT} for ${kept[k]!.same} of ${checkedSubjects}; ` +
+            `${((kept[k]!.ids / Math.max(1, kept[k]!.total)) * 100).toFixed(1)}% of findCandidates' candidates still returned`,
+        );
+      }
+
+      const protoFloor = (s: PostRow) => floorDb.unsafe(PROTO_FLOOR_SQL, floorParams(s, now), { prepare: false }).then((r) => r.length);
+      const proposed = (k: number) => (s: PostRow) => protoCandidates(raw, s, now, LIMIT, k).then((r) => r.length);
+      await measure(subjects, 8, protoFloor, Math.min(BUDGET_MS, 20_000));
+      await measure(subjects, 8, proposed(300), Math.min(BUDGET_MS, 20_000));
+      log(`\nlatency per call and calls/s, proposed schema`);
+      for (const c of [1, 8]) {
+        await run('floor (proposed)', c, protoFloor);
+        await run('proposed, 300', c, proposed(300));
+        await run('proposed, 60', c, proposed(60));
+      }
+      for (const k of [300, 60]) {
+        const timing: ProtoTiming = { sql: 0, score: 0, rows: 0, reasons: 0 };
+        const sample = subjects.slice(0, Math.min(300, subjects.length));
+        for (const s of sample) {
+          await protoCandidates(raw, s, now, LIMIT, k, timing);
+        }
+        const per = (x: number) => ms(x / sample.length);
+        log(
+          `breakdown, proposed ${k}, mean per call over ${sample.length} subjects at c=1 (${(timing.rows / sample.length).toFixed(0)} prefiltered rows): ` +
+            `SQL ${per(timing.sql)}, rules+score (times in UTC) ${per(timing.score)}, reasons in the viewer's zone for the top ${LIMIT} ${per(timing.reasons)}`,
+        );
+      }
+      const q = protoQuery(typical, now, 60);
+      log(`\nproposed candidate query, same typical subject, prefilter 60, EXPLAIN (ANALYZE, BUFFERS):`);
+      log((await explain(raw, q.text, q.params)).join('\n'));
+    }
+
+    if (results.findCandidates) {
+      verdict('findCandidates', 'floor');
+    }
+    if (results['proposed, 60']) {
+      verdict('proposed, 300', 'floor (proposed)');
+      verdict('proposed, 60', 'floor (proposed)');
+    }
+  } finally {
+    await raw.end({ timeout: 5 });
+    await floorDb.end({ timeout: 5 });
+    await close();
+  }
+}
+
+await main();
