@@ -110,9 +110,12 @@ export interface FitContext {
   viewer: 'need' | 'offer';
 }
 
+// Built once: toLocaleString builds a formatter per call, on the scoring hot path (bench:match).
+const kmFormat = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
+
 function km(m: number): string {
   const rounded = Math.round(m / 100) / 10;
-  return rounded < 0.1 ? 'under 100 m' : `${rounded.toLocaleString('en', { maximumFractionDigits: 1 })} km`;
+  return rounded < 0.1 ? 'under 100 m' : `${kmFormat.format(rounded)} km`;
 }
 
 function span(i: Interval, zone: string, withDay: boolean): string {
