@@ -57,3 +57,14 @@ export const tstzrange = customType<{ data: { start: Date; end: Date }; driverDa
     return sql`tstzrange(${value.start.toISOString()}::timestamptz, ${value.end.toISOString()}::timestamptz, '[)')`;
   },
 });
+
+/**
+ * `tstzmultirange`: a post's whole schedule in one value (range_agg of its
+ * post_windows), so one GiST index holds category, kind, place and time.
+ * Maintained in SQL by postsRepo; never written from JS.
+ */
+export const tstzmultirange = customType<{ data: string; driverData: string }>({
+  dataType() {
+    return 'tstzmultirange';
+  },
+});

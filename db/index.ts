@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { postgis } from '@electric-sql/pglite-postgis';
 import { eq } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -37,12 +38,12 @@ export type OpenOptions =
 export const migrationsFolder = join(import.meta.dirname, 'migrations');
 const casing = 'snake_case' as const;
 
-/** Opens a new embedded PostgreSQL; PostGIS must be loaded on every open (STACK.md, trap 3). */
+/** Opens a new embedded PostgreSQL; PostGIS (and btree_gist) must be loaded on every open (STACK.md, trap 3). */
 export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob | File } = {}): Promise<PGlite> {
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
   }
-  return PGlite.create({ ...options, extensions: { postgis } });
+  return PGlite.create({ ...options, extensions: { postgis, btree_gist } });
 }
 
 /**
@@ -53,7 +54,10 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if ('databaseUrl' in options) {
     await migrateServer(options.databaseUrl);
-    const client = postgres(options.databaseUrl, { max: options.max ?? 10, onnotice: () => {} });
+    // jit off: the app's queries are short index scans, and at a million posts the
+    // planner's cost estimates pass jit_above_cost, where compiling takes longer
+    // than the query (test/bench/README.md measured 541 ms with JIT, 249 ms without).
+    const client = postgres(options.databaseUrl, { max: options.max ?? 10, onnotice: () => {}, connection: { jit: 'off' } });
     const db = drizzlePostgres(client, { schema, casing }) as unknown as DB;
     return {
       db,

@@ -14,7 +14,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { geographyPoint, tstzrange } from './geography';
+import { geographyPoint, tstzmultirange, tstzrange } from './geography';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   dataType() {
@@ -118,11 +118,20 @@ export const posts = pgTable(
     recurrenceFromAt: timestamp({ withTimezone: true }),
     /** post_windows holds the rule's occurrences up to here; extended as time passes. */
     windowsUntil: timestamp({ withTimezone: true }),
+    /** range_agg of the post's post_windows (postsRepo keeps it in step): the time key of posts_match_gix. */
+    schedule: tstzmultirange().notNull().default(sql`'{}'::tstzmultirange`),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index('posts_location_gix').using('gist', t.location),
+    // Candidates (matching/candidates.ts): one GiST over the equality keys
+    // (btree_gist), the true point and the schedule, for open posts only, so
+    // a KNN scan sees only posts of the right kind and category that meet in time.
+    index('posts_match_gix')
+      .using('gist', t.category, t.kind, t.location, t.schedule)
+      .where(sql`${t.status} = 'open'`),
+    // The largest radius among open posts of a kind and category: the outer bound of any reach.
+    index('posts_open_radius_idx').on(t.kind, t.category, t.radiusM).where(sql`${t.status} = 'open'`),
     index('posts_destination_gix').using('gist', t.destination),
     // Listings compare the public point with a lat/lng box; as geometry the
     // box edges are parallels and meridians, as on the map.
@@ -149,6 +158,8 @@ export const postWindows = pgTable(
   },
   (t) => [
     index('post_windows_during_gix').using('gist', t.during),
+    // The migration adds INCLUDE (recurring), which drizzle cannot express: a
+    // post's schedule is then read by an index-only scan (candidates.ts).
     uniqueIndex('post_windows_post_during_key').on(t.postId, t.during),
   ],
 );
@@ -164,6 +175,10 @@ export const matches = pgTable(
       .notNull()
       .references(() => posts.id, { onDelete: 'cascade' }),
     status: matchStatus().notNull(),
+    /** The offer's author, for the fairness term (matches each helper accepted lately). */
+    helperId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
     /** Who proposed (null while only the server suggested it). */
     proposedBy: uuid().references(() => users.id, { onDelete: 'set null' }),
     /** Capacity taken from the offer while accepted (the need's capacity at acceptance). */
@@ -180,6 +195,9 @@ export const matches = pgTable(
       .where(sql`${t.status} IN ('suggested', 'proposed', 'accepted')`),
     index('matches_need_idx').on(t.needId),
     index('matches_offer_idx').on(t.offerId),
+    index('matches_helper_accepted_idx')
+      .on(t.helperId, t.acceptedAt)
+      .where(sql`${t.status} IN ('accepted', 'completed')`),
   ],
 );
 

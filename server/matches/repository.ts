@@ -45,7 +45,7 @@ export const matchesRepo = {
   },
 
   /** Server suggestions; a pair that already has a live match is left alone. */
-  async suggest(db: Executor, rows: { needId: string; offerId: string; score: number }[], now: Date): Promise<void> {
+  async suggest(db: Executor, rows: { needId: string; offerId: string; helperId: string; score: number }[], now: Date): Promise<void> {
     if (rows.length > 0) {
       await db
         .insert(matches)

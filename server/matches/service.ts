@@ -82,7 +82,11 @@ export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody,
       await matchesRepo.update(tx, live.id, { status: 'proposed', proposedBy: user.id, updatedAt: now });
       match = (await matchesRepo.find(tx, live.id))!;
     } else {
-      match = await matchesRepo.insert(tx, { needId: need.id, offerId: offer.id, status: 'proposed', proposedBy: user.id, createdAt: now, updatedAt: now });
+      match = await matchesRepo.insert(tx, {
+        needId: need.id,
+        offerId: offer.id,
+        helperId: offer.authorId,
+        status: 'proposed', proposedBy: user.id, createdAt: now, updatedAt: now });
     }
     if (body.message !== undefined) {
       if (body.message.trim() === '') {
@@ -274,6 +278,7 @@ export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void
       best.map(({ row, fit }) => ({
         needId: post.kind === 'need' ? post.id : row.id,
         offerId: post.kind === 'offer' ? post.id : row.id,
+        helperId: post.kind === 'offer' ? post.authorId : row.authorId,
         score: fit.score,
       })),
       now,

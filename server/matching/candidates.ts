@@ -1,14 +1,13 @@
-import { and, eq, getTableColumns, gt, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import { type Executor, matches, posts, users } from '../../db';
-import type { PostRow } from '../posts/repository';
-import { buildSchedule, type Interval, type Recurrence, type Window } from '../posts/windows';
+import { type Executor, matches, postWindows, posts, rowsOf, users } from '../../db';
+import { postColumns, type PostRow } from '../posts/repository';
+import { buildSchedule, type Interval, type Recurrence, SCHEDULE_HORIZON_MS, type Window } from '../posts/windows';
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
 
 /** At most this many nearby rows are scored per query; the nearest come first. */
 const PREFILTER_LIMIT = 300;
-/** The largest radius a post may have: the outer bound of any reach, for the index. */
-const MAX_RADIUS_M = 50_000;
+const FAIRNESS_WINDOW_MS = 7 * 86_400_000;
 
 export interface Candidate {
   row: PostRow;
@@ -25,11 +24,16 @@ export function zoneOf(row: Pick<PostRow, 'recurrence' | 'windows'>): string {
   return first ? (DateTime.fromISO(first.start, { setZone: true }).zoneName ?? 'UTC') : 'UTC';
 }
 
+/** A post for score.ts, its schedule expanded from the rule (one post; candidates read theirs from post_windows). */
 export function toMatchPost(row: PostRow, now: Date): MatchPost {
   const schedule: Interval[] = buildSchedule(row.windows as Window[], row.recurrence as Recurrence | null, now).map((w) => ({
     start: new Date(w.start),
     end: new Date(w.end),
   }));
+  return matchPost(row, schedule, zoneOf(row));
+}
+
+function matchPost(row: PostRow, schedule: Interval[], zone: string): MatchPost {
   return {
     id: row.id,
     kind: row.kind,
@@ -43,27 +47,53 @@ export function toMatchPost(row: PostRow, now: Date): MatchPost {
     destination: row.destination,
     createdAt: row.createdAt,
     schedule,
-    zone: zoneOf(row),
+    zone,
   };
 }
 
-const columns = { ...getTableColumns(posts), authorName: users.displayName };
+const columns = { ...postColumns, authorName: users.displayName };
+const horizonHours = SCHEDULE_HORIZON_MS / 3_600_000;
 
-/** Open, not run out, and not already served. */
-function openAt(now: Date): SQL {
-  return sql`${posts.status} = 'open' AND (${posts.endsAt} IS NULL OR ${posts.endsAt} > ${now.toISOString()}::timestamptz)`;
+/**
+ * A post's upcoming windows as JSON `[[startEpochS, endEpochS], …]` in
+ * order: one-offs not over, rule occurrences inside its 8-week horizon —
+ * the set buildSchedule gives, read by an index-only scan of
+ * post_windows_post_during_key (post_id, during) INCLUDE (recurring).
+ */
+function upcomingWindows(postId: SQL, recurrenceFromAt: SQL, now: SQL): SQL {
+  return sql`(SELECT json_agg(json_build_array(date_part('epoch', lower(w.during)), date_part('epoch', upper(w.during))) ORDER BY w.during)
+    FROM ${postWindows} w
+    WHERE w.post_id = ${postId} AND upper(w.during) > ${now}
+      AND (NOT w.recurring OR lower(w.during) < GREATEST(${now}, COALESCE(${recurrenceFromAt}, ${now})) + make_interval(hours => ${horizonHours})))`;
+}
+
+function intervals(windows: [number, number][] | null): Interval[] {
+  return (windows ?? []).map(([start, end]) => ({ start: new Date(Math.round(start * 1000)), end: new Date(Math.round(end * 1000)) }));
+}
+
+interface NearbyRow extends PostRow {
+  upcoming: [number, number][] | null;
+  /** Matches the row's author accepted in the last 7 days (asked for offers only). */
+  accepts: number | null;
 }
 
 /**
  * Posts of the opposite kind that may fit `subject`, nearest first, narrowed
- * by the GiST indexes: same category, open, someone else's, enough capacity,
- * within reach (or remote tutoring), and some upcoming window overlapping.
- * The category rules and the exact overlap are decided in score.ts.
+ * by posts_match_gix (category, kind, location, schedule) over open posts:
+ * same category, someone else's, enough capacity, within reach (or remote
+ * tutoring), and a schedule meeting the subject's upcoming windows. Each
+ * row carries its upcoming windows and, for offers, its author's recent
+ * accepts. The category rules and the exact overlap are decided in score.ts.
  */
-async function nearbyCandidates(db: Executor, subject: PostRow, now: Date): Promise<PostRow[]> {
-  const here = sql`(SELECT location FROM ${posts} WHERE id = ${subject.id})`;
+async function nearbyCandidates(db: Executor, subject: PostRow, now: Date): Promise<NearbyRow[]> {
+  const other = subject.kind === 'need' ? 'offer' : 'need';
   const nowTs = sql`${now.toISOString()}::timestamptz`;
-  const local = sql`(ST_DWithin(${posts.location}, ${here}, ${MAX_RADIUS_M}) AND ST_DWithin(${posts.location}, ${here}, GREATEST(${posts.radiusM}, ${subject.radiusM})))`;
+  const here = sql`ST_SetSRID(ST_MakePoint(${subject.location.lng}::float8, ${subject.location.lat}::float8), 4326)::geography`;
+  // No pair reaches further than the larger of the subject's radius and the
+  // largest radius among open posts it could meet (posts_open_radius_idx): the index bound.
+  const bound = sql`GREATEST(${subject.radiusM}::int, (SELECT max(b.radius_m) FROM ${posts} b
+    WHERE b.kind = ${other} AND b.category = ${subject.category} AND b.status = 'open'))`;
+  const local = sql`(ST_DWithin(${posts.location}, ${here}, ${bound}) AND ST_DWithin(${posts.location}, ${here}, GREATEST(${posts.radiusM}, ${subject.radiusM}::int)))`;
   let locality = local;
   if (subject.category === 'tutoring') {
     // Remote tutoring: both remote, or one remote and the other either; distance does not count.
@@ -78,61 +108,70 @@ async function nearbyCandidates(db: Executor, subject: PostRow, now: Date): Prom
     locality = sql`(${local} OR ${remote})`;
   }
   const capacity =
-    subject.kind === 'need' ? sql`${posts.capacityLeft} >= ${subject.capacity}` : sql`${posts.capacity} <= ${subject.capacityLeft}`;
-  const overlapping = sql`EXISTS (
-    SELECT 1 FROM post_windows cw JOIN post_windows sw ON sw.post_id = ${subject.id} AND cw.during && sw.during
-    WHERE cw.post_id = ${posts.id} AND upper(cw.during) > ${nowTs} AND upper(sw.during) > ${nowTs})`;
+    subject.kind === 'need' ? sql`${posts.capacityLeft} >= ${subject.capacity}::int` : sql`${posts.capacity} <= ${subject.capacityLeft}::int`;
+  const since = new Date(now.getTime() - FAIRNESS_WINDOW_MS).toISOString();
+  const accepts =
+    subject.kind === 'need'
+      ? sql<number>`(SELECT count(*)::int FROM ${matches} m WHERE m.helper_id = ${posts.authorId}
+          AND m.status IN ('accepted', 'completed') AND m.accepted_at > ${since}::timestamptz)`
+      : sql<null>`NULL::int`;
+  const mySchedule = sql`(SELECT range_agg(sw.during) FROM ${postWindows} sw WHERE sw.post_id = ${subject.id} AND upper(sw.during) > ${nowTs})`;
   return db
-    .select(columns)
+    .select({
+      ...columns,
+      upcoming: sql<[number, number][] | null>`${upcomingWindows(sql`${posts.id}`, sql`${posts.recurrenceFromAt}`, nowTs)}`,
+      accepts,
+    })
     .from(posts)
     .innerJoin(users, eq(users.id, posts.authorId))
     .where(
       and(
-        eq(posts.kind, subject.kind === 'need' ? 'offer' : 'need'),
-        eq(posts.category, subject.category),
+        sql`${posts.category} = ${subject.category}`,
+        sql`${posts.kind} = ${other}`,
+        sql`${posts.status} = 'open'`,
+        sql`(${posts.endsAt} IS NULL OR ${posts.endsAt} > ${nowTs})`,
         ne(posts.authorId, subject.authorId),
-        openAt(now),
         capacity,
         locality,
-        overlapping,
+        sql`${posts.schedule} && ${mySchedule}`,
       ),
     )
     .orderBy(sql`${posts.location} <-> ${here}`)
     .limit(PREFILTER_LIMIT);
 }
 
-/** Matches each helper accepted since `since` (for the fairness term). */
-async function recentAccepts(db: Executor, helperIds: string[], since: Date): Promise<Map<string, number>> {
-  if (helperIds.length === 0) {
-    return new Map();
-  }
-  const rows = await db
-    .select({ helperId: posts.authorId, n: sql<number>`count(*)::int` })
-    .from(matches)
-    .innerJoin(posts, eq(posts.id, matches.offerId))
-    .where(and(inArray(posts.authorId, helperIds), inArray(matches.status, ['accepted', 'completed']), gt(matches.acceptedAt, since)))
-    .groupBy(posts.authorId);
-  return new Map(rows.map((r) => [r.helperId, Number(r.n)]));
+/** The subject's own upcoming windows, the same way its candidates' are read. */
+async function upcomingOf(db: Executor, post: PostRow, now: Date): Promise<Interval[]> {
+  const nowTs = sql`${now.toISOString()}::timestamptz`;
+  const from = sql`${post.recurrenceFromAt?.toISOString() ?? null}::timestamptz`;
+  const result = await db.execute(sql`SELECT ${upcomingWindows(sql`${post.id}::uuid`, from, nowTs)} AS upcoming`);
+  const [row] = rowsOf<{ upcoming: [number, number][] | string | null }>(result);
+  const upcoming = row?.upcoming ?? null;
+  return intervals(typeof upcoming === 'string' ? (JSON.parse(upcoming) as [number, number][]) : upcoming);
 }
 
-/** Ranked candidates for a post, best first. */
+/**
+ * Ranked candidates for a post, best first. Every prefiltered row is judged
+ * and scored (rules, overlap, score: no text); only the `limit` shown get
+ * their reasons, written in the subject's zone.
+ */
 export async function findCandidates(db: Executor, subject: PostRow, now: Date, limit: number): Promise<Candidate[]> {
-  const rows = await nearbyCandidates(db, subject, now);
-  const mine = toMatchPost(subject, now);
-  const helpers = subject.kind === 'need' ? [...new Set(rows.map((r) => r.authorId))] : [];
-  const accepts = await recentAccepts(db, helpers, new Date(now.getTime() - 7 * 86_400_000));
-  const out: Candidate[] = [];
+  const [schedule, rows] = await Promise.all([upcomingOf(db, subject, now), nearbyCandidates(db, subject, now)]);
+  const mine = matchPost(subject, schedule, zoneOf(subject));
+  const pairOf = (theirs: MatchPost): [MatchPost, MatchPost] => (subject.kind === 'need' ? [mine, theirs] : [theirs, mine]);
+  const ranked: { row: NearbyRow; theirs: MatchPost; fit: Fit }[] = [];
   for (const row of rows) {
-    const theirs = toMatchPost(row, now);
-    const [need, offer] = subject.kind === 'need' ? [mine, theirs] : [theirs, mine];
-    const fit = evaluatePair(need, offer, {
-      now,
-      viewer: subject.kind,
-      helperRecentAccepts: accepts.get(offer.authorId) ?? 0,
-    });
+    // Reasons speak in the subject's zone, so a candidate's own is never read.
+    const theirs = matchPost(row, intervals(row.upcoming), 'UTC');
+    const fit = evaluatePair(...pairOf(theirs), { now, viewer: subject.kind, helperRecentAccepts: row.accepts ?? 0, explain: false });
     if (fit) {
-      out.push({ row, fit });
+      ranked.push({ row, theirs, fit });
     }
   }
-  return out.sort((a, b) => b.fit.score - a.fit.score || a.fit.distanceM - b.fit.distanceM).slice(0, limit);
+  ranked.sort((a, b) => b.fit.score - a.fit.score || a.fit.distanceM - b.fit.distanceM);
+  return ranked.slice(0, limit).map(({ row, theirs }) => {
+    const { upcoming: _upcoming, accepts, ...post } = row;
+    const fit = evaluatePair(...pairOf(theirs), { now, viewer: subject.kind, helperRecentAccepts: accepts ?? 0 })!;
+    return { row: post, fit };
+  });
 }

@@ -108,6 +108,11 @@ export interface FitContext {
   helperRecentAccepts: number;
   /** Whose side the reasons speak to: the post the candidates were asked for. */
   viewer: 'need' | 'offer';
+  /**
+   * false: rules and score only, `reasons` left empty. Ranking many pairs
+   * scores them all and explains only those shown (candidates.ts).
+   */
+  explain?: boolean;
 }
 
 // Built once: toLocaleString builds a formatter per call, on the scoring hot path (bench:match).
@@ -118,12 +123,60 @@ function km(m: number): string {
   return rounded < 0.1 ? 'under 100 m' : `${kmFormat.format(rounded)} km`;
 }
 
-function span(i: Interval, zone: string, withDay: boolean): string {
-  const s = DateTime.fromJSDate(i.start, { zone });
-  const e = DateTime.fromJSDate(i.end, { zone });
-  const day = withDay ? `${s.toFormat('ccc')} ` : '';
-  const end = e.hasSame(s, 'day') ? e.toFormat('HH:mm') : e.toFormat('ccc HH:mm');
-  return `${day}${s.toFormat('HH:mm')}–${end}`;
+interface LocalTime {
+  /** "Tue" */
+  weekday: string;
+  /** "17:00" */
+  time: string;
+  /** Calendar day in the zone, to tell whether two instants fall on one day. */
+  date: string;
+}
+
+/** One Intl formatter per IANA zone (building one costs ~30 µs; reasons are on the hot path). */
+const zoneFormats = new Map<string, Intl.DateTimeFormat | null>();
+
+function zoneFormat(zone: string): Intl.DateTimeFormat | null {
+  let format = zoneFormats.get(zone);
+  if (format === undefined) {
+    try {
+      format = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        weekday: 'short',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      });
+    } catch {
+      format = null; // a fixed offset such as "UTC-05:00", which Intl on Node 20 does not take: Luxon below
+    }
+    zoneFormats.set(zone, format);
+  }
+  return format;
+}
+
+function localTime(at: Date, zone: string): LocalTime {
+  const format = zoneFormat(zone);
+  if (!format) {
+    const t = DateTime.fromJSDate(at, { zone });
+    return { weekday: t.toFormat('ccc'), time: t.toFormat('HH:mm'), date: t.toISODate() ?? '' };
+  }
+  const part: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const p of format.formatToParts(at)) {
+    part[p.type] = p.value;
+  }
+  return { weekday: part.weekday!, time: `${part.hour}:${part.minute}`, date: `${part.year}-${part.month}-${part.day}` };
+}
+
+/** "Tue 17:00–19:00" (or "17:00–19:00"), "Tue 22:00–Wed 01:00" across midnight, in `zone`. */
+export function span(i: Interval, zone: string, withDay: boolean): string {
+  const s = localTime(i.start, zone);
+  const e = localTime(i.end, zone);
+  const day = withDay ? `${s.weekday} ` : '';
+  const end = e.date === s.date ? e.time : `${e.weekday} ${e.time}`;
+  return `${day}${s.time}–${end}`;
 }
 
 /**
@@ -133,6 +186,7 @@ function span(i: Interval, zone: string, withDay: boolean): string {
  */
 export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext): Fit | null {
   const d = distanceM(need.location, offer.location);
+  const explain = ctx.explain !== false;
   const reasons: string[] = [];
   let remote = false;
 
@@ -149,7 +203,7 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
       return null;
     }
     remote = isRemotePair(nm, om);
-    if (common && common.length > 0) {
+    if (explain && common && common.length > 0) {
       reasons.push(`speaks ${common.map((l) => languageNames.of(l) ?? l).join(', ')}`);
     }
   }
@@ -174,12 +228,16 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
         if (detour > maxDetour) {
           return null;
         }
-        reasons.push(detour < 100 ? 'on their way, no detour' : `${km(detour)} detour on their trip`);
+        if (explain) {
+          reasons.push(detour < 100 ? 'on their way, no detour' : `${km(detour)} detour on their trip`);
+        }
       } else {
         if (distanceM(offer.location, need.location) > offer.radiusM || distanceM(offer.location, dropoff) > offer.radiusM) {
           return null;
         }
-        reasons.push(`pickup and drop-off within their ${km(offer.radiusM)} area`);
+        if (explain) {
+          reasons.push(`pickup and drop-off within their ${km(offer.radiusM)} area`);
+        }
       }
     }
   }
@@ -190,7 +248,7 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
     if (!wanted.every((tag) => covered.includes(tag))) {
       return null;
     }
-    if (wanted.length > 0) {
+    if (explain && wanted.length > 0) {
       reasons.push(`covers ${wanted.join(', ')}`);
     }
   }
@@ -210,6 +268,10 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
   const freshness = Math.exp(-ageDays / 14);
   const fairness = ctx.viewer === 'need' ? -0.1 * (Math.min(ctx.helperRecentAccepts, 5) / 5) : 0;
   const score = Math.round((0.5 * distanceScore + 0.3 * overlapScore + 0.2 * freshness + fairness) * 1000) / 1000;
+  const overlap = meets.map((m) => m.overlap);
+  if (!explain) {
+    return { score, distanceM: d, overlap, reasons };
+  }
 
   const first = meets[0]!;
   const viewerZone = ctx.viewer === 'need' ? need.zone : offer.zone;
@@ -223,5 +285,5 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
       `already helping ${ctx.helperRecentAccepts} ${ctx.helperRecentAccepts === 1 ? 'neighbor' : 'neighbors'} this week, ranked a little lower to spread the work`,
     );
   }
-  return { score, distanceM: d, overlap: meets.map((m) => m.overlap), reasons };
+  return { score, distanceM: d, overlap, reasons };
 }

@@ -2,10 +2,13 @@ import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'd
 import { type Executor, postWindows, posts, rowsOf, users } from '../../db';
 import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
 
-export type PostRow = typeof posts.$inferSelect & { authorName: string };
-export type NewPostRow = typeof posts.$inferInsert;
+/** A post as read: every column but `schedule` (an index key, derived from post_windows). */
+export type PostRow = Omit<typeof posts.$inferSelect, 'schedule'> & { authorName: string };
+export type NewPostRow = Omit<typeof posts.$inferInsert, 'schedule'>;
 
-const columns = { ...getTableColumns(posts), authorName: users.displayName };
+const { schedule: _schedule, ...postColumns } = getTableColumns(posts);
+export { postColumns };
+const columns = { ...postColumns, authorName: users.displayName };
 
 export interface BBox {
   west: number;
@@ -49,6 +52,26 @@ function scheduledWithin(from: Date | undefined, to: Date | undefined, now: Date
   return sql`EXISTS (SELECT 1 FROM ${postWindows} w
     WHERE w.post_id = ${posts.id} AND w.during && ${range} AND upper(w.during) > ${nowTs}
       AND (NOT w.recurring OR lower(w.during) < GREATEST(${nowTs}, COALESCE(${posts.recurrenceFromAt}, ${nowTs})) + make_interval(hours => ${horizonHours})))`;
+}
+
+async function insertWindows(db: Executor, postId: string, intervals: Interval[], recurring: boolean): Promise<void> {
+  if (intervals.length > 0) {
+    await db
+      .insert(postWindows)
+      .values(intervals.map((during) => ({ postId, during, recurring })))
+      .onConflictDoNothing();
+  }
+}
+
+/**
+ * posts.schedule := range_agg of the post's windows, after every change to
+ * them. Pruning (below) leaves it alone: a window that ended can meet no
+ * upcoming one, and the next extension rebuilds it from what is left.
+ */
+async function refreshSchedule(db: Executor, postId: string): Promise<void> {
+  await db.execute(sql`
+    UPDATE ${posts} SET schedule = COALESCE((SELECT range_agg(w.during) FROM ${postWindows} w WHERE w.post_id = ${postId}), '{}')
+    WHERE id = ${postId}`);
 }
 
 export const postsRepo = {
@@ -107,18 +130,16 @@ export const postsRepo = {
   /** Replaces a post's materialized schedule windows. */
   async replaceWindows(db: Executor, postId: string, oneOffs: Interval[], occurrences: Interval[]): Promise<void> {
     await db.delete(postWindows).where(eq(postWindows.postId, postId));
-    await postsRepo.addWindows(db, postId, oneOffs, false);
-    await postsRepo.addWindows(db, postId, occurrences, true);
+    await insertWindows(db, postId, oneOffs, false);
+    await insertWindows(db, postId, occurrences, true);
+    await refreshSchedule(db, postId);
   },
 
   async addWindows(db: Executor, postId: string, intervals: Interval[], recurring: boolean): Promise<void> {
-    if (intervals.length === 0) {
-      return;
+    if (intervals.length > 0) {
+      await insertWindows(db, postId, intervals, recurring);
+      await refreshSchedule(db, postId);
     }
-    await db
-      .insert(postWindows)
-      .values(intervals.map((during) => ({ postId, during, recurring })))
-      .onConflictDoNothing();
   },
 
   /** Recurring posts whose materialized windows end before `before`, locked for extending (others skip them). */

@@ -371,48 +371,59 @@ g AS MATERIALIZED (
     CASE WHEN from_date IS NOT NULL AND recurring THEN ${atTz('from_date::timestamp')} END AS recurrence_from_at
   FROM f
 ),
+-- Ids, ends_at and windows_until first: each post's windows (and so its
+-- schedule, range_agg of them) are known before the post row is written.
+g2 AS MATERIALIZED (
+  SELECT g.*, gen_random_uuid() AS id,
+    (CASE WHEN NOT recurring THEN ${atTz(`(${base} + d0 + (nwin - 1) * step) + make_interval(mins => start_min + dur)`)}
+         WHEN until_date IS NULL THEN NULL
+         ELSE (SELECT max(${atTz('dd + make_interval(mins => g.start_min + g.dur)')})
+               FROM generate_series((g.until_date - 13)::timestamp, g.until_date::timestamp, interval '1 day') dd
+               WHERE rule->'days' ? to_char(dd, 'dy') AND (g.from_date IS NULL OR dd >= g.from_date)) END) AS ends_at,
+    CASE WHEN recurring THEN greatest(created_at, COALESCE(recurrence_from_at, created_at)) + interval '1512 hours' END AS windows_until,
+    rule AS recurrence
+  FROM g
+),
+wins AS MATERIALIZED (
+SELECT g2.id AS post_id, tstzrange((w->>'start')::timestamptz, (w->>'end')::timestamptz, '[)') AS during, false AS recurring
+FROM g2, jsonb_array_elements(g2.windows) w
+WHERE (w->>'end')::timestamptz > ${prune}
+UNION ALL
+SELECT g2.id, tstzrange(x.s, x.s + r.dur, '[)'), true
+FROM g2
+-- Local dates from two days before creation to a day past windows_until (as expandRecurrence walks them),
+-- only those on the rule's weekdays (day 0 = 2000-01-03, a Monday), within from/until. Windows are
+-- 07:00–23:00 local, never across a DST change, so the end is the start plus the length.
+CROSS JOIN LATERAL (
+  SELECT greatest(((g2.created_at AT TIME ZONE ${lit(TZ)})::date - 2), COALESCE((g2.recurrence->>'from')::date, '-infinity')) - DATE '2000-01-03' AS lo,
+         least(((g2.windows_until AT TIME ZONE ${lit(TZ)})::date + 1), COALESCE((g2.recurrence->>'until')::date, 'infinity')) - DATE '2000-01-03' AS hi,
+         (g2.recurrence->>'startTime')::interval AS st,
+         (g2.recurrence->>'endTime')::interval - (g2.recurrence->>'startTime')::interval AS dur) r
+CROSS JOIN LATERAL jsonb_array_elements_text(g2.recurrence->'days') dn
+CROSS JOIN LATERAL generate_series(r.lo + ((array_position(${dayNames}, dn) - 1 - r.lo) % 7 + 7) % 7, r.hi, 7) day
+CROSS JOIN LATERAL (SELECT ${atTz(`DATE '2000-01-03' + day + r.st`)} AS s) x
+WHERE g2.recurrence IS NOT NULL
+  AND x.s + r.dur > g2.created_at AND x.s < g2.windows_until AND x.s + r.dur > ${prune}
+),
+sched AS (SELECT post_id, range_agg(during) AS schedule FROM wins GROUP BY post_id),
 ins AS (
-  INSERT INTO posts (author_id, kind, category, title, description, location, public_location, location_precision_m, radius_m,
+  INSERT INTO posts (id, author_id, kind, category, title, description, location, public_location, location_precision_m, radius_m,
                      destination, public_destination, capacity, capacity_left, details, windows, recurrence, status, ends_at,
-                     recurrence_from_at, windows_until, created_at, updated_at)
-  SELECT md5('aidmap-bench-user:' || author_no)::uuid, kind::post_kind, category::post_category, title, description,
+                     recurrence_from_at, windows_until, created_at, updated_at, schedule)
+  SELECT g2.id, md5('aidmap-bench-user:' || author_no)::uuid, kind::post_kind, category::post_category, title, description,
     ${point('lat', 'lng')},
     ST_Project(${point('lat', 'lng')}, 150 + r_pd * 250, 2 * pi() * r_pb),
     400, radius_m,
     CASE WHEN has_dest THEN ${point('dlat', 'dlng')} END,
     CASE WHEN has_dest THEN ST_Project(${point('dlat', 'dlng')}, 150 + r_qd * 250, 2 * pi() * r_qb) END,
     capacity, capacity, details, windows, rule, ${mode === 'open' ? `'open'` : `'fulfilled'`}::post_status,
-    CASE WHEN NOT recurring THEN ${atTz(`(${base} + d0 + (nwin - 1) * step) + make_interval(mins => start_min + dur)`)}
-         WHEN until_date IS NULL THEN NULL
-         ELSE (SELECT max(${atTz('dd + make_interval(mins => g.start_min + g.dur)')})
-               FROM generate_series((g.until_date - 13)::timestamp, g.until_date::timestamp, interval '1 day') dd
-               WHERE rule->'days' ? to_char(dd, 'dy') AND (g.from_date IS NULL OR dd >= g.from_date)) END,
+    ends_at,
     recurrence_from_at,
-    CASE WHEN recurring THEN greatest(created_at, COALESCE(recurrence_from_at, created_at)) + interval '1512 hours' END,
-    created_at, created_at
-  FROM g
-  RETURNING id, windows, recurrence, created_at, windows_until
+    windows_until,
+    created_at, created_at, COALESCE(s.schedule, '{}')
+  FROM g2 LEFT JOIN sched s ON s.post_id = g2.id
 )
-INSERT INTO post_windows (post_id, during, recurring)
-SELECT ins.id, tstzrange((w->>'start')::timestamptz, (w->>'end')::timestamptz, '[)'), false
-FROM ins, jsonb_array_elements(ins.windows) w
-WHERE (w->>'end')::timestamptz > ${prune}
-UNION ALL
-SELECT ins.id, tstzrange(x.s, x.s + r.dur, '[)'), true
-FROM ins
--- Local dates from two days before creation to a day past windows_until (as expandRecurrence walks them),
--- only those on the rule's weekdays (day 0 = 2000-01-03, a Monday), within from/until. Windows are
--- 07:00–23:00 local, never across a DST change, so the end is the start plus the length.
-CROSS JOIN LATERAL (
-  SELECT greatest(((ins.created_at AT TIME ZONE ${lit(TZ)})::date - 2), COALESCE((ins.recurrence->>'from')::date, '-infinity')) - DATE '2000-01-03' AS lo,
-         least(((ins.windows_until AT TIME ZONE ${lit(TZ)})::date + 1), COALESCE((ins.recurrence->>'until')::date, 'infinity')) - DATE '2000-01-03' AS hi,
-         (ins.recurrence->>'startTime')::interval AS st,
-         (ins.recurrence->>'endTime')::interval - (ins.recurrence->>'startTime')::interval AS dur) r
-CROSS JOIN LATERAL jsonb_array_elements_text(ins.recurrence->'days') dn
-CROSS JOIN LATERAL generate_series(r.lo + ((array_position(${dayNames}, dn) - 1 - r.lo) % 7 + 7) % 7, r.hi, 7) day
-CROSS JOIN LATERAL (SELECT ${atTz(`DATE '2000-01-03' + day + r.st`)} AS s) x
-WHERE ins.recurrence IS NOT NULL
-  AND x.s + r.dur > ins.created_at AND x.s < ins.windows_until AND x.s + r.dur > ${prune}`;
+INSERT INTO post_windows (post_id, during, recurring) SELECT post_id, during, recurring FROM wins`;
 }
 
 // ---------------------------------------------------------------------------
@@ -573,11 +584,11 @@ async function ensureSeeded(log: (s: string) => void): Promise<{ now: Date; seed
                row_number() OVER (PARTITION BY kind, category ORDER BY ST_GeoHash(location::geometry, 8)) AS rn
         FROM posts WHERE status = 'fulfilled'),
       pairs AS (
-        SELECT n.id AS need_id, o.id AS offer_id, n.author_id, least(n.capacity, o.capacity) AS amount,
+        SELECT n.id AS need_id, o.id AS offer_id, n.author_id, o.author_id AS helper_id, least(n.capacity, o.capacity) AS amount,
                ${lit(now.toISOString())}::timestamptz - make_interval(secs => 43200 + floor(random() * 561600)) AS accepted_at
         FROM h n JOIN h o ON n.kind = 'need' AND o.kind = 'offer' AND o.category = n.category AND o.rn = n.rn)
-      INSERT INTO matches (need_id, offer_id, status, proposed_by, amount, score, accepted_at, created_at, updated_at)
-      SELECT need_id, offer_id, 'completed', author_id, amount, round((0.4 + random() * 0.5)::numeric, 3),
+      INSERT INTO matches (need_id, offer_id, helper_id, status, proposed_by, amount, score, accepted_at, created_at, updated_at)
+      SELECT need_id, offer_id, helper_id, 'completed', author_id, amount, round((0.4 + random() * 0.5)::numeric, 3),
              accepted_at, accepted_at - interval '3 hours', accepted_at + interval '1 day'
       FROM pairs`);
     step('completed matches', t);

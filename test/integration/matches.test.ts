@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destinationPoint } from '../../server/geo/geo';
+import { sql } from 'drizzle-orm';
+import { rowsOf } from '../../db';
 import { buildTestApp, postBody, signup, type TestContext } from '../helper';
 
 let ctx: TestContext;
@@ -136,6 +138,86 @@ describe('candidates', () => {
     expect(items.map((i: { post: { id: string } }) => i.post.id)).toEqual([remote.id]);
     expect(items[0].reasons).toEqual(expect.arrayContaining(['remote, so distance does not matter', 'speaks Spanish']));
     expect(items[0].distanceM % 100).toBe(0);
+  });
+});
+
+describe('candidates: reach, schedules and fairness', () => {
+  const companionship = (overrides: Record<string, unknown>) => ({
+    kind: 'offer',
+    category: 'companionship',
+    capacity: 1,
+    windows: [THU],
+    details: {},
+    ...overrides,
+  });
+
+  it("reach is the larger radius: an offer 9 km away with a 10 km radius meets a 1 km need; a 2 km one does not", async () => {
+    const [a, b] = [await signup(ctx.app, 'Wide'), await signup(ctx.app, 'Narrow')];
+    const need = await create(needer, companionship({ kind: 'need', location: HOME, radiusM: 1000 }));
+    const wide = await create(a, companionship({ location: at(270, 9000), radiusM: 10_000 }));
+    await create(b, companionship({ location: at(270, 1500), radiusM: 1000 }));
+    const items = (await call(needer, 'GET', `/api/posts/${need.id}/matches`)).json().items;
+    expect(items.map((i: { post: { id: string } }) => i.post.id)).toEqual([wide.id]);
+    expect(items[0].distanceM).toBe(9000);
+  });
+
+  it('follows edits of the schedule and meets weekly rules', async () => {
+    const helper = await signup(ctx.app, 'Weekly');
+    const need = await create(needer, companionship({ kind: 'need', location: HOME, radiusM: 2000, windows: [THU] }));
+    // Every Thursday 18:00–20:00 New York: meets 18:00–19:00 of the need.
+    const weekly = await create(helper, companionship({
+      location: at(45, 500),
+      radiusM: 2000,
+      windows: [],
+      recurrence: { days: ['thu'], startTime: '18:00', endTime: '20:00', timezone: 'America/New_York' },
+    }));
+    // (The 10 km offer of the test above reaches here too; only this helper's post is watched.)
+    const ids = async () =>
+      (await call(needer, 'GET', `/api/posts/${need.id}/matches`))
+        .json()
+        .items.map((i: { post: { id: string } }) => i.post.id)
+        .filter((id: string) => id === weekly.id);
+    expect(await ids()).toEqual([weekly.id]);
+    // Moved to Fridays: no longer meets; back to Thursdays: meets again.
+    const edit = (days: string[]) =>
+      ctx.app.inject({
+        method: 'PATCH',
+        url: `/api/posts/${weekly.id}`,
+        headers: { cookie: helper.cookie },
+        payload: { recurrence: { days, startTime: '18:00', endTime: '20:00', timezone: 'America/New_York' } },
+      });
+    expect((await edit(['fri'])).statusCode).toBe(200);
+    expect(await ids()).toEqual([]);
+    expect((await edit(['thu'])).statusCode).toBe(200);
+    expect(await ids()).toEqual([weekly.id]);
+    // The index key is exactly the post's windows.
+    const [row] = rowsOf<{ same: boolean }>(
+      await ctx.database.db.execute(sql`
+        SELECT p.schedule = (SELECT range_agg(during) FROM post_windows WHERE post_id = p.id) AS same FROM posts p WHERE p.id = ${weekly.id}`),
+    );
+    expect(row!.same).toBe(true);
+  });
+
+  it('ranks a helper who accepted matches this week a little lower than an equal one who did not, and says so', async () => {
+    const [busy, free, asker] = [await signup(ctx.app, 'Busy'), await signup(ctx.app, 'Free'), await signup(ctx.app, 'Asker')];
+    // The busy helper accepted two matches with the asker in the last days.
+    for (let i = 0; i < 2; i++) {
+      const earlier = await create(asker, companionship({ kind: 'need', location: at(180, 3000), radiusM: 500 }));
+      const offer = await create(busy, companionship({ location: at(180, 3000), radiusM: 500 }));
+      const m = await call(asker, 'POST', '/api/matches', { needId: earlier.id, offerId: offer.id });
+      expect(m.statusCode, m.body).toBe(201);
+      expect((await call(busy, 'POST', `/api/matches/${m.json().match.id}/accept`)).statusCode).toBe(200);
+    }
+    // Equally near, equally fresh offers.
+    const busyOffer = await create(busy, companionship({ location: at(0, 400), radiusM: 1000 }));
+    const freeOffer = await create(free, companionship({ location: at(180, 400), radiusM: 1000 }));
+    const need = await create(needer, companionship({ kind: 'need', location: HOME, radiusM: 1000 }));
+    const items = (await call(needer, 'GET', `/api/posts/${need.id}/matches`)).json().items as { post: { id: string }; score: number; reasons: string[] }[];
+    const order = items.map((i) => i.post.id).filter((id) => id === busyOffer.id || id === freeOffer.id);
+    expect(order).toEqual([freeOffer.id, busyOffer.id]);
+    const busyItem = items.find((i) => i.post.id === busyOffer.id)!;
+    expect(busyItem.reasons).toContain('already helping 2 neighbors this week, ranked a little lower to spread the work');
+    expect(items.find((i) => i.post.id === freeOffer.id)!.score).toBeGreaterThan(busyItem.score);
   });
 });
 

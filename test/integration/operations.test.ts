@@ -66,10 +66,13 @@ describe('operations', () => {
     expect(typeOf('posts', 'public_location')).toBe('geography(Point,4326)');
     expect(typeOf('posts', 'destination')).toBe('geography(Point,4326)');
     expect(typeOf('post_windows', 'during')).toBe('tstzrange');
+    expect(typeOf('posts', 'schedule')).toBe('tstzmultirange');
     const indexes = rowsOf<{ indexdef: string }>(
       await ctx.database.db.execute(sql`SELECT indexdef FROM pg_indexes WHERE tablename IN ('posts', 'post_windows')`),
     ).map((r) => r.indexdef);
-    expect(indexes.some((d) => /USING gist \(location\)/.test(d))).toBe(true);
+    // Candidates: equality keys, the true point and the schedule in one GiST (btree_gist), open posts only.
+    expect(indexes.some((d) => /USING gist \(category, kind, location, schedule\) WHERE \(status = 'open'/.test(d))).toBe(true);
+    expect(indexes.some((d) => /post_windows_post_during_key .* \(post_id, during\) INCLUDE \(recurring\)/.test(d))).toBe(true);
     expect(indexes.some((d) => /USING gist \(destination\)/.test(d))).toBe(true);
     expect(indexes.some((d) => /USING gist \(\(\(?public_location\)?::geometry\)\)/.test(d))).toBe(true);
     expect(indexes.some((d) => /USING gist \(during\)/.test(d))).toBe(true);
