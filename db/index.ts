@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { intarray } from '@electric-sql/pglite/contrib/intarray';
 import { postgis } from '@electric-sql/pglite-postgis';
 import { eq } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -38,12 +39,12 @@ export type OpenOptions =
 export const migrationsFolder = join(import.meta.dirname, 'migrations');
 const casing = 'snake_case' as const;
 
-/** Opens a new embedded PostgreSQL; PostGIS (and btree_gist) must be loaded on every open (STACK.md, trap 3). */
+/** Opens a new embedded PostgreSQL; PostGIS (and btree_gist, intarray) must be loaded on every open (STACK.md, trap 3). */
 export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob | File } = {}): Promise<PGlite> {
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
   }
-  return PGlite.create({ ...options, extensions: { postgis, btree_gist } });
+  return PGlite.create({ ...options, extensions: { postgis, btree_gist, intarray } });
 }
 
 /**

@@ -120,6 +120,13 @@ export const posts = pgTable(
     windowsUntil: timestamp({ withTimezone: true }),
     /** range_agg of the post's post_windows (postsRepo keeps it in step): the time key of posts_match_gix. */
     schedule: tstzmultirange().notNull().default(sql`'{}'::tstzmultirange`),
+    /**
+     * The hours of the week (UTC, 0–167, counted from a Thursday) its windows
+     * touch. A GiST key on `schedule` is one bounding range, which for a
+     * weekly rule spans weeks and prunes nothing; a 168-bit signature of the
+     * hours prunes weekly posts that never meet in the index's leaves.
+     */
+    weekHours: integer().array().notNull().default(sql`'{}'::int[]`),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
@@ -127,8 +134,9 @@ export const posts = pgTable(
     // Candidates (matching/candidates.ts): one GiST over the equality keys
     // (btree_gist), the true point and the schedule, for open posts only, so
     // a KNN scan sees only posts of the right kind and category that meet in time.
+    // (intarray's gist__intbig_ops with a 24-byte signature: one bit per hour of the week, exact at the leaves.)
     index('posts_match_gix')
-      .using('gist', t.category, t.kind, t.location, t.schedule)
+      .using('gist', t.category, t.kind, t.location, t.schedule, sql`${t.weekHours} gist__intbig_ops (siglen = 24)`)
       .where(sql`${t.status} = 'open'`),
     // The largest radius among open posts of a kind and category: the outer bound of any reach.
     index('posts_open_radius_idx').on(t.kind, t.category, t.radiusM).where(sql`${t.status} = 'open'`),

@@ -79,7 +79,7 @@ interface NearbyRow extends PostRow {
 
 /**
  * Posts of the opposite kind that may fit `subject`, nearest first, narrowed
- * by posts_match_gix (category, kind, location, schedule) over open posts:
+ * by posts_match_gix (category, kind, location, schedule, week_hours) over open posts:
  * same category, someone else's, enough capacity, within reach (or remote
  * tutoring), and a schedule meeting the subject's upcoming windows. Each
  * row carries its upcoming windows and, for offers, its author's recent
@@ -115,7 +115,10 @@ async function nearbyCandidates(db: Executor, subject: PostRow, now: Date): Prom
       ? sql<number>`(SELECT count(*)::int FROM ${matches} m WHERE m.helper_id = ${posts.authorId}
           AND m.status IN ('accepted', 'completed') AND m.accepted_at > ${since}::timestamptz)`
       : sql<null>`NULL::int`;
-  const mySchedule = sql`(SELECT range_agg(sw.during) FROM ${postWindows} sw WHERE sw.post_id = ${subject.id} AND upper(sw.during) > ${nowTs})`;
+  // The subject's upcoming windows, as the index's two time keys: the ranges, and the hours of the week.
+  const upcoming = sql`sw.post_id = ${subject.id} AND upper(sw.during) > ${nowTs}`;
+  const myRanges = sql`(SELECT range_agg(sw.during) FROM ${postWindows} sw WHERE ${upcoming})`;
+  const myHours = sql`(SELECT array_agg(h) FROM ${postWindows} sw, unnest(week_hours(sw.during)) h WHERE ${upcoming})`;
   return db
     .select({
       ...columns,
@@ -133,7 +136,8 @@ async function nearbyCandidates(db: Executor, subject: PostRow, now: Date): Prom
         ne(posts.authorId, subject.authorId),
         capacity,
         locality,
-        sql`${posts.schedule} && ${mySchedule}`,
+        sql`${posts.schedule} && ${myRanges}`,
+        sql`${posts.weekHours} && ${myHours}`,
       ),
     )
     .orderBy(sql`${posts.location} <-> ${here}`)

@@ -2,11 +2,11 @@ import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'd
 import { type Executor, postWindows, posts, rowsOf, users } from '../../db';
 import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
 
-/** A post as read: every column but `schedule` (an index key, derived from post_windows). */
-export type PostRow = Omit<typeof posts.$inferSelect, 'schedule'> & { authorName: string };
-export type NewPostRow = Omit<typeof posts.$inferInsert, 'schedule'>;
+/** A post as read: every column but `schedule` and `weekHours` (index keys, derived from post_windows). */
+export type PostRow = Omit<typeof posts.$inferSelect, 'schedule' | 'weekHours'> & { authorName: string };
+export type NewPostRow = Omit<typeof posts.$inferInsert, 'schedule' | 'weekHours'>;
 
-const { schedule: _schedule, ...postColumns } = getTableColumns(posts);
+const { schedule: _schedule, weekHours: _weekHours, ...postColumns } = getTableColumns(posts);
 export { postColumns };
 const columns = { ...postColumns, authorName: users.displayName };
 
@@ -64,13 +64,16 @@ async function insertWindows(db: Executor, postId: string, intervals: Interval[]
 }
 
 /**
- * posts.schedule := range_agg of the post's windows, after every change to
- * them. Pruning (below) leaves it alone: a window that ended can meet no
- * upcoming one, and the next extension rebuilds it from what is left.
+ * posts.schedule := range_agg of the post's windows, and week_hours := the
+ * hours of the week they touch, after every change to them (the time keys
+ * of posts_match_gix). Pruning (below) leaves them alone: a window that
+ * ended can meet no upcoming one, and the next extension rebuilds them.
  */
 async function refreshSchedule(db: Executor, postId: string): Promise<void> {
   await db.execute(sql`
-    UPDATE ${posts} SET schedule = COALESCE((SELECT range_agg(w.during) FROM ${postWindows} w WHERE w.post_id = ${postId}), '{}')
+    UPDATE ${posts} SET
+      schedule = COALESCE((SELECT range_agg(w.during) FROM ${postWindows} w WHERE w.post_id = ${postId}), '{}'),
+      week_hours = COALESCE((SELECT uniq(sort(array_agg(h))) FROM ${postWindows} w, unnest(week_hours(w.during)) h WHERE w.post_id = ${postId}), '{}')
     WHERE id = ${postId}`);
 }
 

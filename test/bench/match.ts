@@ -1,41 +1,33 @@
 // `npm run bench:match`: how fast candidates come back (findCandidates, the
 // engine behind GET /api/posts/:id/matches and the suggestions) on a metro
 // area of open posts in PostgreSQL + PostGIS, against the floor: the bare
-// indexed query (ST_DWithin on the GiST-indexed geography + the `&&`
-// window-overlap EXISTS, same kind/category/open filters, no scoring, no JS).
+// indexed query (ST_DWithin on the GiST-indexed geography + the `&&` of the
+// schedules, same kind/category/open filters, ids only, no scoring, no JS).
 //
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/aidmap_bench npm run bench:match
+//   npm run bench:match
 //
-// Env: POSTS (open posts, default 1,000,000), SUBJECTS (posts asked for
-// candidates, default 2,000), USERS (authors, default 5,000), RESEED=1 (seed
-// again even if the set is there), BUDGET_S (seconds per measured phase,
-// default 120; the subjects are random, so a phase cut short is a fair
-// sample), PROTOTYPE=0 (skip the proposed-design section), BEFORE=0 (skip
-// the current findCandidates section). The database is seeded once per POSTS and
-// USERS and reused; a database holding posts this script did not seed is
-// refused, never wiped.
+// Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/aidmap_bench,
+// created when missing), POSTS (open posts, default 1,000,000), SUBJECTS
+// (posts asked for candidates, default 2,000), USERS (authors, default
+// 5,000), RESEED=1 (seed again even if the set is there), BUDGET_S (seconds
+// per measured phase, default 120; the subjects are random, so a phase cut
+// short is a fair sample). The database is seeded once per POSTS and USERS
+// and reused; a database holding posts this script did not seed is refused,
+// never wiped.
 // Targets (issue 3): p99 <= 10 ms at 1M posts, >= 1,000 matches/s at
 // concurrency 8, within 1.5x of the floor.
 import { type Logger, sql as dsql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { type DB, loadSecret, openDatabase, rowsOf, schema } from '../../db';
-import { parsePointEwkb } from '../../db/geography';
 import { hashPassword } from '../../server/auth/passwords';
-import { type Candidate, findCandidates, toMatchPost, zoneOf } from '../../server/matching/candidates';
-import { evaluatePair, type MatchPost, modeOf } from '../../server/matching/score';
+import { findCandidates } from '../../server/matching/candidates';
 import { type PostRow, postsRepo } from '../../server/posts/repository';
 import type { CreatePostBody } from '../../server/posts/schemas';
 import { createPost, LOCATION_KEY } from '../../server/posts/service';
 
-const databaseUrl = process.env.DATABASE_URL;
-if (!databaseUrl) {
-  console.error(
-    'bench:match needs DATABASE_URL: a PostgreSQL 15+ database with PostGIS available that it may fill with benchmark data, e.g.\n' +
-      '  DATABASE_URL=postgres://postgres@127.0.0.1:5432/aidmap_bench npm run bench:match',
-  );
-  process.exit(2);
-}
+/** A database of its own on the local server unless told otherwise (never the app's: it is filled and refilled). */
+const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/aidmap_bench';
 const N = intEnv('POSTS', 1_000_000);
 const SUBJECTS = intEnv('SUBJECTS', 2_000);
 const USERS = intEnv('USERS', 5_000);
@@ -405,11 +397,14 @@ CROSS JOIN LATERAL (SELECT ${atTz(`DATE '2000-01-03' + day + r.st`)} AS s) x
 WHERE g2.recurrence IS NOT NULL
   AND x.s + r.dur > g2.created_at AND x.s < g2.windows_until AND x.s + r.dur > ${prune}
 ),
-sched AS (SELECT post_id, range_agg(during) AS schedule FROM wins GROUP BY post_id),
+sched AS (
+  SELECT r.post_id, r.schedule, h.week_hours
+  FROM (SELECT post_id, range_agg(during) AS schedule FROM wins GROUP BY post_id) r
+  JOIN (SELECT post_id, uniq(sort(array_agg(h))) AS week_hours FROM wins, unnest(week_hours(during)) h GROUP BY post_id) h USING (post_id)),
 ins AS (
   INSERT INTO posts (id, author_id, kind, category, title, description, location, public_location, location_precision_m, radius_m,
                      destination, public_destination, capacity, capacity_left, details, windows, recurrence, status, ends_at,
-                     recurrence_from_at, windows_until, created_at, updated_at, schedule)
+                     recurrence_from_at, windows_until, created_at, updated_at, schedule, week_hours)
   SELECT g2.id, md5('aidmap-bench-user:' || author_no)::uuid, kind::post_kind, category::post_category, title, description,
     ${point('lat', 'lng')},
     ST_Project(${point('lat', 'lng')}, 150 + r_pd * 250, 2 * pi() * r_pb),
@@ -420,7 +415,7 @@ ins AS (
     ends_at,
     recurrence_from_at,
     windows_until,
-    created_at, created_at, COALESCE(s.schedule, '{}')
+    created_at, created_at, COALESCE(s.schedule, '{}'), COALESCE(s.week_hours, '{}')
   FROM g2 LEFT JOIN sched s ON s.post_id = g2.id
 )
 INSERT INTO post_windows (post_id, during, recurring) SELECT post_id, during, recurring FROM wins`;
@@ -452,7 +447,7 @@ async function readMarker(admin: Sql): Promise<Marker | undefined> {
 
 /** Builds indexes over a few connections (one GiST build is single-threaded; this machine has 2 cores). */
 async function buildIndexes(indexes: { name: string; def: string }[], log: (s: string) => void): Promise<void> {
-  const builders = postgres(databaseUrl!, {
+  const builders = postgres(databaseUrl, {
     max: 2,
     onnotice: () => {},
     connection: { maintenance_work_mem: '768MB', max_parallel_maintenance_workers: 1 },
@@ -475,7 +470,7 @@ async function buildIndexes(indexes: { name: string; def: string }[], log: (s: s
 
 /** Seeds N open posts (and their history) unless the database already holds that set; returns the time-base. */
 async function ensureSeeded(log: (s: string) => void): Promise<{ now: Date; seeded: boolean; seconds: number | null }> {
-  const admin = postgres(databaseUrl!, {
+  const admin = postgres(databaseUrl, {
     max: 1,
     onnotice: () => {},
     connection: { TimeZone: TZ, work_mem: '256MB', synchronous_commit: 'off', jit: 'off' },
@@ -550,7 +545,7 @@ async function ensureSeeded(log: (s: string) => void): Promise<{ now: Date; seed
       chunks.push({ mode: 'history', lo, hi: Math.min(history, lo + CHUNK - 1) });
     }
     t = performance.now();
-    const loaders = postgres(databaseUrl!, {
+    const loaders = postgres(databaseUrl, {
       max: 2,
       onnotice: () => {},
       connection: { TimeZone: TZ, work_mem: '256MB', synchronous_commit: 'off', jit: 'off', session_replication_role: 'replica' },
@@ -710,278 +705,6 @@ function normalize(v: unknown): unknown {
 // Measuring
 // ---------------------------------------------------------------------------
 
-// ---------------------------------------------------------------------------
-// Prototype (PROTOTYPE=0 skips it): what candidates.ts could do instead, on
-// copies of the tables carrying the proposed schema, so the real tables and
-// the plans findCandidates gets stay exactly as the migrations make them.
-//   - posts.schedule tstzmultirange: range_agg of the post's post_windows
-//     (written wherever post_windows is), so the time test is in-row;
-//   - one GiST index (category, kind, location, schedule) WHERE status =
-//     'open' (btree_gist): KNN order by distance inside one kind/category,
-//     pruning one-off posts by time in the index; the distance bound is the
-//     largest radius in play (btree (kind, category, radius_m)), not 50 km;
-//   - matches.helper_id (the offer's author) + index (helper_id, accepted_at)
-//     for the fairness count, folded into the candidate query;
-//   - post_windows' (post_id, during) key INCLUDE (recurring): a post's
-//     windows come from an index-only scan;
-//   - JS: schedules read from post_windows in the same query (no luxon
-//     expansion per row), rules/score pass with the viewer's times shown in
-//     UTC (cheap), reasons in the viewer's zone only for the returned top
-//     `limit`.
-// ---------------------------------------------------------------------------
-
-async function ensurePrototype(admin: Sql, log: (s: string) => void): Promise<void> {
-  const [{ ok }] = (await admin.unsafe(
-    `SELECT to_regclass('proto_posts') IS NOT NULL AND to_regclass('proto_matches') IS NOT NULL AND to_regclass('proto_post_windows') IS NOT NULL AS ok`,
-  )) as unknown as [{ ok: boolean }];
-  if (ok) {
-    return;
-  }
-  const t = performance.now();
-  await admin.unsafe(`DROP TABLE IF EXISTS proto_posts, proto_matches, proto_post_windows`);
-  await admin.unsafe(`CREATE EXTENSION IF NOT EXISTS btree_gist`);
-  await admin.unsafe(`SET maintenance_work_mem = '1GB'`);
-  await admin.unsafe(`SET work_mem = '512MB'`);
-  await admin.unsafe(`
-    CREATE TABLE proto_posts AS
-    SELECT p.*, (SELECT range_agg(w.during) FROM post_windows w WHERE w.post_id = p.id) AS schedule FROM posts p`);
-  await admin.unsafe(`ALTER TABLE proto_posts ADD PRIMARY KEY (id)`);
-  await admin.unsafe(`CREATE INDEX proto_posts_match_gix ON proto_posts USING gist (category, kind, location, schedule) WHERE status = 'open'`);
-  await admin.unsafe(`CREATE INDEX proto_posts_radius_idx ON proto_posts (kind, category, radius_m) WHERE status = 'open'`);
-  await admin.unsafe(`CREATE TABLE proto_matches AS SELECT m.*, o.author_id AS helper_id FROM matches m JOIN posts o ON o.id = m.offer_id`);
-  await admin.unsafe(`CREATE INDEX proto_matches_helper_idx ON proto_matches (helper_id, accepted_at) WHERE status IN ('accepted', 'completed')`);
-  // post_windows with the `recurring` flag in its (post_id, during) key, so reading a post's windows is an index-only scan.
-  await admin.unsafe(`CREATE TABLE proto_post_windows AS SELECT * FROM post_windows`);
-  await admin.unsafe(`CREATE UNIQUE INDEX proto_post_windows_key ON proto_post_windows (post_id, during) INCLUDE (recurring)`);
-  await admin.unsafe(`VACUUM ANALYZE proto_posts, proto_matches, proto_post_windows`);
-  log(`prototype tables built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-}
-
-/**
- * A post's windows as two parallel arrays of epoch seconds, exactly the set buildSchedule gives
- * (one-offs not over, rule occurrences inside the horizon), read by an index-only scan.
- */
-const SCHEDULE_OF = (post: string, recurrenceFromAt: string, now: string) => `
-  SELECT array_agg(date_part('epoch', lower(w.during)) ORDER BY w.during) AS starts,
-         array_agg(date_part('epoch', upper(w.during)) ORDER BY w.during) AS ends
-  FROM proto_post_windows w
-  WHERE w.post_id = ${post} AND upper(w.during) > ${now}
-    AND (NOT w.recurring OR lower(w.during) < GREATEST(${now}, COALESCE(${recurrenceFromAt}, ${now})) + interval '1344 hours')`;
-
-function intervals(starts: number[] | null, ends: number[] | null): { start: Date; end: Date }[] {
-  const out: { start: Date; end: Date }[] = [];
-  for (let i = 0; starts && ends && i < starts.length; i++) {
-    out.push({ start: new Date(Math.round(starts[i]! * 1000)), end: new Date(Math.round(ends[i]! * 1000)) });
-  }
-  return out;
-}
-
-interface ProtoRow {
-  id: string;
-  author_id: string;
-  kind: 'need' | 'offer';
-  category: PostRow['category'];
-  title: string;
-  description: string | null;
-  location: string;
-  public_location: string;
-  location_precision_m: number;
-  radius_m: number;
-  destination: string | null;
-  public_destination: string | null;
-  capacity: number;
-  capacity_left: number;
-  details: Record<string, unknown>;
-  windows: unknown;
-  recurrence: unknown;
-  status: PostRow['status'];
-  ends_at: Date | null;
-  recurrence_from_at: Date | null;
-  windows_until: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  author_name: string;
-  lat: number;
-  lng: number;
-  dlat: number | null;
-  dlng: number | null;
-  starts: number[] | null;
-  ends: number[] | null;
-  accepts: number | null;
-}
-
-function toPostRow(r: ProtoRow): PostRow {
-  return {
-    id: r.id,
-    authorId: r.author_id,
-    kind: r.kind,
-    category: r.category,
-    title: r.title,
-    description: r.description,
-    location: parsePointEwkb(r.location),
-    publicLocation: parsePointEwkb(r.public_location),
-    locationPrecisionM: r.location_precision_m,
-    radiusM: r.radius_m,
-    destination: r.destination === null ? null : parsePointEwkb(r.destination),
-    publicDestination: r.public_destination === null ? null : parsePointEwkb(r.public_destination),
-    capacity: r.capacity,
-    capacityLeft: r.capacity_left,
-    details: r.details,
-    windows: r.windows,
-    recurrence: r.recurrence,
-    status: r.status,
-    endsAt: r.ends_at,
-    recurrenceFromAt: r.recurrence_from_at,
-    windowsUntil: r.windows_until,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    authorName: r.author_name,
-  };
-}
-
-/** The proposed candidate query: whole rows, their windows and (for needs) the helper's recent accepts, nearest first. */
-function protoQuery(subject: PostRow, now: Date, prefilter: number): { text: string; params: unknown[] } {
-  const other = subject.kind === 'need' ? 'offer' : 'need';
-  const params: unknown[] = [other, subject.category, now.toISOString(), subject.authorId, subject.location.lng, subject.location.lat, subject.radiusM, subject.id, prefilter];
-  const here = `ST_SetSRID(ST_MakePoint($5::float8, $6::float8), 4326)::geography`;
-  // The index bound: no pair reaches further than the larger of the subject's radius and the largest
-  // radius among open posts of the other kind in this category (an index lookup), instead of 50 km.
-  const bound = `GREATEST($7::int, (SELECT max(b.radius_m) FROM proto_posts b WHERE b.kind = $1::post_kind AND b.category = $2::post_category AND b.status = 'open'))`;
-  const local = `(ST_DWithin(p.location, ${here}, ${bound}) AND ST_DWithin(p.location, ${here}, GREATEST(p.radius_m, $7::int)))`;
-  let locality = local;
-  if (subject.category === 'tutoring') {
-    const mine = modeOf(subject.details as Record<string, unknown>);
-    const theirs = `COALESCE(p.details->>'mode', 'either')`;
-    locality = `(${local} OR ${mine === 'remote' ? `${theirs} <> 'in_person'` : mine === 'either' ? `${theirs} = 'remote'` : 'FALSE'})`;
-  }
-  params.push(subject.kind === 'need' ? subject.capacity : subject.capacityLeft);
-  const capacity = subject.kind === 'need' ? `p.capacity_left >= $10::int` : `p.capacity <= $10::int`;
-  const accepts =
-    subject.kind === 'need'
-      ? `(SELECT count(*)::int FROM proto_matches m WHERE m.helper_id = p.author_id AND m.status IN ('accepted', 'completed')
-           AND m.accepted_at > $3::timestamptz - interval '7 days')`
-      : 'NULL::int';
-  const text = `SELECT p.id, p.author_id, p.kind, p.category, p.title, p.description, p.location, p.public_location, p.location_precision_m,
-       p.radius_m, p.destination, p.public_destination, p.capacity, p.capacity_left, p.details, p.windows, p.recurrence, p.status,
-       p.ends_at, p.recurrence_from_at, p.windows_until, p.created_at, p.updated_at, u.display_name AS author_name,
-       ST_Y(p.location::geometry) AS lat, ST_X(p.location::geometry) AS lng, ST_Y(p.destination::geometry) AS dlat, ST_X(p.destination::geometry) AS dlng,
-       ws.starts, ws.ends, ${accepts} AS accepts
-FROM proto_posts p
-JOIN users u ON u.id = p.author_id
-LEFT JOIN LATERAL (${SCHEDULE_OF('p.id', 'p.recurrence_from_at', '$3::timestamptz')}) ws ON true
-WHERE p.category = $2::post_category AND p.kind = $1::post_kind AND p.status = 'open'
-  AND (p.ends_at IS NULL OR p.ends_at > $3::timestamptz) AND p.author_id <> $4::uuid AND ${capacity}
-  AND ${locality}
-  AND p.schedule && (SELECT range_agg(sw.during) FROM proto_post_windows sw WHERE sw.post_id = $8::uuid AND upper(sw.during) > $3::timestamptz)
-ORDER BY p.location <-> ${here} LIMIT $9::int`;
-  return { text, params };
-}
-
-interface ProtoTiming {
-  sql: number;
-  score: number;
-  rows: number;
-  reasons: number;
-}
-
-/** findCandidates as proposed; `prefilter` is PREFILTER_LIMIT (300 today). */
-async function protoCandidates(
-  raw: Sql,
-  subject: PostRow,
-  now: Date,
-  limit: number,
-  prefilter: number,
-  timing?: ProtoTiming,
-): Promise<Candidate[]> {
-  let t = performance.now();
-  const lap = (key: 'sql' | 'score' | 'reasons') => {
-    if (timing) {
-      const x = performance.now();
-      timing[key] += x - t;
-      t = x;
-    }
-  };
-  const nowIso = now.toISOString();
-  const other = subject.kind === 'need' ? 'offer' : 'need';
-  const q = protoQuery(subject, now, prefilter);
-  const [subjectRows, rows] = await Promise.all([
-    raw.unsafe<{ starts: number[] | null; ends: number[] | null }[]>(
-      SCHEDULE_OF('$1::uuid', '$2::timestamptz', '$3::timestamptz'),
-      [subject.id, subject.recurrenceFromAt?.toISOString() ?? null, nowIso],
-      { prepare: false },
-    ),
-    raw.unsafe<ProtoRow[]>(q.text, q.params as never[], { prepare: false }),
-  ]);
-  lap('sql');
-  if (timing) {
-    timing.rows += rows.length;
-  }
-  const mine: MatchPost = {
-    id: subject.id,
-    kind: subject.kind,
-    category: subject.category,
-    authorId: subject.authorId,
-    location: subject.location,
-    radiusM: subject.radiusM,
-    capacity: subject.capacity,
-    capacityLeft: subject.capacityLeft,
-    details: subject.details as Record<string, unknown>,
-    destination: subject.destination,
-    createdAt: subject.createdAt,
-    schedule: intervals(subjectRows[0]!.starts, subjectRows[0]!.ends),
-    zone: 'UTC',
-  };
-  const scored: { r: ProtoRow; theirs: MatchPost; score: number; distanceM: number }[] = [];
-  for (const r of rows) {
-    const theirs: MatchPost = {
-      id: r.id,
-      kind: other,
-      category: subject.category,
-      authorId: r.author_id,
-      location: { lat: r.lat, lng: r.lng },
-      radiusM: r.radius_m,
-      capacity: r.capacity,
-      capacityLeft: r.capacity_left,
-      details: r.details,
-      destination: r.dlat === null || r.dlng === null ? null : { lat: r.dlat, lng: r.dlng },
-      createdAt: r.created_at,
-      schedule: intervals(r.starts, r.ends),
-      zone: 'UTC',
-    };
-    const [need, offer] = subject.kind === 'need' ? [mine, theirs] : [theirs, mine];
-    // Rules and score; the zone only changes how times read in the reasons, so UTC here.
-    const fit = evaluatePair(need, offer, { now, viewer: subject.kind, helperRecentAccepts: r.accepts ?? 0 });
-    if (fit) {
-      scored.push({ r, theirs, score: fit.score, distanceM: fit.distanceM });
-    }
-  }
-  const top = scored.sort((a, b) => b.score - a.score || a.distanceM - b.distanceM).slice(0, limit);
-  lap('score');
-  const viewer = { ...mine, zone: zoneOf(subject) };
-  const out = top.map(({ r, theirs }) => {
-    const [need, offer] = subject.kind === 'need' ? [viewer, theirs] : [theirs, viewer];
-    return { row: toPostRow(r), fit: evaluatePair(need, offer, { now, viewer: subject.kind, helperRecentAccepts: r.accepts ?? 0 })! };
-  });
-  lap('reasons');
-  return out;
-}
-
-/** The floor on the proposed schema: same bare query, the in-row schedule instead of the post_windows EXISTS. */
-const PROTO_FLOOR_SQL = `
-SELECT p.id FROM proto_posts p
-WHERE p.kind = $1::post_kind AND p.category = $2::post_category AND p.status = 'open'
-  AND (p.ends_at IS NULL OR p.ends_at > $3::timestamptz)
-  AND ST_DWithin(p.location, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography, $6::float8)
-  AND p.schedule && (SELECT range_agg(sw.during) FROM proto_post_windows sw WHERE sw.post_id = $7::uuid AND upper(sw.during) > $3::timestamptz)
-ORDER BY p.location <-> ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography
-LIMIT 300`;
-
-/** The same answer? ids in order, scores, distances, overlaps and reasons. */
-function sameAnswer(a: Candidate[], b: Candidate[]): boolean {
-  const key = (c: Candidate) => JSON.stringify(normalize([c.row, c.fit]));
-  return a.length === b.length && a.every((c, i) => key(c) === key(b[i]!));
-}
-
 interface Figures {
   n: number;
   p50: number;
@@ -1035,18 +758,18 @@ async function measure<T>(subjects: T[], concurrency: number, fn: (s: T) => Prom
 }
 
 /**
- * The floor: the bare indexed query. Subject's radius on the GiST-indexed
- * geography, the `&&` window overlap on post_windows, the same kind /
- * category / open filters, the nearest 300 like findCandidates' prefilter;
- * ids only, no scoring, no JS.
+ * The floor: the bare indexed query on the same indexes. The subject's
+ * radius on the GiST-indexed geography, the `&&` of the schedules (ranges and hours of the week), the same
+ * kind / category / open filters, the nearest 300 like findCandidates'
+ * prefilter; ids only: no rows, no windows, no scoring, no JS.
  */
 const FLOOR_SQL = `
 SELECT p.id FROM posts p
 WHERE p.kind = $1::post_kind AND p.category = $2::post_category AND p.status = 'open'
   AND (p.ends_at IS NULL OR p.ends_at > $3::timestamptz)
   AND ST_DWithin(p.location, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography, $6::float8)
-  AND EXISTS (SELECT 1 FROM post_windows cw JOIN post_windows sw ON sw.post_id = $7::uuid AND cw.during && sw.during
-              WHERE cw.post_id = p.id AND upper(cw.during) > $3::timestamptz AND upper(sw.during) > $3::timestamptz)
+  AND p.schedule && (SELECT range_agg(sw.during) FROM post_windows sw WHERE sw.post_id = $7::uuid AND upper(sw.during) > $3::timestamptz)
+  AND p.week_hours && (SELECT array_agg(h) FROM post_windows sw, unnest(week_hours(sw.during)) h WHERE sw.post_id = $7::uuid AND upper(sw.during) > $3::timestamptz)
 ORDER BY p.location <-> ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography
 LIMIT 300`;
 
@@ -1056,7 +779,7 @@ function floorParams(s: PostRow, now: Date): (string | number)[] {
 
 /** A drizzle database on its own connection that records the SQL it sends. */
 function recordingDb(): { db: DB; queries: { sql: string; params: unknown[] }[]; close: () => Promise<void> } {
-  const client = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
+  const client = postgres(databaseUrl, { max: 1, onnotice: () => {}, connection: { jit: 'off' } });
   const queries: { sql: string; params: unknown[] }[] = [];
   const logger: Logger = { logQuery: (q, params) => void queries.push({ sql: q, params }) };
   const db = drizzle(client, { schema, casing: 'snake_case', logger }) as unknown as DB;
@@ -1071,17 +794,42 @@ async function explain(raw: Sql, text: string, params: unknown[]): Promise<strin
   return rows.map((r) => r['QUERY PLAN']);
 }
 
+/** Creates the benchmark database when the server does not have it yet. */
+async function ensureDatabase(log: (s: string) => void): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin<{ exists: boolean }[]>`SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${name}) AS exists`;
+    if (!row!.exists) {
+      await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+      log(`created database ${name}`);
+    }
+  } catch (error) {
+    throw new Error(
+      `bench:match could not reach or create ${databaseUrl} (${(error as Error).message}). ` +
+        'It needs a PostgreSQL 15+ server with PostGIS; set DATABASE_URL to a database it may fill.',
+      { cause: error },
+    );
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
 async function main(): Promise<void> {
   const log = (s: string) => console.log(s);
+  log(`database: ${databaseUrl.replace(/\/\/[^@/]*@/, '//')}`);
+  await ensureDatabase(log);
   if (process.env.PRINT_SQL) {
     console.log(postsChunkSql(process.env.PRINT_SQL as 'open', 1, 10000, new Date('2026-11-27T05:25:24Z'), USERS));
     return;
   }
-  const { db, close } = await openDatabase({ databaseUrl: databaseUrl!, max: 10 });
-  const raw = postgres(databaseUrl!, { max: 10, onnotice: () => {} });
-  // The floor runs without JIT: at 1M rows the planner's cost for the bare query passes jit_above_cost and
-  // compiling costs more than the query (measured: 541 ms with JIT, 249 ms without); the floor is the query at its best.
-  const floorDb = postgres(databaseUrl!, { max: 10, onnotice: () => {}, connection: { jit: 'off' } });
+  const { db, close } = await openDatabase({ databaseUrl: databaseUrl, max: 10 });
+  // Without JIT, as the app's own connections (db/index.ts): at 1M rows the planner's costs pass
+  // jit_above_cost and compiling costs more than the query (measured: 541 ms with JIT, 249 ms without).
+  const raw = postgres(databaseUrl, { max: 10, onnotice: () => {}, connection: { jit: 'off' } });
+  const floorDb = postgres(databaseUrl, { max: 10, onnotice: () => {}, connection: { jit: 'off' } });
   try {
     const { now, seeded, seconds } = await ensureSeeded(log);
     const [sizes] = await raw.unsafe<{ open: number; windows: number; users: number; matches: number; db: string; jit: string }[]>(`
@@ -1118,104 +866,90 @@ async function main(): Promise<void> {
       );
     };
     const floorFn = (s: PostRow) => floorDb.unsafe(FLOOR_SQL, floorParams(s, now), { prepare: false }).then((r) => r.length);
-    let typical = subjects[0]!;
-    if (process.env.BEFORE !== '0') {
-      const engine = (s: PostRow) => findCandidates(db, s, now, LIMIT).then((r) => r.length);
-      // Warm-up (caches), not counted.
-      await measure(subjects, 8, floorFn, Math.min(BUDGET_MS, 20_000));
-      await measure(subjects, 8, engine, Math.min(BUDGET_MS, 20_000));
+    const engine = (s: PostRow) => findCandidates(db, s, now, LIMIT).then((r) => r.length);
+    // Warm-up (caches), not counted.
+    await measure(subjects, 8, floorFn, Math.min(BUDGET_MS, 20_000));
+    await measure(subjects, 8, engine, Math.min(BUDGET_MS, 20_000));
 
-      log(`\nlatency per call and calls/s (n = subjects done within the budget)`);
-      for (const c of [1, 8]) {
-        await run('floor', c, floorFn);
-        await run('findCandidates', c, engine);
+    log(`\nlatency per call and calls/s (n = subjects done within the budget)`);
+    for (const c of [1, 8]) {
+      await run('floor', c, floorFn);
+      await run('findCandidates', c, engine);
+    }
+
+    // Where findCandidates' time goes, per call at concurrency 1: its two statements replayed
+    // (captured through drizzle's logger; the engine sends them together), the rest is JS.
+    const sample = subjects.slice(0, Math.min(300, subjects.length));
+    const rec = recordingDb();
+    let tNearby = 0;
+    let tOwn = 0;
+    let tWhole = 0;
+    let nRows = 0;
+    let done = 0;
+    const captured = new Map<string, { sql: string; params: unknown[] }>();
+    const t0 = performance.now();
+    for (const s of sample) {
+      if (performance.now() - t0 > BUDGET_MS) {
+        break;
       }
+      rec.queries.length = 0;
+      await findCandidates(rec.db, s, now, LIMIT);
+      const nearby = rec.queries.find((q) => q.sql.includes('ST_DWithin'))!;
+      const own = rec.queries.find((q) => q !== nearby)!;
+      captured.set(s.id, nearby);
+      let t = performance.now();
+      nRows += (await raw.unsafe(nearby.sql, nearby.params as never[], { prepare: false })).length;
+      tNearby += performance.now() - t;
+      t = performance.now();
+      await raw.unsafe(own.sql, own.params as never[], { prepare: false });
+      tOwn += performance.now() - t;
+      t = performance.now();
+      await findCandidates(db, s, now, LIMIT);
+      tWhole += performance.now() - t;
+      done++;
+    }
+    await rec.close();
+    const per = (x: number) => ms(x / done);
+    log(`\nbreakdown of findCandidates at c=1, mean per call over ${done} subjects (${(nRows / done).toFixed(0)} prefiltered rows each)`);
+    log(`  candidate SQL (round trip, rows parsed by postgres.js)   ${per(tNearby)}`);
+    log(`  the subject's own windows (sent alongside)              ${per(tOwn)}`);
+    log(`  findCandidates, whole call                              ${per(tWhole)}`);
+    log(`  of which JS (rows to posts, rules, score, reasons)       ~${per(Math.max(0, tWhole - tNearby))}`);
 
-      // Where findCandidates' time goes, per call at concurrency 1: its own SQL replayed (captured
-      // through drizzle's logger), and the JS it runs on the same rows, timed in-process.
-      const sample = subjects.slice(0, Math.min(100, subjects.length));
-      const rec = recordingDb();
-      let tSql = 0;
-      let tAccepts = 0;
-      let tMatchPost = 0;
-      let tEvaluate = 0;
-      let nRows = 0;
-      let done = 0;
-      const captured = new Map<string, { sql: string; params: unknown[] }[]>();
-      const t0 = performance.now();
-      for (const s of sample) {
-        if (performance.now() - t0 > BUDGET_MS) {
-          break;
-        }
-        rec.queries.length = 0;
-        await findCandidates(rec.db, s, now, LIMIT);
-        const [q1, q2] = rec.queries;
-        captured.set(s.id, [...rec.queries]);
-        let t = performance.now();
-        const got = await raw.unsafe<{ id: string }[]>(q1!.sql, q1!.params as never[], { prepare: false });
-        tSql += performance.now() - t;
-        if (q2) {
-          t = performance.now();
-          await raw.unsafe(q2.sql, q2.params as never[], { prepare: false });
-          tAccepts += performance.now() - t;
-        }
-        const rows = [...(await postsRepo.findMany(db, got.map((r) => r.id))).values()];
-        nRows += rows.length;
-        t = performance.now();
-        const mine = toMatchPost(s, now);
-        const theirs = rows.map((r) => toMatchPost(r, now));
-        tMatchPost += performance.now() - t;
-        t = performance.now();
-        for (const o of theirs) {
-          const [need, offer] = s.kind === 'need' ? [mine, o] : [o, mine];
-          evaluatePair(need, offer, { now, viewer: s.kind, helperRecentAccepts: 0 });
-        }
-        tEvaluate += performance.now() - t;
-        done++;
+    const e1 = results.findCandidates![1]!;
+    log(`\nfindCandidates at c=1 by subject (p50 / max, n)`);
+    const groups = new Map<string, number[]>();
+    subjects.forEach((s, i) => {
+      const x = e1.lat[i]!;
+      if (!Number.isNaN(x)) {
+        const key = `${s.kind} ${s.category}`;
+        groups.set(key, [...(groups.get(key) ?? []), x]);
       }
-      await rec.close();
-      const per = (x: number) => ms(x / done);
-      const e1 = results.findCandidates![1]!;
-      const meanOf = (f: Figures, n: number) => f.lat.slice(0, n).filter((x) => !Number.isNaN(x));
-      const engineMean = meanOf(e1, done).reduce((a, b) => a + b, 0) / Math.max(1, meanOf(e1, done).length);
-      log(`\nbreakdown of findCandidates at c=1, mean per call over ${done} subjects (${(nRows / done).toFixed(0)} prefiltered rows each)`);
-      log(`  candidate SQL (round trip, rows parsed)          ${per(tSql)}`);
-      log(`  recent-accepts SQL (needs only; mean over all)   ${per(tAccepts)}`);
-      log(`  toMatchPost (buildSchedule + luxon), all rows    ${per(tMatchPost)}`);
-      log(`  evaluatePair (score.ts), all rows                ${per(tEvaluate)}`);
-      log(`  findCandidates itself, same subjects             ${ms(engineMean)}`);
+    });
+    for (const [key, xs] of [...groups].sort()) {
+      const sorted = [...xs].sort((a, b) => a - b);
+      log(`  ${pad(key, 22)} ${ms(percentile(sorted, 50))} / ${ms(sorted[sorted.length - 1]!)}  (${xs.length})`);
+    }
 
-      log(`\nfindCandidates at c=1 by subject (p50 / max, n)`);
-      const groups = new Map<string, number[]>();
-      subjects.forEach((s, i) => {
-        const x = e1.lat[i]!;
-        if (!Number.isNaN(x)) {
-          const key = `${s.kind} ${s.category}`;
-          groups.set(key, [...(groups.get(key) ?? []), x]);
-        }
-      });
-      for (const [key, xs] of [...groups].sort()) {
-        const sorted = [...xs].sort((a, b) => a - b);
-        log(`  ${pad(key, 22)} ${ms(percentile(sorted, 50))} / ${ms(sorted[sorted.length - 1]!)}  (${xs.length})`);
-      }
-
-      // EXPLAIN of the candidate query for a typical subject: of those captured, the one nearest the median.
-      const median = e1.p50;
-      typical = subjects
-        .map((s, i) => ({ s, x: e1.lat[i]! }))
-        .filter(({ s, x }) => captured.has(s.id) && !Number.isNaN(x))
-        .sort((a, b) => Math.abs(a.x - median) - Math.abs(b.x - median))[0]!.s;
-      const q1 = captured.get(typical.id)![0]!;
+    // EXPLAIN for a typical subject (latency nearest the median) and for the slowest one measured.
+    const timed = subjects.map((s, i) => ({ s, x: e1.lat[i]! })).filter(({ s, x }) => captured.has(s.id) && !Number.isNaN(x));
+    const typical = [...timed].sort((a, b) => Math.abs(a.x - e1.p50) - Math.abs(b.x - e1.p50))[0]!.s;
+    const slowest = [...timed].sort((a, b) => b.x - a.x)[0]!.s;
+    for (const [label, subject] of [
+      ['a typical subject', typical],
+      ['the slowest subject of those', slowest],
+    ] as const) {
+      const q = captured.get(subject.id)!;
       log(
-        `\ncandidate SQL as findCandidates sends it, for a typical subject (${typical.kind} ${typical.category}, radius ${typical.radiusM} m, ` +
-          `${typical.recurrence ? 'weekly' : 'one-off'}):`,
+        `\ncandidate SQL as findCandidates sends it, ${label} (${subject.kind} ${subject.category}, radius ${subject.radiusM} m, ` +
+          `${subject.recurrence ? 'weekly' : 'one-off'}):`,
       );
-      log(q1.sql);
-      log(`params: ${JSON.stringify(q1.params)}`);
+      log(q.sql);
+      log(`params: ${JSON.stringify(q.params)}`);
       log('\nEXPLAIN (ANALYZE, BUFFERS):');
-      log((await explain(raw, q1.sql, q1.params)).join('\n'));
+      log((await explain(raw, q.sql, q.params)).join('\n'));
       log('\nfloor, same subject, EXPLAIN (ANALYZE, BUFFERS):');
-      log((await explain(floorDb, FLOOR_SQL, floorParams(typical, now))).join('\n'));
+      log((await explain(floorDb, FLOOR_SQL, floorParams(subject, now))).join('\n'));
     }
 
     const verdict = (name: string, floorName: string) => {
@@ -1235,80 +969,7 @@ async function main(): Promise<void> {
       }
     };
 
-    if (process.env.PROTOTYPE !== '0') {
-      log(`\n--- prototype: the proposed schema and candidates.ts (see the comment above ensurePrototype) ---`);
-      const admin = postgres(databaseUrl!, { max: 1, onnotice: () => {}, connection: { jit: 'off' } });
-      try {
-        await ensurePrototype(admin, log);
-      } finally {
-        await admin.end({ timeout: 5 });
-      }
-      // Same answers as findCandidates? With PREFILTER_LIMIT 300 they must be identical; with a smaller
-      // prefilter, how much of the top 20 stays.
-      const verify = subjects.slice(0, Math.min(200, subjects.length));
-      let identical = 0;
-      let checkedSubjects = 0;
-      const kept: Record<number, { same: number; ids: number; total: number }> = { 60: { same: 0, ids: 0, total: 0 }, 100: { same: 0, ids: 0, total: 0 } };
-      const tv = performance.now();
-      for (const s of verify) {
-        if (performance.now() - tv > BUDGET_MS) {
-          break;
-        }
-        const want = await findCandidates(db, s, now, LIMIT);
-        if (sameAnswer(want, await protoCandidates(raw, s, now, LIMIT, 300))) {
-          identical++;
-        }
-        for (const k of [60, 100]) {
-          const got = await protoCandidates(raw, s, now, LIMIT, k);
-          const wantIds = new Set(want.map((c) => c.row.id));
-          kept[k]!.same += sameAnswer(want, got) ? 1 : 0;
-          kept[k]!.ids += got.filter((c) => wantIds.has(c.row.id)).length;
-          kept[k]!.total += want.length;
-        }
-        checkedSubjects++;
-      }
-      log(`same answer as findCandidates (ids, order, scores, overlaps, reasons), prefilter 300: ${identical} of ${checkedSubjects} subjects`);
-      for (const k of [60, 100]) {
-        log(
-          `  prefilter ${k}: identical top ${LIMIT} for ${kept[k]!.same} of ${checkedSubjects}; ` +
-            `${((kept[k]!.ids / Math.max(1, kept[k]!.total)) * 100).toFixed(1)}% of findCandidates' candidates still returned`,
-        );
-      }
-
-      const protoFloor = (s: PostRow) => floorDb.unsafe(PROTO_FLOOR_SQL, floorParams(s, now), { prepare: false }).then((r) => r.length);
-      const proposed = (k: number) => (s: PostRow) => protoCandidates(raw, s, now, LIMIT, k).then((r) => r.length);
-      await measure(subjects, 8, protoFloor, Math.min(BUDGET_MS, 20_000));
-      await measure(subjects, 8, proposed(300), Math.min(BUDGET_MS, 20_000));
-      log(`\nlatency per call and calls/s, proposed schema`);
-      for (const c of [1, 8]) {
-        await run('floor (proposed)', c, protoFloor);
-        await run('proposed, 300', c, proposed(300));
-        await run('proposed, 60', c, proposed(60));
-      }
-      for (const k of [300, 60]) {
-        const timing: ProtoTiming = { sql: 0, score: 0, rows: 0, reasons: 0 };
-        const sample = subjects.slice(0, Math.min(300, subjects.length));
-        for (const s of sample) {
-          await protoCandidates(raw, s, now, LIMIT, k, timing);
-        }
-        const per = (x: number) => ms(x / sample.length);
-        log(
-          `breakdown, proposed ${k}, mean per call over ${sample.length} subjects at c=1 (${(timing.rows / sample.length).toFixed(0)} prefiltered rows): ` +
-            `SQL ${per(timing.sql)}, rules+score (times in UTC) ${per(timing.score)}, reasons in the viewer's zone for the top ${LIMIT} ${per(timing.reasons)}`,
-        );
-      }
-      const q = protoQuery(typical, now, 60);
-      log(`\nproposed candidate query, same typical subject, prefilter 60, EXPLAIN (ANALYZE, BUFFERS):`);
-      log((await explain(raw, q.text, q.params)).join('\n'));
-    }
-
-    if (results.findCandidates) {
-      verdict('findCandidates', 'floor');
-    }
-    if (results['proposed, 60']) {
-      verdict('proposed, 300', 'floor (proposed)');
-      verdict('proposed, 60', 'floor (proposed)');
-    }
+    verdict('findCandidates', 'floor');
   } finally {
     await raw.end({ timeout: 5 });
     await floorDb.end({ timeout: 5 });

@@ -190,12 +190,15 @@ describe('candidates: reach, schedules and fairness', () => {
     expect(await ids()).toEqual([]);
     expect((await edit(['thu'])).statusCode).toBe(200);
     expect(await ids()).toEqual([weekly.id]);
-    // The index key is exactly the post's windows.
-    const [row] = rowsOf<{ same: boolean }>(
+    // The index keys are exactly the post's windows and the hours of the week they touch
+    // (Thursdays 18:00–20:00 New York = 23:00–01:00 UTC: hours 23 and 24 from Thursday 00:00 UTC).
+    const [row] = rowsOf<{ same: boolean; hours: number[] }>(
       await ctx.database.db.execute(sql`
-        SELECT p.schedule = (SELECT range_agg(during) FROM post_windows WHERE post_id = p.id) AS same FROM posts p WHERE p.id = ${weekly.id}`),
+        SELECT p.schedule = (SELECT range_agg(during) FROM post_windows WHERE post_id = p.id) AS same, p.week_hours AS hours
+        FROM posts p WHERE p.id = ${weekly.id}`),
     );
     expect(row!.same).toBe(true);
+    expect(row!.hours).toEqual([23, 24]);
   });
 
   it('ranks a helper who accepted matches this week a little lower than an equal one who did not, and says so', async () => {

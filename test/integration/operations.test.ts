@@ -70,8 +70,10 @@ describe('operations', () => {
     const indexes = rowsOf<{ indexdef: string }>(
       await ctx.database.db.execute(sql`SELECT indexdef FROM pg_indexes WHERE tablename IN ('posts', 'post_windows')`),
     ).map((r) => r.indexdef);
-    // Candidates: equality keys, the true point and the schedule in one GiST (btree_gist), open posts only.
-    expect(indexes.some((d) => /USING gist \(category, kind, location, schedule\) WHERE \(status = 'open'/.test(d))).toBe(true);
+    // Candidates: equality keys (btree_gist), the true point, the schedule and its hours of the week (intarray) in one GiST, open posts only.
+    expect(
+      indexes.some((d) => /USING gist \(category, kind, location, schedule, week_hours gist__intbig_ops.*\) WHERE \(status = 'open'/.test(d)),
+    ).toBe(true);
     expect(indexes.some((d) => /post_windows_post_during_key .* \(post_id, during\) INCLUDE \(recurring\)/.test(d))).toBe(true);
     expect(indexes.some((d) => /USING gist \(destination\)/.test(d))).toBe(true);
     expect(indexes.some((d) => /USING gist \(\(\(?public_location\)?::geometry\)\)/.test(d))).toBe(true);

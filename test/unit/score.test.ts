@@ -10,6 +10,7 @@ import {
   normalizeSubject,
   overlapWindows,
   reach,
+  span,
 } from '../../server/matching/score';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
@@ -78,6 +79,23 @@ describe('rules', () => {
 });
 
 describe('evaluatePair', () => {
+  it('explain: false decides and scores the same, without writing reasons', () => {
+    const pairs: [MatchPost, MatchPost][] = [
+      [post('need', { details: { dietary: ['vegetarian'] } }), post('offer', { details: { dietary: ['vegetarian'] } })],
+      [post('need', { category: 'ride', destination: at(90, 3000) }), post('offer', { category: 'ride', location: at(270, 1000), destination: at(90, 6000) })],
+      [post('need', { details: { dietary: ['halal'] } }), post('offer', { details: { dietary: ['vegetarian'] } })],
+    ];
+    for (const [need, offer] of pairs) {
+      const full = evaluatePair(need, offer, ctx);
+      const quiet = evaluatePair(need, offer, { ...ctx, explain: false });
+      expect(quiet === null).toBe(full === null);
+      if (full && quiet) {
+        expect(quiet.reasons).toEqual([]);
+        expect({ ...quiet, reasons: full.reasons }).toEqual(full);
+      }
+    }
+  });
+
   it('meal: the need’s dietary tags must be covered by the offer’s', () => {
     const need = post('need', { details: { dietary: ['vegetarian', 'nut-free'] } });
     expect(evaluatePair(need, post('offer', { details: { dietary: ['vegetarian'] } }), ctx)).toBeNull();
@@ -142,5 +160,23 @@ describe('evaluatePair', () => {
     const offer = post('offer', { location: at(0, 500) });
     expect(evaluatePair(need, offer, ctx)!.reasons.slice(0, 2)).toEqual(['0.5 km away', 'free Tue 17:00–19:00, you need 17:00–19:00']);
     expect(evaluatePair(need, offer, { ...ctx, viewer: 'offer' })!.reasons[1]).toBe('needs Tue 17:00–19:00, you are free 17:00–19:00');
+  });
+});
+
+describe('span (times in reasons)', () => {
+  it('reads in the zone given: day, 24-hour clock, the end day only when it differs', () => {
+    expect(span(TUE, 'America/New_York', true)).toBe('Tue 17:00–19:00');
+    expect(span(TUE, 'America/New_York', false)).toBe('17:00–19:00');
+    expect(span(TUE, 'Europe/Berlin', true)).toBe('Tue 23:00–Wed 01:00');
+    expect(span(w('2026-12-01T23:00:00Z', '2026-12-02T00:30:00Z'), 'UTC', true)).toBe('Tue 23:00–Wed 00:30');
+  });
+
+  it('midnight is 00:00, not 24:00; DST days; half-hour zones; fixed offsets (not Intl zones) too', () => {
+    expect(span(w('2026-12-02T05:00:00Z', '2026-12-02T06:00:00Z'), 'America/New_York', true)).toBe('Wed 00:00–01:00');
+    // 2027-03-14: New York springs forward at 02:00.
+    expect(span(w('2027-03-14T06:30:00Z', '2027-03-14T07:30:00Z'), 'America/New_York', true)).toBe('Sun 01:30–03:30');
+    expect(span(w('2026-12-01T12:00:00Z', '2026-12-01T13:00:00Z'), 'Asia/Kolkata', true)).toBe('Tue 17:30–18:30');
+    expect(span(TUE, 'UTC-05:00', true)).toBe('Tue 17:00–19:00');
+    expect(span(TUE, 'UTC+05:30', true)).toBe('Wed 03:30–05:30');
   });
 });
