@@ -841,7 +841,7 @@ async function main(): Promise<void> {
     log(
       `data: ${sizes!.open.toLocaleString('en')} open posts, ${sizes!.windows.toLocaleString('en')} post_windows, ` +
         `${sizes!.users.toLocaleString('en')} users, ${sizes!.matches.toLocaleString('en')} completed matches; database ${sizes!.db}; ` +
-        `time-base ${now.toISOString()}; ${seeded ? 'seeded now' : 'reused'} (seeding took ${seconds?.toFixed(1) ?? '?'} s); server jit=${sizes!.jit}`,
+        `time-base ${now.toISOString()}; ${seeded ? 'seeded now' : 'reused'} (seeding took ${seconds?.toFixed(1) ?? '?'} s); jit=${sizes!.jit} on the benchmark's connections`,
     );
     const checked = await selfCheck(db, raw, now, 25);
     log(`self-check: ${checked} seeded posts re-created through createPost give the same columns and post_windows`);
