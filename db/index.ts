@@ -27,6 +27,11 @@ export interface Database {
   driver: 'postgres' | 'pglite';
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` (from any process; on the
+   * embedded database, from this one) until the returned function is called.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -66,6 +71,11 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       ping: async () => {
         await client`select 1`;
       },
+      // postgres.js listens on a connection of its own and re-listens after a reconnect.
+      listen: async (channel, onNotify) => {
+        const { unlisten } = await client.listen(channel, () => onNotify());
+        return unlisten;
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -85,6 +95,14 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     driver: 'pglite',
     ping: async () => {
       await client.query('select 1');
+    },
+    listen: async (channel, onNotify) => {
+      const unlisten = await client.listen(channel, () => onNotify());
+      return async () => {
+        if (!client.closed) {
+          await unlisten();
+        }
+      };
     },
     close: async () => {
       if (owned && !client.closed) {

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigserial,
   boolean,
+  doublePrecision,
   check,
   customType,
   index,
@@ -223,4 +225,33 @@ export const messages = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('messages_match_idx').on(t.matchId, t.createdAt)],
+);
+
+/**
+ * The outbox of live events (server/live): appended in the same transaction
+ * as the change, in commit order (one advisory lock orders the appends), read
+ * by every process by `seq` and fanned out to its sockets. Kept 48 hours for
+ * clients that reconnect and resume.
+ */
+export const events = pgTable(
+  'events',
+  {
+    seq: bigserial({ mode: 'number' }).primaryKey(),
+    type: text().notNull(),
+    /** Post events: the post's public point, routed by subscription boxes (and the point it had, if it moved). */
+    lat: doublePrecision(),
+    lng: doublePrecision(),
+    prevLat: doublePrecision(),
+    prevLng: doublePrecision(),
+    kind: postKind(),
+    category: postCategory(),
+    /** Post events: the author, whose sockets get `authorData` (the exact form) instead of `data`. */
+    authorId: uuid(),
+    /** Private events (matches, messages): only these users; `data` maps each one to their form. */
+    audience: uuid().array(),
+    data: jsonb().notNull(),
+    authorData: jsonb(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('events_created_idx').on(t.createdAt)],
 );

@@ -13,6 +13,7 @@ import errors from './plugins/errors';
 import session from './plugins/session';
 import validation from './plugins/validation';
 import web from './plugins/web';
+import live, { type LiveOptions } from './live/plugin';
 import postsRoutes from './posts/routes';
 import matchesRoutes from './matches/routes';
 
@@ -24,6 +25,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Where log lines go (stdout by default); tests read them. */
   logStream?: { write(line: string): void };
+  /** Live socket tuning (tests shorten the heartbeat and the limits). */
+  live?: Partial<LiveOptions>;
 }
 
 /** 64 KB: the largest post (20 windows, 2,000-character description) is a few KB. */
@@ -70,6 +73,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(database, { database: options.database, clock: options.clock ?? systemClock });
   await app.register(session);
   await app.register(docs);
+  await app.register(live, { options: options.live ?? {} });
   await app.register(
     async (api) => {
       await api.register(healthRoutes);

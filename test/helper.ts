@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { inject } from 'vitest';
+import type { PGlite } from '@electric-sql/pglite';
 import { type Database, openDatabase, openPglite } from '../db';
 import { type App, type AppOptions, buildApp } from '../server/app';
 import type { Clock } from '../server/clock';
@@ -54,6 +55,22 @@ export async function cloneTestDatabase(): Promise<string | null> {
   return databaseUrlFor(baseUrl, name);
 }
 
+/**
+ * Two handles on one fresh database, as two processes would have: two
+ * connection pools on PostgreSQL; on the embedded database (one process by
+ * nature) two drizzle handles on one PGlite.
+ */
+export async function openTestDatabasePair(): Promise<[Database, Database]> {
+  const url = await cloneTestDatabase();
+  if (url) {
+    return [await openDatabase({ databaseUrl: url, max: 5 }), await openDatabase({ databaseUrl: url, max: 5 })];
+  }
+  const first = await openTestDatabase();
+  const pg = (first as Database & { pglite?: PGlite }).pglite!;
+  const second = await openDatabase({ pglite: pg });
+  return [first, { ...second, close: async () => {} }];
+}
+
 /** A fresh, migrated database for this test file: a clone of the run's template. */
 export async function openTestDatabase(): Promise<Database> {
   const url = await cloneTestDatabase();
@@ -66,7 +83,7 @@ export async function openTestDatabase(): Promise<Database> {
   }
   const pg = await openPglite({ loadDataDir: new Blob([readFileSync(tarball)]) });
   const database = await openDatabase({ pglite: pg });
-  return { ...database, close: async () => (pg.closed ? undefined : pg.close()) };
+  return { ...database, pglite: pg, close: async () => (pg.closed ? undefined : pg.close()) } as Database;
 }
 
 export interface TestContext {
@@ -77,12 +94,26 @@ export interface TestContext {
 
 /** The whole app on a fresh database, through the same buildApp as production. */
 export async function buildTestApp(
-  options: { clock?: TestClock; env?: NodeJS.ProcessEnv; logStream?: AppOptions['logStream'] } = {},
+  options: {
+    clock?: TestClock;
+    env?: NodeJS.ProcessEnv;
+    logStream?: AppOptions['logStream'];
+    /** A database opened by the test (say, one of a pair); a fresh one otherwise. */
+    database?: Database;
+    live?: AppOptions['live'];
+  } = {},
 ): Promise<TestContext> {
   const clock = options.clock ?? new TestClock();
-  const database = await openTestDatabase();
+  const database = options.database ?? (await openTestDatabase());
   const config = loadConfig({ LOG_LEVEL: options.logStream ? 'trace' : 'silent', DATA_DIR: '/nonexistent', ...options.env });
-  const app = await buildApp({ config, database, clock, logger: options.logStream !== undefined, logStream: options.logStream });
+  const app = await buildApp({
+    config,
+    database,
+    clock,
+    logger: options.logStream !== undefined,
+    logStream: options.logStream,
+    ...(options.live ? { live: options.live } : {}),
+  });
   await app.ready();
   return { app, clock, database };
 }

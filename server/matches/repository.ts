@@ -45,13 +45,15 @@ export const matchesRepo = {
   },
 
   /** Server suggestions; a pair that already has a live match is left alone. */
-  async suggest(db: Executor, rows: { needId: string; offerId: string; helperId: string; score: number }[], now: Date): Promise<void> {
-    if (rows.length > 0) {
-      await db
-        .insert(matches)
-        .values(rows.map((r) => ({ ...r, status: 'suggested' as const, createdAt: now, updatedAt: now })))
-        .onConflictDoNothing();
+  async suggest(db: Executor, rows: { needId: string; offerId: string; helperId: string; score: number }[], now: Date): Promise<MatchRow[]> {
+    if (rows.length === 0) {
+      return [];
     }
+    return db
+      .insert(matches)
+      .values(rows.map((r) => ({ ...r, status: 'suggested' as const, createdAt: now, updatedAt: now })))
+      .onConflictDoNothing()
+      .returning();
   },
 
   /** Forgets the server's untouched suggestions for a post (it changed; they are recomputed). */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { DateTime } from 'luxon';
-import { ProblemSchema, conflict, forbidden, invalid } from '../http/problem';
+import { ProblemSchema, forbidden } from '../http/problem';
 import { IdParamsSchema, Page } from '../http/types';
 import { findCandidates, zoneOf } from '../matching/candidates';
 import { authenticate, requireUser } from '../plugins/session';
@@ -18,7 +18,7 @@ import {
   MessageSchema,
   ProposeBodySchema,
 } from './schemas';
-import { actOnMatch, listMatches, type MatchAction, matchFor, matchView, proposeMatch } from './service';
+import { actOnMatch, listMatches, type MatchAction, matchFor, matchView, postMessage, proposeMatch } from './service';
 
 const problems = {
   400: ProblemSchema,
@@ -178,22 +178,8 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const user = requireUser(request);
-      const { match } = await matchFor(app.db, user, request.params.id);
-      if (request.body.body.trim() === '') {
-        throw invalid([{ path: '/body', message: 'must not be blank' }]);
-      }
-      if (match.status === 'suggested') {
-        throw conflict('Propose this match first; then you can write to the other party.');
-      }
-      const row = await matchesRepo.addMessage(app.db, {
-        matchId: match.id,
-        authorId: user.id,
-        body: request.body.body,
-        createdAt: app.clock.now(),
-      });
-      return reply.status(201).send({
-        message: { id: row.id, author: { id: user.id, displayName: user.displayName }, body: row.body, createdAt: row.createdAt.toISOString() },
-      });
+      const message = await postMessage(app.db, user, request.params.id, request.body.body, app.clock.now());
+      return reply.status(201).send({ message });
     },
   );
 };

@@ -1,6 +1,7 @@
 import type { DB, Executor } from '../../db';
 import type { SessionUser } from '../auth/repository';
 import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/problem';
+import { type MatchEventType, Outbox } from '../live/outbox';
 import { findCandidates, toMatchPost } from '../matching/candidates';
 import { evaluatePair } from '../matching/score';
 import { type PostRow, postsRepo } from '../posts/repository';
@@ -88,15 +89,62 @@ export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody,
         helperId: offer.authorId,
         status: 'proposed', proposedBy: user.id, createdAt: now, updatedAt: now });
     }
+    const events = new Outbox(now);
+    events.match('match.proposed', need, offer, (viewer) => matchView(match, need, offer, viewer, now));
     if (body.message !== undefined) {
       if (body.message.trim() === '') {
         throw invalid([{ path: '/message', message: 'must not be blank' }]);
       }
-      await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body: body.message, createdAt: now });
+      const message = await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body: body.message, createdAt: now });
+      events.message(match.id, [need.authorId, offer.authorId], messageForm(message, user));
     }
+    await events.flush(tx);
     return match;
   });
 }
+
+type MessageRow = Awaited<ReturnType<typeof matchesRepo.addMessage>>;
+
+function messageForm(row: MessageRow, author: { id: string; displayName: string }) {
+  return { id: row.id, author: { id: author.id, displayName: author.displayName }, body: row.body, createdAt: row.createdAt.toISOString() };
+}
+
+/** Adds to a match's thread (the parties only; not while it is only a suggestion). */
+export async function postMessage(db: DB, user: SessionUser, matchId: string, body: string, now: Date) {
+  return db.transaction(async (tx) => {
+    const { match, need, offer } = await matchFor(tx, user, matchId);
+    if (body.trim() === '') {
+      throw invalid([{ path: '/body', message: 'must not be blank' }]);
+    }
+    if (match.status === 'suggested') {
+      throw conflict('Propose this match first; then you can write to the other party.');
+    }
+    const message = messageForm(await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body, createdAt: now }), user);
+    const events = new Outbox(now);
+    events.message(match.id, [need.authorId, offer.authorId], message);
+    await events.flush(tx);
+    return message;
+  });
+}
+
+/** Events for the posts of a transaction whose rows changed (status or capacity), from `before` to now. */
+async function postChanges(tx: Executor, events: Outbox, before: PostRow[]): Promise<Map<string, PostRow>> {
+  const after = await postsRepo.findMany(tx, before.map((p) => p.id));
+  for (const old of before) {
+    const now = after.get(old.id)!;
+    if (now.status !== old.status || now.capacityLeft !== old.capacityLeft) {
+      events.post(now, old);
+    }
+  }
+  return after;
+}
+
+const EVENT_OF: Record<MatchAction, MatchEventType> = {
+  accept: 'match.accepted',
+  decline: 'match.declined',
+  cancel: 'match.cancelled',
+  complete: 'match.completed',
+};
 
 export type MatchAction = 'accept' | 'decline' | 'cancel' | 'complete';
 
@@ -149,7 +197,13 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
     } else {
       await matchesRepo.update(tx, id, { status: action === 'decline' ? 'declined' : 'cancelled', updatedAt: now });
     }
-    return (await matchesRepo.find(tx, id))!;
+    const after = (await matchesRepo.find(tx, id))!;
+    const events = new Outbox(now);
+    const posts = await postChanges(tx, events, [need, offer]);
+    const [needNow, offerNow] = [posts.get(need.id)!, posts.get(offer.id)!];
+    events.match(EVENT_OF[action], needNow, offerNow, (viewer) => matchView(after, needNow, offerNow, viewer, now));
+    await events.flush(tx);
+    return after;
   });
 }
 
@@ -210,7 +264,15 @@ export async function cancelPostAndMatches(db: DB, user: SessionUser, id: string
     if (row.status !== 'cancelled') {
       await postsRepo.update(tx, id, { status: 'cancelled', updatedAt: now });
     }
-    return (await postsRepo.find(tx, id))!;
+    const events = new Outbox(now);
+    const posts = await postChanges(tx, events, [...locked.values()].filter((p) => p !== undefined));
+    for (const match of live) {
+      const [need, offer] = [posts.get(match.needId)!, posts.get(match.offerId)!];
+      const cancelled = (await matchesRepo.find(tx, match.id))!;
+      events.match('match.cancelled', need, offer, (viewer) => matchView(cancelled, need, offer, viewer, now));
+    }
+    await events.flush(tx);
+    return posts.get(id)!;
   });
 }
 
@@ -273,7 +335,7 @@ export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void
       return;
     }
     const best = await findCandidates(tx, post, now, SUGGESTIONS_PER_POST);
-    await matchesRepo.suggest(
+    const made = await matchesRepo.suggest(
       tx,
       best.map(({ row, fit }) => ({
         needId: post.kind === 'need' ? post.id : row.id,
@@ -283,5 +345,13 @@ export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void
       })),
       now,
     );
+    // Both sides are told (a pair that already had a live match was left alone and is not).
+    const events = new Outbox(now);
+    const others = new Map(best.map(({ row }) => [row.id, row]));
+    for (const match of made) {
+      const [need, offer] = post.kind === 'need' ? [post, others.get(match.offerId)!] : [others.get(match.needId)!, post];
+      events.match('match.suggested', need, offer, (viewer) => matchView(match, need, offer, viewer, now));
+    }
+    await events.flush(tx);
   });
 }

@@ -58,7 +58,7 @@ export default fp(
     app.decorateRequest('user', null);
     app.decorateRequest('sessionToken', null);
     app.addHook('onRequest', async (request) => {
-      if (!request.url.startsWith('/api/')) {
+      if (!request.url.startsWith('/api/') && !/^\/ws(\?|$)/.test(request.url)) {
         return;
       }
       const token = request.cookies[SESSION_COOKIE];

@@ -3,6 +3,7 @@ import type { SessionUser } from '../auth/repository';
 import { applyOffset, derivedOffset, type LatLng, PUBLIC_OFFSET_MAX_M } from '../geo/geo';
 import { type FieldError, conflict, forbidden, invalid, notFound } from '../http/problem';
 import { decodeCursor, encodeCursor } from '../http/cursor';
+import { Outbox } from '../live/outbox';
 import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
 import type { CreatePostBody, ListPostsQuery, PatchPostBody } from './schemas';
 import { type PostInput, validatePost, withDefaults } from './validate';
@@ -94,7 +95,11 @@ export async function createPost(db: DB, author: SessionUser, body: CreatePostBo
       updatedAt: now,
     });
     await postsRepo.replaceWindows(tx, id, oneOffs, occurrences);
-    return (await postsRepo.find(tx, id))!;
+    const row = (await postsRepo.find(tx, id))!;
+    const events = new Outbox(now);
+    events.post(row, null);
+    await events.flush(tx);
+    return row;
   });
 }
 
@@ -148,7 +153,11 @@ export async function updatePost(
     const { fields, oneOffs, occurrences } = storedFields(merged, row.authorId, locationKey, now);
     await postsRepo.update(tx, id, { ...fields, capacityLeft: merged.capacity - taken, updatedAt: now });
     await postsRepo.replaceWindows(tx, id, oneOffs, occurrences);
-    return (await postsRepo.find(tx, id))!;
+    const after = (await postsRepo.find(tx, id))!;
+    const events = new Outbox(now);
+    events.post(after, row);
+    await events.flush(tx);
+    return after;
   });
 }
 

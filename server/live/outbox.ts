@@ -1,0 +1,96 @@
+// Live events are written where the change is, in the same transaction (an
+// outbox): a change either happens with its event or not at all. Services
+// collect events while they work and flush them last, so the lock that
+// orders the appends is held only from the flush to the commit.
+import { sql } from 'drizzle-orm';
+import { events, type Executor } from '../../db';
+import type { PostRow } from '../posts/repository';
+import { postView } from '../posts/view';
+
+/** NOTIFY channel that wakes every process's hub after a commit that appended events. */
+export const EVENTS_CHANNEL = 'aidmap_events';
+/**
+ * Appends are serialized by this transaction-level advisory lock, held to
+ * the commit: `seq` order is then commit order, and a reader that saw seq N
+ * can never later find a committed N-1 (sequences alone do not promise that).
+ */
+const APPEND_LOCK = 0x61_69_64_6d; // "aidm"
+
+export type PostEventType = 'post.created' | 'post.updated' | 'post.closed';
+export type MatchEventType = 'match.suggested' | 'match.proposed' | 'match.accepted' | 'match.declined' | 'match.cancelled' | 'match.completed';
+
+type NewEvent = typeof events.$inferInsert;
+
+/** The form of a match each party sees; built by the matches service (it owns the view). */
+export type MatchForm = (viewer: { id: string }) => unknown;
+
+export interface MessageForm {
+  id: string;
+  author: { id: string; displayName: string };
+  body: string;
+  createdAt: string;
+}
+
+export class Outbox {
+  private readonly pending: NewEvent[] = [];
+
+  constructor(private readonly now: Date) {}
+
+  /**
+   * A post was created or changed: `before` is the row as it was (null when
+   * new). Closed when it stops being open; nothing when it was closed and
+   * stays so without changing what its author sees.
+   */
+  post(after: PostRow, before: PostRow | null): void {
+    const type: PostEventType = before === null ? 'post.created' : before.status === 'open' && after.status !== 'open' ? 'post.closed' : 'post.updated';
+    const moved = before !== null && (before.publicLocation.lat !== after.publicLocation.lat || before.publicLocation.lng !== after.publicLocation.lng);
+    this.pending.push({
+      type,
+      lat: after.publicLocation.lat,
+      lng: after.publicLocation.lng,
+      prevLat: moved ? before.publicLocation.lat : null,
+      prevLng: moved ? before.publicLocation.lng : null,
+      kind: after.kind,
+      category: after.category,
+      authorId: after.authorId,
+      data: { post: postView(after, null, this.now) },
+      authorData: { post: postView(after, { id: after.authorId }, this.now) },
+      createdAt: this.now,
+    });
+  }
+
+  /** A match event for its two parties, each in the form they may see. */
+  match(type: MatchEventType, need: PostRow, offer: PostRow, view: MatchForm): void {
+    const parties = [need.authorId, offer.authorId];
+    this.pending.push({
+      type,
+      audience: parties,
+      data: Object.fromEntries(parties.map((id) => [id, { match: view({ id }) }])),
+      createdAt: this.now,
+    });
+  }
+
+  message(matchId: string, parties: string[], message: MessageForm): void {
+    this.pending.push({
+      type: 'message.created',
+      audience: parties,
+      data: Object.fromEntries(parties.map((id) => [id, { matchId, message }])),
+      createdAt: this.now,
+    });
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Appends what was collected and wakes the hubs; call last in the transaction. */
+  async flush(tx: Executor): Promise<void> {
+    if (this.pending.length === 0) {
+      return;
+    }
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${APPEND_LOCK})`);
+    await tx.insert(events).values(this.pending.splice(0));
+    // Delivered at commit; several in one transaction fold into one.
+    await tx.execute(sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`);
+  }
+}

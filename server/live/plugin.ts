@@ -1,0 +1,238 @@
+// `/ws`: the live socket. Anonymous sockets get public events; a socket
+// opened with a session cookie also gets its user's private ones. Frames
+// are checked here; routing and replay are the hub's.
+import websocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { RawData, WebSocket } from 'ws';
+import { CATEGORIES, POST_KINDS } from '../../db';
+import { type BBoxTuple, DEFAULT_HUB_OPTIONS, Hub, type HubOptions, LiveClient, type Subscription } from './hub';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    live: Hub;
+  }
+}
+
+/** Frames larger than this get an `error` frame (the connection stays open). */
+export const MAX_FRAME_BYTES = 16 * 1024;
+/** Frames larger than this end the connection (1009): not even read. */
+const HARD_FRAME_BYTES = 1024 * 1024;
+
+export interface LiveOptions extends HubOptions {
+  /** Server ping interval; a socket that has not answered the previous ping is dropped. */
+  heartbeatMs: number;
+  /** Frames a client may send: a burst of this many, refilled at `ratePerSecond`. */
+  burst: number;
+  ratePerSecond: number;
+  /** Frames refused for rate in a row before the socket is closed with 1008. */
+  floodClose: number;
+}
+
+export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
+  ...DEFAULT_HUB_OPTIONS,
+  heartbeatMs: 30_000,
+  burst: 30,
+  ratePerSecond: 10,
+  floodClose: 60,
+};
+
+type ErrorCode = 'bad_json' | 'too_large' | 'unknown_type' | 'bad_frame' | 'rate_limited' | 'unavailable';
+
+class FrameError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const KINDS = new Set<string>(POST_KINDS);
+const CATEGORY_SET = new Set<string>(CATEGORIES);
+
+function isNumber(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+
+function parseBBox(value: unknown): BBoxTuple {
+  if (!Array.isArray(value) || value.length !== 4 || !value.every(isNumber)) {
+    throw new FrameError('bad_frame', 'bbox must be [west, south, east, north]: four numbers in degrees.');
+  }
+  const [w, s, e, n] = value as BBoxTuple;
+  if (w < -180 || w > 180 || e < -180 || e > 180) {
+    throw new FrameError('bad_frame', 'bbox west and east must be longitudes between -180 and 180.');
+  }
+  if (s < -90 || s > 90 || n < -90 || n > 90) {
+    throw new FrameError('bad_frame', 'bbox south and north must be latitudes between -90 and 90.');
+  }
+  if (s > n) {
+    throw new FrameError('bad_frame', 'bbox south must not be north of north.');
+  }
+  return [w, s, e, n];
+}
+
+function parseSet(value: unknown, name: string, allowed: Set<string>): ReadonlySet<string> | null {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && allowed.has(v))) {
+    throw new FrameError('bad_frame', `${name} must be a list of: ${[...allowed].join(', ')}.`);
+  }
+  // An empty filter means all.
+  return value.length === 0 ? null : new Set(value as string[]);
+}
+
+function allowOnly(frame: Record<string, unknown>, keys: string[]): void {
+  const extra = Object.keys(frame).filter((k) => !keys.includes(k));
+  if (extra.length > 0) {
+    throw new FrameError('bad_frame', `Unknown field${extra.length > 1 ? 's' : ''}: ${extra.join(', ')}.`);
+  }
+}
+
+type ClientFrame = { type: 'subscribe'; subscription: Subscription; since?: number } | { type: 'resume'; since: number } | { type: 'ping' };
+
+function parseSince(value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw new FrameError('bad_frame', 'since must be the seq of the last event received (an integer, 0 or more).');
+  }
+  return value as number;
+}
+
+export function parseFrame(data: RawData, isBinary: boolean): ClientFrame {
+  const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+  if (bytes > MAX_FRAME_BYTES) {
+    throw new FrameError('too_large', `Frames are at most ${MAX_FRAME_BYTES / 1024} KB.`);
+  }
+  if (isBinary) {
+    throw new FrameError('bad_json', 'Frames are JSON text.');
+  }
+  let frame: unknown;
+  try {
+    frame = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
+  } catch {
+    throw new FrameError('bad_json', 'This frame is not valid JSON.');
+  }
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+    throw new FrameError('bad_frame', 'A frame is a JSON object with a "type".');
+  }
+  const f = frame as Record<string, unknown>;
+  switch (f.type) {
+    case 'subscribe':
+      allowOnly(f, ['type', 'bbox', 'kinds', 'categories', 'since']);
+      return {
+        type: 'subscribe',
+        subscription: { bbox: parseBBox(f.bbox), kinds: parseSet(f.kinds, 'kinds', KINDS), categories: parseSet(f.categories, 'categories', CATEGORY_SET) },
+        ...(f.since === undefined ? {} : { since: parseSince(f.since) }),
+      };
+    case 'resume':
+      allowOnly(f, ['type', 'since']);
+      return { type: 'resume', since: parseSince(f.since) };
+    case 'ping':
+      return { type: 'ping' };
+    default:
+      throw new FrameError('unknown_type', `Unknown frame type ${JSON.stringify(f.type) ?? '(none)'}; use subscribe, resume or ping.`);
+  }
+}
+
+export default fp(
+  async function live(app: FastifyInstance, opts: { options?: Partial<LiveOptions> }) {
+    const options: LiveOptions = { ...DEFAULT_LIVE_OPTIONS, ...opts.options };
+    const hub = new Hub(app.database, app.clock, app.log, options);
+    app.decorate('live', hub);
+    await app.register(websocket, { options: { maxPayload: HARD_FRAME_BYTES } });
+
+    const heartbeat = setInterval(() => {
+      for (const client of hub.clients) {
+        if (!client.alive) {
+          hub.remove(client);
+          client.socket.terminate();
+          continue;
+        }
+        client.alive = false;
+        client.socket.ping();
+      }
+    }, options.heartbeatMs);
+    heartbeat.unref();
+
+    app.addHook('onReady', async () => {
+      await hub.start();
+    });
+    // Before the database closes (its onClose hook runs after ours: registered earlier).
+    app.addHook('preClose', async () => {
+      clearInterval(heartbeat);
+      for (const client of hub.clients) {
+        client.socket.close(1001, 'Server restarting; reconnect and resume');
+      }
+      await hub.stop();
+    });
+
+    app.get('/ws', { websocket: true, schema: { hide: true } }, (socket: WebSocket, request) => {
+      const client = new LiveClient(socket, request.user?.id ?? null);
+      hub.add(client);
+      let tokens = options.burst;
+      let refilled = Date.now();
+      let refusedInARow = 0;
+      // Frames are handled one at a time, in order (a resume's replay finishes before the next frame).
+      let chain = Promise.resolve();
+      const reply = (message: object) => hub.send(client, JSON.stringify(message));
+      const fail = (code: ErrorCode, message: string) => reply({ type: 'error', code, message });
+
+      socket.on('pong', () => {
+        client.alive = true;
+      });
+      socket.on('close', () => hub.remove(client));
+      socket.on('error', () => hub.remove(client));
+      socket.on('message', (data, isBinary) => {
+        client.alive = true;
+        const now = Date.now();
+        tokens = Math.min(options.burst, tokens + ((now - refilled) / 1000) * options.ratePerSecond);
+        refilled = now;
+        if (tokens < 1) {
+          refusedInARow++;
+          if (refusedInARow >= options.floodClose) {
+            hub.remove(client);
+            socket.close(1008, 'Too many frames');
+          } else if (refusedInARow === 1) {
+            fail('rate_limited', `Too many frames; at most ${options.ratePerSecond} a second. Frames are dropped until then.`);
+          }
+          return;
+        }
+        tokens -= 1;
+        refusedInARow = 0;
+        let frame: ClientFrame;
+        try {
+          frame = parseFrame(data, isBinary);
+        } catch (error) {
+          if (error instanceof FrameError) {
+            fail(error.code, error.message);
+            return;
+          }
+          throw error;
+        }
+        chain = chain.then(async () => {
+          try {
+            if (frame.type === 'ping') {
+              reply({ type: 'pong' });
+            } else if (frame.type === 'subscribe') {
+              if (frame.since !== undefined) {
+                hub.hold(client); // subscribe and resume as one: nothing live goes out before the replay
+              }
+              hub.subscribe(client, frame.subscription);
+              reply({ type: 'subscribed', seq: client.liveFrom });
+              if (frame.since !== undefined && 'resync' in (await hub.resume(client, frame.since))) {
+                reply({ type: 'resync' });
+              }
+            } else if ('resync' in (await hub.resume(client, frame.since))) {
+              reply({ type: 'resync' });
+            }
+          } catch (error) {
+            request.log.error({ err: error }, 'live frame failed');
+            fail('unavailable', 'The server could not do this just now; try again.');
+          }
+        });
+      });
+    });
+  },
+  { name: 'live', dependencies: ['database', 'session'] },
+);
