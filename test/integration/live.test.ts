@@ -136,6 +136,26 @@ describe('live updates on one instance', () => {
     expect(events(anon).find((f) => f.type === 'post.closed')!.post.locationPrecisionM).toBeGreaterThan(0);
   });
 
+  it('a post moved out of a box is announced there too (so the map can drop it), in public form; closed posts are announced', async () => {
+    const here = await open();
+    here.send({ type: 'subscribe', bbox: BOX });
+    await here.next('subscribed');
+    const there = await open();
+    there.send({ type: 'subscribe', bbox: [FAR.lng - 0.02, FAR.lat - 0.02, FAR.lng + 0.02, FAR.lat + 0.02] });
+    await there.next('subscribed');
+    const moving = await create(ctx, carol, { location: at(300, 700), title: 'Soup to share' });
+    await call(ctx, carol, 'PATCH', `/api/posts/${moving.id}`, { location: FAR });
+    await call(ctx, carol, 'DELETE', `/api/posts/${moving.id}`);
+    await settle(ctx, here, there);
+    const mine = (s: TestSocket) => events(s).filter((f) => f.post?.id === moving.id);
+    expect(mine(here).map((f) => f.type)).toEqual(['post.created', 'post.updated']);
+    expect(mine(there).map((f) => f.type)).toEqual(['post.updated', 'post.closed']);
+    const moved = mine(here)[1]!.post;
+    expect(moved.locationPrecisionM).toBeGreaterThan(0);
+    expect(moved.location).not.toEqual(FAR);
+    expect(mine(there)[1]!.post.status).toBe('cancelled');
+  });
+
   it('resume replays exactly the missed events, in order, after a disconnect during a burst', async () => {
     const watcher = await open();
     watcher.send({ type: 'subscribe', bbox: BOX, categories: ['meal'] });
@@ -295,6 +315,28 @@ describe('live updates across two instances on one database', () => {
     const replay = [await onA.next('post.created'), await onA.next('post.created')];
     expect(replay.map((f) => f.post.id)).toEqual(missed.map((p) => p.id));
     expect(replay[0]!.seq).toBeGreaterThan(got.seq);
+  });
+});
+
+describe('heartbeat', () => {
+  let ctx: TestContext;
+  let url: string;
+  beforeAll(async () => {
+    ctx = await buildTestApp({ live: { heartbeatMs: 100 } });
+    url = await listen(ctx);
+  });
+  afterAll(async () => {
+    await ctx?.app.close();
+  });
+
+  it('drops a socket that stops answering pings; keeps one that answers', async () => {
+    const deaf = await TestSocket.open(url, { autoPong: false });
+    const alive = await TestSocket.open(url);
+    expect((await deaf.closeEvent(3000)).code).toBe(1006); // terminated, no closing handshake
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alive.closed).toBeNull();
+    expect(ctx.app.live.clients.size).toBe(1);
+    alive.close();
   });
 });
 
