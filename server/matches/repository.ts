@@ -56,10 +56,22 @@ export const matchesRepo = {
       .returning();
   },
 
-  /** Forgets the server's untouched suggestions for a post (it changed; they are recomputed). */
-  async dropSuggestions(db: Executor, postId: string): Promise<void> {
-    await db
+  /** Forgets these untouched suggestions (the post changed; they are recomputed); returns those it removed. */
+  async dropSuggestions(db: Executor, ids: string[]): Promise<MatchRow[]> {
+    if (ids.length === 0) {
+      return [];
+    }
+    return db
       .delete(matches)
+      .where(and(eq(matches.status, 'suggested'), inArray(matches.id, ids)))
+      .returning();
+  },
+
+  /** The server's untouched suggestions involving a post. */
+  async suggestionsOf(db: Executor, postId: string): Promise<MatchRow[]> {
+    return db
+      .select()
+      .from(matches)
       .where(and(eq(matches.status, 'suggested'), or(eq(matches.needId, postId), eq(matches.offerId, postId))));
   },
 

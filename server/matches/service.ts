@@ -330,27 +330,47 @@ export async function listMatches(
  */
 export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void> {
   await db.transaction(async (tx) => {
-    await matchesRepo.dropSuggestions(tx, post.id);
-    if (statusAt(post, now) !== 'open') {
-      return;
-    }
-    const best = await findCandidates(tx, post, now, SUGGESTIONS_PER_POST);
+    const before = await matchesRepo.suggestionsOf(tx, post.id);
+    const best = statusAt(post, now) === 'open' ? await findCandidates(tx, post, now, SUGGESTIONS_PER_POST) : [];
+    const pairOf = (otherId: string) => (post.kind === 'need' ? `${post.id}:${otherId}` : `${otherId}:${post.id}`);
+    const wanted = new Set(best.map(({ row }) => pairOf(row.id)));
+    const kept = new Set(before.filter((m) => wanted.has(`${m.needId}:${m.offerId}`)).map((m) => `${m.needId}:${m.offerId}`));
+    const dropped = await matchesRepo.dropSuggestions(
+      tx,
+      before.filter((m) => !kept.has(`${m.needId}:${m.offerId}`)).map((m) => m.id),
+    );
     const made = await matchesRepo.suggest(
       tx,
-      best.map(({ row, fit }) => ({
-        needId: post.kind === 'need' ? post.id : row.id,
-        offerId: post.kind === 'offer' ? post.id : row.id,
-        helperId: post.kind === 'offer' ? post.authorId : row.authorId,
-        score: fit.score,
-      })),
+      best
+        .filter(({ row }) => !kept.has(pairOf(row.id)))
+        .map(({ row, fit }) => ({
+          needId: post.kind === 'need' ? post.id : row.id,
+          offerId: post.kind === 'offer' ? post.id : row.id,
+          helperId: post.kind === 'offer' ? post.authorId : row.authorId,
+          score: fit.score,
+        })),
       now,
     );
-    // Both sides are told (a pair that already had a live match was left alone and is not).
+    // Both sides are told: of new suggestions, and of those withdrawn (a pair
+    // that already had a live match was left alone and is not).
     const events = new Outbox(now);
-    const others = new Map(best.map(({ row }) => [row.id, row]));
+    const others = await postsRepo.findMany(tx, [...new Set([...made, ...dropped].map((m) => (post.kind === 'need' ? m.offerId : m.needId)))]);
+    const sides = (m: MatchRow): [PostRow, PostRow] | null => {
+      const other = others.get(post.kind === 'need' ? m.offerId : m.needId);
+      return other ? (post.kind === 'need' ? [post, other] : [other, post]) : null;
+    };
+    for (const match of dropped) {
+      const pair = sides(match);
+      if (pair) {
+        const gone = { ...match, status: 'cancelled' as const, updatedAt: now };
+        events.match('match.cancelled', ...pair, (viewer) => matchView(gone, ...pair, viewer, now));
+      }
+    }
     for (const match of made) {
-      const [need, offer] = post.kind === 'need' ? [post, others.get(match.offerId)!] : [others.get(match.needId)!, post];
-      events.match('match.suggested', need, offer, (viewer) => matchView(match, need, offer, viewer, now));
+      const pair = sides(match);
+      if (pair) {
+        events.match('match.suggested', ...pair, (viewer) => matchView(match, ...pair, viewer, now));
+      }
     }
     await events.flush(tx);
   });

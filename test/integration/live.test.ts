@@ -156,6 +156,28 @@ describe('live updates on one instance', () => {
     expect(mine(there)[1]!.post.status).toBe('cancelled');
   });
 
+  it('suggestions: both sides hear of a new one, keep it across an edit that still fits, and hear when it is withdrawn', async () => {
+    const [dan, erin] = [await signup(ctx.app, 'Dan'), await signup(ctx.app, 'Erin')];
+    const [d, e] = [await open(dan), await open(erin)];
+    const offer = await create(ctx, dan, { kind: 'offer', category: 'repair', capacity: 1, details: {}, location: at(120, 2000), windows: [THU] });
+    const need = await create(ctx, erin, { kind: 'need', category: 'repair', capacity: 1, details: {}, location: at(120, 2200), windows: [THU] });
+    await settle(ctx, d, e);
+    const suggested = (s: TestSocket) => events(s).filter((f) => f.type === 'match.suggested');
+    expect(suggested(d).map((f) => f.match.needId)).toEqual([need.id]);
+    expect(suggested(e).map((f) => f.match.offerId)).toEqual([offer.id]);
+    const id = suggested(e)[0]!.match.id;
+    // A new title still fits: the suggestion stays, with its id, and nothing is announced.
+    await call(ctx, erin, 'PATCH', `/api/posts/${need.id}`, { title: 'Wobbly table leg' });
+    // Another day no longer fits: it is withdrawn, and both hear it.
+    await call(ctx, erin, 'PATCH', `/api/posts/${need.id}`, { windows: [{ start: '2026-12-05T09:00:00-05:00', end: '2026-12-05T10:00:00-05:00' }] });
+    await settle(ctx, d, e);
+    for (const s of [d, e]) {
+      const about = events(s).filter((f) => f.match?.id === id);
+      expect(about.map((f) => f.type)).toEqual(['match.suggested', 'match.cancelled']);
+      expect(about[1]!.match.status).toBe('cancelled');
+    }
+  });
+
   it('resume replays exactly the missed events, in order, after a disconnect during a burst', async () => {
     const watcher = await open();
     watcher.send({ type: 'subscribe', bbox: BOX, categories: ['meal'] });
