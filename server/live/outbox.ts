@@ -83,14 +83,38 @@ export class Outbox {
     return this.pending.length;
   }
 
-  /** Appends what was collected and wakes the hubs; call last in the transaction. */
+  /**
+   * Appends what was collected and wakes the hubs; call last in the
+   * transaction. One statement takes the ordering lock, queues the NOTIFY
+   * and inserts the rows, so the lock is held for that statement and the
+   * commit only (bench:outbox measured three round trips under it cutting
+   * concurrent writers to a third).
+   */
   async flush(tx: Executor): Promise<void> {
     if (this.pending.length === 0) {
       return;
     }
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(${APPEND_LOCK})`);
-    await tx.insert(events).values(this.pending.splice(0));
-    // Delivered at commit; several in one transaction fold into one.
-    await tx.execute(sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`);
+    const rows = this.pending.splice(0).map((e) => ({
+      type: e.type,
+      lat: e.lat ?? null,
+      lng: e.lng ?? null,
+      prev_lat: e.prevLat ?? null,
+      prev_lng: e.prevLng ?? null,
+      kind: e.kind ?? null,
+      category: e.category ?? null,
+      author_id: e.authorId ?? null,
+      audience: e.audience ?? null,
+      data: e.data,
+      author_data: e.authorData ?? null,
+      created_at: (e.createdAt ?? this.now).toISOString(),
+    }));
+    // The lock subquery yields its row before any row is inserted, so every seq (nextval) is taken under the lock;
+    // the function scan keeps the rows' order. NOTIFYs of one transaction fold into one, delivered at commit.
+    await tx.execute(sql`
+      INSERT INTO ${events} (type, lat, lng, prev_lat, prev_lng, kind, category, author_id, audience, data, author_data, created_at)
+      SELECT x.type, x.lat, x.lng, x.prev_lat, x.prev_lng, x.kind, x.category, x.author_id, x.audience, x.data, x.author_data, x.created_at
+      FROM (SELECT pg_advisory_xact_lock(${APPEND_LOCK}), pg_notify(${EVENTS_CHANNEL}, '')) AS l,
+           jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(type text, lat float8, lng float8, prev_lat float8, prev_lng float8,
+             kind post_kind, category post_category, author_id uuid, audience uuid[], data jsonb, author_data jsonb, created_at timestamptz)`);
   }
 }

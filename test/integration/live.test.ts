@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { destinationPoint } from '../../server/geo/geo';
+import { Outbox } from '../../server/live/outbox';
 import { buildTestApp, openTestDatabasePair, postBody, signup, TestClock, type TestContext } from '../helper';
 import { type Frame, TestSocket } from '../live-client';
 
@@ -337,6 +338,60 @@ describe('live updates across two instances on one database', () => {
     const replay = [await onA.next('post.created'), await onA.next('post.created')];
     expect(replay.map((f) => f.post.id)).toEqual(missed.map((p) => p.id));
     expect(replay[0]!.seq).toBeGreaterThan(got.seq);
+  });
+
+  it('an event committed after a later-numbered one is still delivered: appends are ordered until commit', async () => {
+    const s = await TestSocket.open(urlB, { cookie: user.cookie });
+    sockets.push(s);
+    const note = (body: string) => ({ id: body, author: { id: user.id, displayName: 'Dana' }, body, createdAt: new Date().toISOString() });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // The first transaction appends and then stays open; the second appends and tries to commit meanwhile.
+    const first = a.database.db.transaction(async (tx) => {
+      const out = new Outbox(a.clock.now());
+      out.message('m', [user.id], note('first'));
+      await out.flush(tx);
+      await held;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    let secondDone = false;
+    const second = b.database.db
+      .transaction(async (tx) => {
+        const out = new Outbox(b.clock.now());
+        out.message('m', [user.id], note('second'));
+        await out.flush(tx);
+      })
+      .then(() => {
+        secondDone = true;
+      });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(secondDone).toBe(false); // waits for the first to commit: seq order is commit order
+    release();
+    await Promise.all([first, second]);
+    const got = [await s.next('message.created'), await s.next('message.created')];
+    expect(got.map((f) => f.message.body)).toEqual(['first', 'second']);
+    expect(got[0]!.seq).toBeLessThan(got[1]!.seq);
+  });
+
+  it('concurrent writers on both instances: every socket gets every event once, in seq order', async () => {
+    const [onA, onB] = [await TestSocket.open(urlA), await TestSocket.open(urlB)];
+    sockets.push(onA, onB);
+    for (const s of [onA, onB]) {
+      s.send({ type: 'subscribe', bbox: BOX, kinds: ['need'] });
+      await s.next('subscribed');
+    }
+    const made = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => create(i % 2 ? a : b, user, { kind: 'need', capacity: 1, location: at(i * 15, 400 + i * 40) })),
+    );
+    for (const s of [onA, onB]) {
+      const got = [];
+      for (let i = 0; i < made.length; i++) {
+        got.push(await s.next('post.created'));
+      }
+      expect(new Set(got.map((f) => f.post.id))).toEqual(new Set(made.map((p) => p.id)));
+      const seqs = got.map((f) => f.seq as number);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    }
   });
 });
 
