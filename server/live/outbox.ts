@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { events, type Executor } from '../../db';
 import type { PostRow } from '../posts/repository';
 import { postView } from '../posts/view';
+import type { MatchEventType, MessageView, PostEventType } from './schemas';
 
 /** NOTIFY channel that wakes every process's hub after a commit that appended events. */
 export const EVENTS_CHANNEL = 'aidmap_events';
@@ -16,20 +17,14 @@ export const EVENTS_CHANNEL = 'aidmap_events';
  */
 const APPEND_LOCK = 0x61_69_64_6d; // "aidm"
 
-export type PostEventType = 'post.created' | 'post.updated' | 'post.closed';
-export type MatchEventType = 'match.suggested' | 'match.proposed' | 'match.accepted' | 'match.declined' | 'match.cancelled' | 'match.completed';
+export type { MatchEventType, PostEventType } from './schemas';
 
 type NewEvent = typeof events.$inferInsert;
 
 /** The form of a match each party sees; built by the matches service (it owns the view). */
 export type MatchForm = (viewer: { id: string }) => unknown;
 
-export interface MessageForm {
-  id: string;
-  author: { id: string; displayName: string };
-  body: string;
-  createdAt: string;
-}
+export type MessageForm = MessageView;
 
 export class Outbox {
   private readonly pending: NewEvent[] = [];

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import type { RawData, WebSocket } from 'ws';
 import { CATEGORIES, POST_KINDS } from '../../db';
 import { type BBoxTuple, DEFAULT_HUB_OPTIONS, Hub, type HubOptions, LiveClient, type Subscription } from './hub';
+import type { FrameErrorCode, ServerFrame } from './schemas';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -37,7 +38,7 @@ export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
   floodClose: 60,
 };
 
-type ErrorCode = 'bad_json' | 'too_large' | 'unknown_type' | 'bad_frame' | 'rate_limited' | 'unavailable';
+type ErrorCode = FrameErrorCode;
 
 class FrameError extends Error {
   constructor(
@@ -175,7 +176,7 @@ export default fp(
       let refusedInARow = 0;
       // Frames are handled one at a time, in order (a resume's replay finishes before the next frame).
       let chain = Promise.resolve();
-      const reply = (message: object) => hub.send(client, JSON.stringify(message));
+      const reply = (message: ServerFrame) => hub.send(client, JSON.stringify(message));
       const fail = (code: ErrorCode, message: string) => reply({ type: 'error', code, message });
 
       socket.on('pong', () => {
