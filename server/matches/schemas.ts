@@ -59,3 +59,4 @@ export const CandidatesQuerySchema = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'default 20' })) },
   { additionalProperties: false },
 );
+export type Candidate = Static<typeof CandidateSchema>;

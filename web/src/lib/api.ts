@@ -1,0 +1,120 @@
+// The HTTP API as the web app uses it: one typed function per route, the
+// session in its cookie, errors as ApiError carrying the server's problem
+// (so forms can show each message next to the field it names).
+import type { CreatePostBody, PatchPostBody, Post } from '../../../server/posts/schemas';
+import type { Candidate, Match, Message } from '../../../server/matches/schemas';
+import type { User } from '../../../server/auth/schemas';
+import type { FieldError, Problem } from '../../../server/http/problem';
+import type { BBox } from '../../../server/live/schemas';
+
+export type { Candidate, CreatePostBody, Match, Message, PatchPostBody, Post, User };
+
+export class ApiError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+  }
+  get status(): number {
+    return this.problem.status;
+  }
+  /** The messages for one field, by its JSON pointer (`/title`, `/details/destination`). */
+  errorsAt(path: string): string[] {
+    return (this.problem.errors ?? []).filter((e: FieldError) => e.path === path || e.path.startsWith(`${path}/`)).map((e) => e.message);
+  }
+}
+
+/** No answer at all (offline, server down): not the user's mistake, and worth retrying. */
+export class NetworkError extends Error {}
+
+export interface Transport {
+  base: string;
+  fetch: typeof fetch;
+}
+
+const defaultTransport: Transport = { base: '', fetch: (...args) => fetch(...args) };
+
+async function request<T>(t: Transport, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    res = await t.fetch(`${t.base}${path}`, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') {
+      throw error;
+    }
+    throw new NetworkError('The server cannot be reached.', { cause: error });
+  }
+  if (res.status === 204) {
+    return undefined as T;
+  }
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    const problem = (json as Problem | undefined) ?? { type: 'about:blank', title: res.statusText, status: res.status, detail: res.statusText };
+    throw new ApiError(problem);
+  }
+  return json as T;
+}
+
+export interface PostFilters {
+  kind?: 'need' | 'offer' | undefined;
+  categories?: string[] | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+export function createApi(t: Transport = defaultTransport) {
+  const call = <T>(method: string, path: string, body?: unknown, signal?: AbortSignal) => request<T>(t, method, path, body, signal);
+  return {
+    me: () => call<{ user: User }>('GET', '/api/me').then((r) => r.user),
+    signup: (body: { email: string; password: string; displayName: string }) => call<{ user: User }>('POST', '/api/auth/signup', body).then((r) => r.user),
+    login: (body: { email: string; password: string }) => call<{ user: User }>('POST', '/api/auth/login', body).then((r) => r.user),
+    logout: () => call<void>('POST', '/api/auth/logout'),
+
+    /** Open posts whose public point is in the box, newest first, every page. */
+    async listPosts(bbox: BBox, filters: PostFilters = {}, signal?: AbortSignal): Promise<Post[]> {
+      const q = new URLSearchParams({ bbox: bbox.join(','), limit: '200' });
+      if (filters.kind) {
+        q.set('kind', filters.kind);
+      }
+      if (filters.categories?.length) {
+        q.set('category', filters.categories.join(','));
+      }
+      if (filters.from) {
+        q.set('from', filters.from);
+      }
+      if (filters.to) {
+        q.set('to', filters.to);
+      }
+      const out: Post[] = [];
+      for (let pages = 0; pages < 25; pages++) {
+        const page = await call<{ items: Post[]; nextCursor: string | null }>('GET', `/api/posts?${q}`, undefined, signal);
+        out.push(...page.items);
+        if (!page.nextCursor) {
+          break;
+        }
+        q.set('cursor', page.nextCursor);
+      }
+      return out;
+    },
+    getPost: (id: string) => call<{ post: Post }>('GET', `/api/posts/${id}`).then((r) => r.post),
+    createPost: (body: CreatePostBody) => call<{ post: Post }>('POST', '/api/posts', body).then((r) => r.post),
+    updatePost: (id: string, body: PatchPostBody) => call<{ post: Post }>('PATCH', `/api/posts/${id}`, body).then((r) => r.post),
+    cancelPost: (id: string) => call<{ post: Post }>('DELETE', `/api/posts/${id}`).then((r) => r.post),
+
+    candidates: (postId: string) => call<{ items: Candidate[] }>('GET', `/api/posts/${postId}/matches`).then((r) => r.items),
+    propose: (body: { needId: string; offerId: string; message?: string }) => call<{ match: Match }>('POST', '/api/matches', body).then((r) => r.match),
+    act: (matchId: string, action: 'accept' | 'decline' | 'cancel' | 'complete') =>
+      call<{ match: Match }>('POST', `/api/matches/${matchId}/${action}`).then((r) => r.match),
+    matches: (status?: Match['status']) => call<{ items: Match[] }>('GET', `/api/matches${status ? `?status=${status}` : ''}`).then((r) => r.items),
+    match: (id: string) => call<{ match: Match }>('GET', `/api/matches/${id}`).then((r) => r.match),
+    messages: (matchId: string) => call<{ items: Message[] }>('GET', `/api/matches/${matchId}/messages`).then((r) => r.items),
+    sendMessage: (matchId: string, body: string) => call<{ message: Message }>('POST', `/api/matches/${matchId}/messages`, { body }).then((r) => r.message),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;
