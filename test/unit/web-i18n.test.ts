@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { MESSAGES, pickLocale, translate } from '../../web/src/lib/i18n';
+
+describe('interface languages', () => {
+  it('every English text has a Spanish one, with the same placeholders', () => {
+    const en = MESSAGES.en;
+    const es = MESSAGES.es;
+    const holes = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const [key, text] of Object.entries(en)) {
+      const spanish = es[key as keyof typeof es];
+      expect(spanish, key).toBeTruthy();
+      expect(holes(spanish!), key).toEqual(holes(text!));
+    }
+  });
+
+  it('follows the browser (es-MX is Spanish), a saved choice wins, English otherwise', () => {
+    expect(pickLocale(['es-MX', 'en'])).toBe('es');
+    expect(pickLocale(['fr-FR', 'es'])).toBe('es');
+    expect(pickLocale(['de'])).toBe('en');
+    expect(pickLocale(['es'], 'en')).toBe('en');
+    expect(pickLocale(['en'], 'xx')).toBe('en');
+  });
+
+  it('fills placeholders', () => {
+    expect(translate('es', 'notice.message', { name: 'Rosa' })).toBe('Nuevo mensaje de Rosa');
+    expect(translate('en', 'inView', { n: 12 })).toBe('12 posts in view');
+  });
+});
