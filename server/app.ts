@@ -76,7 +76,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(live, { options: options.live ?? {} });
   await app.register(
     async (api) => {
-      await api.register(healthRoutes);
+      await api.register(healthRoutes, { config });
       await api.register(authRoutes, { cookieSecure: config.cookieSecure });
       await api.register(postsRoutes);
       await api.register(matchesRoutes);

@@ -7,6 +7,10 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly tileUrl: string;
+  /** Credit shown on the map for the tiles (OpenStreetMap's requires it). */
+  readonly tileAttribution: string;
+  /** Where the map opens when the link names no place and the browser gives none. */
+  readonly defaultCenter: { lat: number; lng: number; zoom: number };
   readonly logLevel: string;
   /** Always mark the session cookie `Secure` (it is anyway on requests that came over HTTPS). */
   readonly cookieSecure: boolean;
@@ -33,6 +37,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const center = (env.DEFAULT_CENTER ?? '40.6694,-73.9422,14').split(',').map((x) => Number(x.trim()));
+  const [lat, lng, zoom] = center as [number, number, number];
+  if (center.length !== 3 || !(Math.abs(lat) <= 90) || !(Math.abs(lng) <= 180) || !Number.isInteger(zoom) || zoom < 1 || zoom > 19) {
+    problems.push(`DEFAULT_CENTER must be "lat,lng,zoom" (zoom 1–19), got "${env.DEFAULT_CENTER}"`);
+  }
   const trust = env.TRUST_PROXY?.trim() ?? 'false';
   // 'true', or the proxies' addresses/CIDRs, comma-separated (Fastify's trustProxy).
   const trustProxy = trust === 'true' ? true : trust === 'false' || trust === '' ? false : trust;
@@ -45,6 +54,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dataDir: resolve(env.DATA_DIR ?? './data'),
     tileUrl: env.TILE_URL ?? 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+    tileAttribution: env.TILE_ATTRIBUTION ?? '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    defaultCenter: Object.freeze({ lat, lng, zoom }),
     logLevel,
     cookieSecure: env.COOKIE_SECURE === 'true',
     trustProxy,

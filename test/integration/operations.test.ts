@@ -26,6 +26,16 @@ describe('operations', () => {
     expect(res.json()).toEqual({ status: 'ok', db: 'ok' });
   });
 
+  it('GET /api/config tells the web app its tile server and where the map opens', async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/api/config' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      tileUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+      tileAttribution: expect.stringContaining('OpenStreetMap'),
+      defaultCenter: { lat: 40.6694, lng: -73.9422, zoom: 14 },
+    });
+  });
+
   it('gives every response a request id, and keeps one the client sent', async () => {
     const res = await ctx.app.inject({ method: 'GET', url: '/api/health' });
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
