@@ -1,0 +1,198 @@
+// The Leaflet map: a `use:` action that creates the map and returns
+// `{ update, destroy }` (nominatim-ui's shape), and a marker layer that
+// clusters with supercluster and keeps one marker per key across redraws, so
+// a live update touches only the markers that changed (no DOM churn for
+// thousands of posts). Leaflet's default marker images are never used (they
+// 404 under Vite, STACK.md trap 6): markers are our own divIcons.
+import L from 'leaflet';
+import Supercluster from 'supercluster';
+import type { Post } from '../../../server/posts/schemas';
+import type { BBox } from '../../../server/live/schemas';
+
+export interface View {
+  lat: number;
+  lng: number;
+  zoom: number;
+}
+
+export interface MapOptions {
+  view: View;
+  tileUrl: string;
+  attribution: string;
+  onMove(view: View, bbox: BBox): void;
+  /** Tiles failed to load (offline, blocked): the app says so; markers and the list keep working. */
+  onTilesFailing(failing: boolean): void;
+  onSelect(id: string): void;
+  posts: Post[];
+  selected: string | null;
+  labels: { need: string; offer: string; category: (c: string) => string; approximate: (m: number) => string; cluster: (n: number) => string };
+}
+
+/** One letter per category, so markers read without color (WCAG 1.4.1). */
+const GLYPH: Record<string, string> = {
+  ride: 'R',
+  meal: 'M',
+  tutoring: 'T',
+  grocery: 'G',
+  errand: 'E',
+  childcare: 'C',
+  repair: 'F',
+  lending: 'L',
+  companionship: 'K',
+  other: '•',
+};
+
+export function bboxOf(map: L.Map): BBox {
+  const b = map.getBounds();
+  const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
+  return [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)];
+}
+
+function round(view: View): View {
+  return { lat: Number(view.lat.toFixed(5)), lng: Number(view.lng.toFixed(5)), zoom: view.zoom };
+}
+
+class MarkerLayer {
+  private readonly group = L.layerGroup();
+  private readonly markers = new Map<string, { marker: L.Marker; html: string }>();
+  private readonly index = new Supercluster<{ id: string }>({ radius: 48, maxZoom: 16 });
+  private posts = new Map<string, Post>();
+  private halo: L.Circle | null = null;
+
+  constructor(
+    private readonly map: L.Map,
+    private options: MapOptions,
+  ) {
+    this.group.addTo(map);
+  }
+
+  setOptions(options: MapOptions): void {
+    this.options = options;
+  }
+
+  setPosts(posts: Post[]): void {
+    this.posts = new Map(posts.map((p) => [p.id, p]));
+    this.index.load(posts.map((p) => ({ type: 'Feature', properties: { id: p.id }, geometry: { type: 'Point', coordinates: [p.location.lng, p.location.lat] } })));
+    this.draw();
+  }
+
+  /** Redraws what is in view, keeping every marker whose key and look did not change. */
+  draw(): void {
+    const [w, s, e, n] = bboxOf(this.map);
+    const zoom = Math.round(this.map.getZoom());
+    const seen = new Set<string>();
+    for (const f of this.index.getClusters([w, s, e, n], zoom)) {
+      const [lng, lat] = f.geometry.coordinates as [number, number];
+      const props = f.properties as { cluster?: boolean; cluster_id?: number; point_count?: number; id?: string };
+      let key: string;
+      let html: string;
+      let label: string;
+      let onClick: () => void;
+      if (props.cluster) {
+        const count = props.point_count!;
+        key = `c${props.cluster_id}`;
+        html = `<span class="cluster" aria-hidden="true">${count}</span>`;
+        label = this.options.labels.cluster(count);
+        const id = props.cluster_id!;
+        onClick = () => this.map.flyTo([lat, lng], Math.min(this.index.getClusterExpansionZoom(id), 18));
+      } else {
+        const post = this.posts.get(props.id!)!;
+        key = post.id;
+        const selected = this.options.selected === post.id;
+        html = `<span class="pin ${post.kind} cat-${post.category}${selected ? ' selected' : ''}" aria-hidden="true">${GLYPH[post.category] ?? '•'}</span>`;
+        label = `${post.kind === 'need' ? this.options.labels.need : this.options.labels.offer}: ${this.options.labels.category(post.category)} — ${post.title}`;
+        onClick = () => this.options.onSelect(post.id);
+      }
+      seen.add(key);
+      const existing = this.markers.get(key);
+      if (existing && existing.html === html) {
+        continue;
+      }
+      existing?.marker.remove();
+      const marker = L.marker([lat, lng], {
+        icon: L.divIcon({ html, className: 'marker', iconSize: [36, 36], iconAnchor: [18, 18] }),
+        title: label,
+        alt: label,
+        keyboard: true,
+        riseOnHover: true,
+      }).on('click', onClick);
+      marker.addTo(this.group);
+      this.markers.set(key, { marker, html });
+    }
+    for (const [key, { marker }] of this.markers) {
+      if (!seen.has(key)) {
+        marker.remove();
+        this.markers.delete(key);
+      }
+    }
+    this.drawHalo();
+  }
+
+  /** The selected post's place drawn as what it is: an area of `locationPrecisionM`, not a pin on a house. */
+  private drawHalo(): void {
+    const post = this.options.selected ? this.posts.get(this.options.selected) : undefined;
+    this.halo?.remove();
+    this.halo = null;
+    if (post && post.locationPrecisionM > 0) {
+      this.halo = L.circle([post.location.lat, post.location.lng], {
+        radius: post.locationPrecisionM,
+        className: `halo ${post.kind}`,
+        interactive: false,
+      }).addTo(this.map);
+    }
+  }
+}
+
+export function mapAction(node: HTMLElement, options: MapOptions) {
+  const map = L.map(node, { zoomControl: true, attributionControl: true }).setView([options.view.lat, options.view.lng], options.view.zoom);
+  let failures = 0;
+  let loaded = 0;
+  const tiles = L.tileLayer(options.tileUrl, { attribution: options.attribution, maxZoom: 19, crossOrigin: true })
+    .on('tileerror', () => {
+      failures++;
+      if (failures >= 3 && loaded === 0) {
+        options.onTilesFailing(true);
+      }
+    })
+    .on('tileload', () => {
+      loaded++;
+      if (failures > 0) {
+        failures = 0;
+        options.onTilesFailing(false);
+      }
+    })
+    .addTo(map);
+  const layer = new MarkerLayer(map, options);
+  layer.setPosts(options.posts);
+  let current = options;
+  const moved = () => {
+    const c = map.getCenter();
+    layer.draw();
+    current.onMove(round({ lat: c.lat, lng: c.lng, zoom: map.getZoom() }), bboxOf(map));
+  };
+  map.on('moveend', moved);
+  // The first view is announced once the map has a size.
+  queueMicrotask(moved);
+
+  return {
+    update(next: MapOptions) {
+      const postsChanged = next.posts !== current.posts;
+      const selectionChanged = next.selected !== current.selected;
+      current = next;
+      layer.setOptions(next);
+      const c = map.getCenter();
+      if (Math.abs(c.lat - next.view.lat) > 1e-5 || Math.abs(c.lng - next.view.lng) > 1e-5 || map.getZoom() !== next.view.zoom) {
+        map.setView([next.view.lat, next.view.lng], next.view.zoom);
+      }
+      if (postsChanged) {
+        layer.setPosts(next.posts);
+      } else if (selectionChanged) {
+        layer.draw();
+      }
+    },
+    destroy() {
+      tiles.off();
+      map.remove();
+    },
+  };
+}

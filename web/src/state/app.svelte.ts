@@ -1,0 +1,242 @@
+// The app's state: who is signed in, the language, the map's view (kept in
+// the URL), the posts in view (loaded for the box, then kept current by the
+// live connection), the selection, and the notices private events bring.
+import type { BBox, LiveEvent } from '../../../server/live/schemas';
+import { type Api, createApi, type Post, type User } from '../lib/api';
+import { type Locale, type MessageKey, pickLocale, translate } from '../lib/i18n';
+import { LiveConnection, type LiveStatus } from '../lib/live';
+import type { View } from '../lib/map';
+import { NO_FILTERS, PostsView, type ViewFilters } from '../lib/posts';
+
+export type DayFilter = 'any' | 'today' | 'week' | 'date';
+
+export interface ClientConfig {
+  tileUrl: string;
+  tileAttribution: string;
+  defaultCenter: View;
+}
+
+export interface Notice {
+  id: number;
+  text: string;
+  href?: string;
+}
+
+const LOCALE_KEY = 'aidmap.locale';
+
+/** `?lat=…&lng=…&zoom=…` → a view, when all three are there and sane. */
+export function viewFromUrl(search: string): View | null {
+  const q = new URLSearchParams(search);
+  const lat = Number(q.get('lat'));
+  const lng = Number(q.get('lng'));
+  const zoom = Number(q.get('zoom'));
+  if (!q.has('lat') || !q.has('lng') || !q.has('zoom') || !(Math.abs(lat) <= 90) || !(Math.abs(lng) <= 180) || !(zoom >= 1 && zoom <= 19)) {
+    return null;
+  }
+  return { lat, lng, zoom: Math.round(zoom) };
+}
+
+/** The [from, to) instants a day filter means, in the viewer's time zone. */
+export function dayRange(day: DayFilter, date: string | null, now = new Date()): { from: string | null; to: string | null } {
+  const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  if (day === 'today') {
+    const from = startOfDay(now);
+    return { from: now.toISOString(), to: new Date(from.getFullYear(), from.getMonth(), from.getDate() + 1).toISOString() };
+  }
+  if (day === 'week') {
+    const from = startOfDay(now);
+    return { from: now.toISOString(), to: new Date(from.getFullYear(), from.getMonth(), from.getDate() + 7).toISOString() };
+  }
+  if (day === 'date' && date) {
+    const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+    return { from: new Date(y, m - 1, d).toISOString(), to: new Date(y, m - 1, d + 1).toISOString() };
+  }
+  return { from: null, to: null };
+}
+
+export class AppState {
+  readonly api: Api;
+  locale = $state<Locale>('en');
+  user = $state<User | null>(null);
+  config = $state<ClientConfig | null>(null);
+  view = $state<View>({ lat: 40.6694, lng: -73.9422, zoom: 14 });
+  bbox = $state<BBox | null>(null);
+  kind = $state<'need' | 'offer' | null>(null);
+  categories = $state<string[]>([]);
+  day = $state<DayFilter>('any');
+  date = $state<string | null>(null);
+  /** What the map and the list show, newest first (replaced, not mutated, so views redraw once). */
+  posts = $state.raw<Post[]>([]);
+  selected = $state<string | null>(null);
+  loading = $state(false);
+  loadError = $state<string | null>(null);
+  liveStatus = $state<LiveStatus>('offline');
+  online = $state(true);
+  tilesFailing = $state(false);
+  notices = $state<Notice[]>([]);
+
+  private readonly postsView = new PostsView([-180, -90, 180, 90], NO_FILTERS);
+  private live: LiveConnection | null = null;
+  private loadAbort: AbortController | null = null;
+  private loadTimer: ReturnType<typeof setTimeout> | null = null;
+  private noticeId = 0;
+
+  constructor(api: Api = createApi()) {
+    this.api = api;
+  }
+
+  t = (key: MessageKey, params?: Record<string, string | number>): string => translate(this.locale, key, params);
+
+  /** Reads the language, the user, the server's map settings and the URL's view; starts the live connection. */
+  async init(): Promise<void> {
+    this.locale = pickLocale(navigator.languages ?? [navigator.language], localStorage.getItem(LOCALE_KEY));
+    document.documentElement.lang = this.locale;
+    this.online = navigator.onLine;
+    addEventListener('online', () => (this.online = true));
+    addEventListener('offline', () => (this.online = false));
+    const [config, user] = await Promise.all([
+      fetch('/api/config')
+        .then((r) => (r.ok ? (r.json() as Promise<ClientConfig>) : null))
+        .catch(() => null),
+      this.api.me().catch(() => null),
+    ]);
+    this.config = config ?? {
+      tileUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+      tileAttribution: '&copy; OpenStreetMap contributors',
+      defaultCenter: this.view,
+    };
+    this.user = user;
+    const fromUrl = viewFromUrl(location.search);
+    this.view = fromUrl ?? this.config.defaultCenter;
+    if (!fromUrl && 'geolocation' in navigator) {
+      navigator.geolocation.getCurrentPosition(
+        (p) => (this.view = { lat: p.coords.latitude, lng: p.coords.longitude, zoom: 15 }),
+        () => {},
+        { maximumAge: 600_000, timeout: 8000 },
+      );
+    }
+    this.startLive();
+  }
+
+  setLocale(locale: Locale): void {
+    this.locale = locale;
+    localStorage.setItem(LOCALE_KEY, locale);
+    document.documentElement.lang = locale;
+  }
+
+  /** The map moved: remember the view in the URL (a link opens the same place), reload the box, resubscribe. */
+  moved(view: View, bbox: BBox): void {
+    this.view = view;
+    this.bbox = bbox;
+    const q = new URLSearchParams(location.search);
+    q.set('lat', String(view.lat));
+    q.set('lng', String(view.lng));
+    q.set('zoom', String(view.zoom));
+    history.replaceState(history.state, '', `${location.pathname}?${q}`);
+    this.refresh();
+  }
+
+  filters(): ViewFilters {
+    const { from, to } = dayRange(this.day, this.date);
+    return { kind: this.kind, categories: this.categories, from, to };
+  }
+
+  /** Reloads the posts for the box and filters (debounced; a newer load aborts the older one) and resubscribes. */
+  refresh(): void {
+    if (!this.bbox) {
+      return;
+    }
+    if (this.loadTimer) {
+      clearTimeout(this.loadTimer);
+    }
+    this.loadTimer = setTimeout(() => void this.load(), 150);
+  }
+
+  private async load(): Promise<void> {
+    const bbox = this.bbox!;
+    const filters = this.filters();
+    this.loadAbort?.abort();
+    const abort = new AbortController();
+    this.loadAbort = abort;
+    this.live?.subscribe(bbox, { ...(this.kind ? { kinds: [this.kind] } : {}), categories: this.categories });
+    this.loading = true;
+    try {
+      const posts = await this.api.listPosts(bbox, { kind: filters.kind ?? undefined, categories: filters.categories, from: filters.from ?? undefined, to: filters.to ?? undefined }, abort.signal);
+      this.postsView.bbox = bbox;
+      this.postsView.filters = filters;
+      this.postsView.reset(posts);
+      this.posts = this.postsView.list();
+      this.loadError = null;
+    } catch (error) {
+      if ((error as Error).name !== 'AbortError') {
+        this.loadError = (error as Error).message;
+      }
+    } finally {
+      if (this.loadAbort === abort) {
+        this.loading = false;
+      }
+    }
+  }
+
+  select(id: string | null): void {
+    this.selected = id;
+  }
+
+  private startLive(): void {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    this.live?.stop();
+    this.live = new LiveConnection({
+      url: `${scheme}://${location.host}/ws`,
+      onEvent: (event) => this.onEvent(event),
+      onResync: () => this.refresh(),
+      onStatus: (status) => (this.liveStatus = status),
+    });
+    this.live.start();
+  }
+
+  /** After signing in or out the socket must be reopened: the session decides what it may see. */
+  restartLive(): void {
+    this.startLive();
+    this.refresh();
+  }
+
+  private onEvent(event: LiveEvent): void {
+    if ('post' in event) {
+      if (this.postsView.apply(event)) {
+        this.posts = this.postsView.list();
+      }
+      return;
+    }
+    const me = this.user?.id;
+    if (event.type === 'message.created') {
+      if (event.message.author.id !== me) {
+        this.notify(this.t('notice.message', { name: event.message.author.displayName }), `/matches/${event.matchId}`);
+      }
+      return;
+    }
+    const m = event.match;
+    const key = ({
+      'match.suggested': 'notice.suggested',
+      'match.proposed': 'notice.proposed',
+      'match.accepted': 'notice.accepted',
+      'match.declined': 'notice.declined',
+      'match.cancelled': 'notice.cancelled',
+      'match.completed': 'notice.completed',
+    } as const)[event.type];
+    if (m.proposedBy === me && event.type === 'match.proposed') {
+      return; // one's own proposal needs no notice
+    }
+    const other = m.need.author.id === me ? m.offer.author : m.need.author;
+    this.notify(this.t(key, { name: other.displayName }), `/matches/${m.id}`);
+  }
+
+  notify(text: string, href?: string): void {
+    const id = ++this.noticeId;
+    this.notices = [...this.notices, { id, text, ...(href ? { href } : {}) }];
+    setTimeout(() => this.dismiss(id), 12_000);
+  }
+
+  dismiss(id: number): void {
+    this.notices = this.notices.filter((n) => n.id !== id);
+  }
+}
