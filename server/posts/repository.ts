@@ -89,6 +89,17 @@ export const postsRepo = {
     return row;
   },
 
+  /** One author's posts, newest first. */
+  async byAuthor(db: Executor, authorId: string, limit: number): Promise<PostRow[]> {
+    return db
+      .select(columns)
+      .from(posts)
+      .innerJoin(users, eq(users.id, posts.authorId))
+      .where(eq(posts.authorId, authorId))
+      .orderBy(sql`${posts.createdAt} DESC`, sql`${posts.id} DESC`)
+      .limit(limit);
+  },
+
   async findMany(db: Executor, ids: string[]): Promise<Map<string, PostRow>> {
     if (ids.length === 0) {
       return new Map();

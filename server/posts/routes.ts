@@ -13,10 +13,13 @@ import {
 import { createPost, extendSchedules, getPost, LOCATION_KEY, listPosts, updatePost } from './service';
 import { postView } from './view';
 import { cancelPostAndMatches, suggestFor } from '../matches/service';
-import type { PostRow } from './repository';
+import { type PostRow, postsRepo } from './repository';
+import Type from 'typebox';
 
 /** How often a process brings the stored weekly occurrences up to the clock. */
 const EXTEND_EVERY_MS = 10 * 60 * 1000;
+/** "My posts" shows this many, newest first. */
+const MY_POSTS_LIMIT = 200;
 
 const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const locationKey = await loadSecret(app.db, LOCATION_KEY);
@@ -91,6 +94,23 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await freshSchedules(now);
       const { rows, nextCursor } = await listPosts(app.db, request.query, now);
       return { items: rows.map((row) => postView(row, request.user, now)), nextCursor };
+    },
+  );
+
+  app.get(
+    '/me/posts',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['posts'],
+        summary: 'Your own posts, every status, newest first (exact locations)',
+        response: { 200: Type.Object({ items: Type.Array(PostSchema) }), 401: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const now = app.clock.now();
+      return { items: (await postsRepo.byAuthor(app.db, user.id, MY_POSTS_LIMIT)).map((row) => postView(row, user, now)) };
     },
   );
 

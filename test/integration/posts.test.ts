@@ -317,6 +317,26 @@ describe('listing posts', () => {
   });
 });
 
+describe('my posts', () => {
+  it('lists only the caller\'s own posts, every status, newest first, exact; 401 for anonymous', async () => {
+    const dave = await signup(ctx.app, 'Dave');
+    const first = await create(dave.cookie, { location: { lat: 40.671111, lng: -73.951111 } });
+    ctx.clock.advance(1000);
+    const second = await create(dave.cookie, { kind: 'need', capacity: 1 });
+    await ctx.app.inject({ method: 'DELETE', url: `/api/posts/${first.id}`, headers: { cookie: dave.cookie } });
+    await create(alice.cookie);
+    const res = await ctx.app.inject({ method: 'GET', url: '/api/me/posts', headers: { cookie: dave.cookie } });
+    expect(res.statusCode, res.body).toBe(200);
+    const items = res.json().items as { id: string; status: string; location: { lat: number; lng: number } }[];
+    expect(items.map((p) => [p.id, p.status])).toEqual([
+      [second.id, 'open'],
+      [first.id, 'cancelled'],
+    ]);
+    expect(items[1]!.location).toEqual({ lat: 40.671111, lng: -73.951111 });
+    expect((await ctx.app.inject({ method: 'GET', url: '/api/me/posts' })).statusCode).toBe(401);
+  });
+});
+
 describe('editing and cancelling', () => {
   it('lets the author edit; a moved post gets the public point of its new place, and the old one back when it returns', async () => {
     const post = await create(alice.cookie, { location: HOME });

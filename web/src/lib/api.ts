@@ -101,6 +101,7 @@ export function createApi(t: Transport = defaultTransport) {
       }
       return out;
     },
+    myPosts: () => call<{ items: Post[] }>('GET', '/api/me/posts').then((r) => r.items),
     getPost: (id: string) => call<{ post: Post }>('GET', `/api/posts/${id}`).then((r) => r.post),
     createPost: (body: CreatePostBody) => call<{ post: Post }>('POST', '/api/posts', body).then((r) => r.post),
     updatePost: (id: string, body: PatchPostBody) => call<{ post: Post }>('PATCH', `/api/posts/${id}`, body).then((r) => r.post),
