@@ -14,14 +14,24 @@ export default fp(
   async function web(app: FastifyInstance, opts: { root: string }) {
     const built = existsSync(join(opts.root, 'index.html'));
     if (built) {
-      await app.register(fastifyStatic, { root: opts.root, prefix: '/', wildcard: false, maxAge: '1h' });
+      await app.register(fastifyStatic, {
+        root: opts.root,
+        prefix: '/',
+        wildcard: false,
+        cacheControl: false,
+        // Hashed assets never change; the page and the service worker must be
+        // asked for again, or a release waits an hour behind the HTTP cache.
+        setHeaders(res: { header(name: string, value: string): unknown }, path: string) {
+          res.header('cache-control', /[/\\]assets[/\\]/.test(path) ? 'public, max-age=31536000, immutable' : /(index\.html|sw\.js)$/.test(path) ? 'no-cache' : 'public, max-age=3600');
+        },
+      });
     } else {
       app.log.warn({ root: opts.root }, 'web app not built; run `npm run build`');
     }
     app.setNotFoundHandler((request, reply) => {
       const isApi = request.url.startsWith('/api/') || request.url === '/api';
       if (!isApi && request.method === 'GET' && built) {
-        return reply.type('text/html; charset=utf-8').sendFile('index.html');
+        return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').sendFile('index.html');
       }
       return reply
         .status(404)

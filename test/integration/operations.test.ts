@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestApp, type TestContext } from '../helper';
@@ -11,6 +11,8 @@ let ctx: TestContext;
 const webRoot = mkdtempSync(join(tmpdir(), 'aidmap-web-'));
 writeFileSync(join(webRoot, 'index.html'), '<!doctype html><div id="app"></div>');
 writeFileSync(join(webRoot, 'app.js'), 'console.log("aidmap")');
+mkdirSync(join(webRoot, 'assets'));
+writeFileSync(join(webRoot, 'assets', 'index-abc123.js'), 'console.log("hashed")');
 
 beforeAll(async () => {
   ctx = await buildTestApp({ env: { WEB_ROOT: webRoot } });
@@ -101,6 +103,11 @@ describe('operations', () => {
     const asset = await ctx.app.inject({ method: 'GET', url: '/app.js' });
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['content-type']).toMatch(/javascript/);
+    // The page is asked for again each time (a release shows at once); hashed assets are kept for good.
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(deep.headers['cache-control']).toBe('no-cache');
+    const hashed = await ctx.app.inject({ method: 'GET', url: '/assets/index-abc123.js' });
+    expect(hashed.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     // A missing API path stays a problem, not the app's page.
     const api = await ctx.app.inject({ method: 'GET', url: '/api/posts/x/y' });
     expect(api.statusCode).toBe(404);

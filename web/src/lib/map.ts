@@ -196,3 +196,39 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
     },
   };
 }
+
+export interface PickerOptions {
+  center: View;
+  value: { lat: number; lng: number } | null;
+  tileUrl: string;
+  attribution: string;
+  onPick(point: { lat: number; lng: number }): void;
+}
+
+/** A small map where a tap sets a point (the post's place, a ride's destination). */
+export function pickerAction(node: HTMLElement, options: PickerOptions) {
+  const map = L.map(node).setView([options.value?.lat ?? options.center.lat, options.value?.lng ?? options.center.lng], Math.max(options.center.zoom, 15));
+  L.tileLayer(options.tileUrl, { attribution: options.attribution, maxZoom: 19 }).addTo(map);
+  let current = options;
+  let marker: L.Marker | null = null;
+  const show = (p: { lat: number; lng: number } | null) => {
+    marker?.remove();
+    marker = p
+      ? L.marker([p.lat, p.lng], { icon: L.divIcon({ html: '<span class="pin chosen" aria-hidden="true">✓</span>', className: 'marker', iconSize: [36, 36], iconAnchor: [18, 18] }), interactive: false }).addTo(map)
+      : null;
+  };
+  show(options.value);
+  map.on('click', (e: L.LeafletMouseEvent) => current.onPick({ lat: Number(e.latlng.lat.toFixed(6)), lng: Number(e.latlng.lng.toFixed(6)) }));
+  return {
+    update(next: PickerOptions) {
+      current = next;
+      show(next.value);
+      if (next.value) {
+        map.panTo([next.value.lat, next.value.lng]);
+      }
+    },
+    destroy() {
+      map.remove();
+    },
+  };
+}

@@ -7,6 +7,7 @@ import { type Locale, type MessageKey, pickLocale, translate } from '../lib/i18n
 import { LiveConnection, type LiveStatus } from '../lib/live';
 import type { View } from '../lib/map';
 import { NO_FILTERS, PostsView, type ViewFilters } from '../lib/posts';
+import { Router } from './router.svelte';
 
 export type DayFilter = 'any' | 'today' | 'week' | 'date';
 
@@ -74,6 +75,12 @@ export class AppState {
   online = $state(true);
   tilesFailing = $state(false);
   notices = $state<Notice[]>([]);
+  authOpen = $state(false);
+  /** What a new post starts from (say, an offer answering the need on screen). */
+  draft = $state<{ kind: 'need' | 'offer'; category: string } | null>(null);
+  readonly router = new Router();
+  /** Pages that show a post or a match listen here for its live changes. */
+  readonly listeners = new Set<(event: LiveEvent) => void>();
 
   private readonly postsView = new PostsView([-180, -90, 180, 90], NO_FILTERS);
   private live: LiveConnection | null = null;
@@ -194,6 +201,14 @@ export class AppState {
     this.live.start();
   }
 
+  /** Shows the sign-in dialog when nobody is signed in; true when someone is. */
+  requireUser(): boolean {
+    if (!this.user) {
+      this.authOpen = true;
+    }
+    return this.user !== null;
+  }
+
   /** After signing in or out the socket must be reopened: the session decides what it may see. */
   restartLive(): void {
     this.startLive();
@@ -201,6 +216,9 @@ export class AppState {
   }
 
   private onEvent(event: LiveEvent): void {
+    for (const listener of this.listeners) {
+      listener(event);
+    }
     if ('post' in event) {
       if (this.postsView.apply(event)) {
         this.posts = this.postsView.list();

@@ -1,0 +1,56 @@
+// Client-side routes over the History API. The map stays mounted beneath
+// every page, so going back to it keeps its place and its live posts.
+export type Route =
+  | { name: 'map' }
+  | { name: 'post'; id: string }
+  | { name: 'new' }
+  | { name: 'mine' }
+  | { name: 'matches' }
+  | { name: 'match'; id: string };
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+export function parseRoute(pathname: string): Route {
+  let m: RegExpMatchArray | null;
+  if ((m = pathname.match(new RegExp(`^/posts/(${UUID})/?$`, 'i')))) {
+    return { name: 'post', id: m[1]!.toLowerCase() };
+  }
+  if ((m = pathname.match(new RegExp(`^/matches/(${UUID})/?$`, 'i')))) {
+    return { name: 'match', id: m[1]!.toLowerCase() };
+  }
+  switch (pathname.replace(/\/$/, '')) {
+    case '/new':
+      return { name: 'new' };
+    case '/mine':
+      return { name: 'mine' };
+    case '/matches':
+      return { name: 'matches' };
+    default:
+      return { name: 'map' };
+  }
+}
+
+export class Router {
+  route = $state<Route>(parseRoute(location.pathname));
+
+  constructor() {
+    addEventListener('popstate', () => (this.route = parseRoute(location.pathname)));
+  }
+
+  /** Goes to a path of ours; the map's view stays in the query so links keep the place. */
+  go(path: string): void {
+    history.pushState(history.state, '', `${path}${location.search}`);
+    this.route = parseRoute(path);
+    scrollTo(0, 0);
+  }
+
+  /** For <a href> links: a plain click stays in the app, a modified one opens a tab as usual. */
+  link = (event: MouseEvent): void => {
+    const a = event.currentTarget as HTMLAnchorElement;
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+      return;
+    }
+    event.preventDefault();
+    this.go(new URL(a.href).pathname);
+  };
+}
