@@ -1,0 +1,143 @@
+// Browser-test harness: a real Aidmap server process on a fresh database,
+// and Debian's Chromium driven by playwright-core at a phone's size.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import postgres from 'postgres';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const ARTIFACTS = join(ROOT, 'test/e2e/artifacts');
+export const PHONE = { width: 390, height: 844 };
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+export interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `server/main.ts` as `npm start` does (the built web app must be in
+ * web/dist): on a fresh PostgreSQL database when DATABASE_URL is set, else on
+ * a fresh embedded one.
+ */
+export async function startServer(env: Record<string, string> = {}): Promise<Server> {
+  if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
+    throw new Error('web/dist is missing: run `npm run build` first (npm run test:e2e does)');
+  }
+  const port = await freePort();
+  let dropDb: (() => Promise<void>) | null = null;
+  let dataDir: string | null = null;
+  const childEnv: Record<string, string> = { ...(process.env as Record<string, string>), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env };
+  const base = process.env.DATABASE_URL;
+  if (base) {
+    const name = `aidmap_e2e_${process.pid}_${port}`;
+    const admin = postgres(base, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    childEnv.DATABASE_URL = url.toString();
+    dropDb = async () => {
+      const a = postgres(base, { max: 1, onnotice: () => {} });
+      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    };
+  } else {
+    delete childEnv.DATABASE_URL;
+    dataDir = mkdtempSync(join(tmpdir(), 'aidmap-e2e-'));
+    childEnv.DATA_DIR = dataDir;
+  }
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`the server exited (${child.exitCode}):\n${log}`);
+    }
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) {
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server did not answer within 90 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+      }
+      await dropDb?.();
+      if (dataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A phone-sized context, English, in New York's zone (the demo's), no location shared. */
+export async function phone(browser: Browser, options: { locale?: string } = {}): Promise<BrowserContext> {
+  return browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: options.locale ?? 'en-US', timezoneId: 'America/New_York' });
+}
+
+let shots = 0;
+/** Saves a screenshot under test/e2e/artifacts, numbered in the order taken. */
+export async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${String(++shots).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}
+
+/** axe-core in the page: the serious and critical violations of WCAG 2.x A/AA rules. */
+export async function axe(page: Page): Promise<{ id: string; impact: string; help: string; nodes: string[] }[]> {
+  const source = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  await page.addScriptTag({ content: source });
+  return page.evaluate(async () => {
+    // Runs in the page: its globals, typed by hand (this file is type-checked for Node).
+    const w = globalThis as unknown as {
+      document: unknown;
+      axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> };
+    };
+    const result = await w.axe.run(w.document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+}

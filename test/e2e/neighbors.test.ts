@@ -1,0 +1,120 @@
+// Two neighbors on phones, end to end: A asks for a ride, B (watching the
+// same area) sees it appear live, offers, A accepts, they talk, and only then
+// does B see A's exact place. Screenshots of each step go to test/e2e/artifacts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { axe, launch, phone, type Server, shot, startServer } from './browser';
+
+let server: Server;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const VIEW = '/?lat=40.6694&lng=-73.9422&zoom=15';
+const tomorrow = new Date(Date.now() + 86_400_000).toLocaleDateString('en-CA', { timeZone: 'America/New_York' });
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+afterAll(async () => {
+  for (const c of contexts) {
+    await c.close().catch(() => {});
+  }
+  await browser?.close();
+  await server?.stop();
+});
+
+async function open(path = VIEW, locale?: string): Promise<Page> {
+  const context = await phone(browser, locale ? { locale } : {});
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(`${server.url}${path}`);
+  await page.getByRole('status').filter({ hasText: /posts? in view|Nothing here/ }).waitFor();
+  return page;
+}
+
+async function signUp(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: 'Create an account' }).click();
+  await dialog.getByLabel('Your name').fill(name);
+  await dialog.getByLabel('Email').fill(`${name.toLowerCase()}-${Date.now()}@example.org`);
+  await dialog.getByLabel('Password').fill('correct horse battery');
+  await dialog.getByRole('button', { name: 'Create an account' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+async function post(page: Page, p: { kind: 'need' | 'offer'; title: string; capacity?: number; destination?: boolean }): Promise<void> {
+  await page.getByRole('link', { name: '+ Post a need or an offer' }).click();
+  await page.getByLabel(p.kind === 'need' ? 'Ask for help' : 'Offer help').check();
+  await page.getByLabel('Category').selectOption('ride');
+  await page.getByLabel('Title').fill(p.title);
+  await page.getByRole('button', { name: 'Use the map’s center' }).click();
+  if (p.destination) {
+    await page.getByRole('button', { name: 'Destination', exact: true }).click();
+    await page.locator('.picker').click({ position: { x: 300, y: 60 } });
+  }
+  if (p.capacity) {
+    await page.getByLabel('Seats').fill(String(p.capacity));
+  }
+  await page.getByRole('textbox', { name: 'Date', exact: true }).fill(tomorrow);
+  await page.getByLabel('From', { exact: true }).fill('16:00');
+  await page.getByLabel('To', { exact: true }).fill('18:00');
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await page.getByRole('heading', { name: p.title }).waitFor();
+}
+
+describe('two neighbors', () => {
+  it('A asks for a ride; B sees it live, offers; A accepts live; they talk; B then sees the exact place', async () => {
+    const b = await open();
+    await signUp(b, 'Bea');
+    await post(b, { kind: 'offer', title: 'Driving to Kings County Hospital', capacity: 2 });
+    await b.getByRole('link', { name: /Back to the map/ }).click();
+    await shot(b, 'b-map-before');
+
+    const a = await open();
+    await signUp(a, 'Ann');
+    await post(a, { kind: 'need', title: 'Ride to the clinic', destination: true });
+    await shot(a, 'a-need-posted');
+    const exact = (await a.getByText(/^Exact place:/).textContent())!.match(/(-?\d+\.\d+), (-?\d+\.\d+)/)!.slice(1, 3);
+
+    // B sees it appear without reloading.
+    // In the list (and on the map: a marker with the same name).
+    await b.getByRole('link', { name: /^Open.*Ride to the clinic$/ }).waitFor({ timeout: 15_000 });
+    expect(await b.getByRole('button', { name: 'Need: Ride — Ride to the clinic' }).count()).toBe(1);
+    await shot(b, 'b-sees-need-live');
+    await b.getByRole('link', { name: /^Open.*Ride to the clinic$/ }).click();
+    await b.getByRole('heading', { name: 'Ride to the clinic' }).waitFor();
+    expect(await b.getByText(/^Approximate place/).isVisible()).toBe(true);
+    expect(await b.getByText(/^Exact place/).count()).toBe(0);
+    await b.getByLabel('Message (optional)').fill('I drive past there at 4.');
+    await b.getByRole('button', { name: 'Propose' }).click();
+    await b.getByText('Proposed, waiting for an answer').waitFor();
+    await shot(b, 'b-proposed');
+
+    // A is told wherever she is, and accepts.
+    const notice = a.getByRole('link', { name: 'Bea proposed a match' });
+    await notice.waitFor({ timeout: 15_000 });
+    await shot(a, 'a-notice');
+    await notice.click();
+    await a.getByRole('button', { name: 'Accept' }).click();
+    await a.getByText('Accepted', { exact: true }).waitFor();
+    await shot(a, 'a-accepted');
+
+    // B's page turns accepted live, and now shows A's exact place with directions.
+    await b.getByText('Accepted', { exact: true }).waitFor({ timeout: 15_000 });
+    await b.getByText(`Exact place: ${exact[0]}, ${exact[1]}`, { exact: false }).waitFor();
+    expect(await b.getByRole('link', { name: 'Directions' }).getAttribute('href')).toContain(`to=${Number(exact[0])}%2C${Number(exact[1])}`);
+    await shot(b, 'b-sees-exact-place');
+
+    // They talk.
+    await a.getByPlaceholder('Write a message').fill('Thank you! Blue door, ring twice.');
+    await a.getByRole('button', { name: 'Send' }).click();
+    await b.getByText('Thank you! Blue door, ring twice.').waitFor({ timeout: 15_000 });
+    await b.getByPlaceholder('Write a message').fill('See you at 4.');
+    await b.getByRole('button', { name: 'Send' }).click();
+    await a.getByText('See you at 4.').waitFor({ timeout: 15_000 });
+    expect(await a.getByText('I drive past there at 4.').isVisible()).toBe(true);
+    await shot(a, 'a-thread');
+    await shot(b, 'b-thread');
+  });
+});
