@@ -28,7 +28,7 @@ async function open(path = VIEW, locale?: string): Promise<Page> {
   contexts.push(context);
   const page = await context.newPage();
   await page.goto(`${server.url}${path}`);
-  await page.getByRole('status').filter({ hasText: /posts? in view|Nothing here/ }).waitFor();
+  await page.getByRole('status').filter({ hasText: /posts? in view|Nothing here|publicaci|Aún no/ }).waitFor();
   return page;
 }
 
@@ -43,8 +43,16 @@ async function signUp(page: Page, name: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
-async function post(page: Page, p: { kind: 'need' | 'offer'; title: string; capacity?: number; destination?: boolean }): Promise<void> {
+/** axe-core finds no serious or critical WCAG A/AA violation on what the page shows now. */
+async function accessible(page: Page, where: string): Promise<void> {
+  expect(await axe(page), where).toEqual([]);
+}
+
+async function post(page: Page, p: { kind: 'need' | 'offer'; title: string; capacity?: number; destination?: boolean; check?: boolean }): Promise<void> {
   await page.getByRole('link', { name: '+ Post a need or an offer' }).click();
+  if (p.check) {
+    await accessible(page, 'the new post form');
+  }
   await page.getByLabel(p.kind === 'need' ? 'Ask for help' : 'Offer help').check();
   await page.getByLabel('Category').selectOption('ride');
   await page.getByLabel('Title').fill(p.title);
@@ -66,6 +74,7 @@ async function post(page: Page, p: { kind: 'need' | 'offer'; title: string; capa
 describe('two neighbors', () => {
   it('A asks for a ride; B sees it live, offers; A accepts live; they talk; B then sees the exact place', async () => {
     const b = await open();
+    await accessible(b, 'the map page');
     await signUp(b, 'Bea');
     await post(b, { kind: 'offer', title: 'Driving to Kings County Hospital', capacity: 2 });
     await b.getByRole('link', { name: /Back to the map/ }).click();
@@ -73,7 +82,8 @@ describe('two neighbors', () => {
 
     const a = await open();
     await signUp(a, 'Ann');
-    await post(a, { kind: 'need', title: 'Ride to the clinic', destination: true });
+    await post(a, { kind: 'need', title: 'Ride to the clinic', destination: true, check: true });
+    await accessible(a, 'a post page, the author\'s');
     await shot(a, 'a-need-posted');
     const exact = (await a.getByText(/^Exact place:/).textContent())!.match(/(-?\d+\.\d+), (-?\d+\.\d+)/)!.slice(1, 3);
 
@@ -90,6 +100,7 @@ describe('two neighbors', () => {
     await b.getByRole('button', { name: 'Propose' }).click();
     await b.getByText('Proposed, waiting for an answer').waitFor();
     await shot(b, 'b-proposed');
+    await accessible(b, 'a match page');
 
     // A is told wherever she is, and accepts.
     const notice = a.getByRole('link', { name: 'Bea proposed a match' });
@@ -116,5 +127,67 @@ describe('two neighbors', () => {
     expect(await a.getByText('I drive past there at 4.').isVisible()).toBe(true);
     await shot(a, 'a-thread');
     await shot(b, 'b-thread');
+  });
+});
+
+describe('the map page', () => {
+  it('opens where the link says and keeps the view in the URL; filters narrow the list; tiles and network may fail', async () => {
+    // Posts to look at, made through the API.
+    const jar = { cookie: '' };
+    const api = async (path: string, body: unknown) => {
+      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: jar.cookie }, body: JSON.stringify(body) });
+      jar.cookie ||= (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+    };
+    await api('/api/auth/signup', { email: `cam-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Cam' });
+    const windows = [{ start: `${tomorrow}T10:00:00-05:00`, end: `${tomorrow}T12:00:00-05:00` }];
+    const near = { lat: 40.7001, lng: -73.9901 };
+    await api('/api/posts', { kind: 'need', category: 'meal', title: 'Soup for a sick neighbor', location: near, windows, capacity: 1, details: {} });
+    await api('/api/posts', { kind: 'offer', category: 'grocery', title: 'Grocery run on Saturday', location: { lat: 40.7003, lng: -73.9899 }, windows, details: {} });
+
+    const context = await phone(browser);
+    contexts.push(context);
+    // No tile server reachable: the map's background fails, everything else works.
+    await context.route(/tile\.openstreetmap\.org/, (route) => route.abort());
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?lat=40.7002&lng=-73.99&zoom=16`);
+    await page.getByRole('status').filter({ hasText: /posts? in view/ }).waitFor();
+    expect(page.url()).toContain('lat=40.7002');
+    expect(page.url()).toContain('zoom=16');
+    await page.getByText('The map background cannot load').waitFor();
+    await shot(page, 'map-no-tiles');
+    const titles = () => page.locator('.card .title').allInnerTexts();
+    expect((await titles()).sort()).toEqual(['Grocery run on Saturday', 'Soup for a sick neighbor']);
+
+    await page.getByText('Needs', { exact: true }).click();
+    await expect.poll(titles, { timeout: 10_000 }).toEqual(['Soup for a sick neighbor']);
+    await page.getByText('All', { exact: true }).click();
+    await page.getByText('Groceries', { exact: true }).click();
+    await expect.poll(titles, { timeout: 10_000 }).toEqual(['Grocery run on Saturday']);
+    await shot(page, 'map-filtered');
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    await page.waitForURL(/zoom=17/);
+
+    // A link opens the same place.
+    const again = await context.newPage();
+    await again.goto(page.url());
+    await again.getByRole('status').filter({ hasText: /posts? in view/ }).waitFor();
+    expect(again.url()).toContain('zoom=17');
+
+    // Offline: said plainly; what was loaded stays.
+    await context.setOffline(true);
+    await page.getByText('You are offline').waitFor();
+    expect(await page.locator('.card').count()).toBe(1);
+    await shot(page, 'map-offline');
+    await context.setOffline(false);
+    await page.getByText('You are offline').waitFor({ state: 'detached' });
+  });
+
+  it('speaks Spanish to a Spanish browser, and switches', async () => {
+    const page = await open(VIEW, 'es-MX');
+    await page.getByRole('button', { name: 'Entrar' }).waitFor();
+    expect(await page.locator('html').getAttribute('lang')).toBe('es');
+    await page.getByLabel('Idioma').selectOption('en');
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 });
