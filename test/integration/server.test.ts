@@ -76,7 +76,7 @@ describe('server process', () => {
     const health = await fetch(`http://127.0.0.1:${port}/api/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok', db: 'ok' });
-    expect(output).toMatch(/"requestId":"[0-9a-f-]{36}"/);
+    await logged(/"requestId":"[0-9a-f-]{36}"/);
 
     // Headers sent, body held back: the request is in flight when the signal comes.
     const body = JSON.stringify({ email: 'late@example.org', password: 'correct horse battery', displayName: 'Late' });
