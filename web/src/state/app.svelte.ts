@@ -70,6 +70,8 @@ export class AppState {
   posts = $state.raw<Post[]>([]);
   selected = $state<string | null>(null);
   loading = $state(false);
+  /** A first load has come back (until then the list says "loading", not "nothing here"). */
+  loaded = $state(false);
   loadError = $state<string | null>(null);
   liveStatus = $state<LiveStatus>('offline');
   online = $state(true);
@@ -174,6 +176,7 @@ export class AppState {
       this.postsView.reset(posts);
       this.posts = this.postsView.list();
       this.loadError = null;
+      this.loaded = true;
     } catch (error) {
       if ((error as Error).name !== 'AbortError') {
         this.loadError = (error as Error).message;
