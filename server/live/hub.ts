@@ -122,8 +122,9 @@ export class Hub {
     private readonly options: HubOptions = DEFAULT_HUB_OPTIONS,
   ) {}
 
+  /** Reads go through the database's tail connection, apart from the request pool. */
   private get db() {
-    return this.database.db;
+    return this.database.tail;
   }
 
   /** Starts from the newest event (sockets resume from what they saw; nobody is owed older ones). */
