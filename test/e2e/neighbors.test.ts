@@ -183,6 +183,29 @@ describe('the map page', () => {
     await page.getByText('You are offline').waitFor({ state: 'detached' });
   });
 
+  it('installs: a manifest, and a service worker so the app opens with no network at all', async () => {
+    const context = await phone(browser);
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${server.url}${VIEW}`);
+    const manifest = await page.evaluate(() => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string } | null } }).document.querySelector('link[rel=manifest]')?.getAttribute('href'));
+    expect(manifest).toBe('/manifest.webmanifest');
+    const res = await fetch(`${server.url}/manifest.webmanifest`);
+    expect(res.status).toBe(200);
+    expect((await res.json()).display).toBe('standalone');
+    // Registered after load; wait until it controls the page.
+    await page.waitForFunction(() => (globalThis as unknown as { navigator: { serviceWorker: { controller: unknown } } }).navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 }).catch(async () => {
+      await page.reload();
+      await page.waitForFunction(() => (globalThis as unknown as { navigator: { serviceWorker: { controller: unknown } } }).navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
+    });
+    await context.setOffline(true);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Aidmap' }).waitFor();
+    await page.getByText('You are offline').waitFor();
+    await shot(page, 'offline-app-shell');
+    await context.setOffline(false);
+  });
+
   it('speaks Spanish to a Spanish browser, and switches', async () => {
     const page = await open(VIEW, 'es-MX');
     await page.getByRole('button', { name: 'Entrar' }).waitFor();
