@@ -192,7 +192,7 @@ describe('the map page', () => {
     expect(manifest).toBe('/manifest.webmanifest');
     const res = await fetch(`${server.url}/manifest.webmanifest`);
     expect(res.status).toBe(200);
-    expect((await res.json()).display).toBe('standalone');
+    expect(((await res.json()) as { display: string }).display).toBe('standalone');
     // Registered after load; wait until it controls the page.
     await page.waitForFunction(() => (globalThis as unknown as { navigator: { serviceWorker: { controller: unknown } } }).navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 }).catch(async () => {
       await page.reload();
