@@ -117,8 +117,11 @@ export async function phone(browser: Browser, options: { locale?: string } = {})
 }
 
 let shots = 0;
-/** Saves a screenshot under test/e2e/artifacts, numbered in the order taken. */
+/** Saves a screenshot under test/e2e/artifacts (emptied by the run's first one), numbered in the order taken. */
 export async function shot(page: Page, name: string): Promise<string> {
+  if (shots === 0) {
+    rmSync(ARTIFACTS, { recursive: true, force: true });
+  }
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${String(++shots).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path });
