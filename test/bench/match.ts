@@ -20,6 +20,7 @@ import { type Logger, sql as dsql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { type DB, loadSecret, openDatabase, rowsOf, schema } from '../../db';
+import { ensureDatabase } from './database';
 import { hashPassword } from '../../server/auth/passwords';
 import { findCandidates } from '../../server/matching/candidates';
 import { type PostRow, postsRepo } from '../../server/posts/repository';
@@ -794,33 +795,10 @@ async function explain(raw: Sql, text: string, params: unknown[]): Promise<strin
   return rows.map((r) => r['QUERY PLAN']);
 }
 
-/** Creates the benchmark database when the server does not have it yet. */
-async function ensureDatabase(log: (s: string) => void): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  url.pathname = '/postgres';
-  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await admin<{ exists: boolean }[]>`SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${name}) AS exists`;
-    if (!row!.exists) {
-      await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-      log(`created database ${name}`);
-    }
-  } catch (error) {
-    throw new Error(
-      `bench:match could not reach or create ${databaseUrl} (${(error as Error).message}). ` +
-        'It needs a PostgreSQL 15+ server with PostGIS; set DATABASE_URL to a database it may fill.',
-      { cause: error },
-    );
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}
-
 async function main(): Promise<void> {
   const log = (s: string) => console.log(s);
   log(`database: ${databaseUrl.replace(/\/\/[^@/]*@/, '//')}`);
-  await ensureDatabase(log);
+  await ensureDatabase(databaseUrl, 'bench:match', log);
   if (process.env.PRINT_SQL) {
     console.log(postsChunkSql(process.env.PRINT_SQL as 'open', 1, 10000, new Date('2026-11-27T05:25:24Z'), USERS));
     return;

@@ -10,25 +10,11 @@
 import postgres from 'postgres';
 import { openDatabase } from '../../db';
 import { EVENTS_CHANNEL } from '../../server/live/outbox';
+import { ensureDatabase } from './database';
 
 const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/aidmap_outbox_bench';
 const SECONDS = Number(process.env.SECONDS ?? 5);
 const LEVELS = (process.env.CONCURRENCY ?? '1,8,32').split(',').map(Number);
-
-async function ensureDatabase(): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  url.pathname = '/postgres';
-  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await admin<{ exists: boolean }[]>`SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${name}) AS exists`;
-    if (!row!.exists) {
-      await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-    }
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}
 
 type Variant = { name: string; steps: string[] };
 
@@ -81,7 +67,7 @@ async function run(variant: Variant, concurrency: number): Promise<{ tps: number
 }
 
 async function main(): Promise<void> {
-  await ensureDatabase();
+  await ensureDatabase(databaseUrl, 'bench:outbox');
   const { close } = await openDatabase({ databaseUrl, max: 1 }); // migrations: the events table as shipped
   await close();
   const setup = postgres(databaseUrl, { max: 1, onnotice: () => {} });
