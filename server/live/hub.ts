@@ -7,9 +7,11 @@
 import { desc, gt, lt, sql } from 'drizzle-orm';
 import RBush from 'rbush';
 import type { WebSocket } from 'ws';
-import { type Database, events } from '../../db';
+import { type Database, events, rowsOf } from '../../db';
+import { inBBox } from '../geo/bbox';
 import type { Clock } from '../clock';
 import { EVENTS_CHANNEL } from './outbox';
+import type { BBox } from './schemas';
 
 /** At least 24 hours are kept for resuming (the contract); pruned past 48. */
 export const RETENTION_MS = 48 * 3600 * 1000;
@@ -18,10 +20,8 @@ const MAX_REPLAY = 20_000;
 /** Read this many events per query when catching up. */
 const BATCH = 1000;
 
-export type BBoxTuple = [west: number, south: number, east: number, north: number];
-
 export interface Subscription {
-  bbox: BBoxTuple;
+  bbox: BBox;
   kinds: ReadonlySet<string> | null;
   categories: ReadonlySet<string> | null;
 }
@@ -66,11 +66,6 @@ export class LiveClient {
   ) {}
 }
 
-/** Whether (lat, lng) is inside the box; a box whose west edge is east of its east edge crosses the antimeridian. */
-function inBox([w, s, e, n]: BBoxTuple, lat: number, lng: number): boolean {
-  return lat >= s && lat <= n && (w <= e ? lng >= w && lng <= e : lng >= w || lng <= e);
-}
-
 /**
  * The payload this client may see of this event, or undefined: private
  * events for their audience, a post's exact form for its author (whatever
@@ -93,7 +88,7 @@ export function formFor(client: LiveClient, ev: EventRow): { key: string; payloa
   if ((sub.kinds && !sub.kinds.has(ev.kind!)) || (sub.categories && !sub.categories.has(ev.category!))) {
     return undefined;
   }
-  const here = inBox(sub.bbox, ev.lat, ev.lng) || (ev.prevLat !== null && ev.prevLng !== null && inBox(sub.bbox, ev.prevLat, ev.prevLng));
+  const here = inBBox(sub.bbox, ev.lat, ev.lng) || (ev.prevLat !== null && ev.prevLng !== null && inBBox(sub.bbox, ev.prevLat, ev.prevLng));
   return here ? { key: 'public', payload: ev.data } : undefined;
 }
 
@@ -374,8 +369,11 @@ export class Hub {
   /** Drops events past retention. */
   async prune(): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - RETENTION_MS);
-    const gone = await this.db.delete(events).where(lt(events.createdAt, cutoff)).returning({ seq: events.seq });
-    return gone.length;
+    // Counted in the database: a prune can drop many thousands of rows.
+    const result = await this.db.execute(
+      sql`WITH gone AS (DELETE FROM ${events} WHERE ${lt(events.createdAt, cutoff)} RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+    );
+    return Number(rowsOf<{ n: number }>(result)[0]?.n ?? 0);
   }
 }
 

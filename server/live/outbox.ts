@@ -6,7 +6,8 @@ import { sql } from 'drizzle-orm';
 import { events, type Executor } from '../../db';
 import type { PostRow } from '../posts/repository';
 import { postView } from '../posts/view';
-import type { MatchEventType, MessageView, PostEventType } from './schemas';
+import type { Message } from '../matches/schemas';
+import type { MatchEventType, PostEventType } from './schemas';
 
 /** NOTIFY channel that wakes every process's hub after a commit that appended events. */
 export const EVENTS_CHANNEL = 'aidmap_events';
@@ -24,7 +25,6 @@ type NewEvent = typeof events.$inferInsert;
 /** The form of a match each party sees; built by the matches service (it owns the view). */
 export type MatchForm = (viewer: { id: string }) => unknown;
 
-export type MessageForm = MessageView;
 
 export class Outbox {
   private readonly pending: NewEvent[] = [];
@@ -65,7 +65,7 @@ export class Outbox {
     });
   }
 
-  message(matchId: string, parties: string[], message: MessageForm): void {
+  message(matchId: string, parties: string[], message: Message): void {
     this.pending.push({
       type: 'message.created',
       audience: parties,

@@ -6,8 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { RawData, WebSocket } from 'ws';
 import { CATEGORIES, POST_KINDS } from '../../db';
-import { type BBoxTuple, DEFAULT_HUB_OPTIONS, Hub, type HubOptions, LiveClient, type Subscription } from './hub';
-import type { FrameErrorCode, ServerFrame } from './schemas';
+import { bboxProblems } from '../geo/bbox';
+import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions, LiveClient, type Subscription } from './hub';
+import type { BBox, FrameErrorCode, ServerFrame } from './schemas';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,19 +57,14 @@ function isNumber(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x);
 }
 
-function parseBBox(value: unknown): BBoxTuple {
+function parseBBox(value: unknown): BBox {
   if (!Array.isArray(value) || value.length !== 4 || !value.every(isNumber)) {
     throw new FrameError('bad_frame', 'bbox must be [west, south, east, north]: four numbers in degrees.');
   }
-  const [w, s, e, n] = value as BBoxTuple;
-  if (w < -180 || w > 180 || e < -180 || e > 180) {
-    throw new FrameError('bad_frame', 'bbox west and east must be longitudes between -180 and 180.');
-  }
-  if (s < -90 || s > 90 || n < -90 || n > 90) {
-    throw new FrameError('bad_frame', 'bbox south and north must be latitudes between -90 and 90.');
-  }
-  if (s > n) {
-    throw new FrameError('bad_frame', 'bbox south must not be north of north.');
+  const [w, s, e, n] = value as BBox;
+  const problems = bboxProblems(w, s, e, n);
+  if (problems.length > 0) {
+    throw new FrameError('bad_frame', `bbox ${problems.join('; ')}.`);
   }
   return [w, s, e, n];
 }
@@ -101,8 +97,8 @@ function parseSince(value: unknown): number {
 }
 
 export function parseFrame(data: RawData, isBinary: boolean): ClientFrame {
-  const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
-  if (bytes > MAX_FRAME_BYTES) {
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
+  if (bytes.length > MAX_FRAME_BYTES) {
     throw new FrameError('too_large', `Frames are at most ${MAX_FRAME_BYTES / 1024} KB.`);
   }
   if (isBinary) {
@@ -110,7 +106,7 @@ export function parseFrame(data: RawData, isBinary: boolean): ClientFrame {
   }
   let frame: unknown;
   try {
-    frame = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
+    frame = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new FrameError('bad_json', 'This frame is not valid JSON.');
   }

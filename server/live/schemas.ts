@@ -1,6 +1,6 @@
 // The /ws protocol, written once: the server sends these and the web client
 // (web/src/lib/live.ts) reads them by `import type`.
-import type { Match } from '../matches/schemas';
+import type { Match, Message } from '../matches/schemas';
 import type { Post } from '../posts/schemas';
 
 export type BBox = [west: number, south: number, east: number, north: number];
@@ -10,20 +10,13 @@ export type ClientFrame =
   | { type: 'resume'; since: number }
   | { type: 'ping' };
 
-export interface MessageView {
-  id: string;
-  author: { id: string; displayName: string };
-  body: string;
-  createdAt: string;
-}
-
 export type PostEventType = 'post.created' | 'post.updated' | 'post.closed';
 export type MatchEventType = 'match.suggested' | 'match.proposed' | 'match.accepted' | 'match.declined' | 'match.cancelled' | 'match.completed';
 
 export type LiveEvent =
   | { type: PostEventType; seq: number; post: Post }
   | { type: MatchEventType; seq: number; match: Match }
-  | { type: 'message.created'; seq: number; matchId: string; message: MessageView };
+  | { type: 'message.created'; seq: number; matchId: string; message: Message };
 
 export type FrameErrorCode = 'bad_json' | 'too_large' | 'unknown_type' | 'bad_frame' | 'rate_limited' | 'unavailable';
 

@@ -18,7 +18,7 @@ import {
   MessageSchema,
   ProposeBodySchema,
 } from './schemas';
-import { actOnMatch, listMatches, type MatchAction, matchFor, matchView, postMessage, proposeMatch } from './service';
+import { actOnMatch, listMatches, type MatchAction, matchFor, matchView, messageView, postMessage, proposeMatch } from './service';
 
 const problems = {
   400: ProblemSchema,
@@ -153,14 +153,7 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = requireUser(request);
       await matchFor(app.db, user, request.params.id);
       const rows = await matchesRepo.messages(app.db, request.params.id);
-      return {
-        items: rows.map((m) => ({
-          id: m.id,
-          author: { id: m.authorId, displayName: m.authorName },
-          body: m.body,
-          createdAt: m.createdAt.toISOString(),
-        })),
-      };
+      return { items: rows.map((m) => messageView(m, { id: m.authorId, displayName: m.authorName })) };
     },
   );
 

@@ -8,7 +8,7 @@ import { type PostRow, postsRepo } from '../posts/repository';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { postView, statusAt, type Viewer } from '../posts/view';
 import { type MatchRow, type MatchStatus, matchesRepo } from './repository';
-import type { Match, ProposeBody } from './schemas';
+import type { Match, Message, ProposeBody } from './schemas';
 
 /** How many of a post's best candidates the server records as suggestions. */
 export const SUGGESTIONS_PER_POST = 5;
@@ -96,16 +96,15 @@ export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody,
         throw invalid([{ path: '/message', message: 'must not be blank' }]);
       }
       const message = await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body: body.message, createdAt: now });
-      events.message(match.id, [need.authorId, offer.authorId], messageForm(message, user));
+      events.message(match.id, [need.authorId, offer.authorId], messageView(message, user));
     }
     await events.flush(tx);
     return match;
   });
 }
 
-type MessageRow = Awaited<ReturnType<typeof matchesRepo.addMessage>>;
-
-function messageForm(row: MessageRow, author: { id: string; displayName: string }) {
+/** A message as the thread and the live event show it. */
+export function messageView(row: { id: string; body: string; createdAt: Date }, author: { id: string; displayName: string }): Message {
   return { id: row.id, author: { id: author.id, displayName: author.displayName }, body: row.body, createdAt: row.createdAt.toISOString() };
 }
 
@@ -119,7 +118,7 @@ export async function postMessage(db: DB, user: SessionUser, matchId: string, bo
     if (match.status === 'suggested') {
       throw conflict('Propose this match first; then you can write to the other party.');
     }
-    const message = messageForm(await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body, createdAt: now }), user);
+    const message = messageView(await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body, createdAt: now }), user);
     const events = new Outbox(now);
     events.message(match.id, [need.authorId, offer.authorId], message);
     await events.flush(tx);
@@ -268,7 +267,8 @@ export async function cancelPostAndMatches(db: DB, user: SessionUser, id: string
     const posts = await postChanges(tx, events, [...locked.values()].filter((p) => p !== undefined));
     for (const match of live) {
       const [need, offer] = [posts.get(match.needId)!, posts.get(match.offerId)!];
-      const cancelled = (await matchesRepo.find(tx, match.id))!;
+      // As cancelMatch left it.
+      const cancelled: MatchRow = { ...match, status: 'cancelled', amount: 0, updatedAt: now };
       events.match('match.cancelled', need, offer, (viewer) => matchView(cancelled, need, offer, viewer, now));
     }
     await events.flush(tx);
@@ -332,17 +332,18 @@ export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void
   await db.transaction(async (tx) => {
     const before = await matchesRepo.suggestionsOf(tx, post.id);
     const best = statusAt(post, now) === 'open' ? await findCandidates(tx, post, now, SUGGESTIONS_PER_POST) : [];
-    const pairOf = (otherId: string) => (post.kind === 'need' ? `${post.id}:${otherId}` : `${otherId}:${post.id}`);
-    const wanted = new Set(best.map(({ row }) => pairOf(row.id)));
-    const kept = new Set(before.filter((m) => wanted.has(`${m.needId}:${m.offerId}`)).map((m) => `${m.needId}:${m.offerId}`));
+    // Suggestions are told apart by the other post (one live match per pair).
+    const otherOf = (m: MatchRow) => (post.kind === 'need' ? m.offerId : m.needId);
+    const wanted = new Set(best.map(({ row }) => row.id));
+    const kept = new Set(before.map(otherOf).filter((id) => wanted.has(id)));
     const dropped = await matchesRepo.dropSuggestions(
       tx,
-      before.filter((m) => !kept.has(`${m.needId}:${m.offerId}`)).map((m) => m.id),
+      before.filter((m) => !wanted.has(otherOf(m))).map((m) => m.id),
     );
     const made = await matchesRepo.suggest(
       tx,
       best
-        .filter(({ row }) => !kept.has(pairOf(row.id)))
+        .filter(({ row }) => !kept.has(row.id))
         .map(({ row, fit }) => ({
           needId: post.kind === 'need' ? post.id : row.id,
           offerId: post.kind === 'offer' ? post.id : row.id,
@@ -354,9 +355,14 @@ export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void
     // Both sides are told: of new suggestions, and of those withdrawn (a pair
     // that already had a live match was left alone and is not).
     const events = new Outbox(now);
-    const others = await postsRepo.findMany(tx, [...new Set([...made, ...dropped].map((m) => (post.kind === 'need' ? m.offerId : m.needId)))]);
+    // The candidates are at hand; only withdrawn suggestions' other posts are read.
+    const others = new Map(best.map(({ row }) => [row.id, row]));
+    const missing = dropped.map(otherOf).filter((id) => !others.has(id));
+    for (const [id, row] of await postsRepo.findMany(tx, [...new Set(missing)])) {
+      others.set(id, row);
+    }
     const sides = (m: MatchRow): [PostRow, PostRow] | null => {
-      const other = others.get(post.kind === 'need' ? m.offerId : m.needId);
+      const other = others.get(otherOf(m));
       return other ? (post.kind === 'need' ? [post, other] : [other, post]) : null;
     };
     for (const match of dropped) {

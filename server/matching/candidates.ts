@@ -1,8 +1,8 @@
 import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { type Executor, matches, postWindows, posts, rowsOf, users } from '../../db';
-import { postColumns, type PostRow } from '../posts/repository';
-import { buildSchedule, type Interval, type Recurrence, SCHEDULE_HORIZON_MS, type Window } from '../posts/windows';
+import { postColumns, type PostRow, upcomingWindow } from '../posts/repository';
+import { buildSchedule, type Interval, type Recurrence, type Window } from '../posts/windows';
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
 
 /** At most this many nearby rows are scored per query; the nearest come first. */
@@ -52,7 +52,6 @@ function matchPost(row: PostRow, schedule: Interval[], zone: string): MatchPost 
 }
 
 const columns = { ...postColumns, authorName: users.displayName };
-const horizonHours = SCHEDULE_HORIZON_MS / 3_600_000;
 
 /**
  * A post's upcoming windows as JSON `[[startEpochS, endEpochS], …]` in
@@ -63,8 +62,7 @@ const horizonHours = SCHEDULE_HORIZON_MS / 3_600_000;
 function upcomingWindows(postId: SQL, recurrenceFromAt: SQL, now: SQL): SQL {
   return sql`(SELECT json_agg(json_build_array(date_part('epoch', lower(w.during)), date_part('epoch', upper(w.during))) ORDER BY w.during)
     FROM ${postWindows} w
-    WHERE w.post_id = ${postId} AND upper(w.during) > ${now}
-      AND (NOT w.recurring OR lower(w.during) < GREATEST(${now}, COALESCE(${recurrenceFromAt}, ${now})) + make_interval(hours => ${horizonHours})))`;
+    WHERE w.post_id = ${postId} AND ${upcomingWindow(recurrenceFromAt, now)})`;
 }
 
 function intervals(windows: [number, number][] | null): Interval[] {
@@ -149,9 +147,8 @@ async function upcomingOf(db: Executor, post: PostRow, now: Date): Promise<Inter
   const nowTs = sql`${now.toISOString()}::timestamptz`;
   const from = sql`${post.recurrenceFromAt?.toISOString() ?? null}::timestamptz`;
   const result = await db.execute(sql`SELECT ${upcomingWindows(sql`${post.id}::uuid`, from, nowTs)} AS upcoming`);
-  const [row] = rowsOf<{ upcoming: [number, number][] | string | null }>(result);
-  const upcoming = row?.upcoming ?? null;
-  return intervals(typeof upcoming === 'string' ? (JSON.parse(upcoming) as [number, number][]) : upcoming);
+  const [row] = rowsOf<{ upcoming: [number, number][] | null }>(result);
+  return intervals(row?.upcoming ?? null);
 }
 
 /**

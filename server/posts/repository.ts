@@ -46,12 +46,21 @@ function isOpen(now: Date): SQL {
  * Has an upcoming schedule window overlapping [from, to). Occurrences of the
  * weekly rule count only inside the post's 8-week horizon, as in `schedule`.
  */
+/**
+ * A row `w` of post_windows is part of the post's schedule at `now`: not
+ * over, and, for an occurrence of the weekly rule, inside the 8-week horizon
+ * from max(now, the rule's start) — the set buildSchedule gives.
+ */
+export function upcomingWindow(recurrenceFromAt: SQL, now: SQL): SQL {
+  return sql`upper(w.during) > ${now}
+    AND (NOT w.recurring OR lower(w.during) < GREATEST(${now}, COALESCE(${recurrenceFromAt}, ${now})) + make_interval(hours => ${horizonHours}))`;
+}
+
 function scheduledWithin(from: Date | undefined, to: Date | undefined, now: Date): SQL {
   const nowTs = sql`${now.toISOString()}::timestamptz`;
   const range = sql`tstzrange(${from?.toISOString() ?? null}::timestamptz, ${to?.toISOString() ?? null}::timestamptz, '[)')`;
   return sql`EXISTS (SELECT 1 FROM ${postWindows} w
-    WHERE w.post_id = ${posts.id} AND w.during && ${range} AND upper(w.during) > ${nowTs}
-      AND (NOT w.recurring OR lower(w.during) < GREATEST(${nowTs}, COALESCE(${posts.recurrenceFromAt}, ${nowTs})) + make_interval(hours => ${horizonHours})))`;
+    WHERE w.post_id = ${posts.id} AND w.during && ${range} AND ${upcomingWindow(sql`${posts.recurrenceFromAt}`, nowTs)})`;
 }
 
 async function insertWindows(db: Executor, postId: string, intervals: Interval[], recurring: boolean): Promise<void> {

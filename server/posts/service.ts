@@ -1,5 +1,6 @@
 import { CATEGORIES, type DB, type Executor } from '../../db';
 import type { SessionUser } from '../auth/repository';
+import { bboxProblems } from '../geo/bbox';
 import { applyOffset, derivedOffset, type LatLng, PUBLIC_OFFSET_MAX_M } from '../geo/geo';
 import { type FieldError, conflict, forbidden, invalid, notFound } from '../http/problem';
 import { decodeCursor, encodeCursor } from '../http/cursor';
@@ -188,16 +189,7 @@ export function parseBBox(text: string): BBox {
     throw invalid([{ path: '/bbox', message: 'must be four numbers west,south,east,north, like "-74.0,40.6,-73.9,40.7"' }], 'query string');
   }
   const [west, south, east, north] = numbers as [number, number, number, number];
-  const errors: FieldError[] = [];
-  if (Math.abs(west) > 180 || Math.abs(east) > 180) {
-    errors.push({ path: '/bbox', message: 'west and east must be longitudes between -180 and 180' });
-  }
-  if (Math.abs(south) > 90 || Math.abs(north) > 90) {
-    errors.push({ path: '/bbox', message: 'south and north must be latitudes between -90 and 90' });
-  }
-  if (south > north) {
-    errors.push({ path: '/bbox', message: 'south must not be greater than north' });
-  }
+  const errors: FieldError[] = bboxProblems(west, south, east, north).map((message) => ({ path: '/bbox', message }));
   if (errors.length > 0) {
     throw invalid(errors, 'query string');
   }

@@ -125,6 +125,12 @@ describe('live updates on one instance', () => {
     }
     expect(privateTypes(c1)).toEqual([]);
     expect(privateTypes(anon)).toEqual([]);
+    // Before acceptance each party sees the other's post in public form only.
+    const proposed = (s: TestSocket) => privateTypes(s).find((f) => f.type === 'match.proposed')!.match;
+    expect(proposed(b1).offer.locationPrecisionM).toBeGreaterThan(0);
+    expect(proposed(b1).offer.location).not.toEqual(at(0, 300));
+    expect(proposed(a1).need.locationPrecisionM).toBeGreaterThan(0);
+    expect(proposed(a1).need.location).not.toEqual(at(180, 300));
     // Each party sees the other's exact place once accepted, in their own frame.
     const accepted = (s: TestSocket) => privateTypes(s).find((f) => f.type === 'match.accepted')!.match;
     expect(accepted(b1).offer.locationPrecisionM).toBe(0);
@@ -167,6 +173,9 @@ describe('live updates on one instance', () => {
     expect(suggested(d).map((f) => f.match.needId)).toEqual([need.id]);
     expect(suggested(e).map((f) => f.match.offerId)).toEqual([offer.id]);
     const id = suggested(e)[0]!.match.id;
+    // A suggestion shows the other side's post in public form.
+    expect(suggested(e)[0]!.match.offer.locationPrecisionM).toBeGreaterThan(0);
+    expect(suggested(d)[0]!.match.need.locationPrecisionM).toBeGreaterThan(0);
     // A new title still fits: the suggestion stays, with its id, and nothing is announced.
     await call(ctx, erin, 'PATCH', `/api/posts/${need.id}`, { title: 'Wobbly table leg' });
     // Another day no longer fits: it is withdrawn, and both hear it.

@@ -2,6 +2,7 @@
 // box and filters, kept current by live events. Plain TypeScript (the Svelte
 // state class wraps it), so the rules are unit-tested without a browser.
 import type { Post } from '../../../server/posts/schemas';
+import { inBBox } from '../../../server/geo/bbox';
 import type { BBox, LiveEvent } from '../../../server/live/schemas';
 
 export interface ViewFilters {
@@ -14,13 +15,9 @@ export interface ViewFilters {
 
 export const NO_FILTERS: ViewFilters = { kind: null, categories: [], from: null, to: null };
 
-export function inBBox([w, s, e, n]: BBox, { lat, lng }: { lat: number; lng: number }): boolean {
-  return lat >= s && lat <= n && (w <= e ? lng >= w && lng <= e : lng >= w || lng <= e);
-}
-
 /** Whether a post belongs in the view: open, in the box, and passing the filters (the server's rules for listings). */
 export function shows(post: Post, bbox: BBox, f: ViewFilters): boolean {
-  if (post.status !== 'open' || !inBBox(bbox, post.location)) {
+  if (post.status !== 'open' || !inBBox(bbox, post.location.lat, post.location.lng)) {
     return false;
   }
   if (f.kind && post.kind !== f.kind) {

@@ -39,18 +39,14 @@ export function viewFromUrl(search: string): View | null {
 
 /** The [from, to) instants a day filter means, in the viewer's time zone. */
 export function dayRange(day: DayFilter, date: string | null, now = new Date()): { from: string | null; to: string | null } {
-  const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
-  if (day === 'today') {
-    const from = startOfDay(now);
-    return { from: now.toISOString(), to: new Date(from.getFullYear(), from.getMonth(), from.getDate() + 1).toISOString() };
-  }
-  if (day === 'week') {
-    const from = startOfDay(now);
-    return { from: now.toISOString(), to: new Date(from.getFullYear(), from.getMonth(), from.getDate() + 7).toISOString() };
+  const midnight = (y: number, m: number, d: number) => new Date(y, m, d).toISOString();
+  if (day === 'today' || day === 'week') {
+    // From now to the end of today, or of the sixth day after it.
+    return { from: now.toISOString(), to: midnight(now.getFullYear(), now.getMonth(), now.getDate() + (day === 'today' ? 1 : 7)) };
   }
   if (day === 'date' && date) {
     const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-    return { from: new Date(y, m - 1, d).toISOString(), to: new Date(y, m - 1, d + 1).toISOString() };
+    return { from: midnight(y, m - 1, d), to: midnight(y, m - 1, d + 1) };
   }
   return { from: null, to: null };
 }
@@ -81,8 +77,7 @@ export class AppState {
   /** What a new post starts from (say, an offer answering the need on screen). */
   draft = $state<{ kind: 'need' | 'offer'; category: string } | null>(null);
   readonly router = new Router();
-  /** Pages that show a post or a match listen here for its live changes. */
-  readonly listeners = new Set<(event: LiveEvent) => void>();
+  private readonly listeners = new Set<(event: LiveEvent) => void>();
 
   private readonly postsView = new PostsView([-180, -90, 180, 90], NO_FILTERS);
   private live: LiveConnection | null = null;
@@ -186,6 +181,12 @@ export class AppState {
         this.loading = false;
       }
     }
+  }
+
+  /** Calls `listener` with every live event until the returned function is called (an `$effect`'s cleanup). */
+  watch(listener: (event: LiveEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   select(id: string | null): void {
