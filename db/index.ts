@@ -38,7 +38,7 @@ export interface Database {
    * Calls `onNotify` for each NOTIFY on `channel` (from any process; on the
    * embedded database, from this one) until the returned function is called.
    */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -83,7 +83,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       },
       // postgres.js listens on a connection of its own and re-listens after a reconnect.
       listen: async (channel, onNotify) => {
-        const { unlisten } = await client.listen(channel, () => onNotify());
+        const { unlisten } = await client.listen(channel, (payload) => onNotify(payload));
         return unlisten;
       },
       close: async () => {
@@ -110,7 +110,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       await client.query('select 1');
     },
     listen: async (channel, onNotify) => {
-      const unlisten = await client.listen(channel, () => onNotify());
+      const unlisten = await client.listen(channel, (payload) => onNotify(payload));
       return async () => {
         if (!client.closed) {
           await unlisten();

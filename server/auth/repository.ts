@@ -30,6 +30,11 @@ function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
+/** A session's name that is safe to pass around (its stored hash, hex): never the token itself. */
+export function sessionKey(token: string): string {
+  return hashToken(token).toString('hex');
+}
+
 const userColumns = {
   id: users.id,
   email: users.email,

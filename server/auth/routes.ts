@@ -3,8 +3,9 @@ import Type from 'typebox';
 import rateLimit from '@fastify/rate-limit';
 import { HttpProblem, ProblemSchema, conflict, invalid, unauthorized } from '../http/problem';
 import { authenticate, clearSessionCookie, requireUser, setSessionCookie } from '../plugins/session';
+import { announceSignOut } from '../live/outbox';
 import { hashPassword, verifyPassword } from './passwords';
-import { isEmail, normalizeEmail, sessionsRepo, toUser, usersRepo } from './repository';
+import { isEmail, normalizeEmail, sessionKey, sessionsRepo, toUser, usersRepo } from './repository';
 import { LoginBodySchema, SignupBodySchema, UserReplySchema } from './schemas';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema };
@@ -101,6 +102,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
     async (request, reply) => {
       requireUser(request);
       await sessionsRepo.delete(app.db, request.sessionToken!);
+      await announceSignOut(app.db, sessionKey(request.sessionToken!));
       clearSessionCookie(reply, opts.cookieSecure);
       return reply.status(204).send(null);
     },

@@ -63,6 +63,8 @@ export class LiveClient {
   constructor(
     readonly socket: WebSocket,
     readonly userId: string | null,
+    /** The session it was opened with (sessionKey), closed when that session signs out. */
+    readonly session: string | null = null,
   ) {}
 }
 

@@ -11,6 +11,13 @@ import type { MatchEventType, PostEventType } from './schemas';
 
 /** NOTIFY channel that wakes every process's hub after a commit that appended events. */
 export const EVENTS_CHANNEL = 'aidmap_events';
+/** Carries the key of a session that signed out (sessionKey): every instance closes that session's sockets. */
+export const SIGNED_OUT_CHANNEL = 'aidmap_signed_out';
+
+/** Tells every instance that a session ended, so no socket keeps showing its user's private events. */
+export async function announceSignOut(db: Executor, key: string): Promise<void> {
+  await db.execute(sql`SELECT pg_notify(${SIGNED_OUT_CHANNEL}, ${key})`);
+}
 /**
  * Appends are serialized by this transaction-level advisory lock, held to
  * the commit: `seq` order is then commit order, and a reader that saw seq N

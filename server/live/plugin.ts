@@ -7,7 +7,9 @@ import fp from 'fastify-plugin';
 import type { RawData, WebSocket } from 'ws';
 import { CATEGORIES, POST_KINDS } from '../../db';
 import { bboxProblems } from '../geo/bbox';
+import { sessionKey } from '../auth/repository';
 import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions, LiveClient, type Subscription } from './hub';
+import { SIGNED_OUT_CHANNEL } from './outbox';
 import type { BBox, FrameErrorCode, ServerFrame } from './schemas';
 
 declare module 'fastify' {
@@ -20,6 +22,8 @@ declare module 'fastify' {
 export const MAX_FRAME_BYTES = 16 * 1024;
 /** Frames larger than this end the connection (1009): not even read. */
 const HARD_FRAME_BYTES = 1024 * 1024;
+/** Close code for a socket whose session signed out (4000–4999 are the application's). */
+export const SIGNED_OUT_CLOSE = 4001;
 
 export interface LiveOptions extends HubOptions {
   /** Server ping interval; a socket that has not answered the previous ping is dropped. */
@@ -152,8 +156,19 @@ export default fp(
     }, options.heartbeatMs);
     heartbeat.unref();
 
+    // A session signed out (here or on another instance): its sockets close, and the
+    // browser reconnects as nobody; private events must not outlive the session.
+    let unlistenSignOut: (() => Promise<void>) | null = null;
     app.addHook('onReady', async () => {
       await hub.start();
+      unlistenSignOut = await app.database.listen(SIGNED_OUT_CHANNEL, (key) => {
+        for (const client of hub.clients) {
+          if (client.session === key) {
+            hub.remove(client);
+            client.socket.close(SIGNED_OUT_CLOSE, 'Signed out');
+          }
+        }
+      });
     });
     // Before the database closes (its onClose hook runs after ours: registered earlier).
     app.addHook('preClose', async () => {
@@ -161,11 +176,12 @@ export default fp(
       for (const client of hub.clients) {
         client.socket.close(1001, 'Server restarting; reconnect and resume');
       }
+      await unlistenSignOut?.().catch(() => {});
       await hub.stop();
     });
 
     app.get('/ws', { websocket: true, schema: { hide: true } }, (socket: WebSocket, request) => {
-      const client = new LiveClient(socket, request.user?.id ?? null);
+      const client = new LiveClient(socket, request.user?.id ?? null, request.user && request.sessionToken ? sessionKey(request.sessionToken) : null);
       hub.add(client);
       let tokens = options.burst;
       let refilled = Date.now();

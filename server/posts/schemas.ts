@@ -151,7 +151,7 @@ export const ListPostsQuerySchema = Type.Object(
     category: Type.Optional(Type.String({ description: 'one or more categories, comma-separated' })),
     from: Type.Optional(DateTime),
     to: Type.Optional(DateTime),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'default 50' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'default 50' })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },

@@ -26,6 +26,8 @@ function freePort(): Promise<number> {
 
 export interface Server {
   url: string;
+  /** The server's own database (PostgreSQL runs only; null on the embedded one). */
+  databaseUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   }
   return {
     url,
+    databaseUrl: childEnv.DATABASE_URL ?? null,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

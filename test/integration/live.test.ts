@@ -349,6 +349,34 @@ describe('live updates across two instances on one database', () => {
     expect(replay[0]!.seq).toBeGreaterThan(got.seq);
   });
 
+  it('signing out closes the sockets of that session on every instance; another session of the same user keeps its own', async () => {
+    const eve = await signup(a.app, 'Eve');
+    const login = await b.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: eve.email, password: 'correct horse battery' } });
+    expect(login.statusCode).toBe(200);
+    const otherSession = String(login.headers['set-cookie']).split(';')[0]!;
+    const [onA, onB, other] = [
+      await TestSocket.open(urlA, { cookie: eve.cookie }),
+      await TestSocket.open(urlB, { cookie: eve.cookie }),
+      await TestSocket.open(urlB, { cookie: otherSession }),
+    ];
+    sockets.push(onA, onB, other);
+    for (const s of [onA, onB, other]) {
+      s.send({ type: 'ping' });
+      await s.next('pong');
+    }
+    const out = await a.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: eve.cookie } });
+    expect(out.statusCode).toBe(204);
+    for (const s of [onA, onB]) {
+      await expect(s.next('never')).rejects.toThrow(/socket closed \(4001 Signed out\)/);
+    }
+    // The other session's socket stays, and still hears its user's private events.
+    other.send({ type: 'subscribe', bbox: BOX });
+    await other.next('subscribed');
+    const mine = await create(b, { cookie: otherSession, id: eve.id }, { location: at(0, 400) });
+    expect((await other.next('post.created')).post.id).toBe(mine.id);
+    expect(other.closed).toBeNull();
+  });
+
   it('an event committed after a later-numbered one is still delivered: appends are ordered until commit', async () => {
     const s = await TestSocket.open(urlB, { cookie: user.cookie });
     sockets.push(s);

@@ -158,7 +158,7 @@ describe('bad listing queries', () => {
     ['an unknown category', 'bbox=-74,40,-73,41&category=meal,plumbing', '/category'],
     ['a non-date from', 'bbox=-74,40,-73,41&from=yesterday', '/from'],
     ['to before from', 'bbox=-74,40,-73,41&from=2026-12-05T00:00:00Z&to=2026-12-04T00:00:00Z', '/to'],
-    ['a limit over 200', 'bbox=-74,40,-73,41&limit=500', '/limit'],
+    ['a limit over 1000', 'bbox=-74,40,-73,41&limit=1001', '/limit'],
     ['a limit that is not a number', 'bbox=-74,40,-73,41&limit=many', '/limit'],
     ['a forged cursor', 'bbox=-74,40,-73,41&cursor=bm90LWEtY3Vyc29y', '/cursor'],
     ['a cursor with a malformed id', `bbox=-74,40,-73,41&cursor=${Buffer.from(JSON.stringify(['2026-12-01T00:00:00Z', '-'.repeat(36)])).toString('base64url')}`, '/cursor'],

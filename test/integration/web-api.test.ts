@@ -1,10 +1,23 @@
 // The web app's API client (web/src/lib/api.ts) against the real server over HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { get, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { ApiError, createApi, NetworkError } from '../../web/src/lib/api';
 import { buildTestApp, postBody, type TestContext } from '../helper';
 
 let ctx: TestContext;
+
+/** A GET through node:http, which (unlike fetch) hands over the body as sent, still compressed. */
+function request(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
 let base: string;
 
 /** fetch with a cookie jar, as a browser keeps the session cookie. */
@@ -44,15 +57,40 @@ describe('web API client', () => {
       ctx.clock.advance(1000);
       made.push(await api.createPost(postBody({ location: { lat: 40.6782 + i * 0.0001, lng: -73.9442 } }) as never));
     }
-    const listed = await api.listPosts([-74.0, 40.6, -73.9, 40.75], { kind: 'offer', categories: ['meal'] });
+    const firstPages: number[] = [];
+    const listed = await api.listPosts([-74.0, 40.6, -73.9, 40.75], { kind: 'offer', categories: ['meal'] }, { pageSize: 60, onFirstPage: (p) => firstPages.push(p.length) });
     expect(listed.length).toBe(205);
     expect(new Set(listed.map((p) => p.id))).toEqual(new Set(made.map((p) => p.id)));
+    expect(listed.map((p) => p.id)).toEqual(made.map((p) => p.id).reverse());
+    expect(firstPages).toEqual([60]);
+    // The default page is the API's largest: one request for these.
+    expect(await api.listPosts([-74.0, 40.6, -73.9, 40.75], {}, { onFirstPage: (p) => firstPages.push(p.length) })).toHaveLength(205);
+    expect(firstPages).toEqual([60]);
+    // Up to a cap: the newest.
+    expect((await api.listPosts([-74.0, 40.6, -73.9, 40.75], {}, { pageSize: 50, max: 120 })).map((p) => p.id)).toEqual(made.map((p) => p.id).reverse().slice(0, 120));
 
     const bad = await api.createPost({ ...(postBody() as object), title: '' } as never).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ApiError);
     expect((bad as ApiError).status).toBe(400);
     expect((bad as ApiError).errorsAt('/title').length).toBe(1);
     expect((bad as ApiError).errorsAt('/windows')).toEqual([]);
+
+    // A busy box's listing travels compressed (what a phone on a slow link pays for), and decodes to the same JSON.
+    const url = `${base}/api/posts?bbox=-74.0,40.6,-73.9,40.75&limit=1000`;
+    const plain = await request(url, {});
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    for (const encoding of ['br', 'gzip']) {
+      const packed = await request(url, { 'accept-encoding': encoding });
+      expect(packed.headers['content-encoding']).toBe(encoding);
+      expect(packed.headers.vary).toMatch(/accept-encoding/i);
+      const body = encoding === 'br' ? brotliDecompressSync(packed.body) : gunzipSync(packed.body);
+      expect(JSON.parse(body.toString())).toEqual(JSON.parse(plain.body.toString()));
+      expect(packed.body.length).toBeLessThan(plain.body.length / 5);
+    }
+    // A problem is compressed or not, and still a problem a client can read.
+    const problem = await request(`${base}/api/posts?bbox=nonsense`, { 'accept-encoding': 'gzip' });
+    expect(problem.status).toBe(400);
+    expect(problem.headers['content-type']).toMatch(/application\/problem\+json/);
 
     await api.logout();
     const after = await api.me().catch((e: unknown) => e);

@@ -24,5 +24,8 @@ describe('interface languages', () => {
   it('fills placeholders', () => {
     expect(translate('es', 'notice.message', { name: 'Rosa' })).toBe('Nuevo mensaje de Rosa');
     expect(translate('en', 'inView', { n: 12 })).toBe('12 posts in view');
+    // Numbers as each language writes them.
+    expect(translate('en', 'inView', { n: 5030 })).toBe('5,030 posts in view');
+    expect(translate('es', 'inView', { n: 15030 })).toBe('15.030 publicaciones en el mapa');
   });
 });

@@ -61,3 +61,47 @@ describe('a view kept current by live events', () => {
     expect(view.size).toBe(0);
   });
 });
+
+describe('the loaded area and the view inside it', () => {
+  it('keeps newest-first order through live inserts, updates and removals without re-sorting', () => {
+    const area: [number, number, number, number] = [-74, 40.6, -73.9, 40.7];
+    const made = Array.from({ length: 40 }, (_, i) => post({ createdAt: `2026-12-02T10:${String(i).padStart(2, '0')}:00Z` }));
+    const view = new PostsView(area);
+    // Loaded in a shuffled order: the view orders them.
+    view.reset([...made].sort((a, b) => a.id.localeCompare(b.id)), area);
+    const newestFirst = (posts: Post[]) => [...posts].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)).map((p) => p.id);
+    expect(view.list().map((p) => p.id)).toEqual(newestFirst(made));
+
+    // A post created later than some but not all (a replay) lands in its place; an update keeps its place.
+    const middle = post({ createdAt: '2026-12-02T10:20:30Z' });
+    view.apply({ type: 'post.created', seq: 1, post: middle });
+    view.apply({ type: 'post.updated', seq: 2, post: { ...made[5]!, title: 'Changed', updatedAt: '2026-12-03T00:00:00Z' } });
+    view.apply({ type: 'post.closed', seq: 3, post: { ...made[9]!, status: 'matched', updatedAt: '2026-12-03T00:00:00Z' } });
+    const expected = [...made.filter((p) => p !== made[9]), middle];
+    expect(view.list().map((p) => p.id)).toEqual(newestFirst(expected));
+    expect(view.get(made[5]!.id)!.title).toBe('Changed');
+  });
+
+  it('a view inside the loaded area needs no load under the same filters; the list cuts the area to the view', () => {
+    const area: [number, number, number, number] = [-74, 40.6, -73.9, 40.7];
+    const view = new PostsView(area);
+    const inside = post({ location: { lat: 40.65, lng: -73.95 } });
+    const edge = post({ location: { lat: 40.61, lng: -73.99 } });
+    view.reset([inside, edge], area, NO_FILTERS, true);
+    const zoomedIn: [number, number, number, number] = [-73.97, 40.63, -73.93, 40.67];
+    expect(view.covers(zoomedIn, NO_FILTERS)).toBe(true);
+    expect(view.covers(zoomedIn, { ...NO_FILTERS, categories: [] })).toBe(true);
+    expect(view.list(zoomedIn).map((p) => p.id)).toEqual([inside.id]);
+    expect(view.list().length).toBe(2);
+    expect(view.covers([-74.1, 40.63, -73.93, 40.67], NO_FILTERS)).toBe(false); // reaches outside
+    expect(view.covers(zoomedIn, { ...NO_FILTERS, kind: 'need' })).toBe(false); // other filters
+    expect(view.covers(zoomedIn, { ...NO_FILTERS, categories: ['meal'] })).toBe(false);
+    view.reset([inside], area, NO_FILTERS, false); // the load stopped at the cap
+    expect(view.covers(zoomedIn, NO_FILTERS)).toBe(false);
+    // Boxes across the antimeridian are covered only by the same box.
+    const wrap: [number, number, number, number] = [170, -10, -170, 10];
+    view.reset([], wrap, NO_FILTERS, true);
+    expect(view.covers(wrap, NO_FILTERS)).toBe(true);
+    expect(view.covers([175, -5, -175, 5], NO_FILTERS)).toBe(false);
+  });
+});

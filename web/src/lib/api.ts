@@ -30,6 +30,9 @@ export interface Transport {
   fetch: typeof fetch;
 }
 
+/** Posts per listing request (the API's largest page): few round trips on a slow connection. */
+const PAGE = 1000;
+
 const defaultTransport: Transport = { base: '', fetch: (...args) => fetch(...args) };
 
 async function request<T>(t: Transport, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -76,8 +79,12 @@ export function createApi(t: Transport = defaultTransport) {
     logout: () => call<void>('POST', '/api/auth/logout'),
 
     /** Open posts whose public point is in the box, newest first, every page. */
-    async listPosts(bbox: BBox, filters: PostFilters = {}, signal?: AbortSignal): Promise<Post[]> {
-      const q = new URLSearchParams({ bbox: bbox.join(','), limit: '200' });
+    /**
+     * Every open post in the box under the filters, newest first, page after
+     * page up to `max`; `onFirstPage` sees the first page as soon as it comes.
+     */
+    async listPosts(bbox: BBox, filters: PostFilters = {}, options: { signal?: AbortSignal; max?: number; pageSize?: number; onFirstPage?: (posts: Post[]) => void } = {}): Promise<Post[]> {
+      const q = new URLSearchParams({ bbox: bbox.join(','), limit: String(options.pageSize ?? PAGE) });
       if (filters.kind) {
         q.set('kind', filters.kind);
       }
@@ -90,16 +97,19 @@ export function createApi(t: Transport = defaultTransport) {
       if (filters.to) {
         q.set('to', filters.to);
       }
+      const max = options.max ?? Infinity;
       const out: Post[] = [];
-      for (let pages = 0; pages < 25; pages++) {
-        const page = await call<{ items: Post[]; nextCursor: string | null }>('GET', `/api/posts?${q}`, undefined, signal);
+      for (;;) {
+        const page = await call<{ items: Post[]; nextCursor: string | null }>('GET', `/api/posts?${q}`, undefined, options.signal);
         out.push(...page.items);
-        if (!page.nextCursor) {
-          break;
+        if (!page.nextCursor || out.length >= max) {
+          return out.slice(0, max);
+        }
+        if (out.length === page.items.length) {
+          options.onFirstPage?.(out.slice());
         }
         q.set('cursor', page.nextCursor);
       }
-      return out;
     },
     myPosts: () => call<{ items: Post[] }>('GET', '/api/me/posts').then((r) => r.items),
     getPost: (id: string) => call<{ post: Post }>('GET', `/api/posts/${id}`).then((r) => r.post),

@@ -30,6 +30,8 @@ const en = {
   inView: '{n} posts in view',
   inViewOne: '1 post in view',
   noneInView: 'Nothing here yet. Zoom out, or be the first to post.',
+  showMore: 'Show {n} more',
+  truncated: 'Showing the newest {n} posts here. Zoom in to see them all.',
   approximate: 'Approximate place (within {m} m)',
   newPost: 'Post a need or an offer',
   signIn: 'Sign in',
@@ -173,6 +175,8 @@ const es: Partial<Record<MessageKey, string>> = {
   inView: '{n} publicaciones en el mapa',
   inViewOne: '1 publicación en el mapa',
   noneInView: 'Aún no hay nada aquí. Aleje el mapa o publique usted primero.',
+  showMore: 'Mostrar {n} más',
+  truncated: 'Se muestran las {n} publicaciones más recientes. Acerque el mapa para verlas todas.',
   approximate: 'Lugar aproximado (a menos de {m} m)',
   newPost: 'Publicar una necesidad o una oferta',
   signIn: 'Entrar',
@@ -304,8 +308,22 @@ export function pickLocale(preferred: readonly string[], saved?: string | null):
   return 'en';
 }
 
-/** The text for `key` in `locale`, with `{name}` placeholders filled in. */
+const numbers = new Map<Locale, Intl.NumberFormat>();
+/** A number as the locale writes it ("5,000", "5000"); one formatter per locale (making one costs more than formatting). */
+export function formatNumber(locale: Locale, n: number): string {
+  let f = numbers.get(locale);
+  if (!f) {
+    f = new Intl.NumberFormat(locale);
+    numbers.set(locale, f);
+  }
+  return f.format(n);
+}
+
+/** The text for `key` in `locale`, with `{name}` placeholders filled in (numbers as the locale writes them). */
 export function translate(locale: Locale, key: MessageKey, params: Record<string, string | number> = {}): string {
   const text = MESSAGES[locale][key] ?? en[key];
-  return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = params[name];
+    return value === undefined ? `{${name}}` : typeof value === 'number' ? formatNumber(locale, value) : value;
+  });
 }

@@ -52,12 +52,22 @@ function round(view: View): View {
   return { lat: Number(view.lat.toFixed(5)), lng: Number(view.lng.toFixed(5)), zoom: view.zoom };
 }
 
+/**
+ * Markers for posts and clusters. Two things keep a live update from
+ * redrawing the map: the points go to supercluster in a stable order (the
+ * order they first came in; new ones last), because its greedy clustering
+ * depends on the order, so one new post changes at most the cluster it joins;
+ * and a cluster's marker is keyed by its place and size, not by its
+ * supercluster id, which shifts whenever the index is rebuilt.
+ */
 class MarkerLayer {
   private readonly group = L.layerGroup();
-  private readonly markers = new Map<string, { marker: L.Marker; html: string }>();
+  private readonly markers = new Map<string, { marker: L.Marker; look: string; clusterId?: number }>();
   private readonly index = new Supercluster<{ id: string }>({ radius: 48, maxZoom: 16 });
   private posts = new Map<string, Post>();
+  private order: string[] = [];
   private halo: L.Circle | null = null;
+  private haloLook = '';
 
   constructor(
     private readonly map: L.Map,
@@ -71,8 +81,21 @@ class MarkerLayer {
   }
 
   setPosts(posts: Post[]): void {
-    this.posts = new Map(posts.map((p) => [p.id, p]));
-    this.index.load(posts.map((p) => ({ type: 'Feature', properties: { id: p.id }, geometry: { type: 'Point', coordinates: [p.location.lng, p.location.lat] } })));
+    const next = new Map(posts.map((p) => [p.id, p]));
+    const order = this.order.filter((id) => next.has(id));
+    for (const p of posts) {
+      if (!this.posts.has(p.id)) {
+        order.push(p.id);
+      }
+    }
+    this.posts = next;
+    this.order = order;
+    this.index.load(
+      order.map((id) => {
+        const p = next.get(id)!;
+        return { type: 'Feature', properties: { id }, geometry: { type: 'Point', coordinates: [p.location.lng, p.location.lat] } };
+      }),
+    );
     this.draw();
   }
 
@@ -90,11 +113,11 @@ class MarkerLayer {
       let onClick: () => void;
       if (props.cluster) {
         const count = props.point_count!;
-        key = `c${props.cluster_id}`;
+        key = `c${count}@${lat.toFixed(6)},${lng.toFixed(6)}`;
         html = `<span class="cluster" aria-hidden="true">${count}</span>`;
         label = this.options.labels.cluster(count);
-        const id = props.cluster_id!;
-        onClick = () => this.map.flyTo([lat, lng], Math.min(this.index.getClusterExpansionZoom(id), 18));
+        // The id as of the latest draw (a kept marker outlives the index it was made from).
+        onClick = () => this.map.flyTo([lat, lng], Math.min(this.index.getClusterExpansionZoom(this.markers.get(key)!.clusterId!), 18));
       } else {
         const post = this.posts.get(props.id!)!;
         key = post.id;
@@ -105,7 +128,10 @@ class MarkerLayer {
       }
       seen.add(key);
       const existing = this.markers.get(key);
-      if (existing && existing.html === html) {
+      // A marker is kept while its place, look and label are the same (a moved or renamed post gets a new one).
+      const look = `${lat},${lng}|${label}|${html}`;
+      if (existing && existing.look === look) {
+        existing.clusterId = props.cluster_id;
         continue;
       }
       existing?.marker.remove();
@@ -117,7 +143,7 @@ class MarkerLayer {
         riseOnHover: true,
       }).on('click', onClick);
       marker.addTo(this.group);
-      this.markers.set(key, { marker, html });
+      this.markers.set(key, { marker, look, ...(props.cluster ? { clusterId: props.cluster_id! } : {}) });
     }
     for (const [key, { marker }] of this.markers) {
       if (!seen.has(key)) {
@@ -131,9 +157,14 @@ class MarkerLayer {
   /** The selected post's place drawn as what it is: an area of `locationPrecisionM`, not a pin on a house. */
   private drawHalo(): void {
     const post = this.options.selected ? this.posts.get(this.options.selected) : undefined;
+    const look = post && post.locationPrecisionM > 0 ? `${post.kind}|${post.location.lat},${post.location.lng}|${post.locationPrecisionM}` : '';
+    if (look === this.haloLook) {
+      return;
+    }
+    this.haloLook = look;
     this.halo?.remove();
     this.halo = null;
-    if (post && post.locationPrecisionM > 0) {
+    if (post && look) {
       this.halo = L.circle([post.location.lat, post.location.lng], {
         radius: post.locationPrecisionM,
         className: `halo ${post.kind}`,
@@ -171,6 +202,10 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
     current.onMove(round({ lat: c.lat, lng: c.lng, zoom: map.getZoom() }), bboxOf(map));
   };
   map.on('moveend', moved);
+  // The container changes size without a window resize (a banner comes or goes, the sheet opens):
+  // Leaflet learns it here (keeping the center the URL names), and a changed box is announced through moveend.
+  const resized = new ResizeObserver(() => map.invalidateSize({ pan: false, debounceMoveend: true }));
+  resized.observe(node);
   // The first view is announced once the map has a size.
   queueMicrotask(moved);
 
@@ -191,6 +226,7 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
       }
     },
     destroy() {
+      resized.disconnect();
       tiles.off();
       map.remove();
     },

@@ -34,22 +34,58 @@ export function shows(post: Post, bbox: BBox, f: ViewFilters): boolean {
   return true;
 }
 
+/** Newest first, as the API lists them. */
+function newer(a: Post, b: Post): number {
+  return b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
+}
+
+function sameFilters(a: ViewFilters, b: ViewFilters): boolean {
+  return a.kind === b.kind && a.from === b.from && a.to === b.to && a.categories.length === b.categories.length && a.categories.every((c, i) => b.categories[i] === c);
+}
+
+/** Whether box `inner` lies inside `outer` (boxes across the antimeridian only when equal). */
+function within(inner: BBox, outer: BBox): boolean {
+  if (inner[0] > inner[2] || outer[0] > outer[2]) {
+    return inner.every((v, i) => v === outer[i]);
+  }
+  return inner[0] >= outer[0] && inner[1] >= outer[1] && inner[2] <= outer[2] && inner[3] <= outer[3];
+}
+
+/**
+ * The posts of the loaded area (the box last loaded and subscribed to), kept
+ * in order (newest first) as live events arrive, so an event costs a binary
+ * search and a splice, not a sort of thousands. The map draws the whole area;
+ * the list shows what is in the current view, a box inside the area, which
+ * needs no new load while the area covers it (zooming in, say).
+ */
 export class PostsView {
   private readonly byId = new Map<string, Post>();
+  private ordered: Post[] = [];
+  /** Whether the last load brought every post of the area (not cut at the client's cap). */
+  complete = true;
 
   constructor(
-    public bbox: BBox,
+    public area: BBox,
     public filters: ViewFilters = NO_FILTERS,
   ) {}
 
-  /** Replaces everything with a fresh load for the current box and filters. */
-  reset(posts: Post[]): void {
+  /** Replaces everything with a fresh load of `area` under `filters`. */
+  reset(posts: Post[], area: BBox = this.area, filters: ViewFilters = this.filters, complete = true): void {
+    this.area = area;
+    this.filters = filters;
+    this.complete = complete;
     this.byId.clear();
     for (const p of posts) {
-      if (shows(p, this.bbox, this.filters)) {
+      if (shows(p, area, filters)) {
         this.byId.set(p.id, p);
       }
     }
+    this.ordered = [...this.byId.values()].sort(newer);
+  }
+
+  /** Whether the loaded posts already hold everything `bbox` under `filters` would load. */
+  covers(bbox: BBox, filters: ViewFilters): boolean {
+    return this.complete && sameFilters(filters, this.filters) && within(bbox, this.area);
   }
 
   /**
@@ -61,30 +97,54 @@ export class PostsView {
       return false;
     }
     const post = event.post;
-    const had = this.byId.has(post.id);
-    if (shows(post, this.bbox, this.filters)) {
-      const old = this.byId.get(post.id);
+    const old = this.byId.get(post.id);
+    if (shows(post, this.area, this.filters)) {
       // Never step back: an older copy (a replay after a fresh load) does not replace a newer one.
       if (old && Date.parse(old.updatedAt) > Date.parse(post.updatedAt)) {
         return false;
       }
       this.byId.set(post.id, post);
+      if (old) {
+        this.ordered[this.indexOf(old)] = post;
+      } else {
+        this.ordered.splice(this.insertionPoint(post), 0, post);
+      }
       return true;
     }
-    if (had) {
+    if (old) {
       this.byId.delete(post.id);
+      this.ordered.splice(this.indexOf(old), 1);
       return true;
     }
     return false;
+  }
+
+  private insertionPoint(post: Post): number {
+    let lo = 0;
+    let hi = this.ordered.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (newer(this.ordered[mid]!, post) < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  private indexOf(post: Post): number {
+    const i = this.insertionPoint(post);
+    return this.ordered[i]?.id === post.id ? i : this.ordered.findIndex((p) => p.id === post.id);
   }
 
   get(id: string): Post | undefined {
     return this.byId.get(id);
   }
 
-  /** Newest first, as the API lists them. */
-  list(): Post[] {
-    return [...this.byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+  /** Newest first: the whole area, or what lies in `bbox`. A new array each time (views redraw on identity). */
+  list(bbox?: BBox): Post[] {
+    return bbox ? this.ordered.filter((p) => inBBox(bbox, p.location.lat, p.location.lng)) : [...this.ordered];
   }
 
   get size(): number {

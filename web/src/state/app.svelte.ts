@@ -24,6 +24,8 @@ export interface Notice {
 }
 
 const LOCALE_KEY = 'aidmap.locale';
+/** The most posts one view loads (the newest); past it the app asks to zoom in. */
+export const MAX_POSTS = 10_000;
 
 /** `?lat=…&lng=…&zoom=…` → a view, when all three are there and sane. */
 export function viewFromUrl(search: string): View | null {
@@ -57,13 +59,18 @@ export class AppState {
   user = $state<User | null>(null);
   config = $state<ClientConfig | null>(null);
   view = $state<View>({ lat: 40.6694, lng: -73.9422, zoom: 14 });
-  bbox = $state<BBox | null>(null);
+  /** The map's box (raw: read for every post when the list is cut to the view). */
+  bbox = $state.raw<BBox | null>(null);
   kind = $state<'need' | 'offer' | null>(null);
   categories = $state<string[]>([]);
   day = $state<DayFilter>('any');
   date = $state<string | null>(null);
-  /** What the map and the list show, newest first (replaced, not mutated, so views redraw once). */
+  /** The list: the posts in the current view, newest first (replaced, not mutated, so views redraw once). */
   posts = $state.raw<Post[]>([]);
+  /** The map: every post of the loaded area (a box around the view), so zooming in needs no load. */
+  mapPosts = $state.raw<Post[]>([]);
+  /** The last load stopped at MAX_POSTS: the view holds more than the app shows. */
+  truncated = $state(false);
   selected = $state<string | null>(null);
   loading = $state(false);
   /** A first load has come back (until then the list says "loading", not "nothing here"). */
@@ -79,7 +86,7 @@ export class AppState {
   readonly router = new Router();
   private readonly listeners = new Set<(event: LiveEvent) => void>();
 
-  private readonly postsView = new PostsView([-180, -90, 180, 90], NO_FILTERS);
+  private readonly postsView = new PostsView([0, 0, 0, 0], NO_FILTERS);
   private live: LiveConnection | null = null;
   private loadAbort: AbortController | null = null;
   private loadTimer: ReturnType<typeof setTimeout> | null = null;
@@ -137,12 +144,18 @@ export class AppState {
     q.set('lng', String(view.lng));
     q.set('zoom', String(view.zoom));
     history.replaceState(history.state, '', `${location.pathname}?${q}`);
+    if (this.postsView.covers(bbox, this.filters()) && !this.loadTimer && !this.loading) {
+      // Inside what is loaded (and subscribed to): the list narrows, nothing is fetched.
+      this.posts = this.postsView.list(bbox);
+      return;
+    }
     this.refresh();
   }
 
   filters(): ViewFilters {
     const { from, to } = dayRange(this.day, this.date);
-    return { kind: this.kind, categories: this.categories, from, to };
+    // A plain copy of the categories: the view reads them for every post, a state proxy would cost each read.
+    return { kind: this.kind, categories: [...this.categories], from, to };
   }
 
   /** Reloads the posts for the box and filters (debounced; a newer load aborts the older one) and resubscribes. */
@@ -153,7 +166,10 @@ export class AppState {
     if (this.loadTimer) {
       clearTimeout(this.loadTimer);
     }
-    this.loadTimer = setTimeout(() => void this.load(), 150);
+    this.loadTimer = setTimeout(() => {
+      this.loadTimer = null;
+      void this.load();
+    }, 150);
   }
 
   private async load(): Promise<void> {
@@ -164,14 +180,18 @@ export class AppState {
     this.loadAbort = abort;
     this.live?.subscribe(bbox, { ...(this.kind ? { kinds: [this.kind] } : {}), categories: this.categories });
     this.loading = true;
-    try {
-      const posts = await this.api.listPosts(bbox, { kind: filters.kind ?? undefined, categories: filters.categories, from: filters.from ?? undefined, to: filters.to ?? undefined }, abort.signal);
-      this.postsView.bbox = bbox;
-      this.postsView.filters = filters;
-      this.postsView.reset(posts);
-      this.posts = this.postsView.list();
-      this.loadError = null;
+    const show = (posts: Post[], complete: boolean) => {
+      this.postsView.reset(posts, bbox, filters, complete);
+      this.showPosts();
       this.loaded = true;
+    };
+    try {
+      const query = { kind: filters.kind ?? undefined, categories: filters.categories, from: filters.from ?? undefined, to: filters.to ?? undefined };
+      // The first page is shown as soon as it comes (the newest posts, on a slow connection), the rest at the end.
+      const posts = await this.api.listPosts(bbox, query, { signal: abort.signal, max: MAX_POSTS, onFirstPage: (first) => show(first, false) });
+      this.truncated = posts.length >= MAX_POSTS;
+      show(posts, !this.truncated);
+      this.loadError = null;
     } catch (error) {
       if ((error as Error).name !== 'AbortError') {
         this.loadError = (error as Error).message;
@@ -225,7 +245,7 @@ export class AppState {
     }
     if ('post' in event) {
       if (this.postsView.apply(event)) {
-        this.posts = this.postsView.list();
+        this.schedulePosts();
       }
       return;
     }
@@ -250,6 +270,29 @@ export class AppState {
     }
     const other = m.need.author.id === me ? m.offer.author : m.need.author;
     this.notify(this.t(key, { name: other.displayName }), `/matches/${m.id}`);
+  }
+
+  private showPosts(): void {
+    this.mapPosts = this.postsView.list();
+    this.posts = this.bbox ? this.postsView.list(this.bbox) : this.mapPosts;
+  }
+
+  private postsFrame = false;
+  /** Live posts are shown once per frame however many arrive (a burst redraws once). */
+  private schedulePosts(): void {
+    if (this.postsFrame) {
+      return;
+    }
+    this.postsFrame = true;
+    const run = () => {
+      this.postsFrame = false;
+      this.showPosts();
+    };
+    if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') {
+      requestAnimationFrame(run);
+    } else {
+      setTimeout(run, 16);
+    }
   }
 
   notify(text: string, href?: string): void {
