@@ -250,7 +250,8 @@ export function pickerAction(node: HTMLElement, options: PickerOptions) {
   const show = (p: { lat: number; lng: number } | null) => {
     marker?.remove();
     marker = p
-      ? L.marker([p.lat, p.lng], { icon: L.divIcon({ html: '<span class="pin chosen" aria-hidden="true">✓</span>', className: 'marker', iconSize: [36, 36], iconAnchor: [18, 18] }), interactive: false }).addTo(map)
+      ? // Not a control (keyboard: false): the buttons beside the map set the point for keyboard users.
+        L.marker([p.lat, p.lng], { icon: L.divIcon({ html: '<span class="pin chosen" aria-hidden="true">✓</span>', className: 'marker', iconSize: [36, 36], iconAnchor: [18, 18] }), interactive: false, keyboard: false }).addTo(map)
       : null;
   };
   show(options.value);

@@ -4,6 +4,7 @@ export type Route =
   | { name: 'map' }
   | { name: 'post'; id: string }
   | { name: 'new' }
+  | { name: 'edit'; id: string }
   | { name: 'mine' }
   | { name: 'matches' }
   | { name: 'match'; id: string };
@@ -14,6 +15,9 @@ export function parseRoute(pathname: string): Route {
   let m: RegExpMatchArray | null;
   if ((m = pathname.match(new RegExp(`^/posts/(${UUID})/?$`, 'i')))) {
     return { name: 'post', id: m[1]!.toLowerCase() };
+  }
+  if ((m = pathname.match(new RegExp(`^/posts/(${UUID})/edit/?$`, 'i')))) {
+    return { name: 'edit', id: m[1]!.toLowerCase() };
   }
   if ((m = pathname.match(new RegExp(`^/matches/(${UUID})/?$`, 'i')))) {
     return { name: 'match', id: m[1]!.toLowerCase() };
