@@ -32,9 +32,13 @@ async function open(path = VIEW, locale?: string): Promise<Page> {
   return page;
 }
 
-async function signUp(page: Page, name: string): Promise<void> {
+async function signUp(page: Page, name: string, check = false): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click();
   const dialog = page.getByRole('dialog');
+  if (check) {
+    await dialog.waitFor();
+    await accessible(page, 'the sign-in dialog');
+  }
   await dialog.getByRole('button', { name: 'Create an account' }).click();
   await dialog.getByLabel('Your name').fill(name);
   await dialog.getByLabel('Email').fill(`${name.toLowerCase()}-${Date.now()}@example.org`);
@@ -81,7 +85,7 @@ describe('two neighbors', () => {
     await shot(b, 'b-map-before');
 
     const a = await open();
-    await signUp(a, 'Ann');
+    await signUp(a, 'Ann', true);
     await post(a, { kind: 'need', title: 'Ride to the clinic', destination: true, check: true });
     await accessible(a, 'a post page, the author\'s');
     await shot(a, 'a-need-posted');
@@ -127,6 +131,15 @@ describe('two neighbors', () => {
     expect(await a.getByText('I drive past there at 4.').isVisible()).toBe(true);
     await shot(a, 'a-thread');
     await shot(b, 'b-thread');
+
+    // Her own lists, reached from the navigation.
+    await a.getByRole('link', { name: 'My posts' }).click();
+    await a.getByRole('link', { name: /Ride to the clinic/ }).first().waitFor();
+    await accessible(a, 'my posts');
+    await a.getByRole('link', { name: 'My matches' }).click();
+    await a.getByRole('link', { name: /Bea/ }).first().waitFor();
+    await accessible(a, 'my matches');
+    await shot(a, 'a-my-matches');
   });
 });
 
