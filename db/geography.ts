@@ -68,3 +68,23 @@ export const tstzmultirange = customType<{ data: string; driverData: string }>({
     return 'tstzmultirange';
   },
 });
+
+/** A GeoJSON Polygon or MultiPolygon, positions `[lng, lat]`. */
+export interface GeoJsonArea {
+  type: 'Polygon' | 'MultiPolygon';
+  coordinates: number[][][] | number[][][][];
+}
+
+/**
+ * `geography(MultiPolygon,4326)`: a community's boundary. Written from
+ * GeoJSON (a Polygon becomes a one-part MultiPolygon); read back with
+ * `ST_AsGeoJSON` in the query that needs it, never as the raw column.
+ */
+export const geographyArea = customType<{ data: GeoJsonArea; driverData: string }>({
+  dataType() {
+    return 'geography(MultiPolygon,4326)';
+  },
+  toDriver(value) {
+    return sql`ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify(value)}), 4326))::geography`;
+  },
+});

@@ -10,13 +10,14 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   real,
   text,
   timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { geographyPoint, tstzmultirange, tstzrange } from './geography';
+import { geographyArea, geographyPoint, tstzmultirange, tstzrange } from './geography';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   dataType() {
@@ -44,7 +45,12 @@ export const MATCH_STATUSES = ['suggested', 'proposed', 'accepted', 'declined', 
 /** Statuses that hold a pair: at most one such match per need–offer pair. */
 export const LIVE_MATCH_STATUSES = ['suggested', 'proposed', 'accepted'] as const;
 
+export const COMMUNITY_ROLES = ['member', 'organizer', 'admin'] as const;
+export const JOIN_POLICIES = ['open', 'invite'] as const;
+
 export const postKind = pgEnum('post_kind', POST_KINDS);
+export const communityRole = pgEnum('community_role', COMMUNITY_ROLES);
+export const joinPolicy = pgEnum('join_policy', JOIN_POLICIES);
 export const matchStatus = pgEnum('match_status', MATCH_STATUSES);
 export const postCategory = pgEnum('post_category', CATEGORIES);
 export const postStatus = pgEnum('post_status', STORED_POST_STATUSES);
@@ -254,4 +260,90 @@ export const events = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('events_created_idx').on(t.createdAt)],
+);
+
+/**
+ * A mutual-aid group over an area. A post inside the boundary belongs to it
+ * (the smallest one when boundaries nest), whenever it was made: membership
+ * of posts is computed from places, not stored.
+ */
+export const communities = pgTable(
+  'communities',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    name: text().notNull(),
+    /** Lower-case letters, digits and dashes; unique. */
+    slug: text().notNull(),
+    boundary: geographyArea().notNull(),
+    /** Square metres of the boundary, kept so "the smallest containing one" is an ORDER BY. */
+    areaSqm: doublePrecision().notNull(),
+    /** IANA zone the community's days are counted in (coverage by day, triage). */
+    timezone: text().notNull(),
+    joinPolicy: joinPolicy().notNull(),
+    createdBy: uuid()
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('communities_slug_key').on(t.slug), index('communities_boundary_gix').using('gist', t.boundary)],
+);
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    communityId: uuid()
+      .notNull()
+      .references(() => communities.id, { onDelete: 'cascade' }),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: communityRole().notNull(),
+    /** Suspended by an organizer: no member rights, cannot rejoin until lifted. */
+    suspendedAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.communityId, t.userId] }), index('memberships_user_idx').on(t.userId)],
+);
+
+/** Codes organizers hand out to join an invite-only community; revoked, not deleted. */
+export const invites = pgTable(
+  'invites',
+  {
+    code: text().primaryKey(),
+    communityId: uuid()
+      .notNull()
+      .references(() => communities.id, { onDelete: 'cascade' }),
+    createdBy: uuid()
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    expiresAt: timestamp({ withTimezone: true }),
+    revokedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [index('invites_community_idx').on(t.communityId, t.createdAt)],
+);
+
+/**
+ * Every organizer action, append-only: a trigger (migration 0005) refuses
+ * UPDATE and DELETE, so not even a bug in the API can rewrite history.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    communityId: uuid()
+      .notNull()
+      .references(() => communities.id, { onDelete: 'cascade' }),
+    actorId: uuid()
+      .notNull()
+      .references(() => users.id),
+    /** What was done: `community.create`, `invite.create`, `invite.revoke`, `member.role`, … */
+    action: text().notNull(),
+    subjectType: text().notNull(),
+    subjectId: text().notNull(),
+    before: jsonb(),
+    after: jsonb(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('audit_log_community_idx').on(t.communityId, t.id)],
 );

@@ -18,6 +18,7 @@ import web from './plugins/web';
 import live, { type LiveOptions } from './live/plugin';
 import postsRoutes from './posts/routes';
 import matchesRoutes from './matches/routes';
+import communitiesRoutes from './communities/routes';
 
 export interface AppOptions {
   config: Config;
@@ -87,6 +88,7 @@ export async function buildApp(options: AppOptions) {
       await api.register(authRoutes, { cookieSecure: config.cookieSecure });
       await api.register(postsRoutes);
       await api.register(matchesRoutes);
+      await api.register(communitiesRoutes);
     },
     { prefix: '/api' },
   );

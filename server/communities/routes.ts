@@ -1,0 +1,144 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { badRequest, ProblemSchema } from '../http/problem';
+import { IdParamsSchema, Page } from '../http/types';
+import { authenticate, requireUser } from '../plugins/session';
+import {
+  AuditEntrySchema,
+  AuditQuerySchema,
+  CommunitySchema,
+  CreateCommunityBodySchema,
+  InviteBodySchema,
+  InviteParamsSchema,
+  InviteSchema,
+  JoinBodySchema,
+  MemberParamsSchema,
+  MembershipSchema,
+  RoleBodySchema,
+} from './schemas';
+import { createCommunity, createInvite, getCommunity, joinCommunity, listCommunities, listInvites, listMembers, readAudit, revokeInvite, setRole } from './service';
+
+/** A POST whose body is all optional may come without one (`curl -X POST`): that is `{}`. */
+async function bodyOrEmpty(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
+
+const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
+const CommunityReply = Type.Object({ community: CommunitySchema });
+const MembershipReply = Type.Object({ membership: MembershipSchema });
+
+const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/communities',
+    {
+      preValidation: authenticate,
+      schema: { tags: ['communities'], summary: 'Start a community; you become its first admin', body: CreateCommunityBodySchema, response: { 201: CommunityReply, ...problems } },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      return reply.status(201).send({ community: await createCommunity(app.db, user, request.body) });
+    },
+  );
+
+  app.get(
+    '/communities',
+    {
+      schema: {
+        tags: ['communities'],
+        summary: 'Communities whose area holds a point (smallest first), or all of them',
+        querystring: Type.Object(
+          { lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })), lng: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(CommunitySchema) }), ...problems },
+      },
+    },
+    async (request) => {
+      const { lat, lng } = request.query;
+      if ((lat === undefined) !== (lng === undefined)) {
+        throw badRequest('Give both lat and lng, or neither.', [{ path: lat === undefined ? '/lat' : '/lng', message: 'is required with the other' }]);
+      }
+      const user = request.user;
+      return { items: await listCommunities(app.db, { ...(lat !== undefined ? { at: { lat, lng: lng! } } : {}), ...(user ? { userId: user.id } : {}) }) };
+    },
+  );
+
+  app.get(
+    '/me/communities',
+    { preValidation: authenticate, schema: { tags: ['communities'], summary: 'The communities you belong to, with your role', response: { 200: Type.Object({ items: Type.Array(CommunitySchema) }), ...problems } } },
+    async (request) => {
+      const user = requireUser(request);
+      return { items: await listCommunities(app.db, { memberId: user.id, userId: user.id }) };
+    },
+  );
+
+  app.get(
+    '/communities/:id',
+    { schema: { tags: ['communities'], summary: 'A community (its area is public)', params: IdParamsSchema, response: { 200: CommunityReply, ...problems } } },
+    async (request) => ({ community: await getCommunity(app.db, request.params.id, request.user?.id) }),
+  );
+
+  app.post(
+    '/communities/:id/join',
+    {
+      preValidation: [authenticate, bodyOrEmpty],
+      schema: { tags: ['communities'], summary: 'Join as a member (an invite code for invite-only ones)', params: IdParamsSchema, body: JoinBodySchema, response: { 200: MembershipReply, 201: MembershipReply, ...problems } },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const { created, membership } = await joinCommunity(app.db, user, request.params.id, request.body.inviteCode, app.clock.now());
+      return reply.status(created ? 201 : 200).send({ membership });
+    },
+  );
+
+  app.get(
+    '/communities/:id/members',
+    { preValidation: authenticate, schema: { tags: ['communities'], summary: 'Members and their roles (organizers)', params: IdParamsSchema, response: { 200: Type.Object({ items: Type.Array(MembershipSchema) }), ...problems } } },
+    async (request) => ({ items: await listMembers(app.db, requireUser(request), request.params.id) }),
+  );
+
+  app.put(
+    '/communities/:id/members/:userId',
+    { preValidation: authenticate, schema: { tags: ['communities'], summary: "Set a member's role (admins)", params: MemberParamsSchema, body: RoleBodySchema, response: { 200: MembershipReply, ...problems } } },
+    async (request) => ({ membership: await setRole(app.db, requireUser(request), request.params.id, request.params.userId, request.body.role) }),
+  );
+
+  app.post(
+    '/communities/:id/invites',
+    {
+      preValidation: [authenticate, bodyOrEmpty],
+      schema: { tags: ['communities'], summary: 'Create an invite code (organizers)', params: IdParamsSchema, body: InviteBodySchema, response: { 201: Type.Object({ invite: InviteSchema }), ...problems } },
+    },
+    async (request, reply) => {
+      const invite = await createInvite(app.db, requireUser(request), request.params.id, request.body.expiresInDays, app.clock.now());
+      return reply.status(201).send({ invite });
+    },
+  );
+
+  app.get(
+    '/communities/:id/invites',
+    { preValidation: authenticate, schema: { tags: ['communities'], summary: 'Invite codes, newest first (organizers)', params: IdParamsSchema, response: { 200: Type.Object({ items: Type.Array(InviteSchema) }), ...problems } } },
+    async (request) => ({ items: await listInvites(app.db, requireUser(request), request.params.id) }),
+  );
+
+  app.delete(
+    '/communities/:id/invites/:code',
+    { preValidation: authenticate, schema: { tags: ['communities'], summary: 'Revoke an invite code (organizers)', params: InviteParamsSchema, response: { 204: Type.Null(), ...problems } } },
+    async (request, reply) => {
+      await revokeInvite(app.db, requireUser(request), request.params.id, request.params.code, app.clock.now());
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/communities/:id/audit',
+    {
+      preValidation: authenticate,
+      schema: { tags: ['communities'], summary: 'The audit log, newest first (admins)', params: IdParamsSchema, querystring: AuditQuerySchema, response: { 200: Page(AuditEntrySchema), ...problems } },
+    },
+    async (request) => readAudit(app.db, requireUser(request), request.params.id, request.query.before, request.query.limit ?? 50),
+  );
+};
+
+export default communitiesRoutes;

@@ -1,0 +1,94 @@
+import Type, { type Static } from 'typebox';
+import { COMMUNITY_ROLES, JOIN_POLICIES } from '../../db/schema';
+import { DateTime, StringEnum, Uuid } from '../http/types';
+
+/** The most positions a boundary may have (a neighborhood's outline, not a coastline survey). */
+export const MAX_BOUNDARY_POSITIONS = 5000;
+/** The largest area a community may cover: a city, not a country. */
+export const MAX_AREA_KM2 = 5000;
+
+const Position = Type.Array(Type.Number(), { minItems: 2, maxItems: 3, description: '[lng, lat] (GeoJSON order)' });
+const Ring = Type.Array(Position, { minItems: 4, description: 'a closed ring: first and last positions equal' });
+
+export const BoundarySchema = Type.Union(
+  [
+    Type.Object({ type: Type.Literal('Polygon'), coordinates: Type.Array(Ring, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
+    Type.Object(
+      { type: Type.Literal('MultiPolygon'), coordinates: Type.Array(Type.Array(Ring, { minItems: 1, maxItems: 50 }), { minItems: 1, maxItems: 50 }) },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'GeoJSON Polygon or MultiPolygon, positions [lng, lat]' },
+);
+export type Boundary = Static<typeof BoundarySchema>;
+
+export const CreateCommunityBodySchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 80 }),
+    slug: Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', minLength: 2, maxLength: 60, description: 'lower-case letters, digits and dashes, like "crown-heights"' }),
+    boundary: BoundarySchema,
+    timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, like "America/New_York"' }),
+    joinPolicy: StringEnum(JOIN_POLICIES),
+  },
+  { additionalProperties: false },
+);
+export type CreateCommunityBody = Static<typeof CreateCommunityBodySchema>;
+
+export const CommunitySchema = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  slug: Type.String(),
+  boundary: Type.Unsafe<Boundary>({ type: 'object', additionalProperties: true, description: 'GeoJSON MultiPolygon' }),
+  areaKm2: Type.Number(),
+  timezone: Type.String(),
+  joinPolicy: StringEnum(JOIN_POLICIES),
+  memberCount: Type.Integer(),
+  createdAt: DateTime,
+  /** The caller's role, when they belong (absent otherwise, and when suspended: `suspended: true`). */
+  myRole: Type.Optional(StringEnum(COMMUNITY_ROLES)),
+  suspended: Type.Optional(Type.Boolean()),
+});
+export type Community = Static<typeof CommunitySchema>;
+
+export const MembershipSchema = Type.Object({
+  communityId: Uuid,
+  user: Type.Object({ id: Uuid, displayName: Type.String() }),
+  role: StringEnum(COMMUNITY_ROLES),
+  suspended: Type.Boolean(),
+  joinedAt: DateTime,
+});
+export type Membership = Static<typeof MembershipSchema>;
+
+export const JoinBodySchema = Type.Object({ inviteCode: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false });
+
+export const InviteBodySchema = Type.Object(
+  { expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'default: never expires' })) },
+  { additionalProperties: false },
+);
+export const InviteSchema = Type.Object({
+  code: Type.String(),
+  createdAt: DateTime,
+  expiresAt: Type.Union([DateTime, Type.Null()]),
+  revokedAt: Type.Union([DateTime, Type.Null()]),
+  createdBy: Type.Object({ id: Uuid, displayName: Type.String() }),
+});
+export type Invite = Static<typeof InviteSchema>;
+
+export const RoleBodySchema = Type.Object({ role: StringEnum(COMMUNITY_ROLES) }, { additionalProperties: false });
+export const MemberParamsSchema = Type.Object({ id: Uuid, userId: Uuid });
+export const InviteParamsSchema = Type.Object({ id: Uuid, code: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const AuditEntrySchema = Type.Object({
+  id: Type.Integer(),
+  actor: Type.Object({ id: Uuid, displayName: Type.String() }),
+  action: Type.String(),
+  subjectType: Type.String(),
+  subjectId: Type.String(),
+  before: Type.Union([Type.Unknown(), Type.Null()]),
+  after: Type.Union([Type.Unknown(), Type.Null()]),
+  createdAt: DateTime,
+});
+export const AuditQuerySchema = Type.Object(
+  { before: Type.Optional(Type.Integer({ minimum: 1, description: 'entries older than this id (the next page)' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) },
+  { additionalProperties: false },
+);

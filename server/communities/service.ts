@@ -1,0 +1,394 @@
+// Communities, their members and roles, invite codes and the audit log.
+// Every organizer action writes its audit entry in the same transaction as
+// the change, so the log never misses one and never holds one that did not
+// happen.
+import { randomInt } from 'node:crypto';
+import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
+import { auditLog, communities, type DB, type Executor, invites, memberships, rowsOf, sqlState, users } from '../../db';
+import type { GeoJsonArea } from '../../db/geography';
+import type { COMMUNITY_ROLES } from '../../db/schema';
+import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/problem';
+import { isValidTimeZone } from '../posts/windows';
+import type { Community, CreateCommunityBody, Invite, Membership } from './schemas';
+import { MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS } from './schemas';
+
+export type Role = (typeof COMMUNITY_ROLES)[number];
+const RANK: Record<Role, number> = { member: 0, organizer: 1, admin: 2 };
+
+interface Actor {
+  id: string;
+}
+
+export interface AuditInput {
+  communityId: string;
+  actorId: string;
+  action: string;
+  subjectType: string;
+  subjectId: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Appends to the audit log (in the caller's transaction). */
+export async function audit(db: Executor, entry: AuditInput): Promise<void> {
+  await db.insert(auditLog).values({ ...entry, before: entry.before ?? null, after: entry.after ?? null });
+}
+
+/** Shape problems a JSON schema cannot say: ranges of positions, closed rings, size. */
+function boundaryProblems(boundary: GeoJsonArea): { path: string; message: string }[] {
+  const polygons = (boundary.type === 'Polygon' ? [boundary.coordinates] : boundary.coordinates) as number[][][][];
+  const problems: { path: string; message: string }[] = [];
+  let positions = 0;
+  polygons.forEach((rings, p) => {
+    rings.forEach((ring, r) => {
+      const path = boundary.type === 'Polygon' ? `/boundary/coordinates/${r}` : `/boundary/coordinates/${p}/${r}`;
+      positions += ring.length;
+      const bad = ring.findIndex(([lng, lat]) => !(Math.abs(lng!) <= 180 && Math.abs(lat!) <= 90));
+      if (bad >= 0) {
+        problems.push({ path: `${path}/${bad}`, message: 'must be [lng, lat] with lng in −180…180 and lat in −90…90' });
+      }
+      const [first, last] = [ring[0]!, ring[ring.length - 1]!];
+      if (first[0] !== last[0] || first[1] !== last[1]) {
+        problems.push({ path, message: 'must be closed: its last position equal to its first' });
+      }
+    });
+  });
+  if (positions > MAX_BOUNDARY_POSITIONS) {
+    problems.push({ path: '/boundary', message: `must have at most ${MAX_BOUNDARY_POSITIONS} positions (it has ${positions}); simplify the outline` });
+  }
+  return problems;
+}
+
+const communityColumns = {
+  id: communities.id,
+  name: communities.name,
+  slug: communities.slug,
+  boundary: sql<GeoJsonArea>`ST_AsGeoJSON(${communities.boundary}, 7)::json`,
+  areaSqm: communities.areaSqm,
+  timezone: communities.timezone,
+  joinPolicy: communities.joinPolicy,
+  createdAt: communities.createdAt,
+  memberCount: sql<number>`(SELECT count(*)::int FROM ${memberships} m WHERE m.community_id = ${communities.id} AND m.suspended_at IS NULL)`,
+};
+
+type CommunityRow = { [K in keyof typeof communityColumns]: K extends 'boundary' ? GeoJsonArea : K extends 'memberCount' ? number : (typeof communities.$inferSelect)[K & keyof typeof communities.$inferSelect] };
+
+function communityView(row: CommunityRow, mine?: { role: Role; suspendedAt: Date | null } | null): Community {
+  return {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    boundary: (typeof row.boundary === 'string' ? JSON.parse(row.boundary) : row.boundary) as Community['boundary'],
+    areaKm2: Math.round(row.areaSqm / 10_000) / 100,
+    timezone: row.timezone,
+    joinPolicy: row.joinPolicy,
+    memberCount: row.memberCount,
+    createdAt: row.createdAt.toISOString(),
+    ...(mine ? (mine.suspendedAt ? { suspended: true } : { myRole: mine.role }) : {}),
+  };
+}
+
+export async function createCommunity(db: DB, actor: Actor, body: CreateCommunityBody): Promise<Community> {
+  const name = body.name.trim();
+  const errors = [
+    ...(name === '' ? [{ path: '/name', message: 'must not be blank' }] : []),
+    ...(isValidTimeZone(body.timezone) ? [] : [{ path: '/timezone', message: 'must be an IANA time zone, like "America/New_York"' }]),
+    ...boundaryProblems(body.boundary as GeoJsonArea),
+  ];
+  if (errors.length > 0) {
+    throw invalid(errors);
+  }
+  // What PostGIS thinks of the shape: a self-crossing outline cannot hold posts.
+  const geojson = JSON.stringify(body.boundary);
+  const [shape] = rowsOf<{ valid: boolean; reason: string; km2: number }>(
+    await db.execute(sql`SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, ST_Area(g::geography) / 1e6 AS km2
+      FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326) AS g) s`),
+  );
+  if (!shape!.valid) {
+    throw invalid([{ path: '/boundary', message: `is not a valid area: ${shape!.reason}` }]);
+  }
+  if (!(Number(shape!.km2) > 0) || Number(shape!.km2) > MAX_AREA_KM2) {
+    throw invalid([{ path: '/boundary', message: `must cover more than 0 and at most ${MAX_AREA_KM2} km² (this covers ${Math.round(Number(shape!.km2))} km²)` }]);
+  }
+  try {
+    const id = await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(communities)
+        .values({
+          name,
+          slug: body.slug,
+          boundary: body.boundary as GeoJsonArea,
+          areaSqm: sql`ST_Area(ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326)::geography)`,
+          timezone: body.timezone,
+          joinPolicy: body.joinPolicy,
+          createdBy: actor.id,
+        })
+        .returning({ id: communities.id });
+      await tx.insert(memberships).values({ communityId: row!.id, userId: actor.id, role: 'admin' });
+      await audit(tx, {
+        communityId: row!.id,
+        actorId: actor.id,
+        action: 'community.create',
+        subjectType: 'community',
+        subjectId: row!.id,
+        after: { name, slug: body.slug, timezone: body.timezone, joinPolicy: body.joinPolicy },
+      });
+      return row!.id;
+    });
+    return await getCommunity(db, id, actor.id);
+  } catch (error) {
+    if (sqlState(error) === '23505') {
+      throw conflict('A community with this slug already exists; choose another.', [{ path: '/slug', message: 'is taken' }]);
+    }
+    throw error;
+  }
+}
+
+/** The caller's membership of a community, or null. */
+export async function membershipOf(db: Executor, communityId: string, userId: string): Promise<{ role: Role; suspendedAt: Date | null } | null> {
+  const [row] = await db
+    .select({ role: memberships.role, suspendedAt: memberships.suspendedAt })
+    .from(memberships)
+    .where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+  return row ?? null;
+}
+
+export async function getCommunity(db: Executor, id: string, userId?: string): Promise<Community> {
+  const [row] = await db.select(communityColumns).from(communities).where(eq(communities.id, id));
+  if (!row) {
+    throw notFound('No community with this id.');
+  }
+  return communityView(row as CommunityRow, userId ? await membershipOf(db, id, userId) : null);
+}
+
+/** Communities whose boundary holds the point, smallest first; or the caller's own. */
+export async function listCommunities(db: Executor, options: { at?: { lat: number; lng: number }; memberId?: string; userId?: string }): Promise<Community[]> {
+  const where = options.at
+    ? sql`ST_Covers(${communities.boundary}, ST_SetSRID(ST_MakePoint(${options.at.lng}, ${options.at.lat}), 4326)::geography)`
+    : options.memberId
+      ? sql`${communities.id} IN (SELECT community_id FROM ${memberships} WHERE user_id = ${options.memberId})`
+      : sql`true`;
+  const rows = await db.select(communityColumns).from(communities).where(where).orderBy(communities.areaSqm, communities.id).limit(100);
+  const mine = new Map<string, { role: Role; suspendedAt: Date | null }>();
+  if (options.userId && rows.length > 0) {
+    for (const m of await db
+      .select({ communityId: memberships.communityId, role: memberships.role, suspendedAt: memberships.suspendedAt })
+      .from(memberships)
+      .where(eq(memberships.userId, options.userId))) {
+      mine.set(m.communityId, m);
+    }
+  }
+  return rows.map((r) => communityView(r as CommunityRow, mine.get(r.id)));
+}
+
+/**
+ * The caller holds at least `min` in the community (suspended members hold
+ * nothing). 404 when the community does not exist, 403 otherwise.
+ */
+export async function requireRole(db: Executor, communityId: string, actor: Actor, min: Role): Promise<Role> {
+  const [c] = await db.select({ id: communities.id }).from(communities).where(eq(communities.id, communityId));
+  if (!c) {
+    throw notFound('No community with this id.');
+  }
+  const m = await membershipOf(db, communityId, actor.id);
+  if (!m || m.suspendedAt || RANK[m.role] < RANK[min]) {
+    throw forbidden(min === 'admin' ? "Only the community's admins can do this." : min === 'organizer' ? "Only the community's organizers can do this." : 'Join this community first.');
+  }
+  return m.role;
+}
+
+async function membershipView(db: Executor, communityId: string, userId: string): Promise<Membership> {
+  const [row] = await db
+    .select({ role: memberships.role, suspendedAt: memberships.suspendedAt, createdAt: memberships.createdAt, displayName: users.displayName })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+  return { communityId, user: { id: userId, displayName: row!.displayName }, role: row!.role, suspended: row!.suspendedAt !== null, joinedAt: row!.createdAt.toISOString() };
+}
+
+/** Joins as a member (201), or answers the membership one already has (200). */
+export async function joinCommunity(db: DB, actor: Actor, communityId: string, inviteCode: string | undefined, now: Date): Promise<{ created: boolean; membership: Membership }> {
+  const [c] = await db.select({ joinPolicy: communities.joinPolicy }).from(communities).where(eq(communities.id, communityId));
+  if (!c) {
+    throw notFound('No community with this id.');
+  }
+  const existing = await membershipOf(db, communityId, actor.id);
+  if (existing?.suspendedAt) {
+    throw forbidden("You are suspended from this community; ask one of its organizers.");
+  }
+  if (existing) {
+    return { created: false, membership: await membershipView(db, communityId, actor.id) };
+  }
+  if (c.joinPolicy === 'invite') {
+    if (!inviteCode) {
+      throw forbidden('This community is joined by invitation: ask an organizer for a code.');
+    }
+    const [invite] = await db
+      .select({ code: invites.code })
+      .from(invites)
+      .where(
+        and(
+          eq(invites.communityId, communityId),
+          eq(invites.code, inviteCode.trim().toUpperCase()),
+          sql`${invites.revokedAt} IS NULL`,
+          sql`(${invites.expiresAt} IS NULL OR ${invites.expiresAt} > ${now.toISOString()}::timestamptz)`,
+        ),
+      );
+    if (!invite) {
+      throw new HttpProblem(403, 'This invite code does not work here (mistyped, revoked or expired). Ask an organizer for a new one.', [
+        { path: '/inviteCode', message: 'is not a valid code for this community' },
+      ]);
+    }
+  }
+  await db.insert(memberships).values({ communityId, userId: actor.id, role: 'member' }).onConflictDoNothing();
+  return { created: true, membership: await membershipView(db, communityId, actor.id) };
+}
+
+/** Unambiguous letters and digits (no 0/O, 1/I/L): codes are read aloud and typed on phones. */
+const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+
+function inviteCode(): string {
+  let code = '';
+  for (let i = 0; i < 10; i++) {
+    code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  }
+  return code;
+}
+
+const inviteColumns = {
+  code: invites.code,
+  createdAt: invites.createdAt,
+  expiresAt: invites.expiresAt,
+  revokedAt: invites.revokedAt,
+  creatorId: invites.createdBy,
+  creatorName: users.displayName,
+};
+
+function inviteView(r: { code: string; createdAt: Date; expiresAt: Date | null; revokedAt: Date | null; creatorId: string; creatorName: string }): Invite {
+  return {
+    code: r.code,
+    createdAt: r.createdAt.toISOString(),
+    expiresAt: r.expiresAt?.toISOString() ?? null,
+    revokedAt: r.revokedAt?.toISOString() ?? null,
+    createdBy: { id: r.creatorId, displayName: r.creatorName },
+  };
+}
+
+export async function createInvite(db: DB, actor: Actor, communityId: string, expiresInDays: number | undefined, now: Date): Promise<Invite> {
+  await requireRole(db, communityId, actor, 'organizer');
+  const code = inviteCode();
+  const expiresAt = expiresInDays ? new Date(now.getTime() + expiresInDays * 86_400_000) : null;
+  await db.transaction(async (tx) => {
+    await tx.insert(invites).values({ code, communityId, createdBy: actor.id, createdAt: now, expiresAt });
+    await audit(tx, { communityId, actorId: actor.id, action: 'invite.create', subjectType: 'invite', subjectId: code, after: { expiresAt: expiresAt?.toISOString() ?? null } });
+  });
+  const [row] = await db.select(inviteColumns).from(invites).innerJoin(users, eq(users.id, invites.createdBy)).where(eq(invites.code, code));
+  return inviteView(row!);
+}
+
+export async function listInvites(db: DB, actor: Actor, communityId: string): Promise<Invite[]> {
+  await requireRole(db, communityId, actor, 'organizer');
+  const rows = await db
+    .select(inviteColumns)
+    .from(invites)
+    .innerJoin(users, eq(users.id, invites.createdBy))
+    .where(eq(invites.communityId, communityId))
+    .orderBy(desc(invites.createdAt))
+    .limit(200);
+  return rows.map(inviteView);
+}
+
+/** Revokes a code (idempotent: revoking a revoked code changes nothing and logs nothing). */
+export async function revokeInvite(db: DB, actor: Actor, communityId: string, code: string, now: Date): Promise<void> {
+  await requireRole(db, communityId, actor, 'organizer');
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ revokedAt: invites.revokedAt })
+      .from(invites)
+      .where(and(eq(invites.communityId, communityId), eq(invites.code, code.toUpperCase())))
+      .for('update');
+    if (!row) {
+      throw notFound('No invite with this code in this community.');
+    }
+    if (row.revokedAt) {
+      return;
+    }
+    await tx.update(invites).set({ revokedAt: now }).where(eq(invites.code, code.toUpperCase()));
+    await audit(tx, { communityId, actorId: actor.id, action: 'invite.revoke', subjectType: 'invite', subjectId: code.toUpperCase(), before: { revokedAt: null }, after: { revokedAt: now.toISOString() } });
+  });
+}
+
+/** An admin sets a member's role; the last admin cannot step down (someone must manage roles). */
+export async function setRole(db: DB, actor: Actor, communityId: string, userId: string, role: Role): Promise<Membership> {
+  await requireRole(db, communityId, actor, 'admin');
+  await db.transaction(async (tx) => {
+    // Admin changes are serialized per community, so two admins cannot demote each other at once.
+    await tx.execute(sql`SELECT 1 FROM ${communities} WHERE id = ${communityId} FOR UPDATE`);
+    const current = await membershipOf(tx, communityId, userId);
+    if (!current) {
+      throw notFound('This person is not a member of the community; they join first.');
+    }
+    if (current.role === role) {
+      return;
+    }
+    if (current.role === 'admin') {
+      const [{ admins }] = (await tx
+        .select({ admins: count() })
+        .from(memberships)
+        .where(and(eq(memberships.communityId, communityId), eq(memberships.role, 'admin'), sql`${memberships.suspendedAt} IS NULL`))) as [{ admins: number }];
+      if (Number(admins) <= 1) {
+        throw conflict('This is the only admin of the community; make someone else admin first.');
+      }
+    }
+    await tx.update(memberships).set({ role }).where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+    await audit(tx, { communityId, actorId: actor.id, action: 'member.role', subjectType: 'user', subjectId: userId, before: { role: current.role }, after: { role } });
+  });
+  return membershipView(db, communityId, userId);
+}
+
+export async function listMembers(db: DB, actor: Actor, communityId: string): Promise<Membership[]> {
+  await requireRole(db, communityId, actor, 'organizer');
+  const rows = await db
+    .select({ userId: memberships.userId, role: memberships.role, suspendedAt: memberships.suspendedAt, createdAt: memberships.createdAt, displayName: users.displayName })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(memberships.communityId, communityId))
+    .orderBy(desc(memberships.role), users.displayName)
+    .limit(5000);
+  return rows.map((r) => ({ communityId, user: { id: r.userId, displayName: r.displayName }, role: r.role, suspended: r.suspendedAt !== null, joinedAt: r.createdAt.toISOString() }));
+}
+
+export async function readAudit(db: DB, actor: Actor, communityId: string, before: number | undefined, limit: number) {
+  await requireRole(db, communityId, actor, 'admin');
+  const rows = await db
+    .select({
+      id: auditLog.id,
+      actorId: auditLog.actorId,
+      actorName: users.displayName,
+      action: auditLog.action,
+      subjectType: auditLog.subjectType,
+      subjectId: auditLog.subjectId,
+      before: auditLog.before,
+      after: auditLog.after,
+      createdAt: auditLog.createdAt,
+    })
+    .from(auditLog)
+    .innerJoin(users, eq(users.id, auditLog.actorId))
+    .where(and(eq(auditLog.communityId, communityId), before ? lt(auditLog.id, before) : sql`true`))
+    .orderBy(desc(auditLog.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map((r) => ({
+      id: r.id,
+      actor: { id: r.actorId, displayName: r.actorName },
+      action: r.action,
+      subjectType: r.subjectType,
+      subjectId: r.subjectId,
+      before: r.before,
+      after: r.after,
+      createdAt: r.createdAt.toISOString(),
+    })),
+    nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null,
+  };
+}

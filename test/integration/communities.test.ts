@@ -1,0 +1,228 @@
+// Communities: creating one, joining (open and by invitation), roles, invite
+// codes, the append-only audit log, and who may do what (a matrix over every
+// route and role, asserting exact statuses).
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlState } from '../../db';
+import { buildTestApp, signup, type TestContext } from '../helper';
+
+let ctx: TestContext;
+type User = { cookie: string; id: string };
+
+// Crown Heights, roughly (a closed ring, [lng, lat]).
+const CROWN_HEIGHTS = {
+  type: 'Polygon',
+  coordinates: [
+    [
+      [-73.962, 40.664],
+      [-73.92, 40.664],
+      [-73.92, 40.68],
+      [-73.962, 40.68],
+      [-73.962, 40.664],
+    ],
+  ],
+};
+// A block inside it.
+const BLOCK = {
+  type: 'MultiPolygon',
+  coordinates: [
+    [
+      [
+        [-73.945, 40.668],
+        [-73.94, 40.668],
+        [-73.94, 40.672],
+        [-73.945, 40.672],
+        [-73.945, 40.668],
+      ],
+    ],
+  ],
+};
+
+async function call(user: User | null, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
+  return ctx.app.inject({ method, url, headers: user ? { cookie: user.cookie } : {}, ...(payload !== undefined ? { payload: payload as never } : {}) });
+}
+
+async function create(user: User, body: Record<string, unknown>) {
+  const res = await call(user, 'POST', '/api/communities', { name: 'Crown Heights Mutual Aid', slug: `ch-${Math.random().toString(36).slice(2, 8)}`, boundary: CROWN_HEIGHTS, timezone: 'America/New_York', joinPolicy: 'open', ...body });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().community as { id: string; slug: string; myRole?: string; memberCount: number; areaKm2: number; boundary: { type: string } };
+}
+
+beforeAll(async () => {
+  ctx = await buildTestApp();
+});
+afterAll(async () => {
+  await ctx?.app.close();
+});
+
+describe('communities', () => {
+  it('a neighbor starts one and is its admin; its area is public; points find the smallest first', async () => {
+    const ana = await signup(ctx.app, 'Ana');
+    const big = await create(ana, {});
+    expect(big.myRole).toBe('admin');
+    expect(big.memberCount).toBe(1);
+    expect(big.boundary.type).toBe('MultiPolygon');
+    expect(big.areaKm2).toBeGreaterThan(5);
+    expect(big.areaKm2).toBeLessThan(10);
+    const small = await create(ana, { name: 'Our block', boundary: BLOCK });
+
+    const anonymous = await call(null, 'GET', `/api/communities/${big.id}`);
+    expect(anonymous.statusCode).toBe(200);
+    expect(anonymous.json().community.myRole).toBeUndefined();
+
+    const at = await call(null, 'GET', '/api/communities?lat=40.67&lng=-73.942');
+    const ids = at.json().items.map((c: { id: string }) => c.id);
+    expect(ids.indexOf(small.id)).toBeLessThan(ids.indexOf(big.id));
+    expect(ids).toContain(big.id);
+    const outside = await call(null, 'GET', '/api/communities?lat=40.70&lng=-73.99');
+    expect(outside.json().items.map((c: { id: string }) => c.id)).not.toContain(big.id);
+
+    const mine = await call(ana, 'GET', '/api/me/communities');
+    expect(mine.json().items.map((c: { id: string }) => c.id).sort()).toEqual([big.id, small.id].sort());
+  });
+
+  it('refuses bad boundaries, zones and taken slugs with problems naming the field', async () => {
+    const ana = await signup(ctx.app, 'Ana');
+    const made = await create(ana, {});
+    const cases: [Record<string, unknown>, number, string][] = [
+      [{ slug: made.slug }, 409, '/slug'],
+      [{ timezone: 'Mars/Olympus' }, 400, '/timezone'],
+      [{ slug: 'Not A Slug' }, 400, '/slug'],
+      [{ boundary: { type: 'Polygon', coordinates: [[[-73.9, 40.6], [-73.8, 40.6], [-73.8, 40.7], [-73.9, 40.6]]] } }, 201, ''],
+      [{ boundary: { type: 'Polygon', coordinates: [[[-73.9, 40.6], [-73.8, 40.6], [-73.8, 40.7], [-73.9, 40.65]]] } }, 400, '/boundary/coordinates/0'],
+      // A bow tie crosses itself.
+      [{ boundary: { type: 'Polygon', coordinates: [[[-73.9, 40.6], [-73.8, 40.7], [-73.8, 40.6], [-73.9, 40.7], [-73.9, 40.6]]] } }, 400, '/boundary'],
+      [{ boundary: { type: 'Polygon', coordinates: [[[-200, 40.6], [-73.8, 40.6], [-73.8, 40.7], [-200, 40.6]]] } }, 400, '/boundary/coordinates/0/0'],
+      // Half the planet.
+      [{ boundary: { type: 'Polygon', coordinates: [[[-100, 0], [0, 0], [0, 60], [-100, 60], [-100, 0]]] } }, 400, '/boundary'],
+      [{ boundary: { type: 'Point', coordinates: [-73.9, 40.6] } }, 400, '/boundary'],
+    ];
+    for (const [body, status, path] of cases) {
+      const res = await call(ana, 'POST', '/api/communities', { name: 'X', slug: `s-${Math.random().toString(36).slice(2, 8)}`, boundary: CROWN_HEIGHTS, timezone: 'America/New_York', joinPolicy: 'open', ...body });
+      expect(res.statusCode, `${JSON.stringify(body)}: ${res.body}`).toBe(status);
+      if (status !== 201) {
+        expect(res.headers['content-type']).toMatch(/problem\+json/);
+        expect(res.json().errors.some((e: { path: string }) => e.path.startsWith(path)), res.body).toBe(true);
+      }
+    }
+  });
+
+  it('joining: open ones at once; invite-only ones with a live code, not a revoked or expired one; joining twice is harmless', async () => {
+    const [admin, bo, cy, di] = [await signup(ctx.app, 'Admin'), await signup(ctx.app, 'Bo'), await signup(ctx.app, 'Cy'), await signup(ctx.app, 'Di')];
+    const open = await create(admin, {});
+    const first = await call(bo, 'POST', `/api/communities/${open.id}/join`);
+    expect(first.statusCode).toBe(201);
+    expect(first.json().membership).toMatchObject({ role: 'member', suspended: false, user: { id: bo.id } });
+    expect((await call(bo, 'POST', `/api/communities/${open.id}/join`, {})).statusCode).toBe(200);
+
+    const closed = await create(admin, { joinPolicy: 'invite' });
+    const refused = await call(bo, 'POST', `/api/communities/${closed.id}/join`);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().detail).toMatch(/invitation/);
+    const invite = (await call(admin, 'POST', `/api/communities/${closed.id}/invites`, { expiresInDays: 7 })).json().invite;
+    expect(invite.code).toMatch(/^[2-9A-HJKMNP-Z]{10}$/);
+    const wrong = await call(bo, 'POST', `/api/communities/${closed.id}/join`, { inviteCode: 'ABCDEFGHJK' });
+    expect(wrong.statusCode).toBe(403);
+    expect(wrong.json().errors[0].path).toBe('/inviteCode');
+    // Typed in lower case, as phones do.
+    expect((await call(bo, 'POST', `/api/communities/${closed.id}/join`, { inviteCode: invite.code.toLowerCase() })).statusCode).toBe(201);
+
+    // A code from another community does not open this one.
+    const otherInvite = (await call(admin, 'POST', `/api/communities/${open.id}/invites`)).json().invite;
+    expect((await call(di, 'POST', `/api/communities/${closed.id}/join`, { inviteCode: otherInvite.code })).statusCode).toBe(403);
+
+    expect((await call(admin, 'DELETE', `/api/communities/${closed.id}/invites/${invite.code}`)).statusCode).toBe(204);
+    expect((await call(admin, 'DELETE', `/api/communities/${closed.id}/invites/${invite.code}`)).statusCode).toBe(204); // again: no change
+    expect((await call(cy, 'POST', `/api/communities/${closed.id}/join`, { inviteCode: invite.code })).statusCode).toBe(403);
+
+    const short = (await call(admin, 'POST', `/api/communities/${closed.id}/invites`, { expiresInDays: 1 })).json().invite;
+    ctx.clock.advance(2 * 86_400_000);
+    expect((await call(cy, 'POST', `/api/communities/${closed.id}/join`, { inviteCode: short.code })).statusCode).toBe(403);
+
+    const listed = (await call(admin, 'GET', `/api/communities/${closed.id}/invites`)).json().items;
+    expect(listed.map((i: { code: string }) => i.code)).toEqual([short.code, invite.code]);
+    expect(listed[1].revokedAt).not.toBeNull();
+  });
+
+  it('roles: admins promote and demote; the last admin cannot step down; every change is in the audit log, which nobody can rewrite', async () => {
+    const [admin, org, mem] = [await signup(ctx.app, 'Admin'), await signup(ctx.app, 'Org'), await signup(ctx.app, 'Mem')];
+    const c = await create(admin, {});
+    await call(org, 'POST', `/api/communities/${c.id}/join`);
+    await call(mem, 'POST', `/api/communities/${c.id}/join`);
+    const promoted = await call(admin, 'PUT', `/api/communities/${c.id}/members/${org.id}`, { role: 'organizer' });
+    expect(promoted.statusCode).toBe(200);
+    expect(promoted.json().membership.role).toBe('organizer');
+    expect((await call(admin, 'PUT', `/api/communities/${c.id}/members/${admin.id}`, { role: 'member' })).statusCode).toBe(409);
+    expect((await call(admin, 'PUT', `/api/communities/${c.id}/members/${admin.id}`, { role: 'owner' })).statusCode).toBe(400);
+    const stranger = await signup(ctx.app, 'Stranger');
+    expect((await call(admin, 'PUT', `/api/communities/${c.id}/members/${stranger.id}`, { role: 'organizer' })).statusCode).toBe(404);
+    // A second admin lets the first step down.
+    await call(admin, 'PUT', `/api/communities/${c.id}/members/${org.id}`, { role: 'admin' });
+    expect((await call(admin, 'PUT', `/api/communities/${c.id}/members/${admin.id}`, { role: 'organizer' })).statusCode).toBe(200);
+    const code = (await call(admin, 'POST', `/api/communities/${c.id}/invites`)).json().invite.code;
+
+    const log = await call(org, 'GET', `/api/communities/${c.id}/audit`);
+    expect(log.statusCode).toBe(200);
+    const entries = log.json().items as { action: string; actor: { id: string }; subjectId: string; before: unknown; after: unknown }[];
+    expect(entries.map((e) => e.action)).toEqual(['invite.create', 'member.role', 'member.role', 'member.role', 'community.create']);
+    expect(entries[0]).toMatchObject({ actor: { id: admin.id }, subjectId: code });
+    expect(entries[1]).toMatchObject({ actor: { id: admin.id }, subjectId: admin.id, before: { role: 'admin' }, after: { role: 'organizer' } });
+    expect(entries[2]).toMatchObject({ actor: { id: admin.id }, subjectId: org.id, before: { role: 'organizer' }, after: { role: 'admin' } });
+    expect(entries[3]).toMatchObject({ subjectId: org.id, before: { role: 'member' }, after: { role: 'organizer' } });
+    // Pages by id.
+    const page = await call(org, 'GET', `/api/communities/${c.id}/audit?limit=2`);
+    const next = await call(org, 'GET', `/api/communities/${c.id}/audit?limit=2&before=${page.json().nextCursor}`);
+    expect(next.json().items.map((e: { action: string }) => e.action)).toEqual(['member.role', 'member.role']);
+
+    // The database itself refuses to change history.
+    for (const statement of [sql`UPDATE audit_log SET action = 'nothing'`, sql`DELETE FROM audit_log`]) {
+      const error = await ctx.database.db.execute(statement).catch((e: unknown) => e);
+      expect(sqlState(error)).toBe('42501');
+    }
+  });
+
+  it('who may do what: every route × anonymous, member, organizer here, organizer elsewhere, admin', async () => {
+    const [admin, organizer, member, otherOrganizer, outsider] = [
+      await signup(ctx.app, 'Admin'),
+      await signup(ctx.app, 'Organizer'),
+      await signup(ctx.app, 'Member'),
+      await signup(ctx.app, 'Elsewhere'),
+      await signup(ctx.app, 'Outsider'),
+    ];
+    const c = await create(admin, { joinPolicy: 'invite' });
+    const elsewhere = await create(otherOrganizer, {});
+    const join = async (u: User) => {
+      const code = (await call(admin, 'POST', `/api/communities/${c.id}/invites`)).json().invite.code;
+      expect((await call(u, 'POST', `/api/communities/${c.id}/join`, { inviteCode: code })).statusCode).toBe(201);
+    };
+    await join(organizer);
+    await join(member);
+    await call(admin, 'PUT', `/api/communities/${c.id}/members/${organizer.id}`, { role: 'organizer' });
+    expect(elsewhere.myRole).toBe('admin');
+
+    const roles: Record<string, User | null> = { anonymous: null, outsider, member, otherOrganizer, organizer, admin };
+    const code = (await call(admin, 'POST', `/api/communities/${c.id}/invites`)).json().invite.code;
+    const routes: { name: string; run: (u: User | null) => Promise<{ statusCode: number }>; expect: Record<string, number> }[] = [
+      { name: 'GET community', run: (u) => call(u, 'GET', `/api/communities/${c.id}`), expect: { anonymous: 200, outsider: 200, member: 200, otherOrganizer: 200, organizer: 200, admin: 200 } },
+      { name: 'GET members', run: (u) => call(u, 'GET', `/api/communities/${c.id}/members`), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 200, admin: 200 } },
+      { name: 'GET invites', run: (u) => call(u, 'GET', `/api/communities/${c.id}/invites`), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 200, admin: 200 } },
+      { name: 'POST invite', run: (u) => call(u, 'POST', `/api/communities/${c.id}/invites`), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 201, admin: 201 } },
+      { name: 'DELETE invite', run: (u) => call(u, 'DELETE', `/api/communities/${c.id}/invites/${code}`), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 204, admin: 204 } },
+      { name: 'PUT role', run: (u) => call(u, 'PUT', `/api/communities/${c.id}/members/${member.id}`, { role: 'member' }), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 403, admin: 200 } },
+      { name: 'GET audit', run: (u) => call(u, 'GET', `/api/communities/${c.id}/audit`), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 403, admin: 200 } },
+      { name: 'POST join without a code', run: (u) => call(u, 'POST', `/api/communities/${c.id}/join`), expect: { anonymous: 401, outsider: 403, member: 200, otherOrganizer: 403, organizer: 200, admin: 200 } },
+    ];
+    const got: Record<string, Record<string, number>> = {};
+    const want: Record<string, Record<string, number>> = {};
+    for (const route of routes) {
+      got[route.name] = {};
+      want[route.name] = route.expect;
+      for (const [role, user] of Object.entries(roles)) {
+        got[route.name]![role] = (await route.run(user)).statusCode;
+      }
+    }
+    expect(got).toEqual(want);
+    // An unknown community is 404 for anyone signed in, not 403.
+    expect((await call(admin, 'GET', '/api/communities/00000000-0000-4000-8000-000000000000/members')).statusCode).toBe(404);
+  });
+});
