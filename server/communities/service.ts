@@ -392,3 +392,36 @@ export async function readAudit(db: DB, actor: Actor, communityId: string, befor
     nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null,
   };
 }
+
+/**
+ * Of these posts, the ones whose exact place `viewerId` may see as an
+ * organizer: the post lies in a community (the smallest whose boundary holds
+ * it) that the viewer organizes or administers, and its author is a member
+ * there (joining is the consent); suspended memberships count for neither.
+ */
+export async function organizedPostIds(db: Executor, viewerId: string, postIds: string[]): Promise<Set<string>> {
+  if (postIds.length === 0) {
+    return new Set();
+  }
+  // Most people organize nothing: one indexed look decides that before any geometry.
+  const [organizes] = await db
+    .select({ one: sql`1` })
+    .from(memberships)
+    .where(and(eq(memberships.userId, viewerId), sql`${memberships.role} IN ('organizer', 'admin')`, sql`${memberships.suspendedAt} IS NULL`))
+    .limit(1);
+  if (!organizes) {
+    return new Set();
+  }
+  const rows = rowsOf<{ id: string }>(
+    await db.execute(sql`
+      SELECT p.id FROM posts p
+      CROSS JOIN LATERAL (
+        SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1
+      ) home
+      JOIN memberships org ON org.community_id = home.id AND org.user_id = ${viewerId}
+        AND org.role IN ('organizer', 'admin') AND org.suspended_at IS NULL
+      JOIN memberships author ON author.community_id = home.id AND author.user_id = p.author_id AND author.suspended_at IS NULL
+      WHERE p.id = ANY(${`{${postIds.join(',')}}`}::uuid[])`),
+  );
+  return new Set(rows.map((r) => r.id));
+}

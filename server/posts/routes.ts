@@ -13,6 +13,7 @@ import {
 import { createPost, extendSchedules, getPost, LOCATION_KEY, listPosts, updatePost } from './service';
 import { postView } from './view';
 import { cancelPostAndMatches, suggestFor } from '../matches/service';
+import { organizedPostIds } from '../communities/service';
 import { type PostRow, postsRepo } from './repository';
 import Type from 'typebox';
 
@@ -84,7 +85,7 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['posts'],
-        summary: 'Open posts in a box, public locations, newest first',
+        summary: 'Open posts in a box, newest first: public locations, exact for your own posts and for members\' posts in a community you organize',
         querystring: ListPostsQuerySchema,
         response: { 200: Page(PostSchema), 400: ProblemSchema },
       },
@@ -93,7 +94,8 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const now = app.clock.now();
       await freshSchedules(now);
       const { rows, nextCursor } = await listPosts(app.db, request.query, now);
-      return { items: rows.map((row) => postView(row, request.user, now)), nextCursor };
+      const organized = request.user ? await organizedPostIds(app.db, request.user.id, rows.map((r) => r.id)) : new Set<string>();
+      return { items: rows.map((row) => postView(row, request.user, now, organized.has(row.id))), nextCursor };
     },
   );
 
@@ -119,14 +121,16 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['posts'],
-        summary: 'One post; exact location only for its author',
+        summary: "One post; exact location only for its author and the organizers of its community (when the author is a member)",
         params: IdParamsSchema,
         response: { 200: PostReplySchema, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request) => {
       const now = app.clock.now();
-      return { post: postView(await getPost(app.db, request.params.id), request.user, now) };
+      const row = await getPost(app.db, request.params.id);
+      const organized = request.user ? await organizedPostIds(app.db, request.user.id, [row.id]) : new Set<string>();
+      return { post: postView(row, request.user, now, organized.has(row.id)) };
     },
   );
 

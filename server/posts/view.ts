@@ -9,8 +9,10 @@ export interface Viewer {
 }
 
 /**
- * Whether this viewer may see the exact points. Only the author for now;
- * the other party of an accepted match and community organizers join later.
+ * Whether this viewer may see the exact points as the author. Others who may
+ * (the other party of an accepted match, the organizers of the post's
+ * community when its author is a member) are established by the caller and
+ * passed to postView as `entitled`.
  */
 export function seesExact(row: PostRow, viewer: Viewer | null): boolean {
   return viewer !== null && viewer.id === row.authorId;
@@ -26,7 +28,7 @@ export function statusAt(row: Pick<PostRow, 'status' | 'endsAt'>, now: Date): Po
  * public points; the exact ones never leave this function for them.
  */
 export function postView(row: PostRow, viewer: Viewer | null, now: Date, entitled = false): Post {
-  // `entitled`: the caller established a right to the exact points (the other party of an accepted match).
+  // `entitled`: the caller established a right to the exact points (the other party of an accepted match, an organizer).
   const exact = entitled || seesExact(row, viewer);
   const details: Record<string, unknown> = { ...(row.details as Record<string, unknown>) };
   const destination = exact ? row.destination : row.publicDestination;

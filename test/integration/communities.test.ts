@@ -4,7 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlState } from '../../db';
-import { buildTestApp, signup, type TestContext } from '../helper';
+import { buildTestApp, postBody, signup, type TestContext } from '../helper';
 
 let ctx: TestContext;
 type User = { cookie: string; id: string };
@@ -224,5 +224,64 @@ describe('communities', () => {
     expect(got).toEqual(want);
     // An unknown community is 404 for anyone signed in, not 403.
     expect((await call(admin, 'GET', '/api/communities/00000000-0000-4000-8000-000000000000/members')).statusCode).toBe(404);
+  });
+});
+
+describe('organizers see the exact places of their members’ posts, and nobody else does', () => {
+  it('member posts inside the boundary: exact to its organizers and admins; public to members, outsiders, other communities’ organizers, anonymous; non-members’ posts stay public; the smallest community decides', async () => {
+    const [admin, organizer, member, nonMember, otherOrganizer, blockOrganizer] = [
+      await signup(ctx.app, 'Admin'),
+      await signup(ctx.app, 'Organizer'),
+      await signup(ctx.app, 'Member'),
+      await signup(ctx.app, 'NonMember'),
+      await signup(ctx.app, 'Elsewhere'),
+      await signup(ctx.app, 'BlockOrganizer'),
+    ];
+    // Slightly inside the shapes earlier tests used, so these are the smallest around their points.
+    const ring = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+    const c = await create(admin, { boundary: ring(-73.961, 40.665, -73.921, 40.679) });
+    await create(otherOrganizer, { boundary: ring(-74.0, 40.7, -73.98, 40.72) });
+    const block = await create(blockOrganizer, { boundary: ring(-73.9448, 40.6682, -73.9402, 40.6718) });
+    for (const u of [organizer, member]) {
+      await call(u, 'POST', `/api/communities/${c.id}/join`);
+    }
+    await call(admin, 'PUT', `/api/communities/${c.id}/members/${organizer.id}`, { role: 'organizer' });
+    await call(member, 'POST', `/api/communities/${block.id}/join`); // a member of both
+
+    const postAt = async (author: User, location: { lat: number; lng: number }) => {
+      const start = new Date(ctx.clock.now().getTime() + 86_400_000);
+      const windows = [{ start: start.toISOString(), end: new Date(start.getTime() + 7_200_000).toISOString() }];
+      const res = await call(author, 'POST', '/api/posts', postBody({ location, windows }));
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().post as { id: string; location: { lat: number; lng: number } };
+    };
+    const memberPost = await postAt(member, { lat: 40.676, lng: -73.955 }); // in Crown Heights, outside the block
+    const nonMemberPost = await postAt(nonMember, { lat: 40.676, lng: -73.951 });
+    const blockPost = await postAt(member, { lat: 40.67, lng: -73.9425 }); // inside the block: the block's post
+
+    const viewers: Record<string, User | null> = { anonymous: null, admin, organizer, member: await signup(ctx.app, 'OtherMember'), nonMember, otherOrganizer, blockOrganizer };
+    await call(viewers.member!, 'POST', `/api/communities/${c.id}/join`);
+    const exactFor = async (postId: string, exactAt: { lat: number; lng: number }) => {
+      const seen: Record<string, boolean> = {};
+      for (const [name, viewer] of Object.entries(viewers)) {
+        const one = (await call(viewer, 'GET', `/api/posts/${postId}`)).json().post;
+        const listed = (await call(viewer, 'GET', '/api/posts?bbox=-73.97,40.66,-73.91,40.69&limit=1000')).json().items.find((p: { id: string }) => p.id === postId);
+        const isExact = (p: { location: { lat: number; lng: number }; locationPrecisionM: number }) => p.locationPrecisionM === 0 && p.location.lat === exactAt.lat && p.location.lng === exactAt.lng;
+        expect(isExact(one), `${name}: the post and the listing agree`).toBe(listed ? isExact(listed) : isExact(one));
+        if (!isExact(one)) {
+          expect(Math.abs(one.location.lat - exactAt.lat) + Math.abs(one.location.lng - exactAt.lng), name).toBeGreaterThan(0.0005);
+        }
+        seen[name] = isExact(one);
+      }
+      return seen;
+    };
+    const none = { anonymous: false, admin: false, organizer: false, member: false, nonMember: false, otherOrganizer: false, blockOrganizer: false };
+    expect(await exactFor(memberPost.id, memberPost.location)).toEqual({ ...none, admin: true, organizer: true });
+    expect(await exactFor(nonMemberPost.id, nonMemberPost.location)).toEqual({ ...none, nonMember: true });
+    expect(await exactFor(blockPost.id, blockPost.location)).toEqual({ ...none, blockOrganizer: true });
+
+    // A suspended organizer loses it (set in the database: the suspension route comes with moderation).
+    await ctx.database.db.execute(sql`UPDATE memberships SET suspended_at = now() WHERE user_id = ${organizer.id}`);
+    expect((await call(organizer, 'GET', `/api/posts/${memberPost.id}`)).json().post.locationPrecisionM).toBeGreaterThan(0);
   });
 });
