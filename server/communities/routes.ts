@@ -16,7 +16,13 @@ import {
   MemberParamsSchema,
   MembershipSchema,
   RoleBodySchema,
+  TriageItemSchema,
+  PlanBodySchema,
+  PlanSchema,
+  ApplyBodySchema,
+  ApplySchema,
 } from './schemas';
+import { apply, plan, triage } from './assignments';
 import { createCommunity, createInvite, getCommunity, joinCommunity, listCommunities, listInvites, listMembers, readAudit, revokeInvite, setRole } from './service';
 
 /** A POST whose body is all optional may come without one (`curl -X POST`): that is `{}`. */
@@ -129,6 +135,50 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await revokeInvite(app.db, requireUser(request), request.params.id, request.params.code, app.clock.now());
       return reply.status(204).send(null);
     },
+  );
+
+  app.get(
+    '/communities/:id/triage',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['organizers'],
+        summary: 'Unmet needs of the next 14 days, most urgent first, with candidate counts (organizers)',
+        params: IdParamsSchema,
+        response: { 200: Type.Object({ items: Type.Array(TriageItemSchema) }), ...problems },
+      },
+    },
+    async (request) => ({ items: await triage(app.db, requireUser(request), request.params.id, app.clock.now()) }),
+  );
+
+  app.post(
+    '/communities/:id/assignments/plan',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['organizers'],
+        summary: 'The assignment serving the most needs of a time range, then the least distance (organizers; nothing is changed)',
+        params: IdParamsSchema,
+        body: PlanBodySchema,
+        response: { 200: PlanSchema, ...problems, 422: ProblemSchema },
+      },
+    },
+    async (request) => plan(app.db, requireUser(request), request.params.id, request.body, app.clock.now()),
+  );
+
+  app.post(
+    '/communities/:id/assignments/apply',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['organizers'],
+        summary: "Propose the reviewed pairs on each need's behalf; the helpers answer (organizers)",
+        params: IdParamsSchema,
+        body: ApplyBodySchema,
+        response: { 200: ApplySchema, ...problems },
+      },
+    },
+    async (request) => apply(app.db, requireUser(request), request.params.id, request.body.pairs, app.clock.now()),
   );
 
   app.get(

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { COMMUNITY_ROLES, JOIN_POLICIES } from '../../db/schema';
+import { CATEGORIES, COMMUNITY_ROLES, JOIN_POLICIES } from '../../db/schema';
 import { DateTime, StringEnum, Uuid } from '../http/types';
 
 /** The most positions a boundary may have (a neighborhood's outline, not a coastline survey). */
@@ -77,6 +77,47 @@ export type Invite = Static<typeof InviteSchema>;
 export const RoleBodySchema = Type.Object({ role: StringEnum(COMMUNITY_ROLES) }, { additionalProperties: false });
 export const MemberParamsSchema = Type.Object({ id: Uuid, userId: Uuid });
 export const InviteParamsSchema = Type.Object({ id: Uuid, code: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const TriageItemSchema = Type.Object({
+  needId: Uuid,
+  title: Type.String(),
+  category: Type.String(),
+  author: Type.Object({ id: Uuid, displayName: Type.String() }),
+  nextStart: Type.Union([DateTime, Type.Null()]),
+  createdAt: DateTime,
+  ageHours: Type.Integer(),
+  /** Offers the matching engine would suggest for it (up to 60). */
+  candidates: Type.Integer(),
+  /** Nothing in reach could serve it: the needs organizers must find help for by hand. */
+  noCandidates: Type.Boolean(),
+});
+
+export const PlanBodySchema = Type.Object(
+  {
+    from: DateTime,
+    to: DateTime,
+    categories: Type.Optional(Type.Array(StringEnum(CATEGORIES), { minItems: 1, uniqueItems: true })),
+  },
+  { additionalProperties: false },
+);
+export const PlanSchema = Type.Object({
+  pairs: Type.Array(Type.Object({ needId: Uuid, offerId: Uuid, distanceM: Type.Number() })),
+  served: Type.Integer(),
+  totalDistanceM: Type.Number(),
+  /** True when proven optimal; false when the time bound ran out first (needs of several units). */
+  exact: Type.Boolean(),
+  needs: Type.Integer(),
+  offers: Type.Integer(),
+  edges: Type.Integer(),
+});
+export const ApplyBodySchema = Type.Object(
+  { pairs: Type.Array(Type.Object({ needId: Uuid, offerId: Uuid }, { additionalProperties: true }), { minItems: 1, maxItems: 500 }) },
+  { additionalProperties: false },
+);
+export const ApplySchema = Type.Object({
+  created: Type.Array(Type.Object({ needId: Uuid, offerId: Uuid, matchId: Uuid })),
+  skipped: Type.Array(Type.Object({ needId: Uuid, offerId: Uuid, reason: Type.String() })),
+});
 
 export const AuditEntrySchema = Type.Object({
   id: Type.Integer(),

@@ -60,6 +60,9 @@ function misfit(need: PostRow, offer: PostRow, now: Date): HttpProblem | null {
   return null;
 }
 
+/** Who proposes: a party, or an organizer on the need's behalf. */
+type Proposer = { id: string; displayName: string };
+
 export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody, now: Date): Promise<MatchRow> {
   return db.transaction(async (tx) => {
     const { need, offer } = await lockPair(tx, body.needId, body.offerId);
@@ -69,38 +72,53 @@ export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody,
     if (!isParty(user, need, offer)) {
       throw forbidden('Only the author of the need or of the offer can propose this match.');
     }
-    const live = await matchesRepo.livePair(tx, need.id, offer.id);
-    if (live && live.status !== 'suggested') {
-      throw conflict(`These posts already have a ${live.status} match.`);
-    }
-    const problem = misfit(need, offer, now);
-    if (problem) {
-      throw problem;
-    }
-    let match: MatchRow;
-    if (live) {
-      // A suggestion taken up keeps its id.
-      await matchesRepo.update(tx, live.id, { status: 'proposed', proposedBy: user.id, updatedAt: now });
-      match = (await matchesRepo.find(tx, live.id))!;
-    } else {
-      match = await matchesRepo.insert(tx, {
-        needId: need.id,
-        offerId: offer.id,
-        helperId: offer.authorId,
-        status: 'proposed', proposedBy: user.id, createdAt: now, updatedAt: now });
-    }
-    const events = new Outbox(now);
-    events.match('match.proposed', need, offer, (viewer) => matchView(match, need, offer, viewer, now));
-    if (body.message !== undefined) {
-      if (body.message.trim() === '') {
-        throw invalid([{ path: '/message', message: 'must not be blank' }]);
-      }
-      const message = await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body: body.message, createdAt: now });
-      events.message(match.id, [need.authorId, offer.authorId], messageView(message, user));
-    }
-    await events.flush(tx);
-    return match;
+    return propose(tx, user, need, offer, body.message, now);
   });
+}
+
+/**
+ * An organizer's proposal on the need's behalf (a bulk plan applied): the
+ * caller has checked that both posts belong to a community the organizer
+ * runs. Same rules as a party's proposal; the offer's author answers it.
+ */
+export async function proposeAsOrganizer(db: DB, organizer: Proposer, needId: string, offerId: string, now: Date): Promise<MatchRow> {
+  return db.transaction(async (tx) => {
+    const { need, offer } = await lockPair(tx, needId, offerId);
+    if (!need || !offer) {
+      throw new HttpProblem(404, 'There is no post with this id.', [{ path: need ? '/offerId' : '/needId', message: 'does not exist' }]);
+    }
+    return propose(tx, organizer, need, offer, undefined, now);
+  });
+}
+
+async function propose(tx: Executor, user: Proposer, need: PostRow, offer: PostRow, message: string | undefined, now: Date): Promise<MatchRow> {
+  const live = await matchesRepo.livePair(tx, need.id, offer.id);
+  if (live && live.status !== 'suggested') {
+    throw conflict(`These posts already have a ${live.status} match.`);
+  }
+  const problem = misfit(need, offer, now);
+  if (problem) {
+    throw problem;
+  }
+  let match: MatchRow;
+  if (live) {
+    // A suggestion taken up keeps its id.
+    await matchesRepo.update(tx, live.id, { status: 'proposed', proposedBy: user.id, updatedAt: now });
+    match = (await matchesRepo.find(tx, live.id))!;
+  } else {
+    match = await matchesRepo.insert(tx, { needId: need.id, offerId: offer.id, helperId: offer.authorId, status: 'proposed', proposedBy: user.id, createdAt: now, updatedAt: now });
+  }
+  const events = new Outbox(now);
+  events.match('match.proposed', need, offer, (viewer) => matchView(match, need, offer, viewer, now));
+  if (message !== undefined) {
+    if (message.trim() === '') {
+      throw invalid([{ path: '/message', message: 'must not be blank' }]);
+    }
+    const row = await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body: message, createdAt: now });
+    events.message(match.id, [need.authorId, offer.authorId], messageView(row, user));
+  }
+  await events.flush(tx);
+  return match;
 }
 
 /** A message as the thread and the live event show it. */
@@ -174,8 +192,14 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
     if (!ALLOWED_FROM[action].includes(match.status)) {
       throw conflict(`This match is ${match.status}; it cannot be ${action === 'accept' ? 'accepted' : `${action}d`}${action === 'cancel' ? '' : ' now'}.`);
     }
-    if ((action === 'accept' || action === 'decline') && match.proposedBy === user.id) {
-      throw forbidden(`You proposed this match; the other party ${action}s it.`);
+    // The proposing side cannot answer. An organizer proposes on the need's behalf: the offer's author answers.
+    const proposerSide = match.proposedBy === offer.authorId ? offer.authorId : need.authorId;
+    if ((action === 'accept' || action === 'decline') && proposerSide === user.id) {
+      throw forbidden(
+        match.proposedBy === user.id
+          ? `You proposed this match; the other party ${action}s it.`
+          : `An organizer proposed this match on your behalf; the helper ${action}s it, and you may cancel it.`,
+      );
     }
     if (action === 'accept') {
       if (need.status !== 'open') {

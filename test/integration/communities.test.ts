@@ -210,6 +210,17 @@ describe('communities', () => {
       { name: 'DELETE invite', run: (u) => call(u, 'DELETE', `/api/communities/${c.id}/invites/${code}`), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 204, admin: 204 } },
       { name: 'PUT role', run: (u) => call(u, 'PUT', `/api/communities/${c.id}/members/${member.id}`, { role: 'member' }), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 403, admin: 200 } },
       { name: 'GET audit', run: (u) => call(u, 'GET', `/api/communities/${c.id}/audit`), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 403, admin: 200 } },
+      { name: 'GET triage', run: (u) => call(u, 'GET', `/api/communities/${c.id}/triage`), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 200, admin: 200 } },
+      {
+        name: 'POST plan',
+        run: (u) => call(u, 'POST', `/api/communities/${c.id}/assignments/plan`, { from: '2026-12-01T00:00:00Z', to: '2026-12-08T00:00:00Z' }),
+        expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 200, admin: 200 },
+      },
+      {
+        name: 'POST apply',
+        run: (u) => call(u, 'POST', `/api/communities/${c.id}/assignments/apply`, { pairs: [{ needId: '00000000-0000-4000-8000-000000000001', offerId: '00000000-0000-4000-8000-000000000002' }] }),
+        expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 200, admin: 200 },
+      },
       { name: 'POST join without a code', run: (u) => call(u, 'POST', `/api/communities/${c.id}/join`), expect: { anonymous: 401, outsider: 403, member: 200, otherOrganizer: 403, organizer: 200, admin: 200 } },
     ];
     const got: Record<string, Record<string, number>> = {};
@@ -283,5 +294,74 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     // A suspended organizer loses it (set in the database: the suspension route comes with moderation).
     await ctx.database.db.execute(sql`UPDATE memberships SET suspended_at = now() WHERE user_id = ${organizer.id}`);
     expect((await call(organizer, 'GET', `/api/posts/${memberPost.id}`)).json().post.locationPrecisionM).toBeGreaterThan(0);
+  });
+});
+
+describe('organizer tools: triage, a bulk plan, applying it', () => {
+  it('plans the most needs served within capacities, proposes on the needs’ behalf; the helpers answer, the needs’ authors may cancel', async () => {
+    const clock = ctx.clock.now().getTime();
+    const day = new Date(clock + 2 * 86_400_000);
+    const windows = [{ start: day.toISOString(), end: new Date(day.getTime() + 3 * 3_600_000).toISOString() }];
+    const [admin, member, h1, h2, n1, n2, n3, lonely] = await Promise.all(['Admin', 'Member', 'Helper One', 'Helper Two', 'Need One', 'Need Two', 'Need Three', 'Lonely'].map((n) => signup(ctx.app, n)));
+    const c = await create(admin!, { boundary: { type: 'Polygon', coordinates: [[[-73.952, 40.666], [-73.929, 40.666], [-73.929, 40.674], [-73.952, 40.674], [-73.952, 40.666]]] } });
+    for (const u of [member, h1, h2, n1, n2, n3, lonely]) {
+      await call(u!, 'POST', `/api/communities/${c.id}/join`);
+    }
+    const make = async (u: User, body: Record<string, unknown>) => {
+      const res = await call(u, 'POST', '/api/posts', postBody({ windows, ...body }));
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().post.id as string;
+    };
+    // Meals: one helper with 2 servings near needs one and two, one with 1 serving near need three.
+    const o1 = await make(h1!, { kind: 'offer', title: 'Soup', capacity: 2, location: { lat: 40.672, lng: -73.95 }, radiusM: 3000 });
+    const o2 = await make(h2!, { kind: 'offer', title: 'Stew', capacity: 1, location: { lat: 40.672, lng: -73.93 }, radiusM: 3000 });
+    const needOne = await make(n1!, { kind: 'need', title: 'Dinner for one', capacity: 1, location: { lat: 40.6725, lng: -73.951 } });
+    const needTwo = await make(n2!, { kind: 'need', title: 'Dinner for one too', capacity: 1, location: { lat: 40.6715, lng: -73.949 } });
+    const needThree = await make(n3!, { kind: 'need', title: 'Dinner near the park', capacity: 1, location: { lat: 40.6722, lng: -73.931 } });
+    const alone = await make(lonely!, { kind: 'need', category: 'tutoring', title: 'Algebra help', capacity: 1, details: { subject: 'Algebra' }, location: { lat: 40.667, lng: -73.935 } });
+
+    const triage = await call(admin!, 'GET', `/api/communities/${c.id}/triage`);
+    expect(triage.statusCode, triage.body).toBe(200);
+    const items = triage.json().items as { needId: string; candidates: number; noCandidates: boolean }[];
+    expect(items.map((i) => i.needId).sort()).toEqual([needOne, needTwo, needThree, alone].sort());
+    expect(items.find((i) => i.needId === alone)).toMatchObject({ candidates: 0, noCandidates: true });
+    expect(items.find((i) => i.needId === needOne)!.candidates).toBeGreaterThan(0);
+    expect((await call(member!, 'GET', `/api/communities/${c.id}/triage`)).statusCode).toBe(403);
+
+    const range = { from: new Date(clock).toISOString(), to: new Date(clock + 7 * 86_400_000).toISOString() };
+    const planned = await call(admin!, 'POST', `/api/communities/${c.id}/assignments/plan`, range);
+    expect(planned.statusCode, planned.body).toBe(200);
+    const p = planned.json();
+    expect(p).toMatchObject({ served: 3, exact: true, needs: 4, offers: 2 });
+    const byNeed = Object.fromEntries(p.pairs.map((x: { needId: string; offerId: string }) => [x.needId, x.offerId]));
+    expect(byNeed).toEqual({ [needOne]: o1, [needTwo]: o1, [needThree]: o2 });
+    expect(p.totalDistanceM).toBeCloseTo(p.pairs.reduce((s: number, x: { distanceM: number }) => s + x.distanceM, 0), 0);
+    // Nothing changed by planning.
+    expect((await call(n1!, 'GET', '/api/matches')).json().items.filter((m: { status: string }) => m.status === 'proposed')).toEqual([]);
+    expect((await call(member!, 'POST', `/api/communities/${c.id}/assignments/plan`, range)).statusCode).toBe(403);
+    expect((await call(admin!, 'POST', `/api/communities/${c.id}/assignments/plan`, { from: range.to, to: range.from })).statusCode).toBe(400);
+
+    // Applied: one outsider pair is refused, the others become proposals by the organizer.
+    const outsider = await signup(ctx.app, 'Outsider');
+    const far = await make(outsider, { kind: 'offer', title: 'Far soup', location: { lat: 40.70, lng: -73.99 } });
+    const applied = await call(admin!, 'POST', `/api/communities/${c.id}/assignments/apply`, { pairs: [...p.pairs, { needId: needOne, offerId: far }] });
+    expect(applied.statusCode, applied.body).toBe(200);
+    expect(applied.json().created).toHaveLength(3);
+    expect(applied.json().skipped).toEqual([{ needId: needOne, offerId: far, reason: 'Both posts must belong to this community.' }]);
+    const again = await call(admin!, 'POST', `/api/communities/${c.id}/assignments/apply`, { pairs: p.pairs });
+    expect(again.json().created).toEqual([]);
+    expect(again.json().skipped[0].reason).toMatch(/already have a proposed match/);
+
+    const matchOf = (needId: string) => applied.json().created.find((x: { needId: string }) => x.needId === needId).matchId as string;
+    const m1 = (await call(n1!, 'GET', `/api/matches/${matchOf(needOne)}`)).json().match;
+    expect(m1).toMatchObject({ status: 'proposed', proposedBy: admin!.id });
+    // The need's author is told but does not answer; the helper does. The need's author may cancel.
+    expect((await call(n1!, 'POST', `/api/matches/${matchOf(needOne)}/accept`)).statusCode).toBe(403);
+    expect((await call(h1!, 'POST', `/api/matches/${matchOf(needOne)}/accept`)).statusCode).toBe(200);
+    expect((await call(n2!, 'POST', `/api/matches/${matchOf(needTwo)}/cancel`)).statusCode).toBe(200);
+    expect((await call(admin!, 'POST', `/api/matches/${matchOf(needThree)}/accept`)).statusCode).toBe(403);
+
+    const log = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=1`)).json().items[0];
+    expect(log).toMatchObject({ action: 'assignment.apply', actor: { id: admin!.id } });
   });
 });

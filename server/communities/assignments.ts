@@ -1,0 +1,196 @@
+// Organizer tools over a community's open posts: triage (unmet needs, most
+// urgent first, with their candidate counts) and bulk assignment (the
+// candidate graph of a time range solved exactly by server/assign, then
+// applied as proposals the helpers answer).
+import { sql } from 'drizzle-orm';
+import { type DB, type Executor, rowsOf } from '../../db';
+import { solveAssignment, type AssignEdge } from '../assign/solve';
+import { HttpProblem, invalid } from '../http/problem';
+import { findCandidates } from '../matching/candidates';
+import { proposeAsOrganizer } from '../matches/service';
+import { postsRepo } from '../posts/repository';
+import { audit, requireRole } from './service';
+
+/** Candidates looked at per need when building a plan's graph (the matching engine's best first). */
+const CANDIDATES_PER_NEED = 60;
+/** The most needs (and offers) one plan takes: beyond it, narrow the range or the categories. */
+export const MAX_PLAN_POSTS = 2000;
+/** The fairness term in metres: each match a helper accepted in the last 7 days counts as this much farther. */
+export const FAIRNESS_M_PER_ACCEPT = 500;
+const PLAN_TIME_LIMIT_MS = 2000;
+
+interface Actor {
+  id: string;
+  displayName: string;
+}
+
+/**
+ * Open posts of a kind that belong to the community (the smallest community
+ * holding the post's place is this one), with a window meeting [from, to),
+ * the earliest upcoming window first.
+ */
+async function communityPosts(db: Executor, communityId: string, kind: 'need' | 'offer', range: { from: Date; to: Date }, categories: string[] | undefined, now: Date, limit: number) {
+  return rowsOf<{ id: string; next_start: Date | string | null }>(
+    await db.execute(sql`
+      SELECT p.id, min(lower(w.during)) AS next_start
+      FROM communities me
+      JOIN posts p ON ST_Covers(me.boundary, p.location)
+      JOIN post_windows w ON w.post_id = p.id AND w.during && tstzrange(${range.from.toISOString()}::timestamptz, ${range.to.toISOString()}::timestamptz, '[)')
+        AND upper(w.during) > ${now.toISOString()}::timestamptz
+      WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}
+        ${categories && categories.length > 0 ? sql`AND p.category::text = ANY(${`{${categories.join(',')}}`}::text[])` : sql``}
+        AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = me.id
+      GROUP BY p.id, p.created_at
+      ORDER BY next_start, p.created_at, p.id
+      LIMIT ${limit}`),
+  ).map((r) => ({ id: r.id, nextStart: r.next_start === null ? null : new Date(r.next_start) }));
+}
+
+/** Runs `fn` over `items`, `concurrency` at a time (the pool has a few connections). */
+async function eachLimited<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+const DAY = 86_400_000;
+
+/** Unmet needs of the community in the next `days` days, most urgent first, each with how many offers could serve it. */
+export async function triage(db: DB, actor: Actor, communityId: string, now: Date, days = 14) {
+  await requireRole(db, communityId, actor, 'organizer');
+  const needs = await communityPosts(db, communityId, 'need', { from: now, to: new Date(now.getTime() + days * DAY) }, undefined, now, 200);
+  const rows = await postsRepo.findMany(db, needs.map((n) => n.id));
+  const counted = await eachLimited(needs, 4, async (n) => {
+    const row = rows.get(n.id)!;
+    return { row, nextStart: n.nextStart, candidates: (await findCandidates(db, row, now, CANDIDATES_PER_NEED)).length };
+  });
+  return counted.map(({ row, nextStart, candidates }) => ({
+    needId: row.id,
+    title: row.title,
+    category: row.category,
+    author: { id: row.authorId, displayName: row.authorName },
+    nextStart: nextStart?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+    ageHours: Math.floor((now.getTime() - row.createdAt.getTime()) / 3_600_000),
+    candidates,
+    noCandidates: candidates === 0,
+  }));
+}
+
+export interface PlanQuery {
+  from: string;
+  to: string;
+  categories?: string[];
+}
+
+function rangeOf(q: { from: string; to: string }): { from: Date; to: Date } {
+  const from = new Date(q.from);
+  const to = new Date(q.to);
+  if (!(to > from)) {
+    throw invalid([{ path: '/to', message: 'must be after from' }]);
+  }
+  if (to.getTime() - from.getTime() > 31 * DAY) {
+    throw invalid([{ path: '/to', message: 'must be at most 31 days after from' }]);
+  }
+  return { from, to };
+}
+
+/**
+ * The plan for the community's open needs and offers meeting [from, to):
+ * the most needs served, then the least distance (plus the fairness term),
+ * every pair one the matching engine accepts, capacities respected.
+ */
+export async function plan(db: DB, actor: Actor, communityId: string, query: PlanQuery, now: Date) {
+  await requireRole(db, communityId, actor, 'organizer');
+  const range = rangeOf(query);
+  const [needs, offers] = await Promise.all([
+    communityPosts(db, communityId, 'need', range, query.categories, now, MAX_PLAN_POSTS + 1),
+    communityPosts(db, communityId, 'offer', range, query.categories, now, MAX_PLAN_POSTS + 1),
+  ]);
+  if (needs.length > MAX_PLAN_POSTS || offers.length > MAX_PLAN_POSTS) {
+    throw new HttpProblem(422, `More than ${MAX_PLAN_POSTS} needs or offers in this range; plan a shorter range or fewer categories.`);
+  }
+  const offerIds = new Set(offers.map((o) => o.id));
+  const rows = await postsRepo.findMany(db, [...needs.map((n) => n.id), ...offers.map((o) => o.id)]);
+  // Fairness: matches each helper accepted in the last 7 days.
+  const accepts = new Map(
+    rowsOf<{ helper_id: string; n: number }>(
+      await db.execute(sql`SELECT helper_id, count(*)::int AS n FROM matches
+        WHERE status IN ('accepted', 'completed') AND accepted_at > ${new Date(now.getTime() - 7 * DAY).toISOString()}::timestamptz
+        GROUP BY helper_id`),
+    ).map((r) => [r.helper_id, Number(r.n)]),
+  );
+  const edges: AssignEdge[] = [];
+  await eachLimited(needs, 4, async (n) => {
+    for (const c of await findCandidates(db, rows.get(n.id)!, now, CANDIDATES_PER_NEED)) {
+      if (offerIds.has(c.row.id)) {
+        edges.push({ needId: n.id, offerId: c.row.id, distanceM: Math.round(c.fit.distanceM), penaltyM: (accepts.get(c.row.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });
+      }
+    }
+  });
+  edges.sort((a, b) => a.needId.localeCompare(b.needId) || a.offerId.localeCompare(b.offerId)); // the same plan whatever order the queries finished in
+  const result = solveAssignment(
+    {
+      needs: needs.map((n) => ({ id: n.id, units: Math.max(1, rows.get(n.id)!.capacity) })),
+      offers: offers.map((o) => ({ id: o.id, capacity: Math.max(1, rows.get(o.id)!.capacityLeft) })),
+      edges,
+    },
+    { timeLimitMs: PLAN_TIME_LIMIT_MS },
+  );
+  return { ...result, needs: needs.length, offers: offers.length, edges: edges.length };
+}
+
+/** Whether each post belongs to this community (its smallest community is this one). */
+async function belongs(db: Executor, communityId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) {
+    return new Set();
+  }
+  return new Set(
+    rowsOf<{ id: string }>(
+      await db.execute(sql`SELECT p.id FROM posts p
+        WHERE p.id = ANY(${`{${ids.join(',')}}`}::uuid[])
+          AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = ${communityId}`),
+    ).map((r) => r.id),
+  );
+}
+
+/**
+ * Turns reviewed pairs into proposals made by the organizer on each need's
+ * behalf. Each pair stands alone: one that no longer fits (taken meanwhile,
+ * closed, already proposed) is skipped with its reason, the others go ahead.
+ */
+export async function apply(db: DB, actor: Actor, communityId: string, pairs: { needId: string; offerId: string }[], now: Date) {
+  await requireRole(db, communityId, actor, 'organizer');
+  const inside = await belongs(db, communityId, [...new Set(pairs.flatMap((p) => [p.needId, p.offerId]))]);
+  const created: { needId: string; offerId: string; matchId: string }[] = [];
+  const skipped: { needId: string; offerId: string; reason: string }[] = [];
+  for (const pair of pairs) {
+    if (!inside.has(pair.needId) || !inside.has(pair.offerId)) {
+      skipped.push({ ...pair, reason: 'Both posts must belong to this community.' });
+      continue;
+    }
+    try {
+      const match = await proposeAsOrganizer(db, actor, pair.needId, pair.offerId, now);
+      created.push({ ...pair, matchId: match.id });
+    } catch (error) {
+      if (error instanceof HttpProblem && error.status < 500) {
+        skipped.push({ ...pair, reason: error.message });
+        continue;
+      }
+      throw error;
+    }
+  }
+  if (created.length > 0) {
+    await audit(db, { communityId, actorId: actor.id, action: 'assignment.apply', subjectType: 'matches', subjectId: created.map((c) => c.matchId).join(','), after: { created, skipped } });
+  }
+  return { created, skipped };
+}
+
