@@ -135,6 +135,9 @@ export const posts = pgTable(
      * hours prunes weekly posts that never meet in the index's leaves.
      */
     weekHours: integer().array().notNull().default(sql`'{}'::int[]`),
+    /** Hidden by an organizer (moderation): stored as cancelled, shown as `hidden`, out of every listing and candidate list. */
+    hiddenAt: timestamp({ withTimezone: true }),
+    hiddenBy: uuid().references(() => users.id),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
@@ -346,4 +349,27 @@ export const auditLog = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('audit_log_community_idx').on(t.communityId, t.id)],
+);
+
+/** A report by someone signed in: a post or a person, with why. Organizers see those in their community. */
+export const flags = pgTable(
+  'flags',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    reporterId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    postId: uuid().references(() => posts.id, { onDelete: 'cascade' }),
+    userId: uuid().references(() => users.id, { onDelete: 'cascade' }),
+    reason: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('flags_one_target', sql`(${t.postId} IS NULL) <> (${t.userId} IS NULL)`),
+    // One report per person and target: reporting again changes nothing.
+    uniqueIndex('flags_reporter_post_key').on(t.reporterId, t.postId).where(sql`${t.postId} IS NOT NULL`),
+    uniqueIndex('flags_reporter_user_key').on(t.reporterId, t.userId).where(sql`${t.userId} IS NOT NULL`),
+    index('flags_post_idx').on(t.postId),
+    index('flags_user_idx').on(t.userId),
+  ],
 );

@@ -23,6 +23,10 @@ import {
   ApplySchema,
 } from './schemas';
 import { apply, plan, triage } from './assignments';
+import { communityFlags, fileFlag, hidePost, suspend, unsuspend } from './moderation';
+import { FlagBodySchema, FlagSchema, HideBodySchema, SuspendBodySchema } from './schemas';
+import { PostReplySchema } from '../posts/schemas';
+import { postView } from '../posts/view';
 import { createCommunity, createInvite, getCommunity, joinCommunity, listCommunities, listInvites, listMembers, readAudit, revokeInvite, setRole } from './service';
 
 /** A POST whose body is all optional may come without one (`curl -X POST`): that is `{}`. */
@@ -179,6 +183,50 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => apply(app.db, requireUser(request), request.params.id, request.body.pairs, app.clock.now()),
+  );
+
+  app.post(
+    '/flags',
+    { preValidation: authenticate, schema: { tags: ['moderation'], summary: "Report a post or a person to the organizers of its community", body: FlagBodySchema, response: { 200: Type.Object({ flag: Type.Object({ id: Type.String() }) }), 201: Type.Object({ flag: Type.Object({ id: Type.String() }) }), ...problems } } },
+    async (request, reply) => {
+      const { created, id } = await fileFlag(app.db, requireUser(request), request.body);
+      return reply.status(created ? 201 : 200).send({ flag: { id } });
+    },
+  );
+
+  app.get(
+    '/communities/:id/flags',
+    { preValidation: authenticate, schema: { tags: ['moderation'], summary: "Reports about the community's posts and members, newest first (organizers)", params: IdParamsSchema, response: { 200: Type.Object({ items: Type.Array(FlagSchema) }), ...problems } } },
+    async (request) => ({ items: await communityFlags(app.db, requireUser(request), request.params.id) }),
+  );
+
+  app.post(
+    '/posts/:id/hide',
+    { preValidation: authenticate, schema: { tags: ['moderation'], summary: 'Hide a post: it leaves listings, maps, live feeds and candidates; its author is told (organizers of its community)', params: IdParamsSchema, body: HideBodySchema, response: { 200: PostReplySchema, ...problems } } },
+    async (request) => {
+      const user = requireUser(request);
+      const now = app.clock.now();
+      const row = await hidePost(app.db, user, request.params.id, request.body.reason, now);
+      return { post: postView(row, user, now) };
+    },
+  );
+
+  app.post(
+    '/communities/:id/suspensions',
+    { preValidation: authenticate, schema: { tags: ['moderation'], summary: 'Suspend a member (organizers; an organizer only by an admin)', params: IdParamsSchema, body: SuspendBodySchema, response: { 204: Type.Null(), ...problems } } },
+    async (request, reply) => {
+      await suspend(app.db, requireUser(request), request.params.id, request.body.userId, request.body.reason, app.clock.now());
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/communities/:id/suspensions/:userId',
+    { preValidation: authenticate, schema: { tags: ['moderation'], summary: 'Lift a suspension', params: MemberParamsSchema, response: { 204: Type.Null(), ...problems } } },
+    async (request, reply) => {
+      await unsuspend(app.db, requireUser(request), request.params.id, request.params.userId);
+      return reply.status(204).send(null);
+    },
   );
 
   app.get(

@@ -119,6 +119,21 @@ export const ApplySchema = Type.Object({
   skipped: Type.Array(Type.Object({ needId: Uuid, offerId: Uuid, reason: Type.String() })),
 });
 
+export const FlagBodySchema = Type.Object(
+  { postId: Type.Optional(Uuid), userId: Type.Optional(Uuid), reason: Type.String({ minLength: 1, maxLength: 500 }) },
+  { additionalProperties: false },
+);
+export const FlagSchema = Type.Object({
+  id: Uuid,
+  reason: Type.String(),
+  createdAt: DateTime,
+  reporter: Type.Object({ id: Uuid, displayName: Type.String() }),
+  post: Type.Optional(Type.Object({ id: Uuid, title: Type.String(), hidden: Type.Boolean() })),
+  user: Type.Optional(Type.Object({ id: Uuid, displayName: Type.String() })),
+});
+export const HideBodySchema = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
+export const SuspendBodySchema = Type.Object({ userId: Uuid, reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) }, { additionalProperties: false });
+
 export const AuditEntrySchema = Type.Object({
   id: Type.Integer(),
   actor: Type.Object({ id: Uuid, displayName: Type.String() }),

@@ -256,7 +256,7 @@ export async function cancelMatch(tx: Executor, match: MatchRow, need: PostRow, 
  * it, giving capacity back to the other side of accepted ones. Posts are
  * locked in id order, as everywhere, before any match.
  */
-export async function cancelPostAndMatches(db: DB, user: SessionUser, id: string, now: Date): Promise<PostRow> {
+export async function cancelPostAndMatches(db: DB, user: SessionUser, id: string, now: Date, options: { hide?: (tx: Executor, row: PostRow) => Promise<void> } = {}): Promise<PostRow> {
   return db.transaction(async (tx) => {
     const counterpart = (m: MatchRow) => (m.needId === id ? m.offerId : m.needId);
     const locked = new Map<string, PostRow | undefined>();
@@ -270,7 +270,10 @@ export async function cancelPostAndMatches(db: DB, user: SessionUser, id: string
     if (!row) {
       throw notFound('There is no post with this id.');
     }
-    if (row.authorId !== user.id) {
+    // Hiding (moderation): `hide` checks the organizer's right, and audits, inside this transaction.
+    if (options.hide) {
+      await options.hide(tx, row);
+    } else if (row.authorId !== user.id) {
       throw forbidden('Only the author of this post can change it.');
     }
     if (row.status === 'fulfilled') {
@@ -284,7 +287,9 @@ export async function cancelPostAndMatches(db: DB, user: SessionUser, id: string
       const offer = locked.get(match.offerId)!;
       await cancelMatch(tx, match, need, offer, now);
     }
-    if (row.status !== 'cancelled') {
+    if (options.hide) {
+      await postsRepo.update(tx, id, { status: 'cancelled', hiddenAt: now, hiddenBy: user.id, updatedAt: now });
+    } else if (row.status !== 'cancelled') {
       await postsRepo.update(tx, id, { status: 'cancelled', updatedAt: now });
     }
     const events = new Outbox(now);

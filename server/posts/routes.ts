@@ -9,11 +9,13 @@ import {
   PatchPostBodySchema,
   PostReplySchema,
   PostSchema,
+  SimilarQuerySchema,
 } from './schemas';
 import { createPost, extendSchedules, getPost, LOCATION_KEY, listPosts, updatePost } from './service';
 import { postView } from './view';
 import { cancelPostAndMatches, suggestFor } from '../matches/service';
 import { organizedPostIds } from '../communities/service';
+import { similarPosts } from './similar';
 import { type PostRow, postsRepo } from './repository';
 import Type from 'typebox';
 
@@ -113,6 +115,25 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = requireUser(request);
       const now = app.clock.now();
       return { items: (await postsRepo.byAuthor(app.db, user.id, MY_POSTS_LIMIT)).map((row) => postView(row, user, now)) };
+    },
+  );
+
+  app.get(
+    '/posts/similar',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['posts'],
+        summary: 'Open posts like the one being written: same kind and category, within 1.5 km, meeting in time; your own first',
+        querystring: SimilarQuerySchema,
+        response: { 200: Type.Object({ items: Type.Array(Type.Object({ post: PostSchema, distanceM: Type.Number(), mine: Type.Boolean() })) }), 400: ProblemSchema, 401: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const now = app.clock.now();
+      const found = await similarPosts(app.db, user.id, request.query, now);
+      return { items: found.map(({ row, distanceM, mine }) => ({ post: postView(row, user, now), distanceM, mine })) };
     },
   );
 

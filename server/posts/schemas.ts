@@ -5,7 +5,8 @@ import { WEEKDAYS } from './windows';
 
 export const DIETARY_TAGS = ['vegetarian', 'vegan', 'halal', 'kosher', 'gluten-free', 'nut-free', 'dairy-free'] as const;
 export const TUTORING_MODES = ['in_person', 'remote', 'either'] as const;
-export const POST_STATUSES = ['open', 'matched', 'fulfilled', 'cancelled', 'expired'] as const;
+/** `hidden`: taken down by an organizer (moderation); stored as cancelled. */
+export const POST_STATUSES = ['open', 'matched', 'fulfilled', 'cancelled', 'expired', 'hidden'] as const;
 export const MAX_WINDOWS = 20;
 
 export const LatLngSchema = Type.Object(
@@ -157,3 +158,15 @@ export const ListPostsQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 export type ListPostsQuery = Static<typeof ListPostsQuerySchema>;
+
+export const SimilarQuerySchema = Type.Object(
+  {
+    kind: StringEnum(POST_KINDS),
+    category: StringEnum(CATEGORIES),
+    lat: Type.Number({ minimum: -90, maximum: 90 }),
+    lng: Type.Number({ minimum: -180, maximum: 180 }),
+    start: DateTime,
+    end: DateTime,
+  },
+  { additionalProperties: false },
+);

@@ -18,8 +18,11 @@ export function seesExact(row: PostRow, viewer: Viewer | null): boolean {
   return viewer !== null && viewer.id === row.authorId;
 }
 
-/** `open` posts whose schedule has run out read as `expired`. */
-export function statusAt(row: Pick<PostRow, 'status' | 'endsAt'>, now: Date): Post['status'] {
+/** `open` posts whose schedule has run out read as `expired`; posts an organizer hid read as `hidden`. */
+export function statusAt(row: Pick<PostRow, 'status' | 'endsAt'> & { hiddenAt?: Date | null }, now: Date): Post['status'] {
+  if (row.hiddenAt) {
+    return 'hidden';
+  }
   return row.status === 'open' && row.endsAt !== null && row.endsAt <= now ? 'expired' : row.status;
 }
 

@@ -3,7 +3,9 @@
 // route and role, asserting exact statuses).
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
 import { sqlState } from '../../db';
+import { TestSocket } from '../live-client';
 import { buildTestApp, postBody, signup, type TestContext } from '../helper';
 
 let ctx: TestContext;
@@ -38,7 +40,7 @@ const BLOCK = {
   ],
 };
 
-async function call(user: User | null, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
+async function call(user: User | null, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
   return ctx.app.inject({ method, url, headers: user ? { cookie: user.cookie } : {}, ...(payload !== undefined ? { payload: payload as never } : {}) });
 }
 
@@ -363,5 +365,108 @@ describe('organizer tools: triage, a bulk plan, applying it', () => {
 
     const log = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=1`)).json().items[0];
     expect(log).toMatchObject({ action: 'assignment.apply', actor: { id: admin!.id } });
+  });
+});
+
+describe('moderation: reports, hiding, suspensions', () => {
+  it('reports reach the organizers of the community; an organizer hides a post: it leaves listings and candidates, its matches are withdrawn, maps and its author hear it live', async () => {
+    const [admin, organizer, author, asker, reporter, elsewhere] = await Promise.all(['Admin', 'Organizer', 'Author', 'Asker', 'Reporter', 'Elsewhere'].map((n) => signup(ctx.app, n)));
+    const ring = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+    // South of the other tests' shapes: Flatbush.
+    const c = await create(admin!, { boundary: ring(-73.97, 40.63, -73.94, 40.65) });
+    await create(elsewhere!, { boundary: ring(-74.0, 40.7, -73.99, 40.71) });
+    for (const u of [organizer, author, asker]) {
+      await call(u!, 'POST', `/api/communities/${c.id}/join`);
+    }
+    await call(admin!, 'PUT', `/api/communities/${c.id}/members/${organizer!.id}`, { role: 'organizer' });
+    const start = new Date(ctx.clock.now().getTime() + 86_400_000);
+    const windows = [{ start: start.toISOString(), end: new Date(start.getTime() + 7_200_000).toISOString() }];
+    const offer = (await call(author!, 'POST', '/api/posts', postBody({ windows, title: 'Suspicious offer', location: { lat: 40.64, lng: -73.955 } }))).json().post;
+    const need = (await call(asker!, 'POST', '/api/posts', postBody({ windows, kind: 'need', capacity: 1, title: 'Dinner please', location: { lat: 40.641, lng: -73.956 } }))).json().post;
+    const proposed = await call(asker!, 'POST', '/api/matches', { needId: need.id, offerId: offer.id });
+    expect(proposed.statusCode, proposed.body).toBe(201);
+
+    // Reports.
+    expect((await call(reporter!, 'POST', '/api/flags', { postId: offer.id, reason: 'Asks for money up front' })).statusCode).toBe(201);
+    expect((await call(reporter!, 'POST', '/api/flags', { postId: offer.id, reason: 'again' })).statusCode).toBe(200);
+    expect((await call(reporter!, 'POST', '/api/flags', { userId: author!.id, reason: 'Rude in messages' })).statusCode).toBe(201);
+    expect((await call(reporter!, 'POST', '/api/flags', { userId: reporter!.id, reason: 'me' })).statusCode).toBe(400);
+    expect((await call(reporter!, 'POST', '/api/flags', { postId: offer.id, userId: author!.id, reason: 'both' })).statusCode).toBe(400);
+    expect((await call(reporter!, 'POST', '/api/flags', { postId: '00000000-0000-4000-8000-000000000009', reason: 'ghost' })).statusCode).toBe(404);
+    expect((await call(null, 'POST', '/api/flags', { postId: offer.id, reason: 'x' })).statusCode).toBe(401);
+    const reports = await call(organizer!, 'GET', `/api/communities/${c.id}/flags`);
+    expect(reports.statusCode).toBe(200);
+    expect(reports.json().items.map((f: { reason: string }) => f.reason).sort()).toEqual(['Asks for money up front', 'Rude in messages']);
+    expect((await call(author!, 'GET', `/api/communities/${c.id}/flags`)).statusCode).toBe(403);
+
+    // Watching sockets: a map over the area (anonymous) and the author's.
+    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`;
+    const map = await TestSocket.open(url);
+    const mine = await TestSocket.open(url, { cookie: author!.cookie });
+    const theirs = await TestSocket.open(url, { cookie: asker!.cookie });
+    for (const s of [map, mine]) {
+      s.send({ type: 'subscribe', bbox: [-73.97, 40.63, -73.94, 40.65] });
+      await s.next('subscribed');
+    }
+
+    expect((await call(author!, 'POST', `/api/posts/${offer.id}/hide`, { reason: 'mine' })).statusCode).toBe(403);
+    expect((await call(elsewhere!, 'POST', `/api/posts/${offer.id}/hide`, { reason: 'not mine to hide' })).statusCode).toBe(403);
+    const hidden = await call(organizer!, 'POST', `/api/posts/${offer.id}/hide`, { reason: 'Reported: asks for money' });
+    expect(hidden.statusCode, hidden.body).toBe(200);
+    expect(hidden.json().post.status).toBe('hidden');
+    expect((await call(organizer!, 'POST', `/api/posts/${offer.id}/hide`, { reason: 'again' })).statusCode).toBe(200);
+
+    const closedOnMap = await map.next('post.closed');
+    expect(closedOnMap.post).toMatchObject({ id: offer.id, status: 'hidden' });
+    expect(closedOnMap.post.locationPrecisionM).toBeGreaterThan(0);
+    expect((await mine.next('post.closed')).post).toMatchObject({ id: offer.id, status: 'hidden', locationPrecisionM: 0 });
+    expect((await theirs.next('match.cancelled')).match.offer.id).toBe(offer.id);
+    for (const s of [map, mine, theirs]) {
+      s.close();
+    }
+
+    const listed = (await call(null, 'GET', '/api/posts?bbox=-73.97,40.63,-73.94,40.65')).json().items.map((p: { id: string }) => p.id);
+    expect(listed).not.toContain(offer.id);
+    expect(listed).toContain(need.id);
+    expect((await call(null, 'GET', `/api/posts/${offer.id}`)).json().post.status).toBe('hidden');
+    const candidates = (await call(asker!, 'GET', `/api/posts/${need.id}/matches`)).json().items.map((x: { post: { id: string } }) => x.post.id);
+    expect(candidates).not.toContain(offer.id);
+    expect((await call(asker!, 'POST', '/api/matches', { needId: need.id, offerId: offer.id })).statusCode).toBe(422);
+    // The author cannot bring it back by editing.
+    expect((await call(author!, 'PATCH', `/api/posts/${offer.id}`, { title: 'Back again' })).statusCode).toBeGreaterThanOrEqual(400);
+
+    const log = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=1`)).json().items[0];
+    expect(log).toMatchObject({ action: 'post.hide', actor: { id: organizer!.id }, subjectId: offer.id, after: { status: 'hidden', reason: 'Reported: asks for money' } });
+  });
+
+  it('suspensions: organizers suspend members, admins also organizers, nobody an admin; the suspended lose their rights and cannot rejoin', async () => {
+    const [admin, organizer, organizer2, member] = await Promise.all(['Admin', 'Organizer', 'Organizer Two', 'Member'].map((n) => signup(ctx.app, n)));
+    const c = await create(admin!, {});
+    for (const u of [organizer, organizer2, member]) {
+      await call(u!, 'POST', `/api/communities/${c.id}/join`);
+    }
+    for (const u of [organizer, organizer2]) {
+      await call(admin!, 'PUT', `/api/communities/${c.id}/members/${u!.id}`, { role: 'organizer' });
+    }
+    const suspendIt = (by: User, userId: string) => call(by, 'POST', `/api/communities/${c.id}/suspensions`, { userId, reason: 'Harassment' });
+    expect((await suspendIt(member!, organizer!.id)).statusCode).toBe(403);
+    expect((await suspendIt(organizer!, organizer2!.id)).statusCode).toBe(403);
+    expect((await suspendIt(organizer!, admin!.id)).statusCode).toBe(409);
+    expect((await suspendIt(organizer!, member!.id)).statusCode).toBe(204);
+    expect((await suspendIt(organizer!, member!.id)).statusCode).toBe(204);
+    const joinAgain = await call(member!, 'POST', `/api/communities/${c.id}/join`);
+    expect(joinAgain.statusCode).toBe(403);
+    expect(joinAgain.json().detail).toMatch(/suspended/);
+    expect((await call(member!, 'GET', `/api/communities/${c.id}`)).json().community).toMatchObject({ suspended: true });
+
+    expect((await suspendIt(admin!, organizer2!.id)).statusCode).toBe(204);
+    expect((await call(organizer2!, 'GET', `/api/communities/${c.id}/triage`)).statusCode).toBe(403);
+    expect((await call(organizer!, 'DELETE', `/api/communities/${c.id}/suspensions/${organizer2!.id}`)).statusCode).toBe(403);
+    expect((await call(admin!, 'DELETE', `/api/communities/${c.id}/suspensions/${organizer2!.id}`)).statusCode).toBe(204);
+    expect((await call(organizer2!, 'GET', `/api/communities/${c.id}/triage`)).statusCode).toBe(200);
+
+    const actions = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=3`)).json().items.map((e: { action: string; subjectId: string }) => `${e.action} ${e.subjectId === member!.id ? 'member' : 'organizer2'}`);
+    expect(actions).toEqual(['member.unsuspend organizer2', 'member.suspend organizer2', 'member.suspend member']);
   });
 });

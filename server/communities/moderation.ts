@@ -1,0 +1,176 @@
+// Moderation: anyone signed in reports a post or a person; organizers see
+// the reports of their community, hide posts (they leave listings, maps,
+// live feeds and candidate lists; the author is told) and suspend members.
+// Every organizer action is audited in its own transaction.
+import { and, eq, sql } from 'drizzle-orm';
+import { type DB, type Executor, flags, memberships, rowsOf, sqlState } from '../../db';
+import { badRequest, conflict, forbidden, notFound } from '../http/problem';
+import { cancelPostAndMatches } from '../matches/service';
+import type { PostRow } from '../posts/repository';
+import { postsRepo } from '../posts/repository';
+import type { SessionUser } from '../auth/repository';
+import { audit, membershipOf, requireRole, type Role } from './service';
+
+/** The community a post belongs to: the smallest whose boundary holds its place. */
+export async function homeOf(db: Executor, postId: string): Promise<string | null> {
+  const [row] = rowsOf<{ id: string }>(
+    await db.execute(sql`SELECT c.id FROM posts p JOIN communities c ON ST_Covers(c.boundary, p.location)
+      WHERE p.id = ${postId} ORDER BY c.area_sqm, c.id LIMIT 1`),
+  );
+  return row?.id ?? null;
+}
+
+export interface FlagInput {
+  postId?: string;
+  userId?: string;
+  reason: string;
+}
+
+/** Files a report (201), or answers the one already filed for this target (200). */
+export async function fileFlag(db: DB, reporter: { id: string }, input: FlagInput): Promise<{ created: boolean; id: string }> {
+  if ((input.postId === undefined) === (input.userId === undefined)) {
+    throw badRequest('Report one thing: a post (postId) or a person (userId).', [{ path: input.postId ? '/userId' : '/postId', message: 'give exactly one of postId and userId' }]);
+  }
+  const reason = input.reason.trim();
+  if (reason === '') {
+    throw badRequest('Say what is wrong, so organizers can act.', [{ path: '/reason', message: 'must not be blank' }]);
+  }
+  if (input.userId === reporter.id) {
+    throw badRequest('You cannot report yourself.', [{ path: '/userId', message: 'is you' }]);
+  }
+  const target = input.postId ? { postId: input.postId } : { userId: input.userId! };
+  try {
+    const [row] = await db
+      .insert(flags)
+      .values({ reporterId: reporter.id, ...target, reason })
+      .onConflictDoNothing()
+      .returning({ id: flags.id });
+    if (row) {
+      return { created: true, id: row.id };
+    }
+  } catch (error) {
+    if (sqlState(error) === '23503') {
+      throw notFound(input.postId ? 'There is no post with this id.' : 'There is no person with this id.');
+    }
+    throw error;
+  }
+  const [existing] = await db
+    .select({ id: flags.id })
+    .from(flags)
+    .where(and(eq(flags.reporterId, reporter.id), input.postId ? eq(flags.postId, input.postId) : eq(flags.userId, input.userId!)));
+  return { created: false, id: existing!.id };
+}
+
+/** Reports about the community's posts and its members, newest first (organizers). */
+export async function communityFlags(db: DB, actor: { id: string }, communityId: string) {
+  await requireRole(db, communityId, actor, 'organizer');
+  const rows = rowsOf<{
+    id: string;
+    reason: string;
+    created_at: Date | string;
+    reporter_id: string;
+    reporter_name: string;
+    post_id: string | null;
+    post_title: string | null;
+    post_hidden: boolean | null;
+    user_id: string | null;
+    user_name: string | null;
+  }>(
+    await db.execute(sql`
+      SELECT f.id, f.reason, f.created_at, f.reporter_id, r.display_name AS reporter_name,
+             p.id AS post_id, p.title AS post_title, p.hidden_at IS NOT NULL AS post_hidden,
+             u.id AS user_id, u.display_name AS user_name
+      FROM flags f
+      JOIN users r ON r.id = f.reporter_id
+      LEFT JOIN posts p ON p.id = f.post_id
+      LEFT JOIN users u ON u.id = f.user_id
+      WHERE (f.post_id IS NOT NULL AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = ${communityId})
+         OR (f.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = ${communityId} AND m.user_id = f.user_id))
+      ORDER BY f.created_at DESC, f.id
+      LIMIT 500`),
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    reason: r.reason,
+    createdAt: new Date(r.created_at).toISOString(),
+    reporter: { id: r.reporter_id, displayName: r.reporter_name },
+    ...(r.post_id ? { post: { id: r.post_id, title: r.post_title!, hidden: r.post_hidden === true } } : {}),
+    ...(r.user_id ? { user: { id: r.user_id, displayName: r.user_name! } } : {}),
+  }));
+}
+
+/**
+ * Hides a post: an organizer of the community it belongs to takes it down.
+ * Its live matches are withdrawn (both sides told), it leaves every listing,
+ * and its author's sockets get it back as `hidden`.
+ */
+export async function hidePost(db: DB, actor: SessionUser, postId: string, reason: string, now: Date): Promise<PostRow> {
+  const existing = await postsRepo.find(db, postId);
+  if (!existing) {
+    throw notFound('There is no post with this id.');
+  }
+  if (existing.hiddenAt) {
+    return existing; // hidden already: nothing more to do
+  }
+  return cancelPostAndMatches(db, actor, postId, now, {
+    hide: async (tx, row) => {
+      const home = await homeOf(tx, postId);
+      const m = home ? await membershipOf(tx, home, actor.id) : null;
+      if (!home || !m || m.suspendedAt || m.role === 'member') {
+        throw forbidden("Only the organizers of the community this post is in can hide it.");
+      }
+      await audit(tx, {
+        communityId: home,
+        actorId: actor.id,
+        action: 'post.hide',
+        subjectType: 'post',
+        subjectId: postId,
+        before: { status: row.status },
+        after: { status: 'hidden', reason: reason.trim() },
+      });
+    },
+  });
+}
+
+const RANK: Record<Role, number> = { member: 0, organizer: 1, admin: 2 };
+
+/** Suspends a member (organizers suspend members, admins also organizers; admins are demoted first). */
+export async function suspend(db: DB, actor: { id: string }, communityId: string, userId: string, reason: string | undefined, now: Date): Promise<void> {
+  const actorRole = await requireRole(db, communityId, actor, 'organizer');
+  await db.transaction(async (tx) => {
+    const target = await membershipOf(tx, communityId, userId);
+    if (!target) {
+      throw notFound('This person is not a member of the community.');
+    }
+    if (target.role === 'admin') {
+      throw conflict('Admins cannot be suspended; another admin changes their role first.');
+    }
+    if (RANK[target.role] >= RANK[actorRole]) {
+      throw forbidden('Only an admin can suspend an organizer.');
+    }
+    if (target.suspendedAt) {
+      return;
+    }
+    await tx.update(memberships).set({ suspendedAt: now }).where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+    await audit(tx, { communityId, actorId: actor.id, action: 'member.suspend', subjectType: 'user', subjectId: userId, before: { suspended: false }, after: { suspended: true, ...(reason ? { reason } : {}) } });
+  });
+}
+
+/** Lifts a suspension (idempotent). */
+export async function unsuspend(db: DB, actor: { id: string }, communityId: string, userId: string): Promise<void> {
+  const actorRole = await requireRole(db, communityId, actor, 'organizer');
+  await db.transaction(async (tx) => {
+    const target = await membershipOf(tx, communityId, userId);
+    if (!target) {
+      throw notFound('This person is not a member of the community.');
+    }
+    if (RANK[target.role] >= RANK[actorRole]) {
+      throw forbidden('Only an admin can lift the suspension of an organizer.');
+    }
+    if (!target.suspendedAt) {
+      return;
+    }
+    await tx.update(memberships).set({ suspendedAt: null }).where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+    await audit(tx, { communityId, actorId: actor.id, action: 'member.unsuspend', subjectType: 'user', subjectId: userId, before: { suspended: true }, after: { suspended: false } });
+  });
+}

@@ -1,0 +1,53 @@
+// Hygiene: posts like the one being written (duplicates).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+
+let ctx: TestContext;
+type User = { cookie: string; id: string };
+
+beforeAll(async () => {
+  ctx = await buildTestApp();
+});
+afterAll(async () => {
+  await ctx?.app.close();
+});
+
+async function post(user: User, body: Record<string, unknown>) {
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie: user.cookie }, payload: postBody(body) });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().post as { id: string; location: { lat: number; lng: number } };
+}
+
+describe('similar posts while writing one', () => {
+  it('same kind and category, near, meeting in time; the writer’s own first; distances from public points only', async () => {
+    const [me, neighbor, far] = [await signup(ctx.app, 'Me'), await signup(ctx.app, 'Neighbor'), await signup(ctx.app, 'Far')];
+    const at = { lat: 40.6782, lng: -73.9442 };
+    const thu = [{ start: '2026-12-03T17:00:00-05:00', end: '2026-12-03T19:00:00-05:00' }];
+    const fri = [{ start: '2026-12-04T17:00:00-05:00', end: '2026-12-04T19:00:00-05:00' }];
+    const need = { kind: 'need', capacity: 1, windows: thu };
+    const theirs = await post(neighbor, { ...need, title: 'Dinner for my mother', location: { lat: 40.679, lng: -73.945 } });
+    const mine = await post(me, { ...need, title: 'Dinner, Thursday', location: { lat: 40.6785, lng: -73.9445 } });
+    await post(neighbor, { ...need, title: 'Friday dinner', windows: fri, location: at }); // another day
+    await post(neighbor, { title: 'Soup to share', windows: thu, location: at }); // an offer
+    await post(neighbor, { ...need, category: 'grocery', title: 'Groceries', details: {}, location: at }); // another category
+    await post(far, { ...need, title: 'Dinner in the Bronx', location: { lat: 40.85, lng: -73.87 } }); // far
+
+    const q = new URLSearchParams({ kind: 'need', category: 'meal', lat: String(at.lat), lng: String(at.lng), start: '2026-12-03T18:00:00-05:00', end: '2026-12-03T20:00:00-05:00' });
+    const res = await ctx.app.inject({ method: 'GET', url: `/api/posts/similar?${q}`, headers: { cookie: me.cookie } });
+    expect(res.statusCode, res.body).toBe(200);
+    const items = res.json().items as { post: { id: string; location: { lat: number; lng: number }; locationPrecisionM: number }; distanceM: number; mine: boolean }[];
+    expect(items.map((i) => i.post.id)).toEqual([mine.id, theirs.id]);
+    expect(items[0]).toMatchObject({ mine: true, post: { locationPrecisionM: 0 } });
+    expect(items[1]!.mine).toBe(false);
+    // The neighbor's post comes in public form; its distance is a multiple of 100 m from the public point.
+    expect(items[1]!.post.locationPrecisionM).toBeGreaterThan(0);
+    expect(items[1]!.post.location).not.toEqual(theirs.location);
+    expect(items[1]!.distanceM % 100).toBe(0);
+
+    const bad = await ctx.app.inject({ method: 'GET', url: `/api/posts/similar?${new URLSearchParams({ ...Object.fromEntries(q), end: '2026-12-03T17:00:00-05:00' })}`, headers: { cookie: me.cookie } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].path).toBe('/end');
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/posts/similar?${new URLSearchParams({ ...Object.fromEntries(q), category: 'spaceships' })}`, headers: { cookie: me.cookie } })).statusCode).toBe(400);
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/posts/similar?${q}` })).statusCode).toBe(401);
+  });
+});
