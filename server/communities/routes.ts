@@ -23,6 +23,7 @@ import {
   ApplySchema,
 } from './schemas';
 import { apply, plan, triage } from './assignments';
+import { exportFileName, exportRows, toCsv, toGeoJson } from './exports';
 import { communityFlags, fileFlag, hidePost, suspend, unsuspend } from './moderation';
 import { FlagBodySchema, FlagSchema, HideBodySchema, SuspendBodySchema } from './schemas';
 import { PostReplySchema } from '../posts/schemas';
@@ -228,6 +229,31 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return reply.status(204).send(null);
     },
   );
+
+  for (const ext of ['csv', 'geojson'] as const) {
+    app.get(
+      `/communities/:id/export.${ext}`,
+      {
+        preValidation: authenticate,
+        schema: {
+          tags: ['organizers'],
+          summary: `The community's posts and their matches as ${ext === 'csv' ? 'CSV' : 'GeoJSON'} (organizers; exact places for members' posts, the file name says so)`,
+          params: IdParamsSchema,
+          response: { 200: Type.String({ description: ext === 'csv' ? 'text/csv' : 'application/geo+json' }), ...problems },
+        },
+      },
+      async (request, reply) => {
+        const now = app.clock.now();
+        const { slug, rows } = await exportRows(app.db, requireUser(request), request.params.id, now);
+        void reply
+          .header('content-disposition', `attachment; filename="${exportFileName(slug, rows, now, ext)}"`)
+          .header('cache-control', 'no-store');
+        return ext === 'csv'
+          ? reply.type('text/csv; charset=utf-8').send(toCsv(rows))
+          : reply.type('application/geo+json; charset=utf-8').send(JSON.stringify(toGeoJson(rows)));
+      },
+    );
+  }
 
   app.get(
     '/communities/:id/audit',

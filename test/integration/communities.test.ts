@@ -470,3 +470,45 @@ describe('moderation: reports, hiding, suspensions', () => {
     expect(actions).toEqual(['member.unsuspend organizer2', 'member.suspend organizer2', 'member.suspend member']);
   });
 });
+
+describe('exports', () => {
+  it('CSV and GeoJSON of the community’s posts: exact places for members’ posts only, the file name flags them; organizers only; no spreadsheet formulas', async () => {
+    const [admin, member, nonMember, plain] = await Promise.all(['Admin', 'Member', 'NonMember', 'Plain'].map((n) => signup(ctx.app, n)));
+    const ring = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+    const c = await create(admin!, { boundary: ring(-73.93, 40.60, -73.90, 40.62) });
+    await call(member!, 'POST', `/api/communities/${c.id}/join`);
+    await call(plain!, 'POST', `/api/communities/${c.id}/join`);
+    const start = new Date(ctx.clock.now().getTime() + 86_400_000);
+    const windows = [{ start: start.toISOString(), end: new Date(start.getTime() + 7_200_000).toISOString() }];
+    const exactAt = { lat: 40.61, lng: -73.915 };
+    const m = (await call(member!, 'POST', '/api/posts', postBody({ windows, title: '=HYPERLINK("http://evil")', location: exactAt }))).json().post;
+    const n = (await call(nonMember!, 'POST', '/api/posts', postBody({ windows, kind: 'need', capacity: 1, title: 'Soup, "please"', location: { lat: 40.611, lng: -73.916 } }))).json().post;
+
+    const csv = await call(admin!, 'GET', `/api/communities/${c.id}/export.csv`);
+    expect(csv.statusCode, csv.body).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    expect(csv.headers['content-disposition']).toMatch(new RegExp(`attachment; filename="aidmap-${c.slug}-posts-\\d{4}-\\d{2}-\\d{2}-SENSITIVE-exact-locations\\.csv"`));
+    const lines = csv.body.trim().split('\r\n');
+    expect(lines[0]!.split(',').slice(0, 5)).toEqual(['id', 'kind', 'category', 'title', 'status']);
+    const memberLine = lines.find((l) => l.startsWith(m.id))!;
+    expect(memberLine).toContain(`'=HYPERLINK(""http://evil"")`); // quoted, and defused
+    expect(memberLine).toContain(`,${exactAt.lat},${exactAt.lng},true,0,`);
+    const otherLine = lines.find((l) => l.startsWith(n.id))!;
+    expect(otherLine).toContain('"Soup, ""please"""');
+    expect(otherLine).not.toContain('40.611,-73.916');
+    expect(otherLine).toMatch(/,false,\d{3},/);
+
+    const geo = await call(admin!, 'GET', `/api/communities/${c.id}/export.geojson`);
+    expect(geo.statusCode).toBe(200);
+    expect(geo.headers['content-type']).toMatch(/^application\/geo\+json/);
+    const features = geo.json().features as { id: string; geometry: { coordinates: number[] }; properties: { exactLocation: boolean } }[];
+    expect(features.find((f) => f.id === m.id)).toMatchObject({ geometry: { coordinates: [exactAt.lng, exactAt.lat] }, properties: { exactLocation: true } });
+    expect(features.find((f) => f.id === n.id)!.properties.exactLocation).toBe(false);
+    expect(features.find((f) => f.id === n.id)!.geometry.coordinates).not.toEqual([-73.916, 40.611]);
+
+    for (const u of [plain!, nonMember!, null]) {
+      expect((await call(u, 'GET', `/api/communities/${c.id}/export.csv`)).statusCode).toBe(u ? 403 : 401);
+      expect((await call(u, 'GET', `/api/communities/${c.id}/export.geojson`)).statusCode).toBe(u ? 403 : 401);
+    }
+  });
+});

@@ -1,0 +1,160 @@
+// Exports for organizers: the community's posts (and their matches) as CSV
+// and GeoJSON. Exact places go out only where an organizer may see them (a
+// member's post); the file name says so when a file holds any.
+import { sql } from 'drizzle-orm';
+import { type DB, rowsOf } from '../../db';
+import { roundLatLng } from '../geo/geo';
+import { requireRole } from './service';
+
+/** Posts of the last 90 days and every open one: what a group works from. */
+const EXPORT_DAYS = 90;
+
+export interface ExportRow {
+  id: string;
+  kind: string;
+  category: string;
+  title: string;
+  status: string;
+  authorId: string;
+  authorName: string;
+  authorIsMember: boolean;
+  lat: number;
+  lng: number;
+  exact: boolean;
+  precisionM: number;
+  capacity: number;
+  capacityLeft: number;
+  nextStart: string | null;
+  createdAt: string;
+  matches: { id: string; status: string; needId: string; offerId: string; acceptedAt: string | null }[];
+}
+
+export async function exportRows(db: DB, actor: { id: string }, communityId: string, now: Date): Promise<{ slug: string; rows: ExportRow[] }> {
+  await requireRole(db, communityId, actor, 'organizer');
+  const since = new Date(now.getTime() - EXPORT_DAYS * 86_400_000).toISOString();
+  const rows = rowsOf<{
+    id: string;
+    kind: string;
+    category: string;
+    title: string;
+    status: string;
+    hidden: boolean;
+    author_id: string;
+    author_name: string;
+    member: boolean;
+    lat: number;
+    lng: number;
+    public_lat: number;
+    public_lng: number;
+    precision_m: number;
+    capacity: number;
+    capacity_left: number;
+    next_start: Date | string | null;
+    created_at: Date | string;
+    matches: { id: string; status: string; needId: string; offerId: string; acceptedAt: string | null }[] | string | null;
+    slug: string;
+  }>(
+    await db.execute(sql`
+      SELECT p.id, p.kind, p.category, p.title, p.status, p.hidden_at IS NOT NULL AS hidden,
+             p.author_id, u.display_name AS author_name,
+             EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = me.id AND m.user_id = p.author_id AND m.suspended_at IS NULL) AS member,
+             ST_Y(p.location::geometry) AS lat, ST_X(p.location::geometry) AS lng,
+             ST_Y(p.public_location::geometry) AS public_lat, ST_X(p.public_location::geometry) AS public_lng,
+             p.location_precision_m AS precision_m, p.capacity, p.capacity_left,
+             (SELECT min(lower(w.during)) FROM post_windows w WHERE w.post_id = p.id AND upper(w.during) > ${now.toISOString()}::timestamptz) AS next_start,
+             p.created_at,
+             (SELECT coalesce(json_agg(json_build_object('id', x.id, 'status', x.status, 'needId', x.need_id, 'offerId', x.offer_id, 'acceptedAt', x.accepted_at) ORDER BY x.created_at), '[]'::json)
+                FROM matches x WHERE x.need_id = p.id OR x.offer_id = p.id) AS matches,
+             me.slug
+      FROM communities me
+      JOIN posts p ON ST_Covers(me.boundary, p.location)
+      JOIN users u ON u.id = p.author_id
+      WHERE me.id = ${communityId}
+        AND (p.status = 'open' OR p.created_at > ${since}::timestamptz)
+        AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = me.id
+      ORDER BY p.created_at, p.id
+      LIMIT 20000`),
+  );
+  const [c] = rowsOf<{ slug: string }>(await db.execute(sql`SELECT slug FROM communities WHERE id = ${communityId}`));
+  return {
+    slug: c!.slug,
+    rows: rows.map((r) => {
+      const exact = r.member;
+      const point = roundLatLng(exact ? { lat: Number(r.lat), lng: Number(r.lng) } : { lat: Number(r.public_lat), lng: Number(r.public_lng) });
+      const matches = (typeof r.matches === 'string' ? JSON.parse(r.matches) : (r.matches ?? [])) as ExportRow['matches'];
+      return {
+        id: r.id,
+        kind: r.kind,
+        category: r.category,
+        title: r.title,
+        status: r.hidden ? 'hidden' : r.status,
+        authorId: r.author_id,
+        authorName: r.author_name,
+        authorIsMember: r.member,
+        lat: point.lat,
+        lng: point.lng,
+        exact,
+        precisionM: exact ? 0 : Number(r.precision_m),
+        capacity: Number(r.capacity),
+        capacityLeft: Number(r.capacity_left),
+        nextStart: r.next_start === null ? null : new Date(r.next_start).toISOString(),
+        createdAt: new Date(r.created_at).toISOString(),
+        matches: matches.map((m) => ({ ...m, acceptedAt: m.acceptedAt ? new Date(m.acceptedAt).toISOString() : null })),
+      };
+    }),
+  };
+}
+
+/** `aidmap-<slug>-posts-<date>[-SENSITIVE-exact-locations].<ext>` */
+export function exportFileName(slug: string, rows: ExportRow[], now: Date, ext: 'csv' | 'geojson'): string {
+  const sensitive = rows.some((r) => r.exact) ? '-SENSITIVE-exact-locations' : '';
+  return `aidmap-${slug}-posts-${now.toISOString().slice(0, 10)}${sensitive}.${ext}`;
+}
+
+/** One CSV field (RFC 4180), and never a formula a spreadsheet would run (a leading =, +, -, @ is quoted away). */
+function field(value: unknown): string {
+  let s = value === null || value === undefined ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(s) && typeof value === 'string') {
+    s = `'${s}`;
+  }
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(rows: ExportRow[]): string {
+  const header = ['id', 'kind', 'category', 'title', 'status', 'author_id', 'author', 'author_is_member', 'lat', 'lng', 'exact_location', 'precision_m', 'capacity', 'capacity_left', 'next_start', 'created_at', 'matches'];
+  const lines = [header.join(',')];
+  for (const r of rows) {
+    const matches = r.matches.map((m) => `${m.id}:${m.status}`).join(' ');
+    lines.push(
+      [r.id, r.kind, r.category, r.title, r.status, r.authorId, r.authorName, r.authorIsMember, r.lat, r.lng, r.exact, r.precisionM, r.capacity, r.capacityLeft, r.nextStart, r.createdAt, matches]
+        .map(field)
+        .join(','),
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export function toGeoJson(rows: ExportRow[]) {
+  return {
+    type: 'FeatureCollection' as const,
+    features: rows.map((r) => ({
+      type: 'Feature' as const,
+      id: r.id,
+      geometry: { type: 'Point' as const, coordinates: [r.lng, r.lat] },
+      properties: {
+        kind: r.kind,
+        category: r.category,
+        title: r.title,
+        status: r.status,
+        author: { id: r.authorId, displayName: r.authorName, member: r.authorIsMember },
+        exactLocation: r.exact,
+        precisionM: r.precisionM,
+        capacity: r.capacity,
+        capacityLeft: r.capacityLeft,
+        nextStart: r.nextStart,
+        createdAt: r.createdAt,
+        matches: r.matches,
+      },
+    })),
+  };
+}
