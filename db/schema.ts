@@ -373,3 +373,16 @@ export const flags = pgTable(
     index('flags_user_idx').on(t.userId),
   ],
 );
+
+/** A private calendar address per user (iCalendar feed of their accepted matches); the token is stored hashed. */
+export const calendarTokens = pgTable(
+  'calendar_tokens',
+  {
+    userId: uuid()
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: bytea().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('calendar_tokens_hash_key').on(t.tokenHash)],
+);

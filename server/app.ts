@@ -8,7 +8,7 @@ import authRoutes from './auth/routes';
 import { type Clock, systemClock } from './clock';
 import type { Config } from './config';
 import healthRoutes from './health';
-import { serializeError } from './http/log';
+import { serializeError, serializeRequest } from './http/log';
 import database from './plugins/database';
 import docs from './plugins/docs';
 import errors from './plugins/errors';
@@ -19,6 +19,7 @@ import live, { type LiveOptions } from './live/plugin';
 import postsRoutes from './posts/routes';
 import matchesRoutes from './matches/routes';
 import communitiesRoutes from './communities/routes';
+import calendarRoutes from './calendar/routes';
 
 export interface AppOptions {
   config: Config;
@@ -45,7 +46,7 @@ export async function buildApp(options: AppOptions) {
             level: config.logLevel,
             // Session tokens stay out of the logs; bodies are never logged.
             redact: ['req.headers.cookie', 'res.headers["set-cookie"]'],
-            serializers: { err: serializeError },
+            serializers: { err: serializeError, req: serializeRequest },
             ...(options.logStream ? { stream: options.logStream } : {}),
           },
     bodyLimit: BODY_LIMIT,
@@ -89,6 +90,7 @@ export async function buildApp(options: AppOptions) {
       await api.register(postsRoutes);
       await api.register(matchesRoutes);
       await api.register(communitiesRoutes);
+      await api.register(calendarRoutes);
     },
     { prefix: '/api' },
   );

@@ -23,3 +23,13 @@ export function serializeError(error: Error): { type: string; message: string; s
       .join('\n'),
   };
 }
+
+/** Private calendar addresses carry their credential in the path: logged masked. */
+export function maskUrl(url: string): string {
+  return url.replace(/(\/api\/calendar\/)[^/?#]+/, '$1…');
+}
+
+/** Fastify's request log fields, with the URL masked. */
+export function serializeRequest(request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return { method: request.method, url: maskUrl(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
+}
