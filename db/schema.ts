@@ -386,3 +386,18 @@ export const calendarTokens = pgTable(
   },
   (t) => [uniqueIndex('calendar_tokens_hash_key').on(t.tokenHash)],
 );
+
+/** One person blocking another: neither sees the other's posts, and they cannot be matched. */
+export const blocks = pgTable(
+  'blocks',
+  {
+    blockerId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    blockedId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.blockerId, t.blockedId] }), index('blocks_blocked_idx').on(t.blockedId, t.blockerId)],
+);

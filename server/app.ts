@@ -20,6 +20,7 @@ import postsRoutes from './posts/routes';
 import matchesRoutes from './matches/routes';
 import communitiesRoutes from './communities/routes';
 import calendarRoutes from './calendar/routes';
+import safetyRoutes from './safety/routes';
 
 export interface AppOptions {
   config: Config;
@@ -91,6 +92,7 @@ export async function buildApp(options: AppOptions) {
       await api.register(matchesRoutes);
       await api.register(communitiesRoutes);
       await api.register(calendarRoutes);
+      await api.register(safetyRoutes);
     },
     { prefix: '/api' },
   );

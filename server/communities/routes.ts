@@ -24,6 +24,8 @@ import {
 } from './schemas';
 import { apply, plan, triage } from './assignments';
 import { exportFileName, exportRows, toCsv, toGeoJson } from './exports';
+import { coverage, roster } from './overview';
+import { CoverageQuerySchema, CoverageSchema, RosterItemSchema } from './schemas';
 import { communityFlags, fileFlag, hidePost, suspend, unsuspend } from './moderation';
 import { FlagBodySchema, FlagSchema, HideBodySchema, SuspendBodySchema } from './schemas';
 import { PostReplySchema } from '../posts/schemas';
@@ -254,6 +256,35 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     );
   }
+
+  app.get(
+    '/communities/:id/roster',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['organizers'],
+        summary: 'Helpers: their open offers, languages, matches accepted in 30 days, completed, cancelled after accepting (organizers)',
+        params: IdParamsSchema,
+        response: { 200: Type.Object({ items: Type.Array(RosterItemSchema) }), ...problems },
+      },
+    },
+    async (request) => ({ items: await roster(app.db, requireUser(request), request.params.id, app.clock.now()) }),
+  );
+
+  app.get(
+    '/communities/:id/coverage',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['organizers'],
+        summary: 'Unmet needs against available offers, on a grid and by day (organizers)',
+        params: IdParamsSchema,
+        querystring: CoverageQuerySchema,
+        response: { 200: CoverageSchema, ...problems },
+      },
+    },
+    async (request) => coverage(app.db, requireUser(request), request.params.id, request.query),
+  );
 
   app.get(
     '/communities/:id/audit',

@@ -134,6 +134,34 @@ export const FlagSchema = Type.Object({
 export const HideBodySchema = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
 export const SuspendBodySchema = Type.Object({ userId: Uuid, reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) }, { additionalProperties: false });
 
+export const RosterItemSchema = Type.Object({
+  user: Type.Object({ id: Uuid, displayName: Type.String() }),
+  offers: Type.Array(Type.Object({ id: Uuid, category: Type.String(), title: Type.String(), nextWindows: Type.Array(Type.String()) })),
+  languages: Type.Array(Type.String()),
+  acceptedLast30Days: Type.Integer(),
+  completed: Type.Integer(),
+  cancelledAfterAccepting: Type.Integer(),
+});
+export const CoverageQuerySchema = Type.Object(
+  { from: DateTime, to: DateTime, cellM: Type.Optional(Type.Integer({ minimum: 100, maximum: 5000, description: 'cell width in metres (default 500)' })) },
+  { additionalProperties: false },
+);
+const Counts = Type.Object({ needs: Type.Integer(), offers: Type.Integer() });
+export const CoverageSchema = Type.Object({
+  cellM: Type.Integer(),
+  cells: Type.Array(
+    Type.Object({
+      bbox: Type.Array(Type.Number(), { description: '[west, south, east, north]' }),
+      needs: Type.Integer(),
+      offers: Type.Integer(),
+      /** Needs no offer of their category in the cell could cover. */
+      gap: Type.Integer(),
+      byCategory: Type.Record(Type.String(), Counts),
+    }),
+  ),
+  days: Type.Array(Type.Object({ date: Type.String(), needs: Type.Integer(), offers: Type.Integer(), gap: Type.Integer() })),
+});
+
 export const AuditEntrySchema = Type.Object({
   id: Type.Integer(),
   actor: Type.Object({ id: Uuid, displayName: Type.String() }),

@@ -8,6 +8,7 @@ import { type PostRow, postsRepo } from '../posts/repository';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { postView, statusAt, type Viewer } from '../posts/view';
 import { type MatchRow, type MatchStatus, matchesRepo } from './repository';
+import { isBlocked } from '../safety/block-sql';
 import type { Match, Message, ProposeBody } from './schemas';
 
 /** How many of a post's best candidates the server records as suggestions. */
@@ -92,6 +93,9 @@ export async function proposeAsOrganizer(db: DB, organizer: Proposer, needId: st
 }
 
 async function propose(tx: Executor, user: Proposer, need: PostRow, offer: PostRow, message: string | undefined, now: Date): Promise<MatchRow> {
+  if (await isBlocked(tx, need.authorId, offer.authorId)) {
+    throw forbidden('These two people cannot be matched: one has blocked the other.');
+  }
   const live = await matchesRepo.livePair(tx, need.id, offer.id);
   if (live && live.status !== 'suggested') {
     throw conflict(`These posts already have a ${live.status} match.`);

@@ -4,6 +4,7 @@ import { type Executor, matches, postWindows, posts, rowsOf, users } from '../..
 import { postColumns, type PostRow, upcomingWindow } from '../posts/repository';
 import { buildSchedule, type Interval, type Recurrence, type Window } from '../posts/windows';
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
+import { notBlocked } from '../safety/block-sql';
 
 /** At most this many nearby rows are scored per query; the nearest come first. */
 const PREFILTER_LIMIT = 300;
@@ -132,6 +133,7 @@ async function nearbyCandidates(db: Executor, subject: PostRow, now: Date): Prom
         sql`${posts.status} = 'open'`,
         sql`(${posts.endsAt} IS NULL OR ${posts.endsAt} > ${nowTs})`,
         ne(posts.authorId, subject.authorId),
+        notBlocked(subject.authorId, sql`${posts.authorId}`),
         capacity,
         locality,
         sql`${posts.schedule} && ${myRanges}`,

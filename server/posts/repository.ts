@@ -1,6 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { type Executor, postWindows, posts, rowsOf, users } from '../../db';
 import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
+import { notBlocked } from '../safety/block-sql';
 
 /** A post as read: every column but `schedule` and `weekHours` (index keys, derived from post_windows). */
 export type PostRow = Omit<typeof posts.$inferSelect, 'schedule' | 'weekHours'> & { authorName: string };
@@ -19,6 +20,8 @@ export interface BBox {
 
 export interface ListFilter {
   bbox: BBox;
+  /** The signed-in viewer: posts of people they blocked, or who blocked them, are left out. */
+  viewerId?: string | undefined;
   kind?: 'need' | 'offer' | undefined;
   categories?: string[] | undefined;
   from?: Date | undefined;
@@ -124,6 +127,9 @@ export const postsRepo = {
   /** Open posts whose public location lies in the box, newest first, one more than `limit` to tell a next page. */
   async list(db: Executor, f: ListFilter): Promise<PostRow[]> {
     const conditions: (SQL | undefined)[] = [isOpen(f.now), inBox(f.bbox)];
+    if (f.viewerId) {
+      conditions.push(notBlocked(f.viewerId, sql`${posts.authorId}`));
+    }
     if (f.kind) {
       conditions.push(eq(posts.kind, f.kind));
     }

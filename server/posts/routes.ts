@@ -16,6 +16,8 @@ import { postView } from './view';
 import { cancelPostAndMatches, suggestFor } from '../matches/service';
 import { organizedPostIds } from '../communities/service';
 import { similarPosts } from './similar';
+import { isBlocked } from '../safety/block-sql';
+import { notFound } from '../http/problem';
 import { type PostRow, postsRepo } from './repository';
 import Type from 'typebox';
 
@@ -95,7 +97,7 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const now = app.clock.now();
       await freshSchedules(now);
-      const { rows, nextCursor } = await listPosts(app.db, request.query, now);
+      const { rows, nextCursor } = await listPosts(app.db, request.query, now, request.user?.id);
       const organized = request.user ? await organizedPostIds(app.db, request.user.id, rows.map((r) => r.id)) : new Set<string>();
       return { items: rows.map((row) => postView(row, request.user, now, organized.has(row.id))), nextCursor };
     },
@@ -150,6 +152,9 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const now = app.clock.now();
       const row = await getPost(app.db, request.params.id);
+      if (request.user && row.authorId !== request.user.id && (await isBlocked(app.db, request.user.id, row.authorId))) {
+        throw notFound('There is no post with this id.');
+      }
       const organized = request.user ? await organizedPostIds(app.db, request.user.id, [row.id]) : new Set<string>();
       return { post: postView(row, request.user, now, organized.has(row.id)) };
     },

@@ -208,7 +208,7 @@ export function parseCategories(text: string): string[] {
   return names;
 }
 
-export async function listPosts(db: DB, query: ListPostsQuery, now: Date) {
+export async function listPosts(db: DB, query: ListPostsQuery, now: Date, viewerId?: string) {
   const from = query.from ? new Date(query.from) : undefined;
   const to = query.to ? new Date(query.to) : undefined;
   if (from && to && !(to > from)) {
@@ -224,6 +224,7 @@ export async function listPosts(db: DB, query: ListPostsQuery, now: Date) {
     limit,
     after: query.cursor ? decodeCursor(query.cursor) : undefined,
     now,
+    viewerId,
   });
   const page = rows.slice(0, limit);
   return { rows: page, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null };

@@ -512,3 +512,53 @@ describe('exports', () => {
     }
   });
 });
+
+describe('roster and coverage', () => {
+  it('the roster shows helpers with offers and record; coverage counts unmet needs against offers by cell, category and day', async () => {
+    const [admin, helper, tutor, asker] = await Promise.all(['Admin', 'Helper', 'Tutor', 'Asker'].map((n) => signup(ctx.app, n)));
+    const ring = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+    const c = await create(admin!, { boundary: ring(-73.90, 40.60, -73.87, 40.62) });
+    for (const u of [helper, tutor, asker]) {
+      await call(u!, 'POST', `/api/communities/${c.id}/join`);
+    }
+    const base = ctx.clock.now().getTime();
+    const win = (d: number) => {
+      const start = new Date(base + d * 86_400_000);
+      return [{ start: start.toISOString(), end: new Date(start.getTime() + 7_200_000).toISOString() }];
+    };
+    const make = async (u: User, body: Record<string, unknown>) => {
+      const res = await call(u, 'POST', '/api/posts', postBody(body));
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().post.id as string;
+    };
+    const soup = await make(helper!, { windows: win(1), location: { lat: 40.61, lng: -73.885 } });
+    const lessons = await make(tutor!, { category: 'tutoring', title: 'Math', details: { subject: 'Math', languages: ['es', 'en'] }, windows: win(2), location: { lat: 40.611, lng: -73.884 } });
+    await make(asker!, { kind: 'need', capacity: 1, windows: win(1), location: { lat: 40.6101, lng: -73.8851 } });
+    await make(asker!, { kind: 'need', capacity: 1, category: 'grocery', title: 'Groceries', details: {}, windows: win(1), location: { lat: 40.6102, lng: -73.8849 } });
+    await make(asker!, { kind: 'need', capacity: 1, category: 'grocery', title: 'More groceries', details: {}, windows: win(2), location: { lat: 40.6188, lng: -73.8712 } });
+
+    const roster = await call(admin!, 'GET', `/api/communities/${c.id}/roster`);
+    expect(roster.statusCode, roster.body).toBe(200);
+    const items = roster.json().items as { user: { id: string }; offers: { id: string; nextWindows: string[] }[]; languages: string[]; acceptedLast30Days: number }[];
+    expect(items.map((i) => i.user.id).sort()).toEqual([helper!.id, tutor!.id].sort());
+    expect(items.find((i) => i.user.id === tutor!.id)).toMatchObject({ languages: ['en', 'es'], acceptedLast30Days: 0, offers: [{ id: lessons }] });
+    expect(items.find((i) => i.user.id === helper!.id)!.offers[0]).toMatchObject({ id: soup, nextWindows: [win(1)[0]!.start.replace(/\.\d{3}Z$/, 'Z')] });
+
+    const q = new URLSearchParams({ from: new Date(base).toISOString(), to: new Date(base + 7 * 86_400_000).toISOString(), cellM: '500' });
+    const cov = await call(admin!, 'GET', `/api/communities/${c.id}/coverage?${q}`);
+    expect(cov.statusCode, cov.body).toBe(200);
+    const cells = cov.json().cells as { needs: number; offers: number; gap: number; byCategory: Record<string, { needs: number; offers: number }> }[];
+    expect(cells.reduce((s, x) => s + x.needs, 0)).toBe(3);
+    expect(cells.reduce((s, x) => s + x.offers, 0)).toBe(2);
+    // The cell with soup, the meal need and the first groceries: the meal is covered, the groceries are not.
+    const busy = cells.find((x) => x.byCategory.meal)!;
+    expect(busy.byCategory).toMatchObject({ meal: { needs: 1, offers: 1 }, grocery: { needs: 1, offers: 0 } });
+    expect(busy.gap).toBe(1);
+    expect(cells.reduce((s, x) => s + x.gap, 0)).toBe(2);
+    const days = cov.json().days as { needs: number; offers: number }[];
+    expect(days.reduce((s, d) => s + d.needs, 0)).toBe(3);
+    expect((await call(asker!, 'GET', `/api/communities/${c.id}/coverage?${q}`)).statusCode).toBe(403);
+    expect((await call(admin!, 'GET', `/api/communities/${c.id}/coverage?from=${q.get('to')}&to=${q.get('from')}`)).statusCode).toBe(400);
+    expect((await call(asker!, 'GET', `/api/communities/${c.id}/roster`)).statusCode).toBe(403);
+  });
+});

@@ -51,3 +51,47 @@ describe('similar posts while writing one', () => {
     expect((await ctx.app.inject({ method: 'GET', url: `/api/posts/similar?${q}` })).statusCode).toBe(401);
   });
 });
+
+describe('blocking', () => {
+  it('neither sees the other’s posts (listings, the post, candidates, similar); they cannot be matched; live matches between them end; unblocking restores it', async () => {
+    const [ann, bob, cat] = [await signup(ctx.app, 'Ann'), await signup(ctx.app, 'Bob'), await signup(ctx.app, 'Cat')];
+    const at = { lat: 40.6482, lng: -73.9642 };
+    const thu = [{ start: '2026-12-03T17:00:00-05:00', end: '2026-12-03T19:00:00-05:00' }];
+    const need = await post(ann, { kind: 'need', capacity: 1, title: 'Dinner for Ann', windows: thu, location: at });
+    const bobs = await post(bob, { title: 'Bob’s soup', windows: thu, location: { lat: 40.6485, lng: -73.9645 } });
+    const cats = await post(cat, { title: 'Cat’s soup', windows: thu, location: { lat: 40.6486, lng: -73.9641 } });
+    const inject = (u: User, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
+      ctx.app.inject({ method, url, headers: { cookie: u.cookie }, ...(payload ? { payload: payload as never } : {}) });
+    const proposed = await inject(ann, 'POST', '/api/matches', { needId: need.id, offerId: bobs.id });
+    expect(proposed.statusCode).toBe(201);
+
+    expect((await inject(ann, 'POST', '/api/blocks', { userId: bob.id })).statusCode).toBe(201);
+    expect((await inject(ann, 'POST', '/api/blocks', { userId: bob.id })).statusCode).toBe(200);
+    expect((await inject(ann, 'POST', '/api/blocks', { userId: ann.id })).statusCode).toBe(400);
+    expect((await inject(ann, 'POST', '/api/blocks', { userId: '00000000-0000-4000-8000-000000000001' })).statusCode).toBe(404);
+    expect((await inject(ann, 'GET', '/api/me/blocks')).json().items.map((b: { user: { id: string } }) => b.user.id)).toEqual([bob.id]);
+    // The proposal between them is cancelled.
+    expect((await inject(bob, 'GET', `/api/matches/${proposed.json().match.id}`)).json().match.status).toBe('cancelled');
+
+    const box = '/api/posts?bbox=-73.97,40.64,-73.96,40.66';
+    const ids = async (u: User) => (await inject(u, 'GET', box)).json().items.map((p: { id: string }) => p.id);
+    expect(await ids(ann)).not.toContain(bobs.id);
+    expect(await ids(ann)).toContain(cats.id);
+    expect(await ids(bob)).not.toContain(need.id); // both ways
+    expect(await ids(cat)).toEqual(expect.arrayContaining([need.id, bobs.id]));
+    expect((await inject(ann, 'GET', `/api/posts/${bobs.id}`)).statusCode).toBe(404);
+    expect((await inject(bob, 'GET', `/api/posts/${need.id}`)).statusCode).toBe(404);
+    const candidates = (await inject(ann, 'GET', `/api/posts/${need.id}/matches`)).json().items.map((c: { post: { id: string } }) => c.post.id);
+    expect(candidates).toContain(cats.id);
+    expect(candidates).not.toContain(bobs.id);
+    const similar = new URLSearchParams({ kind: 'offer', category: 'meal', lat: String(at.lat), lng: String(at.lng), start: thu[0]!.start, end: thu[0]!.end });
+    expect((await inject(ann, 'GET', `/api/posts/similar?${similar}`)).json().items.map((i: { post: { id: string } }) => i.post.id)).not.toContain(bobs.id);
+    const again = await inject(bob, 'POST', '/api/matches', { needId: need.id, offerId: bobs.id });
+    expect(again.statusCode).toBe(403);
+    expect(again.json().detail).toMatch(/blocked/);
+
+    expect((await inject(ann, 'DELETE', `/api/blocks/${bob.id}`)).statusCode).toBe(204);
+    expect(await ids(ann)).toContain(bobs.id);
+    expect((await inject(bob, 'POST', '/api/matches', { needId: need.id, offerId: bobs.id })).statusCode).toBe(201);
+  });
+});

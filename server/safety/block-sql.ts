@@ -1,0 +1,18 @@
+// Who blocked whom, as SQL conditions and one lookup (no service imports:
+// posts, matching and matches all use these).
+import { and, eq, or, type SQL, sql } from 'drizzle-orm';
+import { blocks, type Executor } from '../../db';
+
+/** SQL: true unless `a` and the user in column/expression `b` blocked one another (either way). */
+export function notBlocked(a: string | SQL, b: SQL): SQL {
+  return sql`NOT EXISTS (SELECT 1 FROM ${blocks} bl WHERE (bl.blocker_id = ${a} AND bl.blocked_id = ${b}) OR (bl.blocker_id = ${b} AND bl.blocked_id = ${a}))`;
+}
+
+export async function isBlocked(db: Executor, a: string, b: string): Promise<boolean> {
+  const [row] = await db
+    .select({ one: sql`1` })
+    .from(blocks)
+    .where(or(and(eq(blocks.blockerId, a), eq(blocks.blockedId, b)), and(eq(blocks.blockerId, b), eq(blocks.blockedId, a))))
+    .limit(1);
+  return row !== undefined;
+}
