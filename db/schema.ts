@@ -138,6 +138,8 @@ export const posts = pgTable(
     /** Hidden by an organizer (moderation): stored as cancelled, shown as `hidden`, out of every listing and candidate list. */
     hiddenAt: timestamp({ withTimezone: true }),
     hiddenBy: uuid().references(() => users.id),
+    /** A need asked "still needed?" (24 hours before its first window, no helper yet): asked once. */
+    stillNeededAskedAt: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
@@ -205,6 +207,8 @@ export const matches = pgTable(
     /** The server's score when it suggested the pair. */
     score: real(),
     acceptedAt: timestamp({ withTimezone: true }),
+    /** The helper cancelled it, accepted, less than 24 hours before it was due: organizers are told. */
+    cancelledLate: boolean().notNull().default(false),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },

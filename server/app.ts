@@ -21,6 +21,7 @@ import matchesRoutes from './matches/routes';
 import communitiesRoutes from './communities/routes';
 import calendarRoutes from './calendar/routes';
 import safetyRoutes from './safety/routes';
+import { DEFAULT_HYGIENE, sweep } from './hygiene/sweep';
 
 export interface AppOptions {
   config: Config;
@@ -32,6 +33,8 @@ export interface AppOptions {
   logStream?: { write(line: string): void };
   /** Live socket tuning (tests shorten the heartbeat and the limits). */
   live?: Partial<LiveOptions>;
+  /** How often hygiene sweeps run (default a minute); null: never (tests call `sweep` themselves). */
+  sweepEveryMs?: number | null;
 }
 
 /** 64 KB: the largest post (20 windows, 2,000-character description) is a few KB. */
@@ -96,6 +99,20 @@ export async function buildApp(options: AppOptions) {
     },
     { prefix: '/api' },
   );
+  const sweepEveryMs = options.sweepEveryMs === undefined ? 60_000 : options.sweepEveryMs;
+  if (sweepEveryMs !== null) {
+    let running: Promise<unknown> | null = null;
+    const timer = setInterval(() => {
+      running ??= sweep(app.db, app.clock.now(), { ...DEFAULT_HYGIENE, proposalTtlMs: config.proposalTtlMs })
+        .catch((err: unknown) => app.log.error({ err }, 'hygiene sweep failed'))
+        .finally(() => (running = null));
+    }, sweepEveryMs);
+    timer.unref();
+    app.addHook('preClose', async () => {
+      clearInterval(timer);
+      await running;
+    });
+  }
   await app.register(web, { root: config.webRoot });
   return app;
 }

@@ -12,6 +12,8 @@ export interface Config {
   /** Where the map opens when the link names no place and the browser gives none. */
   readonly defaultCenter: { lat: number; lng: number; zoom: number };
   readonly logLevel: string;
+  /** A proposal nobody answers this long is withdrawn (PROPOSAL_TTL_HOURS, default 12). */
+  readonly proposalTtlMs: number;
   /** Always mark the session cookie `Secure` (it is anyway on requests that came over HTTPS). */
   readonly cookieSecure: boolean;
   /** Fastify's trustProxy: whom to believe for X-Forwarded-For/-Proto (client IPs, https). */
@@ -42,6 +44,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (center.length !== 3 || !(Math.abs(lat) <= 90) || !(Math.abs(lng) <= 180) || !Number.isInteger(zoom) || zoom < 1 || zoom > 19) {
     problems.push(`DEFAULT_CENTER must be "lat,lng,zoom" (zoom 1–19), got "${env.DEFAULT_CENTER}"`);
   }
+  const ttl = Number(env.PROPOSAL_TTL_HOURS ?? '12');
+  if (!(ttl > 0 && ttl <= 24 * 30)) {
+    problems.push(`PROPOSAL_TTL_HOURS must be a number of hours above 0 and at most 720, got "${env.PROPOSAL_TTL_HOURS}"`);
+  }
   const trust = env.TRUST_PROXY?.trim() ?? 'false';
   // 'true', or the proxies' addresses/CIDRs, comma-separated (Fastify's trustProxy).
   const trustProxy = trust === 'true' ? true : trust === 'false' || trust === '' ? false : trust;
@@ -58,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultCenter: Object.freeze({ lat, lng, zoom }),
     logLevel,
     cookieSecure: env.COOKIE_SECURE === 'true',
+    proposalTtlMs: ttl * 3_600_000,
     trustProxy,
     webRoot: resolve(env.WEB_ROOT ?? resolve(import.meta.dirname, '../web/dist')),
   });

@@ -113,6 +113,7 @@ export async function buildTestApp(
     logger: options.logStream !== undefined,
     logStream: options.logStream,
     ...(options.live ? { live: options.live } : {}),
+    sweepEveryMs: null,
   });
   await app.ready();
   return { app, clock, database };

@@ -72,6 +72,11 @@ export async function triage(db: DB, actor: Actor, communityId: string, now: Dat
     const row = rows.get(n.id)!;
     return { row, nextStart: n.nextStart, candidates: (await findCandidates(db, row, now, CANDIDATES_PER_NEED)).length };
   });
+  const late = new Set(
+    needs.length === 0
+      ? []
+      : rowsOf<{ need_id: string }>(await db.execute(sql`SELECT DISTINCT need_id FROM matches WHERE cancelled_late AND need_id = ANY(${`{${needs.map((n) => n.id).join(',')}}`}::uuid[])`)).map((r) => r.need_id),
+  );
   return counted.map(({ row, nextStart, candidates }) => ({
     needId: row.id,
     title: row.title,
@@ -82,6 +87,8 @@ export async function triage(db: DB, actor: Actor, communityId: string, now: Dat
     ageHours: Math.floor((now.getTime() - row.createdAt.getTime()) / 3_600_000),
     candidates,
     noCandidates: candidates === 0,
+    stillNeededAsked: row.stillNeededAskedAt !== null,
+    helperCancelledLate: late.has(row.id),
   }));
 }
 

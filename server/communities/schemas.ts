@@ -90,6 +90,10 @@ export const TriageItemSchema = Type.Object({
   candidates: Type.Integer(),
   /** Nothing in reach could serve it: the needs organizers must find help for by hand. */
   noCandidates: Type.Boolean(),
+  /** Its author was asked "still needed?" (due within a day, nobody yet). */
+  stillNeededAsked: Type.Boolean(),
+  /** A helper cancelled it, accepted, less than a day before. */
+  helperCancelledLate: Type.Boolean(),
 });
 
 export const PlanBodySchema = Type.Object(

@@ -425,3 +425,19 @@ export async function organizedPostIds(db: Executor, viewerId: string, postIds: 
   );
   return new Set(rows.map((r) => r.id));
 }
+
+/** The community a post belongs to (the smallest holding its place) and its active organizers and admins. */
+export async function organizersOfPost(db: Executor, postId: string): Promise<{ communityId: string; organizerIds: string[] } | null> {
+  const rows = rowsOf<{ community_id: string; user_id: string | null }>(
+    await db.execute(sql`
+      SELECT home.id AS community_id, m.user_id
+      FROM posts p
+      CROSS JOIN LATERAL (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) home
+      LEFT JOIN memberships m ON m.community_id = home.id AND m.role IN ('organizer', 'admin') AND m.suspended_at IS NULL
+      WHERE p.id = ${postId}`),
+  );
+  if (rows.length === 0) {
+    return null;
+  }
+  return { communityId: rows[0]!.community_id, organizerIds: rows.map((r) => r.user_id).filter((id): id is string => id !== null) };
+}

@@ -7,7 +7,7 @@ import { events, type Executor } from '../../db';
 import type { PostRow } from '../posts/repository';
 import { postView } from '../posts/view';
 import type { Message } from '../matches/schemas';
-import type { MatchEventType, PostEventType } from './schemas';
+import type { MatchEventType, Notice, PostEventType } from './schemas';
 
 /** NOTIFY channel that wakes every process's hub after a commit that appended events. */
 export const EVENTS_CHANNEL = 'aidmap_events';
@@ -79,6 +79,14 @@ export class Outbox {
       data: Object.fromEntries(parties.map((id) => [id, { matchId, message }])),
       createdAt: this.now,
     });
+  }
+
+  /** A hygiene notice to the people it concerns (each gets the same form). */
+  notice(audience: string[], notice: Notice): void {
+    if (audience.length === 0) {
+      return;
+    }
+    this.pending.push({ type: 'notice', audience, data: Object.fromEntries(audience.map((id) => [id, { notice }])), createdAt: this.now });
   }
 
   get size(): number {

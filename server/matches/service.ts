@@ -9,6 +9,20 @@ import { decodeCursor, encodeCursor } from '../http/cursor';
 import { postView, statusAt, type Viewer } from '../posts/view';
 import { type MatchRow, type MatchStatus, matchesRepo } from './repository';
 import { isBlocked } from '../safety/block-sql';
+import { organizersOfPost } from '../communities/service';
+import { sql } from 'drizzle-orm';
+import { rowsOf } from '../../db';
+
+/** A helper who cancels an accepted match closer than this to its start is a late cancellation. */
+export const LATE_CANCEL_MS = 24 * 3_600_000;
+
+/** Whether the post's next window starts within `ms` of now (or is under way). */
+async function startsWithin(db: Executor, postId: string, now: Date, ms: number): Promise<boolean> {
+  const [row] = rowsOf<{ next: Date | string | null }>(
+    await db.execute(sql`SELECT min(lower(during)) AS next FROM post_windows WHERE post_id = ${postId} AND upper(during) > ${now.toISOString()}::timestamptz`),
+  );
+  return row?.next !== null && row?.next !== undefined && new Date(row.next).getTime() - now.getTime() < ms;
+}
 import type { Match, Message, ProposeBody } from './schemas';
 
 /** How many of a post's best candidates the server records as suggestions. */
@@ -193,6 +207,7 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
     if (!need || !offer || !isParty(user, need, offer)) {
       throw forbidden('Only the two parties of a match can act on it.');
     }
+    let late = false;
     if (!ALLOWED_FROM[action].includes(match.status)) {
       throw conflict(`This match is ${match.status}; it cannot be ${action === 'accept' ? 'accepted' : `${action}d`}${action === 'cancel' ? '' : ' now'}.`);
     }
@@ -218,6 +233,10 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
       await matchesRepo.update(tx, id, { status: 'accepted', amount: need.capacity, acceptedAt: now, updatedAt: now });
     } else if (action === 'cancel') {
       await cancelMatch(tx, match, need, offer, now);
+      late = match.status === 'accepted' && user.id === offer.authorId && (await startsWithin(tx, need.id, now, LATE_CANCEL_MS));
+      if (late) {
+        await matchesRepo.update(tx, id, { cancelledLate: true });
+      }
     } else if (action === 'complete') {
       await postsRepo.update(tx, need.id, { status: 'fulfilled', updatedAt: now });
       await matchesRepo.update(tx, id, { status: 'completed', updatedAt: now });
@@ -229,6 +248,13 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
     const posts = await postChanges(tx, events, [need, offer]);
     const [needNow, offerNow] = [posts.get(need.id)!, posts.get(offer.id)!];
     events.match(EVENT_OF[action], needNow, offerNow, (viewer) => matchView(after, needNow, offerNow, viewer, now));
+    if (late) {
+      // The helper dropped out at the last minute: the need's organizers hear of it (and triage shows it).
+      const home = await organizersOfPost(tx, need.id);
+      if (home) {
+        events.notice(home.organizerIds, { kind: 'late_cancellation', postId: need.id, matchId: id, communityId: home.communityId, title: need.title });
+      }
+    }
     await events.flush(tx);
     return after;
   });
@@ -364,9 +390,16 @@ export async function listMatches(
 export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void> {
   await db.transaction(async (tx) => {
     const before = await matchesRepo.suggestionsOf(tx, post.id);
-    const best = statusAt(post, now) === 'open' ? await findCandidates(tx, post, now, SUGGESTIONS_PER_POST) : [];
     // Suggestions are told apart by the other post (one live match per pair).
     const otherOf = (m: MatchRow) => (post.kind === 'need' ? m.offerId : m.needId);
+    // A pair once proposed and then declined, cancelled or left unanswered is not suggested again.
+    const turnedDown = new Set(
+      rowsOf<{ other: string }>(
+        await tx.execute(sql`SELECT CASE WHEN need_id = ${post.id} THEN offer_id ELSE need_id END AS other FROM matches
+          WHERE (need_id = ${post.id} OR offer_id = ${post.id}) AND status IN ('declined', 'cancelled') AND proposed_by IS NOT NULL`),
+      ).map((r) => r.other),
+    );
+    const best = statusAt(post, now) === 'open' ? (await findCandidates(tx, post, now, SUGGESTIONS_PER_POST + turnedDown.size)).filter(({ row }) => !turnedDown.has(row.id)).slice(0, SUGGESTIONS_PER_POST) : [];
     const wanted = new Set(best.map(({ row }) => row.id));
     const kept = new Set(before.map(otherOf).filter((id) => wanted.has(id)));
     const dropped = await matchesRepo.dropSuggestions(

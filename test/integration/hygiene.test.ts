@@ -1,6 +1,10 @@
-// Hygiene: posts like the one being written (duplicates).
+// Hygiene: posts like the one being written (duplicates), blocking, stale
+// posts and proposals, late cancellations.
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweep } from '../../server/hygiene/sweep';
 import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+import { TestSocket } from '../live-client';
 
 let ctx: TestContext;
 type User = { cookie: string; id: string };
@@ -93,5 +97,60 @@ describe('blocking', () => {
     expect((await inject(ann, 'DELETE', `/api/blocks/${bob.id}`)).statusCode).toBe(204);
     expect(await ids(ann)).toContain(bobs.id);
     expect((await inject(bob, 'POST', '/api/matches', { needId: need.id, offerId: bobs.id })).statusCode).toBe(201);
+  });
+});
+
+describe('stale posts and proposals, late cancellations', () => {
+  it('asks "still needed?" once, a day before; withdraws unanswered proposals and suggests others; tells organizers of a late cancellation', async () => {
+    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`;
+    const [ann, bob, cat, org] = [await signup(ctx.app, 'Ann'), await signup(ctx.app, 'Bob'), await signup(ctx.app, 'Cat'), await signup(ctx.app, 'Org')];
+    const now = ctx.clock.now().getTime();
+    const win = (hours: number) => {
+      const start = new Date(now + hours * 3_600_000);
+      return [{ start: start.toISOString(), end: new Date(start.getTime() + 2 * 3_600_000).toISOString() }];
+    };
+    const at = { lat: 40.6282, lng: -74.0242 }; // Bay Ridge, away from the other tests
+    const soon = await post(ann, { kind: 'need', capacity: 1, title: 'Soup tonight', windows: win(20), location: at });
+    const later = await post(ann, { kind: 'need', capacity: 1, title: 'Soup on Friday', windows: win(30), location: at });
+    const annSocket = await TestSocket.open(url, { cookie: ann.cookie });
+    const bobSocket = await TestSocket.open(url, { cookie: bob.cookie });
+
+    expect(await sweep(ctx.database.db, ctx.clock.now())).toEqual({ asked: 1, withdrawn: 0 });
+    expect((await annSocket.next('notice')).notice).toEqual({ kind: 'still_needed', postId: soon.id, title: 'Soup tonight' });
+    expect(await sweep(ctx.database.db, ctx.clock.now())).toEqual({ asked: 0, withdrawn: 0 }); // once
+    ctx.clock.advance(7 * 3_600_000);
+    expect((await sweep(ctx.database.db, ctx.clock.now()))!.asked).toBe(1);
+    expect((await annSocket.next('notice')).notice.postId).toBe(later.id);
+
+    // Two offers; Ann proposes to Bob's; nobody answers for 13 hours.
+    const bobs = await post(bob, { title: 'Bob’s soup', windows: win(30), location: at });
+    const cats = await post(cat, { title: 'Cat’s soup', windows: win(30), location: at });
+    const proposal = (await ctx.app.inject({ method: 'POST', url: '/api/matches', headers: { cookie: ann.cookie }, payload: { needId: later.id, offerId: bobs.id } })).json().match;
+    ctx.clock.advance(13 * 3_600_000);
+    // (The blocking test's proposal, as old, goes too.)
+    expect((await sweep(ctx.database.db, ctx.clock.now()))!.withdrawn).toBeGreaterThanOrEqual(1);
+    for (const s of [annSocket, bobSocket]) {
+      expect((await s.waitFor((f) => f.type === 'match.cancelled' && f.match.id === proposal.id)).match.status).toBe('cancelled');
+      expect((await s.next('notice')).notice).toMatchObject({ kind: 'proposal_expired', postId: later.id, matchId: proposal.id });
+    }
+    const suggested = (await ctx.app.inject({ method: 'GET', url: '/api/matches?status=suggested', headers: { cookie: ann.cookie } })).json().items as { need: { id: string }; offer: { id: string } }[];
+    const forLater = suggested.filter((m) => m.need.id === later.id).map((m) => m.offer.id);
+    expect(forLater).toContain(cats.id);
+    expect(forLater).not.toContain(bobs.id); // not suggested again
+
+    // A community around here; Cat accepts, then drops out with hours to go: the organizers hear of it.
+    const ring = { type: 'Polygon', coordinates: [[[-74.03, 40.62], [-74.02, 40.62], [-74.02, 40.635], [-74.03, 40.635], [-74.03, 40.62]]] };
+    const c = (await ctx.app.inject({ method: 'POST', url: '/api/communities', headers: { cookie: org.cookie }, payload: { name: 'Bay Ridge', slug: 'bay-ridge-hygiene', boundary: ring, timezone: 'America/New_York', joinPolicy: 'open' } })).json().community;
+    const orgSocket = await TestSocket.open(url, { cookie: org.cookie });
+    const m = (await ctx.app.inject({ method: 'POST', url: '/api/matches', headers: { cookie: ann.cookie }, payload: { needId: later.id, offerId: cats.id } })).json().match;
+    expect((await ctx.app.inject({ method: 'POST', url: `/api/matches/${m.id}/accept`, headers: { cookie: cat.cookie } })).statusCode).toBe(200);
+    expect((await ctx.app.inject({ method: 'POST', url: `/api/matches/${m.id}/cancel`, headers: { cookie: cat.cookie } })).statusCode).toBe(200);
+    expect((await orgSocket.next('notice')).notice).toEqual({ kind: 'late_cancellation', postId: later.id, matchId: m.id, communityId: c.id, title: 'Soup on Friday' });
+    const triage = (await ctx.app.inject({ method: 'GET', url: `/api/communities/${c.id}/triage`, headers: { cookie: org.cookie } })).json().items as { needId: string; helperCancelledLate: boolean; stillNeededAsked: boolean }[];
+    expect(triage.find((t) => t.needId === later.id)).toMatchObject({ helperCancelledLate: true, stillNeededAsked: true });
+    for (const s of [annSocket, bobSocket, orgSocket]) {
+      s.close();
+    }
   });
 });

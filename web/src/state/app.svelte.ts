@@ -256,6 +256,12 @@ export class AppState {
       }
       return;
     }
+    if (event.type === 'notice') {
+      const n = event.notice;
+      const key = ({ still_needed: 'hygiene.stillNeeded', proposal_expired: 'hygiene.proposalExpired', late_cancellation: 'hygiene.lateCancellation' } as const)[n.kind];
+      this.notify(this.t(key, { title: n.title }), n.matchId && n.kind === 'proposal_expired' ? `/matches/${n.matchId}` : `/posts/${n.postId}`);
+      return;
+    }
     const m = event.match;
     const key = ({
       'match.suggested': 'notice.suggested',
