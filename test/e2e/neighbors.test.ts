@@ -267,3 +267,48 @@ describe('the map page', () => {
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 });
+
+describe('organizers', () => {
+  it('an organizer starts a community for the area on the map, sees the needs waiting, plans and proposes; the helper is told live', async () => {
+    // Away from the other tests' posts (Borough Park), so the plan can only pair these two.
+    const place = '/?lat=40.6301&lng=-73.9902&zoom=15';
+    const org = await open(place);
+    await signUp(org, 'Olga');
+    await org.getByRole('link', { name: 'Communities' }).click();
+    await org.getByRole('heading', { name: 'Communities', exact: true }).waitFor();
+    await org.getByText('Start a community for the area on the map').click();
+    await org.getByLabel('Name', { exact: true }).fill('Crown Heights Mutual Aid');
+    await org.getByLabel(/Short name for links/).fill(`ch-${Date.now()}`);
+    await accessible(org, 'the communities page');
+    await org.getByRole('button', { name: 'Create' }).click();
+    await org.getByRole('heading', { name: 'Crown Heights Mutual Aid' }).waitFor();
+    const communityUrl = org.url();
+
+    // A neighbor asks for a ride, another offers one, both in the area.
+    const asker = await open(place);
+    await signUp(asker, 'Abe');
+    await post(asker, { kind: 'need', title: 'Ride to the pharmacy', destination: true });
+    const helper = await open(place);
+    await signUp(helper, 'Hana');
+    await post(helper, { kind: 'offer', title: 'Driving around the neighborhood', capacity: 3 });
+    await helper.getByRole('link', { name: /Back to the map/ }).click();
+
+    await org.goto(communityUrl);
+    await org.getByRole('link', { name: 'Ride to the pharmacy' }).waitFor();
+    await accessible(org, 'the organizer page');
+    await org.getByRole('button', { name: 'Make a plan' }).click();
+    await org.getByText(/1 of \d+ needs can be served/).waitFor();
+    await shot(org, 'organizer-plan');
+    await org.getByRole('button', { name: 'Propose these matches' }).click();
+    await org.getByText('1 proposals sent; the helpers will answer.').waitFor();
+    await shot(org, 'organizer-applied');
+
+    // The helper hears of it wherever she is, and can accept.
+    const notice = helper.getByRole('link', { name: /proposed a match/ });
+    await notice.waitFor({ timeout: 15_000 });
+    await notice.click();
+    await helper.getByRole('button', { name: 'Accept' }).click();
+    await helper.getByText('Accepted', { exact: true }).waitFor();
+    await shot(helper, 'helper-accepted-organizer-proposal');
+  });
+});

@@ -6,8 +6,16 @@ import type { Candidate, Match, Message } from '../../../server/matches/schemas'
 import type { User } from '../../../server/auth/schemas';
 import type { FieldError, Problem } from '../../../server/http/problem';
 import type { BBox } from '../../../server/live/schemas';
+import type { Static } from 'typebox';
+import type { ApplySchema, Community, CreateCommunityBody, FlagSchema, Invite, Membership, PlanSchema, RosterItemSchema, TriageItemSchema } from '../../../server/communities/schemas';
 
 export type { Candidate, CreatePostBody, Match, Message, PatchPostBody, Post, User };
+export type { Community, CreateCommunityBody, Invite, Membership };
+export type TriageItem = Static<typeof TriageItemSchema>;
+export type Plan = Static<typeof PlanSchema>;
+export type Applied = Static<typeof ApplySchema>;
+export type RosterItem = Static<typeof RosterItemSchema>;
+export type Flag = Static<typeof FlagSchema>;
 
 export class ApiError extends Error {
   constructor(readonly problem: Problem) {
@@ -125,6 +133,23 @@ export function createApi(t: Transport = defaultTransport) {
     match: (id: string) => call<{ match: Match }>('GET', `/api/matches/${id}`).then((r) => r.match),
     messages: (matchId: string) => call<{ items: Message[] }>('GET', `/api/matches/${matchId}/messages`).then((r) => r.items),
     sendMessage: (matchId: string, body: string) => call<{ message: Message }>('POST', `/api/matches/${matchId}/messages`, { body }).then((r) => r.message),
+
+    similar: (q: { kind: string; category: string; lat: number; lng: number; start: string; end: string }) =>
+      call<{ items: { post: Post; distanceM: number; mine: boolean }[] }>('GET', `/api/posts/similar?${new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)]))}`).then((r) => r.items),
+    communitiesAt: (lat: number, lng: number) => call<{ items: Community[] }>('GET', `/api/communities?lat=${lat}&lng=${lng}`).then((r) => r.items),
+    myCommunities: () => call<{ items: Community[] }>('GET', '/api/me/communities').then((r) => r.items),
+    community: (id: string) => call<{ community: Community }>('GET', `/api/communities/${id}`).then((r) => r.community),
+    createCommunity: (body: CreateCommunityBody) => call<{ community: Community }>('POST', '/api/communities', body).then((r) => r.community),
+    join: (id: string, inviteCode?: string) => call<{ membership: Membership }>('POST', `/api/communities/${id}/join`, inviteCode ? { inviteCode } : {}).then((r) => r.membership),
+    triage: (id: string) => call<{ items: TriageItem[] }>('GET', `/api/communities/${id}/triage`).then((r) => r.items),
+    plan: (id: string, body: { from: string; to: string }) => call<Plan>('POST', `/api/communities/${id}/assignments/plan`, body),
+    apply: (id: string, pairs: { needId: string; offerId: string }[]) => call<Applied>('POST', `/api/communities/${id}/assignments/apply`, { pairs }),
+    roster: (id: string) => call<{ items: RosterItem[] }>('GET', `/api/communities/${id}/roster`).then((r) => r.items),
+    flags: (id: string) => call<{ items: Flag[] }>('GET', `/api/communities/${id}/flags`).then((r) => r.items),
+    hide: (postId: string, reason: string) => call<{ post: Post }>('POST', `/api/posts/${postId}/hide`, { reason }).then((r) => r.post),
+    invites: (id: string) => call<{ items: Invite[] }>('GET', `/api/communities/${id}/invites`).then((r) => r.items),
+    createInvite: (id: string) => call<{ invite: Invite }>('POST', `/api/communities/${id}/invites`, {}).then((r) => r.invite),
+    revokeInvite: (id: string, code: string) => call<void>('DELETE', `/api/communities/${id}/invites/${code}`),
   };
 }
 

@@ -7,7 +7,9 @@ export type Route =
   | { name: 'edit'; id: string }
   | { name: 'mine' }
   | { name: 'matches' }
-  | { name: 'match'; id: string };
+  | { name: 'match'; id: string }
+  | { name: 'communities' }
+  | { name: 'community'; id: string };
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
@@ -19,6 +21,9 @@ export function parseRoute(pathname: string): Route {
   if ((m = pathname.match(new RegExp(`^/posts/(${UUID})/edit/?$`, 'i')))) {
     return { name: 'edit', id: m[1]!.toLowerCase() };
   }
+  if ((m = pathname.match(new RegExp(`^/communities/(${UUID})/?$`, 'i')))) {
+    return { name: 'community', id: m[1]!.toLowerCase() };
+  }
   if ((m = pathname.match(new RegExp(`^/matches/(${UUID})/?$`, 'i')))) {
     return { name: 'match', id: m[1]!.toLowerCase() };
   }
@@ -29,6 +34,8 @@ export function parseRoute(pathname: string): Route {
       return { name: 'mine' };
     case '/matches':
       return { name: 'matches' };
+    case '/communities':
+      return { name: 'communities' };
     default:
       return { name: 'map' };
   }
