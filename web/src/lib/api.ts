@@ -135,7 +135,7 @@ export function createApi(t: Transport = defaultTransport) {
     sendMessage: (matchId: string, body: string) => call<{ message: Message }>('POST', `/api/matches/${matchId}/messages`, { body }).then((r) => r.message),
 
     similar: (q: { kind: string; category: string; lat: number; lng: number; start: string; end: string }) =>
-      call<{ items: { post: Post; distanceM: number; mine: boolean }[] }>('GET', `/api/posts/similar?${new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)]))}`).then((r) => r.items),
+      call<{ items: { post: Post; distanceM: number; mine: boolean }[] }>('GET', `/api/posts/similar?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]))}`).then((r) => r.items),
     communitiesAt: (lat: number, lng: number) => call<{ items: Community[] }>('GET', `/api/communities?lat=${lat}&lng=${lng}`).then((r) => r.items),
     myCommunities: () => call<{ items: Community[] }>('GET', '/api/me/communities').then((r) => r.items),
     community: (id: string) => call<{ community: Community }>('GET', `/api/communities/${id}`).then((r) => r.community),
