@@ -30,6 +30,8 @@
 // Targets (unit needs): ≤ 50 ms at 1,000 × 1,000, ≤ 1.5 s at 5,000 × 5,000.
 import { cpus } from 'node:os';
 import { type AssignEdge, type AssignInput, solveAssignmentWithStats } from '../../server/assign/solve';
+import { intEnv } from './env';
+import { prng } from '../random';
 
 const SIZES = listEnv('SIZES', [1000, 5000]);
 const REPS = intEnv('REPS', 7);
@@ -45,15 +47,6 @@ const TIME_LIMIT_MS = intEnv('TIME_LIMIT_MS', 1000);
 const SIDE_M = 15_000;
 const TARGET_MS: Record<number, number> = { 1000: 50, 5000: 1500 };
 
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw.replace(/[_,]/g, ''));
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`${name} must be a positive integer, got "${raw}"`);
-    process.exit(2);
-  }
-  return n;
-}
 
 function listEnv(name: string, fallback: number[]): number[] {
   const raw = process.env[name];
@@ -68,17 +61,6 @@ function listEnv(name: string, fallback: number[]): number[] {
   return list;
 }
 
-/** mulberry32: seeded, so every run plans the same city. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface City {
   input: AssignInput;

@@ -49,6 +49,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { type BBox, type Command, type Event, type Latency, latency, nowNs, type PostTiming, type Report } from './live/shared';
+import { intEnv } from './env';
+import { prng as rng } from '../random';
 
 const ROOT = join(import.meta.dirname, '../..');
 const DEFAULT_DB = 'postgres://postgres@127.0.0.1:5432/aidmap_live_bench';
@@ -71,15 +73,6 @@ const TARGET = { p99Ms: 100, kbPerConn: 20, ratio: 1.5 };
 const MARK = 'aidmap bench:live scratch database: dropped and re-created by npm run bench:live';
 const PASSWORD = 'correct horse battery';
 
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw.replace(/[_,]/g, ''));
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`${name} must be an integer >= ${min}, got "${raw}"`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const log = (s = '') => console.log(s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,17 +90,6 @@ const KM_PER_DEG_LNG = 111.32 * Math.cos((((METRO.south + METRO.north) / 2) * Ma
 /** A phone or laptop map of a neighborhood: ~5 km east–west by ~3 km north–south, scaled 0.8–1.2. */
 const VIEW_KM = { w: 5, h: 3 };
 
-/** A small seeded PRNG (mulberry32): the same viewports and posts for the same SEED. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function viewports(n: number, random: () => number): Float64Array {
   const out = new Float64Array(4 * n);

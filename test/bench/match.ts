@@ -26,6 +26,7 @@ import { findCandidates } from '../../server/matching/candidates';
 import { type PostRow, postsRepo } from '../../server/posts/repository';
 import type { CreatePostBody } from '../../server/posts/schemas';
 import { createPost, LOCATION_KEY } from '../../server/posts/service';
+import { intEnv } from './env';
 
 /** A database of its own on the local server unless told otherwise (never the app's: it is filled and refilled). */
 const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/aidmap_bench';
@@ -37,15 +38,6 @@ const CHUNK = 100_000;
 const TZ = 'America/Chicago';
 const TARGET = { p99Ms: 10, qps8: 1000, ratio: 1.5 };
 
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw.replace(/[_,]/g, ''));
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`${name} must be a positive integer, got "${raw}"`);
-    process.exit(2);
-  }
-  return n;
-}
 
 // ---------------------------------------------------------------------------
 // The metro area: Chicago, 60 km north–south, Lake Michigan to the east.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AssignEdge, type AssignInput, type AssignPlan, solveAssignment, solveAssignmentWithStats } from '../../server/assign/solve';
+import { prng } from '../random';
 
 const need = (id: string, units = 1) => ({ id, units });
 const offer = (id: string, capacity = 1) => ({ id, capacity });
@@ -58,17 +59,6 @@ function bruteForce(input: AssignInput): { served: number; cost: number } {
   return best;
 }
 
-/** mulberry32: a small seeded PRNG, so failures replay. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomCase(
   random: () => number,
