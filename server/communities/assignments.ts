@@ -29,7 +29,7 @@ interface Actor {
  * holding the post's place is this one), with a window meeting [from, to),
  * the earliest upcoming window first.
  */
-async function communityPosts(db: Executor, communityId: string, kind: 'need' | 'offer', range: { from: Date; to: Date }, categories: string[] | undefined, now: Date, limit: number) {
+async function communityPosts(db: Executor, communityId: string, kind: 'need' | 'offer', range: { from: Date; to: Date }, categories: string[] | undefined, now: Date, limit: number, membersOnly = false) {
   return rowsOf<{ id: string; next_start: Date | string | null }>(
     await db.execute(sql`
       SELECT p.id, min(lower(w.during)) AS next_start
@@ -40,6 +40,7 @@ async function communityPosts(db: Executor, communityId: string, kind: 'need' | 
       WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}
         ${categories && categories.length > 0 ? sql`AND p.category::text = ANY(${`{${categories.join(',')}}`}::text[])` : sql``}
         AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = me.id
+        ${membersOnly ? sql`AND EXISTS (SELECT 1 FROM memberships mm WHERE mm.community_id = me.id AND mm.user_id = p.author_id AND mm.suspended_at IS NULL)` : sql``}
       GROUP BY p.id, p.created_at
       ORDER BY next_start, p.created_at, p.id
       LIMIT ${limit}`),
@@ -118,9 +119,10 @@ function rangeOf(q: { from: string; to: string }): { from: Date; to: Date } {
 export async function plan(db: DB, actor: Actor, communityId: string, query: PlanQuery, now: Date) {
   await requireRole(db, communityId, actor, 'organizer');
   const range = rangeOf(query);
+  // Members' posts only: an organizer proposes on behalf of people who joined.
   const [needs, offers] = await Promise.all([
-    communityPosts(db, communityId, 'need', range, query.categories, now, MAX_PLAN_POSTS + 1),
-    communityPosts(db, communityId, 'offer', range, query.categories, now, MAX_PLAN_POSTS + 1),
+    communityPosts(db, communityId, 'need', range, query.categories, now, MAX_PLAN_POSTS + 1, true),
+    communityPosts(db, communityId, 'offer', range, query.categories, now, MAX_PLAN_POSTS + 1, true),
   ]);
   if (needs.length > MAX_PLAN_POSTS || offers.length > MAX_PLAN_POSTS) {
     throw new HttpProblem(422, `More than ${MAX_PLAN_POSTS} needs or offers in this range; plan a shorter range or fewer categories.`);
@@ -139,7 +141,8 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   await eachLimited(needs, 4, async (n) => {
     for (const c of await findCandidates(db, rows.get(n.id)!, now, CANDIDATES_PER_NEED)) {
       if (offerIds.has(c.row.id)) {
-        edges.push({ needId: n.id, offerId: c.row.id, distanceM: Math.round(c.fit.distanceM), penaltyM: (accepts.get(c.row.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });
+        // To 100 m, as candidates are shown: metre distances between exact points would let an organizer trilaterate.
+        edges.push({ needId: n.id, offerId: c.row.id, distanceM: Math.round(c.fit.distanceM / 100) * 100, penaltyM: (accepts.get(c.row.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });
       }
     }
   });
@@ -155,7 +158,7 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   return { ...result, needs: needs.length, offers: offers.length, edges: edges.length };
 }
 
-/** Whether each post belongs to this community (its smallest community is this one). */
+/** Which posts belong to this community (its smallest community is this one) and are by its non-suspended members. */
 async function belongs(db: Executor, communityId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) {
     return new Set();
@@ -164,7 +167,8 @@ async function belongs(db: Executor, communityId: string, ids: string[]): Promis
     rowsOf<{ id: string }>(
       await db.execute(sql`SELECT p.id FROM posts p
         WHERE p.id = ANY(${`{${ids.join(',')}}`}::uuid[])
-          AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = ${communityId}`),
+          AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = ${communityId}
+          AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = ${communityId} AND m.user_id = p.author_id AND m.suspended_at IS NULL)`),
     ).map((r) => r.id),
   );
 }
@@ -181,7 +185,7 @@ export async function apply(db: DB, actor: Actor, communityId: string, pairs: { 
   const skipped: { needId: string; offerId: string; reason: string }[] = [];
   for (const pair of pairs) {
     if (!inside.has(pair.needId) || !inside.has(pair.offerId)) {
-      skipped.push({ ...pair, reason: 'Both posts must belong to this community.' });
+      skipped.push({ ...pair, reason: 'Both posts must be in this community and by its members.' });
       continue;
     }
     try {

@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { type DB, rowsOf } from '../../db';
 import { roundLatLng } from '../geo/geo';
+import { notBlocked } from '../safety/block-sql';
 import { requireRole } from './service';
 
 /** Posts of the last 90 days and every open one: what a group works from. */
@@ -57,7 +58,8 @@ export async function exportRows(db: DB, actor: { id: string }, communityId: str
     await db.execute(sql`
       SELECT p.id, p.kind, p.category, p.title, p.status, p.hidden_at IS NOT NULL AS hidden,
              p.author_id, u.display_name AS author_name,
-             EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = me.id AND m.user_id = p.author_id AND m.suspended_at IS NULL) AS member,
+             EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = me.id AND m.user_id = p.author_id AND m.suspended_at IS NULL)
+               AND ${notBlocked(actor.id, sql`p.author_id`)} AS member,
              ST_Y(p.location::geometry) AS lat, ST_X(p.location::geometry) AS lng,
              ST_Y(p.public_location::geometry) AS public_lat, ST_X(p.public_location::geometry) AS public_lng,
              p.location_precision_m AS precision_m, p.capacity, p.capacity_left,

@@ -20,6 +20,13 @@ export async function homeOf(db: Executor, postId: string): Promise<string | nul
   return row?.id ?? null;
 }
 
+/** Whether the user organizes (or administers, unsuspended) the community the post belongs to. */
+export async function organizesHome(db: Executor, userId: string, postId: string): Promise<boolean> {
+  const home = await homeOf(db, postId);
+  const m = home ? await membershipOf(db, home, userId) : null;
+  return m !== null && !m.suspendedAt && m.role !== 'member';
+}
+
 export interface FlagInput {
   postId?: string;
   userId?: string;
@@ -110,6 +117,9 @@ export async function hidePost(db: DB, actor: SessionUser, postId: string, reaso
     throw notFound('There is no post with this id.');
   }
   if (existing.hiddenAt) {
+    if (!(await organizesHome(db, actor.id, postId))) {
+      throw forbidden("Only the organizers of the community this post is in can hide it.");
+    }
     return existing; // hidden already: nothing more to do
   }
   return cancelPostAndMatches(db, actor, postId, now, {

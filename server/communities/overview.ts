@@ -10,7 +10,10 @@ const DAY = 86_400_000;
 /** The community's posts of a kind (it is their smallest community), open, with a window in [from, to). */
 function belongingOpen(communityId: string, kind: 'need' | 'offer', from: Date, to: Date) {
   return sql`
-    SELECT p.id, p.author_id, p.category, p.title, p.details, p.location, p.capacity_left
+    SELECT p.id, p.author_id, p.category, p.title, p.details, p.capacity_left,
+      -- An organizer may know the exact place of members' posts only (joining is the consent).
+      CASE WHEN EXISTS (SELECT 1 FROM memberships mm WHERE mm.community_id = me.id AND mm.user_id = p.author_id AND mm.suspended_at IS NULL)
+        THEN p.location ELSE p.public_location END AS location
     FROM communities me
     JOIN posts p ON ST_Covers(me.boundary, p.location)
     WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}

@@ -147,7 +147,12 @@ export const RosterItemSchema = Type.Object({
   cancelledAfterAccepting: Type.Integer(),
 });
 export const CoverageQuerySchema = Type.Object(
-  { from: DateTime, to: DateTime, cellM: Type.Optional(Type.Integer({ minimum: 100, maximum: 5000, description: 'cell width in metres (default 500)' })) },
+  {
+    from: DateTime,
+    to: DateTime,
+    // A few coarse sizes only: cells of many sizes overlaid would pin a post down.
+    cellM: Type.Optional(Type.Union([Type.Literal(500), Type.Literal(1000), Type.Literal(2000), Type.Literal(5000)], { description: 'cell width in metres: 500 (default), 1000, 2000 or 5000' })),
+  },
   { additionalProperties: false },
 );
 const Counts = Type.Object({ needs: Type.Integer(), offers: Type.Integer() });
@@ -177,6 +182,9 @@ export const AuditEntrySchema = Type.Object({
   createdAt: DateTime,
 });
 export const AuditQuerySchema = Type.Object(
-  { before: Type.Optional(Type.Integer({ minimum: 1, description: 'entries older than this id (the next page)' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) },
+  {
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'entries older than this id (the next page)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  },
   { additionalProperties: false },
 );

@@ -9,6 +9,7 @@ import type { GeoJsonArea } from '../../db/geography';
 import type { COMMUNITY_ROLES } from '../../db/schema';
 import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/problem';
 import { isValidTimeZone } from '../posts/windows';
+import { notBlocked } from '../safety/block-sql';
 import type { Community, CreateCommunityBody, Invite, Membership } from './schemas';
 import { MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS } from './schemas';
 
@@ -421,7 +422,7 @@ export async function organizedPostIds(db: Executor, viewerId: string, postIds: 
       JOIN memberships org ON org.community_id = home.id AND org.user_id = ${viewerId}
         AND org.role IN ('organizer', 'admin') AND org.suspended_at IS NULL
       JOIN memberships author ON author.community_id = home.id AND author.user_id = p.author_id AND author.suspended_at IS NULL
-      WHERE p.id = ANY(${`{${postIds.join(',')}}`}::uuid[])`),
+      WHERE p.id = ANY(${`{${postIds.join(',')}}`}::uuid[]) AND ${notBlocked(viewerId, sql`p.author_id`)}`),
   );
   return new Set(rows.map((r) => r.id));
 }

@@ -196,7 +196,7 @@ const ALLOWED_FROM: Record<MatchAction, MatchStatus[]> = {
  * accepts racing for the last seat exactly one succeeds. Cancelling an
  * accepted match gives the capacity back.
  */
-export async function actOnMatch(db: DB, user: SessionUser, id: string, action: MatchAction, now: Date): Promise<MatchRow> {
+export async function actOnMatch(db: DB, user: SessionUser, id: string, action: MatchAction, now: Date, options: { byBlock?: boolean } = {}): Promise<MatchRow> {
   return db.transaction(async (tx) => {
     const seen = await matchesRepo.find(tx, id);
     if (!seen) {
@@ -221,6 +221,10 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
       );
     }
     if (action === 'accept') {
+      // A block made after the proposal: nobody accepts across it (and so nobody's exact place crosses it).
+      if (await isBlocked(tx, need.authorId, offer.authorId)) {
+        throw forbidden('These two people cannot be matched: one has blocked the other.');
+      }
       if (need.status !== 'open') {
         throw conflict(`The need is already ${need.status}.`);
       }
@@ -233,7 +237,8 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
       await matchesRepo.update(tx, id, { status: 'accepted', amount: need.capacity, acceptedAt: now, updatedAt: now });
     } else if (action === 'cancel') {
       await cancelMatch(tx, match, need, offer, now);
-      late = match.status === 'accepted' && user.id === offer.authorId && (await startsWithin(tx, need.id, now, LATE_CANCEL_MS));
+      // (Not when a block ended it: that is about the two people, not a helper dropping out.)
+      late = !options.byBlock && match.status === 'accepted' && user.id === offer.authorId && (await startsWithin(tx, need.id, now, LATE_CANCEL_MS));
       if (late) {
         await matchesRepo.update(tx, id, { cancelledLate: true });
       }

@@ -24,6 +24,8 @@ function withFormats(ajv: Ajv): Ajv {
   // ajv-formats takes "2026-12-03 09:30+05" too; windows must be what the
   // schedule code parses (RFC 3339 with a 'T' and a ±HH:MM or Z offset).
   ajv.addFormat('date-time', { type: 'string', validate: isOffsetDateTime });
+  // ajv-formats' uuid takes a "urn:uuid:" prefix, which PostgreSQL's uuid type refuses (a 500): plain UUIDs only.
+  ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
   return ajv;
 }
 

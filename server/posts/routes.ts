@@ -15,6 +15,7 @@ import { createPost, extendSchedules, getPost, LOCATION_KEY, listPosts, updatePo
 import { postView } from './view';
 import { cancelPostAndMatches, suggestFor } from '../matches/service';
 import { organizedPostIds } from '../communities/service';
+import { organizesHome } from '../communities/moderation';
 import { similarPosts } from './similar';
 import { isBlocked } from '../safety/block-sql';
 import { notFound } from '../http/problem';
@@ -156,6 +157,10 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw notFound('There is no post with this id.');
       }
       const organized = request.user ? await organizedPostIds(app.db, request.user.id, [row.id]) : new Set<string>();
+      // A hidden post is gone for everyone but its author and the organizers who may see it.
+      if (row.hiddenAt && row.authorId !== request.user?.id && !organized.has(row.id) && !(request.user && (await organizesHome(app.db, request.user.id, row.id)))) {
+        throw notFound('There is no post with this id.');
+      }
       return { post: postView(row, request.user, now, organized.has(row.id)) };
     },
   );

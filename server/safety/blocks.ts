@@ -29,7 +29,7 @@ export async function block(db: DB, user: SessionUser, blockedId: string, now: D
       ),
     );
   for (const m of live) {
-    await actOnMatch(db, user, m.id, 'cancel', now);
+    await actOnMatch(db, user, m.id, 'cancel', now, { byBlock: true });
   }
   return row !== undefined;
 }

@@ -284,12 +284,21 @@ describe('organizers', () => {
     await org.getByRole('heading', { name: 'Crown Heights Mutual Aid' }).waitFor();
     const communityUrl = org.url();
 
-    // A neighbor asks for a ride, another offers one, both in the area.
+    // Two neighbors join it from the Communities page; one asks for a ride, the other offers one.
+    const join = async (page: Page) => {
+      await page.getByRole('link', { name: 'Communities' }).click();
+      await page.getByRole('heading', { name: 'Communities here' }).waitFor();
+      await page.getByRole('button', { name: /^Join\b.*Crown Heights Mutual Aid/ }).click();
+      await page.getByText('You are a member.').waitFor();
+      await page.getByRole('link', { name: /Back to the map/ }).click();
+    };
     const asker = await open(place);
     await signUp(asker, 'Abe');
+    await join(asker);
     await post(asker, { kind: 'need', title: 'Ride to the pharmacy', destination: true });
     const helper = await open(place);
     await signUp(helper, 'Hana');
+    await join(helper);
     await post(helper, { kind: 'offer', title: 'Driving around the neighborhood', capacity: 3 });
     await helper.getByRole('link', { name: /Back to the map/ }).click();
 

@@ -330,11 +330,16 @@ describe('organizer tools: triage, a bulk plan, applying it', () => {
     expect(items.find((i) => i.needId === needOne)!.candidates).toBeGreaterThan(0);
     expect((await call(member!, 'GET', `/api/communities/${c.id}/triage`)).statusCode).toBe(403);
 
+    // A need in the area by someone who did not join: in triage (it is in the area), never planned or proposed for.
+    const stranger = await signup(ctx.app, 'Stranger');
+    const strangers = await make(stranger, { kind: 'need', title: 'Dinner, not a member', capacity: 1, location: { lat: 40.6721, lng: -73.9495 } });
     const range = { from: new Date(clock).toISOString(), to: new Date(clock + 7 * 86_400_000).toISOString() };
     const planned = await call(admin!, 'POST', `/api/communities/${c.id}/assignments/plan`, range);
     expect(planned.statusCode, planned.body).toBe(200);
     const p = planned.json();
-    expect(p).toMatchObject({ served: 3, exact: true, needs: 4, offers: 2 });
+    expect(p).toMatchObject({ served: 3, exact: true, needs: 4, offers: 2 }); // members' posts only
+    expect(p.pairs.map((x: { needId: string }) => x.needId)).not.toContain(strangers);
+    expect(p.pairs.every((x: { distanceM: number }) => x.distanceM % 100 === 0)).toBe(true);
     const byNeed = Object.fromEntries(p.pairs.map((x: { needId: string; offerId: string }) => [x.needId, x.offerId]));
     expect(byNeed).toEqual({ [needOne]: o1, [needTwo]: o1, [needThree]: o2 });
     expect(p.totalDistanceM).toBeCloseTo(p.pairs.reduce((s: number, x: { distanceM: number }) => s + x.distanceM, 0), 0);
@@ -346,10 +351,13 @@ describe('organizer tools: triage, a bulk plan, applying it', () => {
     // Applied: one outsider pair is refused, the others become proposals by the organizer.
     const outsider = await signup(ctx.app, 'Outsider');
     const far = await make(outsider, { kind: 'offer', title: 'Far soup', location: { lat: 40.70, lng: -73.99 } });
-    const applied = await call(admin!, 'POST', `/api/communities/${c.id}/assignments/apply`, { pairs: [...p.pairs, { needId: needOne, offerId: far }] });
+    const applied = await call(admin!, 'POST', `/api/communities/${c.id}/assignments/apply`, { pairs: [...p.pairs, { needId: needOne, offerId: far }, { needId: strangers, offerId: o2 }] });
     expect(applied.statusCode, applied.body).toBe(200);
     expect(applied.json().created).toHaveLength(3);
-    expect(applied.json().skipped).toEqual([{ needId: needOne, offerId: far, reason: 'Both posts must belong to this community.' }]);
+    expect(applied.json().skipped).toEqual([
+      { needId: needOne, offerId: far, reason: 'Both posts must be in this community and by its members.' },
+      { needId: strangers, offerId: o2, reason: 'Both posts must be in this community and by its members.' },
+    ]);
     const again = await call(admin!, 'POST', `/api/communities/${c.id}/assignments/apply`, { pairs: p.pairs });
     expect(again.json().created).toEqual([]);
     expect(again.json().skipped[0].reason).toMatch(/already have a proposed match/);
@@ -429,7 +437,12 @@ describe('moderation: reports, hiding, suspensions', () => {
     const listed = (await call(null, 'GET', '/api/posts?bbox=-73.97,40.63,-73.94,40.65')).json().items.map((p: { id: string }) => p.id);
     expect(listed).not.toContain(offer.id);
     expect(listed).toContain(need.id);
-    expect((await call(null, 'GET', `/api/posts/${offer.id}`)).json().post.status).toBe('hidden');
+    // Gone for everyone but its author and the organizers.
+    expect((await call(null, 'GET', `/api/posts/${offer.id}`)).statusCode).toBe(404);
+    expect((await call(asker!, 'GET', `/api/posts/${offer.id}`)).statusCode).toBe(404);
+    expect((await call(author!, 'GET', `/api/posts/${offer.id}`)).json().post.status).toBe('hidden');
+    expect((await call(organizer!, 'GET', `/api/posts/${offer.id}`)).json().post.status).toBe('hidden');
+    expect((await call(elsewhere!, 'POST', `/api/posts/${offer.id}/hide`, { reason: 'again, not mine' })).statusCode).toBe(403);
     const candidates = (await call(asker!, 'GET', `/api/posts/${need.id}/matches`)).json().items.map((x: { post: { id: string } }) => x.post.id);
     expect(candidates).not.toContain(offer.id);
     expect((await call(asker!, 'POST', '/api/matches', { needId: need.id, offerId: offer.id })).statusCode).toBe(422);
@@ -506,6 +519,12 @@ describe('exports', () => {
     expect(features.find((f) => f.id === n.id)!.properties.exactLocation).toBe(false);
     expect(features.find((f) => f.id === n.id)!.geometry.coordinates).not.toEqual([-73.916, 40.611]);
 
+    // A member who blocks the organizer takes their exact place out of the organizer's files.
+    expect((await call(member!, 'POST', '/api/blocks', { userId: admin!.id })).statusCode).toBe(201);
+    const after = (await call(admin!, 'GET', `/api/communities/${c.id}/export.csv`)).body.split('\r\n').find((l) => l.startsWith(m.id))!;
+    expect(after).not.toContain(`,${exactAt.lat},${exactAt.lng},`);
+    expect(after).toMatch(/,false,\d{3},/);
+
     for (const u of [plain!, nonMember!, null]) {
       expect((await call(u, 'GET', `/api/communities/${c.id}/export.csv`)).statusCode).toBe(u ? 403 : 401);
       expect((await call(u, 'GET', `/api/communities/${c.id}/export.geojson`)).statusCode).toBe(u ? 403 : 401);
@@ -558,6 +577,7 @@ describe('roster and coverage', () => {
     const days = cov.json().days as { needs: number; offers: number }[];
     expect(days.reduce((s, d) => s + d.needs, 0)).toBe(3);
     expect((await call(asker!, 'GET', `/api/communities/${c.id}/coverage?${q}`)).statusCode).toBe(403);
+    expect((await call(admin!, 'GET', `/api/communities/${c.id}/coverage?${new URLSearchParams({ ...Object.fromEntries(q), cellM: '137' })}`)).statusCode).toBe(400);
     expect((await call(admin!, 'GET', `/api/communities/${c.id}/coverage?from=${q.get('to')}&to=${q.get('from')}`)).statusCode).toBe(400);
     expect((await call(asker!, 'GET', `/api/communities/${c.id}/roster`)).statusCode).toBe(403);
   });

@@ -1,5 +1,6 @@
 // Hygiene: posts like the one being written (duplicates), blocking, stale
 // posts and proposals, late cancellations.
+import { sql } from 'drizzle-orm';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweep } from '../../server/hygiene/sweep';
@@ -96,7 +97,11 @@ describe('blocking', () => {
 
     expect((await inject(ann, 'DELETE', `/api/blocks/${bob.id}`)).statusCode).toBe(204);
     expect(await ids(ann)).toContain(bobs.id);
-    expect((await inject(bob, 'POST', '/api/matches', { needId: need.id, offerId: bobs.id })).statusCode).toBe(201);
+    const reproposed = await inject(bob, 'POST', '/api/matches', { needId: need.id, offerId: bobs.id });
+    expect(reproposed.statusCode).toBe(201);
+    // A block that lands after a proposal (here written straight to the table, as a race would leave it): nobody accepts across it.
+    await ctx.database.db.execute(sql`INSERT INTO blocks (blocker_id, blocked_id) VALUES (${ann.id}, ${bob.id})`);
+    expect((await inject(ann, 'POST', `/api/matches/${reproposed.json().match.id}/accept`)).statusCode).toBe(403);
   });
 });
 

@@ -176,6 +176,9 @@ describe('ids', () => {
     for (const method of ['GET', 'PATCH', 'DELETE'] as const) {
       const bad = await ctx.app.inject({ method, url: '/api/posts/123', headers: { cookie }, payload: method === 'PATCH' ? { title: 'x' } : undefined });
       expectProblem(bad, 400);
+      // A URN-prefixed UUID is valid to some validators but not to PostgreSQL: a 400, not a 500.
+      const urn = await ctx.app.inject({ method, url: '/api/posts/urn:uuid:6b1f7a3e-0c8d-4e2a-9b5f-3d2c1a0e9f87', headers: { cookie }, payload: method === 'PATCH' ? { title: 'x' } : undefined });
+      expectProblem(urn, 400);
       const unknown = await ctx.app.inject({
         method,
         url: '/api/posts/6b1f7a3e-0c8d-4e2a-9b5f-3d2c1a0e9f87',
