@@ -5,6 +5,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type DB, type Executor, flags, memberships, rowsOf, sqlState } from '../../db';
 import { badRequest, conflict, forbidden, notFound } from '../http/problem';
+import { Outbox } from '../live/outbox';
 import { cancelPostAndMatches } from '../matches/service';
 import type { PostRow } from '../posts/repository';
 import { postsRepo } from '../posts/repository';
@@ -182,5 +183,29 @@ export async function unsuspend(db: DB, actor: { id: string }, communityId: stri
     }
     await tx.update(memberships).set({ suspendedAt: null }).where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
     await audit(tx, { communityId, actorId: actor.id, action: 'member.unsuspend', subjectType: 'user', subjectId: userId, before: { suspended: true }, after: { suspended: false } });
+  });
+}
+
+/** Brings a hidden post back (open again, unless its time has passed); its withdrawn matches stay withdrawn. */
+export async function unhidePost(db: DB, actor: { id: string }, postId: string, now: Date): Promise<PostRow> {
+  return db.transaction(async (tx) => {
+    const row = await postsRepo.find(tx, postId, { forUpdate: true });
+    if (!row) {
+      throw notFound('There is no post with this id.');
+    }
+    const home = await homeOf(tx, postId);
+    if (!home || !(await organizesHome(tx, actor.id, postId))) {
+      throw forbidden('Only the organizers of the community this post is in can bring it back.');
+    }
+    if (!row.hiddenAt) {
+      return row;
+    }
+    await postsRepo.update(tx, postId, { status: 'open', hiddenAt: null, hiddenBy: null, updatedAt: now });
+    const after = (await postsRepo.find(tx, postId))!;
+    const events = new Outbox(now);
+    events.post(after, row);
+    await events.flush(tx);
+    await audit(tx, { communityId: home, actorId: actor.id, action: 'post.unhide', subjectType: 'post', subjectId: postId, before: { status: 'hidden' }, after: { status: 'open' } });
+    return after;
   });
 }

@@ -26,7 +26,8 @@ import { apply, plan, triage } from './assignments';
 import { exportFileName, exportRows, toCsv, toGeoJson } from './exports';
 import { coverage, roster } from './overview';
 import { CoverageQuerySchema, CoverageSchema, RosterItemSchema } from './schemas';
-import { communityFlags, fileFlag, hidePost, suspend, unsuspend } from './moderation';
+import { communityFlags, fileFlag, hidePost, suspend, unhidePost, unsuspend } from './moderation';
+import { suggestFor } from '../matches/service';
 import { FlagBodySchema, FlagSchema, HideBodySchema, SuspendBodySchema } from './schemas';
 import { PostReplySchema } from '../posts/schemas';
 import { postView } from '../posts/view';
@@ -210,6 +211,18 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = requireUser(request);
       const now = app.clock.now();
       const row = await hidePost(app.db, user, request.params.id, request.body.reason, now);
+      return { post: postView(row, user, now) };
+    },
+  );
+
+  app.post(
+    '/posts/:id/unhide',
+    { preValidation: authenticate, schema: { tags: ['moderation'], summary: 'Bring a hidden post back (organizers of its community)', params: IdParamsSchema, response: { 200: PostReplySchema, ...problems } } },
+    async (request) => {
+      const user = requireUser(request);
+      const now = app.clock.now();
+      const row = await unhidePost(app.db, user, request.params.id, now);
+      await suggestFor(app.db, row, now).catch((err: unknown) => app.log.error({ err }, 'suggesting matches failed'));
       return { post: postView(row, user, now) };
     },
   );

@@ -59,6 +59,8 @@ export class LiveClient {
   /** The last seq dispatched when this socket connected or last subscribed: later events reach it live. */
   liveFrom = 0;
   alive = true;
+  /** People this client's user blocked or was blocked by: their posts do not reach it. */
+  blocked: ReadonlySet<string> = new Set();
 
   constructor(
     readonly socket: WebSocket,
@@ -82,6 +84,9 @@ export function formFor(client: LiveClient, ev: EventRow): { key: string; payloa
   }
   if (client.userId !== null && client.userId === ev.authorId) {
     return { key: 'author', payload: ev.authorData };
+  }
+  if (ev.authorId && client.blocked.has(ev.authorId)) {
+    return undefined;
   }
   const sub = client.subscription;
   if (!sub || ev.lat === null || ev.lng === null) {

@@ -10,6 +10,7 @@ import { bboxProblems } from '../geo/bbox';
 import { sessionKey } from '../auth/repository';
 import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions, LiveClient, type Subscription } from './hub';
 import { SIGNED_OUT_CHANNEL } from './outbox';
+import { BLOCKS_CHANNEL, blockedIdsOf } from '../safety/block-sql';
 import type { BBox, FrameErrorCode, ServerFrame } from './schemas';
 
 declare module 'fastify' {
@@ -156,6 +157,29 @@ export default fp(
     }, options.heartbeatMs);
     heartbeat.unref();
 
+    const reloadBlocks = async (client: LiveClient) => {
+      try {
+        client.blocked = await blockedIdsOf(app.db, client.userId!);
+      } catch (err) {
+        app.log.error({ err }, 'loading blocks for a socket failed');
+      }
+    };
+    // A block made or lifted (here or on another instance): the two people's sockets reload theirs.
+    let unlistenBlocks: (() => Promise<void>) | null = null;
+    app.addHook('onReady', async () => {
+      unlistenBlocks = await app.database.listen(BLOCKS_CHANNEL, (payload) => {
+        const people = new Set(payload.split(':'));
+        for (const client of hub.clients) {
+          if (client.userId && people.has(client.userId)) {
+            void reloadBlocks(client);
+          }
+        }
+      });
+    });
+    app.addHook('preClose', async () => {
+      await unlistenBlocks?.().catch(() => {});
+    });
+
     // A session signed out (here or on another instance): its sockets close, and the
     // browser reconnects as nobody; private events must not outlive the session.
     let unlistenSignOut: (() => Promise<void>) | null = null;
@@ -183,6 +207,9 @@ export default fp(
     app.get('/ws', { websocket: true, schema: { hide: true } }, (socket: WebSocket, request) => {
       const client = new LiveClient(socket, request.user?.id ?? null, request.user && request.sessionToken ? sessionKey(request.sessionToken) : null);
       hub.add(client);
+      if (client.userId) {
+        void reloadBlocks(client);
+      }
       let tokens = options.burst;
       let refilled = Date.now();
       let refusedInARow = 0;

@@ -16,3 +16,19 @@ export async function isBlocked(db: Executor, a: string, b: string): Promise<boo
     .limit(1);
   return row !== undefined;
 }
+
+/** NOTIFY channel carrying "a:b" when a block between a and b is made or lifted: sockets reload who they must not hear from. */
+export const BLOCKS_CHANNEL = 'aidmap_blocks';
+
+export async function announceBlockChange(db: Executor, a: string, b: string): Promise<void> {
+  await db.execute(sql`SELECT pg_notify(${BLOCKS_CHANNEL}, ${`${a}:${b}`})`);
+}
+
+/** Everyone this user blocked or was blocked by. */
+export async function blockedIdsOf(db: Executor, userId: string): Promise<Set<string>> {
+  const rows = await db
+    .select({ blockerId: blocks.blockerId, blockedId: blocks.blockedId })
+    .from(blocks)
+    .where(or(eq(blocks.blockerId, userId), eq(blocks.blockedId, userId)));
+  return new Set(rows.map((r) => (r.blockerId === userId ? r.blockedId : r.blockerId)));
+}

@@ -6,6 +6,7 @@ import { blocks, type DB, matches, posts, users } from '../../db';
 import type { SessionUser } from '../auth/repository';
 import { badRequest, notFound } from '../http/problem';
 import { actOnMatch } from '../matches/service';
+import { announceBlockChange } from './block-sql';
 
 /** Blocks someone (201), or answers the block already made (200); cancels the live matches between them. */
 export async function block(db: DB, user: SessionUser, blockedId: string, now: Date): Promise<boolean> {
@@ -17,6 +18,7 @@ export async function block(db: DB, user: SessionUser, blockedId: string, now: D
     throw notFound('There is no person with this id.');
   }
   const [row] = await db.insert(blocks).values({ blockerId: user.id, blockedId, createdAt: now }).onConflictDoNothing().returning({ blockedId: blocks.blockedId });
+  await announceBlockChange(db, user.id, blockedId);
   const live = await db
     .select({ id: matches.id })
     .from(matches)
@@ -36,6 +38,7 @@ export async function block(db: DB, user: SessionUser, blockedId: string, now: D
 
 export async function unblock(db: DB, user: SessionUser, blockedId: string): Promise<void> {
   await db.delete(blocks).where(and(eq(blocks.blockerId, user.id), eq(blocks.blockedId, blockedId)));
+  await announceBlockChange(db, user.id, blockedId);
 }
 
 export async function myBlocks(db: DB, user: SessionUser) {

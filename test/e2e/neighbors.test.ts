@@ -313,7 +313,7 @@ describe('organizers', () => {
     await shot(org, 'organizer-applied');
 
     // The helper hears of it wherever she is, and can accept.
-    const notice = helper.getByRole('link', { name: /proposed a match/ });
+    const notice = helper.getByRole('link', { name: 'An organizer proposed a match with Abe' });
     await notice.waitFor({ timeout: 15_000 });
     await notice.click();
     await helper.getByRole('button', { name: 'Accept' }).click();

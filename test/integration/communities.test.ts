@@ -451,6 +451,15 @@ describe('moderation: reports, hiding, suspensions', () => {
 
     const log = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=1`)).json().items[0];
     expect(log).toMatchObject({ action: 'post.hide', actor: { id: organizer!.id }, subjectId: offer.id, after: { status: 'hidden', reason: 'Reported: asks for money' } });
+
+    // Brought back by an organizer (not by its author, not by another community's): listed again.
+    expect((await call(author!, 'POST', `/api/posts/${offer.id}/unhide`)).statusCode).toBe(403);
+    expect((await call(elsewhere!, 'POST', `/api/posts/${offer.id}/unhide`)).statusCode).toBe(403);
+    const back = await call(organizer!, 'POST', `/api/posts/${offer.id}/unhide`);
+    expect(back.statusCode, back.body).toBe(200);
+    expect(back.json().post.status).toBe('open');
+    expect((await call(null, 'GET', '/api/posts?bbox=-73.97,40.63,-73.94,40.65')).json().items.map((p: { id: string }) => p.id)).toContain(offer.id);
+    expect((await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=1`)).json().items[0]).toMatchObject({ action: 'post.unhide', subjectId: offer.id });
   });
 
   it('suspensions: organizers suspend members, admins also organizers, nobody an admin; the suspended lose their rights and cannot rejoin', async () => {

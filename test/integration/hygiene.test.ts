@@ -17,6 +17,16 @@ afterAll(async () => {
   await ctx?.app.close();
 });
 
+let listening: string | null = null;
+/** The app's /ws address (listening once for the file). */
+async function wsUrl(): Promise<string> {
+  if (!listening) {
+    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+    listening = `ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`;
+  }
+  return listening;
+}
+
 async function post(user: User, body: Record<string, unknown>) {
   const res = await ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie: user.cookie }, payload: postBody(body) });
   expect(res.statusCode, res.body).toBe(201);
@@ -95,7 +105,25 @@ describe('blocking', () => {
     expect(again.statusCode).toBe(403);
     expect(again.json().detail).toMatch(/blocked/);
 
+    // Live too: Bob's map does not hear of Ann's new posts; Cat's does (blocks load as a socket opens, and reload when one changes).
+    const url = await wsUrl();
+    const [bobMap, catMap] = [await TestSocket.open(url, { cookie: bob.cookie }), await TestSocket.open(url, { cookie: cat.cookie })];
+    for (const s of [bobMap, catMap]) {
+      s.send({ type: 'subscribe', bbox: [-73.97, 40.64, -73.96, 40.66] });
+      await s.next('subscribed');
+    }
+    const fresh = await post(ann, { kind: 'need', capacity: 1, title: 'Another dinner for Ann', windows: thu, location: at });
+    expect((await catMap.next('post.created')).post.id).toBe(fresh.id);
+    const marker = await post(cat, { title: 'Cat’s bread', windows: thu, location: at }); // after Ann's, to both
+    expect((await bobMap.next('post.created')).post.id).toBe(marker.id); // Ann's never came first
+
     expect((await inject(ann, 'DELETE', `/api/blocks/${bob.id}`)).statusCode).toBe(204);
+    // Unblocked: Bob's open socket hears of Ann's posts again.
+    await new Promise((r) => setTimeout(r, 1000)); // the reload follows the NOTIFY
+    const after = await post(ann, { kind: 'need', capacity: 1, title: 'Dinner, unblocked', windows: thu, location: at });
+    expect((await bobMap.next('post.created')).post.id).toBe(after.id);
+    bobMap.close();
+    catMap.close();
     expect(await ids(ann)).toContain(bobs.id);
     const reproposed = await inject(bob, 'POST', '/api/matches', { needId: need.id, offerId: bobs.id });
     expect(reproposed.statusCode).toBe(201);
@@ -107,8 +135,7 @@ describe('blocking', () => {
 
 describe('stale posts and proposals, late cancellations', () => {
   it('asks "still needed?" once, a day before; withdraws unanswered proposals and suggests others; tells organizers of a late cancellation', async () => {
-    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
-    const url = `ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`;
+    const url = await wsUrl();
     const [ann, bob, cat, org] = [await signup(ctx.app, 'Ann'), await signup(ctx.app, 'Bob'), await signup(ctx.app, 'Cat'), await signup(ctx.app, 'Org')];
     const now = ctx.clock.now().getTime();
     const win = (hours: number) => {

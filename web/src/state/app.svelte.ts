@@ -275,7 +275,9 @@ export class AppState {
       return; // one's own proposal needs no notice
     }
     const other = m.need.author.id === me ? m.offer.author : m.need.author;
-    this.notify(this.t(key, { name: other.displayName }), `/matches/${m.id}`);
+    // Proposed by neither party: an organizer, on the need's behalf.
+    const byOrganizer = event.type === 'match.proposed' && m.proposedBy !== null && m.proposedBy !== m.need.author.id && m.proposedBy !== m.offer.author.id;
+    this.notify(byOrganizer ? this.t('notice.proposedByOrganizer', { name: other.displayName }) : this.t(key, { name: other.displayName }), `/matches/${m.id}`);
   }
 
   private showPosts(): void {
