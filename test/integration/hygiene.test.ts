@@ -88,7 +88,7 @@ describe('blocking', () => {
     // The proposal between them is cancelled.
     expect((await inject(bob, 'GET', `/api/matches/${proposed.json().match.id}`)).json().match.status).toBe('cancelled');
 
-    const box = '/api/posts?bbox=-73.97,40.64,-73.96,40.66';
+    const box = '/api/posts?bbox=-73.98,40.63,-73.95,40.67'; // wide enough for public points 400 m off
     const ids = async (u: User) => (await inject(u, 'GET', box)).json().items.map((p: { id: string }) => p.id);
     expect(await ids(ann)).not.toContain(bobs.id);
     expect(await ids(ann)).toContain(cats.id);
@@ -109,7 +109,7 @@ describe('blocking', () => {
     const url = await wsUrl();
     const [bobMap, catMap] = [await TestSocket.open(url, { cookie: bob.cookie }), await TestSocket.open(url, { cookie: cat.cookie })];
     for (const s of [bobMap, catMap]) {
-      s.send({ type: 'subscribe', bbox: [-73.97, 40.64, -73.96, 40.66] });
+      s.send({ type: 'subscribe', bbox: [-73.98, 40.63, -73.95, 40.67] });
       await s.next('subscribed');
     }
     const fresh = await post(ann, { kind: 'need', capacity: 1, title: 'Another dinner for Ann', windows: thu, location: at });
