@@ -10,6 +10,7 @@ import { findCandidates } from '../matching/candidates';
 import { proposeAsOrganizer } from '../matches/service';
 import { postsRepo } from '../posts/repository';
 import { audit, requireRole } from './service';
+import { activeMember, homeCommunity, uuidArray } from './sql';
 
 /** Candidates looked at per need when building a plan's graph (the matching engine's best first). */
 const CANDIDATES_PER_NEED = 60;
@@ -39,8 +40,8 @@ async function communityPosts(db: Executor, communityId: string, kind: 'need' | 
         AND upper(w.during) > ${now.toISOString()}::timestamptz
       WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}
         ${categories && categories.length > 0 ? sql`AND p.category::text = ANY(${`{${categories.join(',')}}`}::text[])` : sql``}
-        AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = me.id
-        ${membersOnly ? sql`AND EXISTS (SELECT 1 FROM memberships mm WHERE mm.community_id = me.id AND mm.user_id = p.author_id AND mm.suspended_at IS NULL)` : sql``}
+        AND ${homeCommunity(sql`p.location`)} = me.id
+        ${membersOnly ? sql`AND ${activeMember(sql`me.id`, sql`p.author_id`)}` : sql``}
       GROUP BY p.id, p.created_at
       ORDER BY next_start, p.created_at, p.id
       LIMIT ${limit}`),
@@ -71,12 +72,12 @@ export async function triage(db: DB, actor: Actor, communityId: string, now: Dat
   const rows = await postsRepo.findMany(db, needs.map((n) => n.id));
   const counted = await eachLimited(needs, 4, async (n) => {
     const row = rows.get(n.id)!;
-    return { row, nextStart: n.nextStart, candidates: (await findCandidates(db, row, now, CANDIDATES_PER_NEED)).length };
+    return { row, nextStart: n.nextStart, candidates: (await findCandidates(db, row, now, CANDIDATES_PER_NEED, { reasons: false })).length };
   });
   const late = new Set(
     needs.length === 0
       ? []
-      : rowsOf<{ need_id: string }>(await db.execute(sql`SELECT DISTINCT need_id FROM matches WHERE cancelled_late AND need_id = ANY(${`{${needs.map((n) => n.id).join(',')}}`}::uuid[])`)).map((r) => r.need_id),
+      : rowsOf<{ need_id: string }>(await db.execute(sql`SELECT DISTINCT need_id FROM matches WHERE cancelled_late AND need_id = ANY(${uuidArray(needs.map((n) => n.id))})`)).map((r) => r.need_id),
   );
   return counted.map(({ row, nextStart, candidates }) => ({
     needId: row.id,
@@ -139,7 +140,7 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   );
   const edges: AssignEdge[] = [];
   await eachLimited(needs, 4, async (n) => {
-    for (const c of await findCandidates(db, rows.get(n.id)!, now, CANDIDATES_PER_NEED)) {
+    for (const c of await findCandidates(db, rows.get(n.id)!, now, CANDIDATES_PER_NEED, { reasons: false })) {
       if (offerIds.has(c.row.id)) {
         // To 100 m, as candidates are shown: metre distances between exact points would let an organizer trilaterate.
         edges.push({ needId: n.id, offerId: c.row.id, distanceM: Math.round(c.fit.distanceM / 100) * 100, penaltyM: (accepts.get(c.row.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });
@@ -166,9 +167,8 @@ async function belongs(db: Executor, communityId: string, ids: string[]): Promis
   return new Set(
     rowsOf<{ id: string }>(
       await db.execute(sql`SELECT p.id FROM posts p
-        WHERE p.id = ANY(${`{${ids.join(',')}}`}::uuid[])
-          AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = ${communityId}
-          AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = ${communityId} AND m.user_id = p.author_id AND m.suspended_at IS NULL)`),
+        WHERE p.id = ANY(${uuidArray(ids)}) AND ${homeCommunity(sql`p.location`)} = ${communityId}
+          AND ${activeMember(communityId, sql`p.author_id`)}`),
     ).map((r) => r.id),
   );
 }

@@ -6,6 +6,7 @@ import { type DB, rowsOf } from '../../db';
 import { roundLatLng } from '../geo/geo';
 import { notBlocked } from '../safety/block-sql';
 import { requireRole } from './service';
+import { activeMember, homeCommunity } from './sql';
 
 /** Posts of the last 90 days and every open one: what a group works from. */
 const EXPORT_DAYS = 90;
@@ -53,27 +54,24 @@ export async function exportRows(db: DB, actor: { id: string }, communityId: str
     next_start: Date | string | null;
     created_at: Date | string;
     matches: { id: string; status: string; needId: string; offerId: string; acceptedAt: string | null }[] | string | null;
-    slug: string;
   }>(
     await db.execute(sql`
       SELECT p.id, p.kind, p.category, p.title, p.status, p.hidden_at IS NOT NULL AS hidden,
              p.author_id, u.display_name AS author_name,
-             EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = me.id AND m.user_id = p.author_id AND m.suspended_at IS NULL)
-               AND ${notBlocked(actor.id, sql`p.author_id`)} AS member,
+             ${activeMember(sql`me.id`, sql`p.author_id`)} AND ${notBlocked(actor.id, sql`p.author_id`)} AS member,
              ST_Y(p.location::geometry) AS lat, ST_X(p.location::geometry) AS lng,
              ST_Y(p.public_location::geometry) AS public_lat, ST_X(p.public_location::geometry) AS public_lng,
              p.location_precision_m AS precision_m, p.capacity, p.capacity_left,
              (SELECT min(lower(w.during)) FROM post_windows w WHERE w.post_id = p.id AND upper(w.during) > ${now.toISOString()}::timestamptz) AS next_start,
              p.created_at,
              (SELECT coalesce(json_agg(json_build_object('id', x.id, 'status', x.status, 'needId', x.need_id, 'offerId', x.offer_id, 'acceptedAt', x.accepted_at) ORDER BY x.created_at), '[]'::json)
-                FROM matches x WHERE x.need_id = p.id OR x.offer_id = p.id) AS matches,
-             me.slug
+                FROM matches x WHERE x.need_id = p.id OR x.offer_id = p.id) AS matches
       FROM communities me
       JOIN posts p ON ST_Covers(me.boundary, p.location)
       JOIN users u ON u.id = p.author_id
       WHERE me.id = ${communityId}
         AND (p.status = 'open' OR p.created_at > ${since}::timestamptz)
-        AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = me.id
+        AND ${homeCommunity(sql`p.location`)} = me.id
       ORDER BY p.created_at, p.id
       LIMIT 20000`),
   );

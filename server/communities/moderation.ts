@@ -10,21 +10,25 @@ import { cancelPostAndMatches } from '../matches/service';
 import type { PostRow } from '../posts/repository';
 import { postsRepo } from '../posts/repository';
 import type { SessionUser } from '../auth/repository';
-import { audit, membershipOf, requireRole, type Role } from './service';
+import { audit, membershipOf, RANK, requireRole } from './service';
+import { homeCommunity } from './sql';
 
 /** The community a post belongs to: the smallest whose boundary holds its place. */
 export async function homeOf(db: Executor, postId: string): Promise<string | null> {
   const [row] = rowsOf<{ id: string }>(
-    await db.execute(sql`SELECT c.id FROM posts p JOIN communities c ON ST_Covers(c.boundary, p.location)
-      WHERE p.id = ${postId} ORDER BY c.area_sqm, c.id LIMIT 1`),
+    await db.execute(sql`SELECT ${homeCommunity(sql`p.location`)} AS id FROM posts p WHERE p.id = ${postId}`),
   );
   return row?.id ?? null;
 }
 
 /** Whether the user organizes (or administers, unsuspended) the community the post belongs to. */
 export async function organizesHome(db: Executor, userId: string, postId: string): Promise<boolean> {
-  const home = await homeOf(db, postId);
-  const m = home ? await membershipOf(db, home, userId) : null;
+  return organizes(db, await homeOf(db, postId), userId);
+}
+
+/** Whether the user organizes (or administers, unsuspended) the community. */
+async function organizes(db: Executor, communityId: string | null, userId: string): Promise<boolean> {
+  const m = communityId ? await membershipOf(db, communityId, userId) : null;
   return m !== null && !m.suspendedAt && m.role !== 'member';
 }
 
@@ -92,7 +96,7 @@ export async function communityFlags(db: DB, actor: { id: string }, communityId:
       JOIN users r ON r.id = f.reporter_id
       LEFT JOIN posts p ON p.id = f.post_id
       LEFT JOIN users u ON u.id = f.user_id
-      WHERE (f.post_id IS NOT NULL AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = ${communityId})
+      WHERE (f.post_id IS NOT NULL AND ${homeCommunity(sql`p.location`)} = ${communityId})
          OR (f.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = ${communityId} AND m.user_id = f.user_id))
       ORDER BY f.created_at DESC, f.id
       LIMIT 500`),
@@ -126,8 +130,7 @@ export async function hidePost(db: DB, actor: SessionUser, postId: string, reaso
   return cancelPostAndMatches(db, actor, postId, now, {
     hide: async (tx, row) => {
       const home = await homeOf(tx, postId);
-      const m = home ? await membershipOf(tx, home, actor.id) : null;
-      if (!home || !m || m.suspendedAt || m.role === 'member') {
+      if (!home || !(await organizes(tx, home, actor.id))) {
         throw forbidden("Only the organizers of the community this post is in can hide it.");
       }
       await audit(tx, {
@@ -142,8 +145,6 @@ export async function hidePost(db: DB, actor: SessionUser, postId: string, reaso
     },
   });
 }
-
-const RANK: Record<Role, number> = { member: 0, organizer: 1, admin: 2 };
 
 /** Suspends a member (organizers suspend members, admins also organizers; admins are demoted first). */
 export async function suspend(db: DB, actor: { id: string }, communityId: string, userId: string, reason: string | undefined, now: Date): Promise<void> {
@@ -194,7 +195,7 @@ export async function unhidePost(db: DB, actor: { id: string }, postId: string, 
       throw notFound('There is no post with this id.');
     }
     const home = await homeOf(tx, postId);
-    if (!home || !(await organizesHome(tx, actor.id, postId))) {
+    if (!home || !(await organizes(tx, home, actor.id))) {
       throw forbidden('Only the organizers of the community this post is in can bring it back.');
     }
     if (!row.hiddenAt) {

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { type DB, rowsOf } from '../../db';
 import { invalid } from '../http/problem';
 import { requireRole } from './service';
+import { activeMember, homeCommunity } from './sql';
 
 const DAY = 86_400_000;
 
@@ -12,14 +13,13 @@ function belongingOpen(communityId: string, kind: 'need' | 'offer', from: Date, 
   return sql`
     SELECT p.id, p.author_id, p.category, p.title, p.details, p.capacity_left,
       -- An organizer may know the exact place of members' posts only (joining is the consent).
-      CASE WHEN EXISTS (SELECT 1 FROM memberships mm WHERE mm.community_id = me.id AND mm.user_id = p.author_id AND mm.suspended_at IS NULL)
-        THEN p.location ELSE p.public_location END AS location
+      CASE WHEN ${activeMember(sql`me.id`, sql`p.author_id`)} THEN p.location ELSE p.public_location END AS location
     FROM communities me
     JOIN posts p ON ST_Covers(me.boundary, p.location)
     WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}
       AND EXISTS (SELECT 1 FROM post_windows w WHERE w.post_id = p.id
         AND w.during && tstzrange(${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz, '[)'))
-      AND (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) = me.id`;
+      AND ${homeCommunity(sql`p.location`)} = me.id`;
 }
 
 /**

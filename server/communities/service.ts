@@ -12,9 +12,11 @@ import { isValidTimeZone } from '../posts/windows';
 import { notBlocked } from '../safety/block-sql';
 import type { Community, CreateCommunityBody, Invite, Membership } from './schemas';
 import { MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS } from './schemas';
+import { activeMember, homeCommunity, uuidArray } from './sql';
 
 export type Role = (typeof COMMUNITY_ROLES)[number];
-const RANK: Record<Role, number> = { member: 0, organizer: 1, admin: 2 };
+/** Roles in order of what they may do (an admin has every organizer power). */
+export const RANK: Record<Role, number> = { member: 0, organizer: 1, admin: 2 };
 
 interface Actor {
   id: string;
@@ -416,13 +418,10 @@ export async function organizedPostIds(db: Executor, viewerId: string, postIds: 
   const rows = rowsOf<{ id: string }>(
     await db.execute(sql`
       SELECT p.id FROM posts p
-      CROSS JOIN LATERAL (
-        SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1
-      ) home
-      JOIN memberships org ON org.community_id = home.id AND org.user_id = ${viewerId}
+      JOIN memberships org ON org.community_id = ${homeCommunity(sql`p.location`)} AND org.user_id = ${viewerId}
         AND org.role IN ('organizer', 'admin') AND org.suspended_at IS NULL
-      JOIN memberships author ON author.community_id = home.id AND author.user_id = p.author_id AND author.suspended_at IS NULL
-      WHERE p.id = ANY(${`{${postIds.join(',')}}`}::uuid[]) AND ${notBlocked(viewerId, sql`p.author_id`)}`),
+      WHERE p.id = ANY(${uuidArray(postIds)}) AND ${activeMember(sql`org.community_id`, sql`p.author_id`)}
+        AND ${notBlocked(viewerId, sql`p.author_id`)}`),
   );
   return new Set(rows.map((r) => r.id));
 }
@@ -433,9 +432,9 @@ export async function organizersOfPost(db: Executor, postId: string): Promise<{ 
     await db.execute(sql`
       SELECT home.id AS community_id, m.user_id
       FROM posts p
-      CROSS JOIN LATERAL (SELECT c.id FROM communities c WHERE ST_Covers(c.boundary, p.location) ORDER BY c.area_sqm, c.id LIMIT 1) home
+      CROSS JOIN LATERAL (SELECT ${homeCommunity(sql`p.location`)} AS id) home
       LEFT JOIN memberships m ON m.community_id = home.id AND m.role IN ('organizer', 'admin') AND m.suspended_at IS NULL
-      WHERE p.id = ${postId}`),
+      WHERE p.id = ${postId} AND home.id IS NOT NULL`),
   );
   if (rows.length === 0) {
     return null;

@@ -404,7 +404,7 @@ export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void
           WHERE (need_id = ${post.id} OR offer_id = ${post.id}) AND status IN ('declined', 'cancelled') AND proposed_by IS NOT NULL`),
       ).map((r) => r.other),
     );
-    const best = statusAt(post, now) === 'open' ? (await findCandidates(tx, post, now, SUGGESTIONS_PER_POST + turnedDown.size)).filter(({ row }) => !turnedDown.has(row.id)).slice(0, SUGGESTIONS_PER_POST) : [];
+    const best = statusAt(post, now) === 'open' ? (await findCandidates(tx, post, now, SUGGESTIONS_PER_POST + turnedDown.size, { reasons: false })).filter(({ row }) => !turnedDown.has(row.id)).slice(0, SUGGESTIONS_PER_POST) : [];
     const wanted = new Set(best.map(({ row }) => row.id));
     const kept = new Set(before.map(otherOf).filter((id) => wanted.has(id)));
     const dropped = await matchesRepo.dropSuggestions(

@@ -158,7 +158,7 @@ async function upcomingOf(db: Executor, post: PostRow, now: Date): Promise<Inter
  * and scored (rules, overlap, score: no text); only the `limit` shown get
  * their reasons, written in the subject's zone.
  */
-export async function findCandidates(db: Executor, subject: PostRow, now: Date, limit: number): Promise<Candidate[]> {
+export async function findCandidates(db: Executor, subject: PostRow, now: Date, limit: number, options: { reasons?: boolean } = {}): Promise<Candidate[]> {
   const [schedule, rows] = await Promise.all([upcomingOf(db, subject, now), nearbyCandidates(db, subject, now)]);
   const mine = matchPost(subject, schedule, zoneOf(subject));
   const pairOf = (theirs: MatchPost): [MatchPost, MatchPost] => (subject.kind === 'need' ? [mine, theirs] : [theirs, mine]);
@@ -172,9 +172,10 @@ export async function findCandidates(db: Executor, subject: PostRow, now: Date, 
     }
   }
   ranked.sort((a, b) => b.fit.score - a.fit.score || a.fit.distanceM - b.fit.distanceM);
-  return ranked.slice(0, limit).map(({ row, theirs }) => {
+  // Reasons (text, per zone) only for those shown; counts and plans go without.
+  const reasons = options.reasons ?? true;
+  return ranked.slice(0, limit).map(({ row, theirs, fit }) => {
     const { upcoming: _upcoming, accepts, ...post } = row;
-    const fit = evaluatePair(...pairOf(theirs), { now, viewer: subject.kind, helperRecentAccepts: accepts ?? 0 })!;
-    return { row: post, fit };
+    return { row: post, fit: reasons ? evaluatePair(...pairOf(theirs), { now, viewer: subject.kind, helperRecentAccepts: accepts ?? 0 })! : fit };
   });
 }

@@ -591,3 +591,24 @@ describe('roster and coverage', () => {
     expect((await call(asker!, 'GET', `/api/communities/${c.id}/roster`)).statusCode).toBe(403);
   });
 });
+
+describe('coverage keeps non-members’ places approximate', () => {
+  it('a non-member’s post is counted in the cell of its public point, not of its exact one', async () => {
+    const [admin, stranger] = await Promise.all(['Admin', 'Stranger'].map((n) => signup(ctx.app, n)));
+    const ring = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+    const c = await create(admin!, { boundary: ring(-73.86, 40.58, -73.80, 40.62) });
+    const start = new Date(ctx.clock.now().getTime() + 86_400_000);
+    const windows = [{ start: start.toISOString(), end: new Date(start.getTime() + 7_200_000).toISOString() }];
+    const exact = { lat: 40.6, lng: -73.83 };
+    const made = await call(stranger!, 'POST', '/api/posts', postBody({ kind: 'need', capacity: 1, category: 'repair', title: 'Fix a door', details: {}, windows, location: exact }));
+    expect(made.statusCode, made.body).toBe(201);
+    const publicPoint = (await call(null, 'GET', `/api/posts/${made.json().post.id}`)).json().post.location as { lat: number; lng: number };
+    const q = new URLSearchParams({ from: ctx.clock.now().toISOString(), to: new Date(ctx.clock.now().getTime() + 7 * 86_400_000).toISOString(), cellM: '500' });
+    const cells = (await call(admin!, 'GET', `/api/communities/${c.id}/coverage?${q}`)).json().cells as { bbox: number[]; byCategory: Record<string, { needs: number }> }[];
+    expect(cells).toHaveLength(1);
+    const [w, s, e, n] = cells[0]!.bbox as [number, number, number, number];
+    expect(cells[0]!.byCategory.repair!.needs).toBe(1);
+    // The cell holds the public point (it may hold the exact one too, only when both fall in it).
+    expect(publicPoint.lng >= w && publicPoint.lng < e && publicPoint.lat >= s && publicPoint.lat < n).toBe(true);
+  });
+});
