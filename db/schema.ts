@@ -264,6 +264,12 @@ export const events = pgTable(
     audience: uuid().array(),
     data: jsonb().notNull(),
     authorData: jsonb(),
+    /**
+     * Post events: the organizers and admins entitled, when the event was
+     * written, to the exact form (`authorData`) of this post: those of its
+     * community when its author is an active member there.
+     */
+    organizers: uuid().array(),
     createdAt: createdAt(),
   },
   (t) => [index('events_created_idx').on(t.createdAt)],

@@ -426,6 +426,28 @@ export async function organizedPostIds(db: Executor, viewerId: string, postIds: 
   return new Set(rows.map((r) => r.id));
 }
 
+/**
+ * For each of these posts, the organizers and admins who may see its exact
+ * place (the rule of organizedPostIds, from the posts' side): live events
+ * carry them so sockets get the form each is entitled to. Posts nobody
+ * organizes are absent.
+ */
+export async function entitledOrganizers(db: Executor, postIds: string[]): Promise<Map<string, string[]>> {
+  if (postIds.length === 0) {
+    return new Map();
+  }
+  const rows = rowsOf<{ id: string; organizers: string[] }>(
+    await db.execute(sql`
+      SELECT p.id, array_agg(org.user_id) AS organizers FROM posts p
+      JOIN memberships org ON org.community_id = ${homeCommunity(sql`p.location`)}
+        AND org.role IN ('organizer', 'admin') AND org.suspended_at IS NULL AND org.user_id <> p.author_id
+      WHERE p.id = ANY(${uuidArray(postIds)}) AND ${activeMember(sql`org.community_id`, sql`p.author_id`)}
+        AND ${notBlocked(sql`org.user_id`, sql`p.author_id`)}
+      GROUP BY p.id`),
+  );
+  return new Map(rows.map((r) => [r.id, r.organizers]));
+}
+
 /** The community a post belongs to (the smallest holding its place) and its active organizers and admins. */
 export async function organizersOfPost(db: Executor, postId: string): Promise<{ communityId: string; organizerIds: string[] } | null> {
   const rows = rowsOf<{ community_id: string; user_id: string | null }>(

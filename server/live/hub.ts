@@ -28,7 +28,7 @@ export interface Subscription {
 
 export type EventRow = Pick<
   typeof events.$inferSelect,
-  'seq' | 'type' | 'lat' | 'lng' | 'prevLat' | 'prevLng' | 'kind' | 'category' | 'authorId' | 'audience' | 'data' | 'authorData'
+  'seq' | 'type' | 'lat' | 'lng' | 'prevLat' | 'prevLng' | 'kind' | 'category' | 'authorId' | 'audience' | 'data' | 'authorData' | 'organizers'
 >;
 
 export interface HubOptions {
@@ -73,7 +73,9 @@ export class LiveClient {
 /**
  * The payload this client may see of this event, or undefined: private
  * events for their audience, a post's exact form for its author (whatever
- * their box), the public form for sockets whose box and filters take it.
+ * their box), and for sockets whose box and filters take it: the exact form
+ * to the organizers entitled to it when the event was written (its
+ * community's, when its author is a member), the public form to others.
  */
 export function formFor(client: LiveClient, ev: EventRow): { key: string; payload: unknown } | undefined {
   if (ev.audience) {
@@ -96,7 +98,10 @@ export function formFor(client: LiveClient, ev: EventRow): { key: string; payloa
     return undefined;
   }
   const here = inBBox(sub.bbox, ev.lat, ev.lng) || (ev.prevLat !== null && ev.prevLng !== null && inBBox(sub.bbox, ev.prevLat, ev.prevLng));
-  return here ? { key: 'public', payload: ev.data } : undefined;
+  if (!here) {
+    return undefined;
+  }
+  return client.userId !== null && ev.organizers?.includes(client.userId) ? { key: 'author', payload: ev.authorData } : { key: 'public', payload: ev.data };
 }
 
 function frame(ev: EventRow, payload: unknown): string {
@@ -397,4 +402,5 @@ const eventColumns = {
   audience: events.audience,
   data: events.data,
   authorData: events.authorData,
+  organizers: events.organizers,
 };

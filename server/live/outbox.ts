@@ -4,6 +4,7 @@
 // orders the appends is held only from the flush to the commit.
 import { sql } from 'drizzle-orm';
 import { events, type Executor } from '../../db';
+import { entitledOrganizers } from '../communities/service';
 import type { PostRow } from '../posts/repository';
 import { postView } from '../posts/view';
 import type { Message } from '../matches/schemas';
@@ -35,6 +36,8 @@ export type MatchForm = (viewer: { id: string }) => unknown;
 
 export class Outbox {
   private readonly pending: NewEvent[] = [];
+  /** Post events' rows by post id: flush adds who organizes each. */
+  private readonly posts = new Map<string, NewEvent[]>();
 
   constructor(private readonly now: Date) {}
 
@@ -46,7 +49,7 @@ export class Outbox {
   post(after: PostRow, before: PostRow | null): void {
     const type: PostEventType = before === null ? 'post.created' : before.status === 'open' && after.status !== 'open' ? 'post.closed' : 'post.updated';
     const moved = before !== null && (before.publicLocation.lat !== after.publicLocation.lat || before.publicLocation.lng !== after.publicLocation.lng);
-    this.pending.push({
+    const event: NewEvent = {
       type,
       lat: after.publicLocation.lat,
       lng: after.publicLocation.lng,
@@ -58,7 +61,14 @@ export class Outbox {
       data: { post: postView(after, null, this.now) },
       authorData: { post: postView(after, { id: after.authorId }, this.now) },
       createdAt: this.now,
-    });
+    };
+    this.pending.push(event);
+    const same = this.posts.get(after.id);
+    if (same) {
+      same.push(event);
+    } else {
+      this.posts.set(after.id, [event]);
+    }
   }
 
   /** A match event for its two parties, each in the form they may see. */
@@ -104,6 +114,16 @@ export class Outbox {
     if (this.pending.length === 0) {
       return;
     }
+    // Who organizes each post, read before the lock is taken. The posts are
+    // written by now, in this transaction, so this is where they are after it.
+    if (this.posts.size > 0) {
+      for (const [postId, organizers] of await entitledOrganizers(tx, [...this.posts.keys()])) {
+        for (const event of this.posts.get(postId)!) {
+          event.organizers = organizers;
+        }
+      }
+      this.posts.clear();
+    }
     const rows = this.pending.splice(0).map((e) => ({
       type: e.type,
       lat: e.lat ?? null,
@@ -116,15 +136,17 @@ export class Outbox {
       audience: e.audience ?? null,
       data: e.data,
       author_data: e.authorData ?? null,
+      organizers: e.organizers ?? null,
       created_at: (e.createdAt ?? this.now).toISOString(),
     }));
     // The lock subquery yields its row before any row is inserted, so every seq (nextval) is taken under the lock;
     // the function scan keeps the rows' order. NOTIFYs of one transaction fold into one, delivered at commit.
     await tx.execute(sql`
-      INSERT INTO ${events} (type, lat, lng, prev_lat, prev_lng, kind, category, author_id, audience, data, author_data, created_at)
-      SELECT x.type, x.lat, x.lng, x.prev_lat, x.prev_lng, x.kind, x.category, x.author_id, x.audience, x.data, x.author_data, x.created_at
+      INSERT INTO ${events} (type, lat, lng, prev_lat, prev_lng, kind, category, author_id, audience, data, author_data, organizers, created_at)
+      SELECT x.type, x.lat, x.lng, x.prev_lat, x.prev_lng, x.kind, x.category, x.author_id, x.audience, x.data, x.author_data, x.organizers, x.created_at
       FROM (SELECT pg_advisory_xact_lock(${APPEND_LOCK}), pg_notify(${EVENTS_CHANNEL}, '')) AS l,
            jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(type text, lat float8, lng float8, prev_lat float8, prev_lng float8,
-             kind post_kind, category post_category, author_id uuid, audience uuid[], data jsonb, author_data jsonb, created_at timestamptz)`);
+             kind post_kind, category post_category, author_id uuid, audience uuid[], data jsonb, author_data jsonb, organizers uuid[],
+             created_at timestamptz)`);
   }
 }

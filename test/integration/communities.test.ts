@@ -50,6 +50,14 @@ async function create(user: User, body: Record<string, unknown>) {
   return res.json().community as { id: string; slug: string; myRole?: string; memberCount: number; areaKm2: number; boundary: { type: string } };
 }
 
+/** The app's /ws address (it starts listening the first time). */
+async function wsUrl(): Promise<string> {
+  if (!ctx.app.server.listening) {
+    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+  }
+  return `ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`;
+}
+
 beforeAll(async () => {
   ctx = await buildTestApp();
 });
@@ -293,6 +301,43 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     expect(await exactFor(nonMemberPost.id, nonMemberPost.location)).toEqual({ ...none, nonMember: true });
     expect(await exactFor(blockPost.id, blockPost.location)).toEqual({ ...none, blockOrganizer: true });
 
+    // Live: every viewer's socket watches the area; the same people get the exact form of each change, the others the public one.
+    const url = await wsUrl();
+    const sockets: Record<string, TestSocket> = {};
+    for (const [name, viewer] of Object.entries(viewers)) {
+      sockets[name] = await TestSocket.open(url, viewer ? { cookie: viewer.cookie } : {});
+      sockets[name].send({ type: 'subscribe', bbox: [-73.97, 40.66, -73.91, 40.69] });
+      await sockets[name].next('subscribed');
+    }
+    const exactLive = async (author: User, post: { id: string; location: { lat: number; lng: number } }, title: string) => {
+      expect((await call(author, 'PATCH', `/api/posts/${post.id}`, { title })).statusCode).toBe(200);
+      const seen: Record<string, boolean> = {};
+      for (const [name, socket] of Object.entries(sockets)) {
+        const ev = await socket.waitFor((f) => f.type === 'post.updated' && f.post.id === post.id && f.post.title === title);
+        seen[name] = ev.post.locationPrecisionM === 0 && ev.post.location.lat === post.location.lat && ev.post.location.lng === post.location.lng;
+        if (!seen[name]) {
+          expect(JSON.stringify(ev)).not.toMatch(new RegExp(`"lat":${post.location.lat}[,}]`));
+        }
+      }
+      return seen;
+    };
+    expect(await exactLive(member, memberPost, 'Soup for two, live')).toEqual({ ...none, admin: true, organizer: true });
+    expect(await exactLive(nonMember, nonMemberPost, 'Not a member, live')).toEqual({ ...none, nonMember: true });
+    expect(await exactLive(member, blockPost, 'In the block, live')).toEqual({ ...none, blockOrganizer: true });
+    // Resuming replays each event in the form it was sent.
+    const late = await TestSocket.open(url, { cookie: organizer.cookie });
+    late.send({ type: 'subscribe', bbox: [-73.97, 40.66, -73.91, 40.69], since: 0 });
+    const replayed = await late.waitFor((f) => f.type === 'post.updated' && f.post.id === memberPost.id);
+    expect(replayed.post.locationPrecisionM).toBe(0);
+    late.close();
+    // An author who leaves the community's consent (suspended) is public to its organizers from then on.
+    await ctx.database.db.execute(sql`UPDATE memberships SET suspended_at = now() WHERE user_id = ${member.id} AND community_id = ${c.id}`);
+    expect(await exactLive(member, memberPost, 'Soup for two, suspended')).toEqual({ ...none });
+    await ctx.database.db.execute(sql`UPDATE memberships SET suspended_at = NULL WHERE user_id = ${member.id} AND community_id = ${c.id}`);
+    for (const socket of Object.values(sockets)) {
+      socket.close();
+    }
+
     // A suspended organizer loses it (set in the database: the suspension route comes with moderation).
     await ctx.database.db.execute(sql`UPDATE memberships SET suspended_at = now() WHERE user_id = ${organizer.id}`);
     expect((await call(organizer, 'GET', `/api/posts/${memberPost.id}`)).json().post.locationPrecisionM).toBeGreaterThan(0);
@@ -408,8 +453,7 @@ describe('moderation: reports, hiding, suspensions', () => {
     expect((await call(author!, 'GET', `/api/communities/${c.id}/flags`)).statusCode).toBe(403);
 
     // Watching sockets: a map over the area (anonymous) and the author's.
-    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
-    const url = `ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`;
+    const url = await wsUrl();
     const map = await TestSocket.open(url);
     const mine = await TestSocket.open(url, { cookie: author!.cookie });
     const theirs = await TestSocket.open(url, { cookie: asker!.cookie });

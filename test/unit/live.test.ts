@@ -17,6 +17,7 @@ const post = (over: Partial<EventRow> = {}): EventRow => ({
   audience: null,
   data: { post: { form: 'public' } },
   authorData: { post: { form: 'exact' } },
+  organizers: null,
   ...over,
 });
 
@@ -55,6 +56,19 @@ describe('formFor: who sees what', () => {
     expect(formFor(client(null, box, ['need'], ['meal', 'ride']), post())?.key).toBe('public');
     expect(formFor(client('author'), post())?.payload).toEqual({ post: { form: 'exact' } });
     expect(formFor(client('someone', box), post())?.key).toBe('public');
+  });
+
+  it('organizers entitled when the event was written get the exact form, in their box and filters only; blocks still hold', () => {
+    const ev = post({ organizers: ['org'] });
+    expect(formFor(client('org', box), ev)?.payload).toEqual({ post: { form: 'exact' } });
+    expect(formFor(client('org', box), ev)?.key).toBe('author');
+    expect(formFor(client('org'), ev)).toBeUndefined();
+    expect(formFor(client('org', box, ['offer']), ev)).toBeUndefined();
+    expect(formFor(client('other-org', box), ev)?.key).toBe('public');
+    expect(formFor(client(null, box), ev)?.key).toBe('public');
+    const blocked = client('org', box);
+    blocked.blocked = new Set(['author']);
+    expect(formFor(blocked, ev)).toBeUndefined();
   });
 
   it('a post that moved reaches boxes holding its old point too', () => {
