@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import { type DB, type Executor, rowsOf } from '../../db';
 import { solveAssignment, type AssignEdge } from '../assign/solve';
-import { HttpProblem, invalid } from '../http/problem';
+import { conflict, HttpProblem, invalid } from '../http/problem';
 import { findCandidates } from '../matching/candidates';
 import { proposeAsOrganizer } from '../matches/service';
 import { postsRepo } from '../posts/repository';
@@ -176,32 +176,40 @@ async function belongs(db: Executor, communityId: string, ids: string[]): Promis
 /**
  * Turns reviewed pairs into proposals made by the organizer on each need's
  * behalf. Each pair stands alone: one that no longer fits (taken meanwhile,
- * closed, already proposed) is skipped with its reason, the others go ahead.
+ * closed, already proposed, out of the community) is skipped with its
+ * reason, the others go ahead. Each proposal commits with its audit entry,
+ * and the organizer's role and the posts' community are checked again in
+ * its transaction.
  */
 export async function apply(db: DB, actor: Actor, communityId: string, pairs: { needId: string; offerId: string }[], now: Date) {
   await requireRole(db, communityId, actor, 'organizer');
-  const inside = await belongs(db, communityId, [...new Set(pairs.flatMap((p) => [p.needId, p.offerId]))]);
   const created: { needId: string; offerId: string; matchId: string }[] = [];
   const skipped: { needId: string; offerId: string; reason: string }[] = [];
+  let roleLost: unknown = null; // the organizer stopped being one meanwhile: the rest is refused, not skipped
   for (const pair of pairs) {
-    if (!inside.has(pair.needId) || !inside.has(pair.offerId)) {
-      skipped.push({ ...pair, reason: 'Both posts must be in this community and by its members.' });
-      continue;
-    }
     try {
-      const match = await proposeAsOrganizer(db, actor, pair.needId, pair.offerId, now);
+      const match = await proposeAsOrganizer(db, actor, pair.needId, pair.offerId, now, {
+        check: async (tx) => {
+          await requireRole(tx, communityId, actor, 'organizer').catch((error: unknown) => {
+            roleLost = error;
+            throw error;
+          });
+          const inside = await belongs(tx, communityId, [pair.needId, pair.offerId]);
+          if (!inside.has(pair.needId) || !inside.has(pair.offerId)) {
+            throw conflict('Both posts must be in this community and by its members.');
+          }
+        },
+        record: (tx, m) =>
+          audit(tx, { communityId, actorId: actor.id, action: 'assignment.apply', subjectType: 'match', subjectId: m.id, after: { needId: pair.needId, offerId: pair.offerId } }),
+      });
       created.push({ ...pair, matchId: match.id });
     } catch (error) {
-      if (error instanceof HttpProblem && error.status < 500) {
+      if (error !== roleLost && error instanceof HttpProblem && error.status < 500) {
         skipped.push({ ...pair, reason: error.message });
         continue;
       }
       throw error;
     }
   }
-  if (created.length > 0) {
-    await audit(db, { communityId, actorId: actor.id, action: 'assignment.apply', subjectType: 'matches', subjectId: created.map((c) => c.matchId).join(','), after: { created, skipped } });
-  }
   return { created, skipped };
 }
-

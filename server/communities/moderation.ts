@@ -10,7 +10,7 @@ import { cancelPostAndMatches } from '../matches/service';
 import type { PostRow } from '../posts/repository';
 import { postsRepo } from '../posts/repository';
 import type { SessionUser } from '../auth/repository';
-import { audit, membershipOf, RANK, requireRole } from './service';
+import { audit, lockCommunity, membershipOf, RANK, requireRole } from './service';
 import { homeCommunity } from './sql';
 
 /** The community a post belongs to: the smallest whose boundary holds its place. */
@@ -148,8 +148,10 @@ export async function hidePost(db: DB, actor: SessionUser, postId: string, reaso
 
 /** Suspends a member (organizers suspend members, admins also organizers; admins are demoted first). */
 export async function suspend(db: DB, actor: { id: string }, communityId: string, userId: string, reason: string | undefined, now: Date): Promise<void> {
-  const actorRole = await requireRole(db, communityId, actor, 'organizer');
+  await requireRole(db, communityId, actor, 'organizer');
   await db.transaction(async (tx) => {
+    await lockCommunity(tx, communityId); // with role changes: nobody is made admin while being suspended
+    const actorRole = await requireRole(tx, communityId, actor, 'organizer');
     const target = await membershipOf(tx, communityId, userId);
     if (!target) {
       throw notFound('This person is not a member of the community.');
@@ -170,8 +172,10 @@ export async function suspend(db: DB, actor: { id: string }, communityId: string
 
 /** Lifts a suspension (idempotent). */
 export async function unsuspend(db: DB, actor: { id: string }, communityId: string, userId: string): Promise<void> {
-  const actorRole = await requireRole(db, communityId, actor, 'organizer');
+  await requireRole(db, communityId, actor, 'organizer');
   await db.transaction(async (tx) => {
+    await lockCommunity(tx, communityId);
+    const actorRole = await requireRole(tx, communityId, actor, 'organizer');
     const target = await membershipOf(tx, communityId, userId);
     if (!target) {
       throw notFound('This person is not a member of the community.');

@@ -31,7 +31,7 @@ import { suggestFor } from '../matches/service';
 import { FlagBodySchema, FlagSchema, HideBodySchema, SuspendBodySchema } from './schemas';
 import { PostReplySchema } from '../posts/schemas';
 import { postView } from '../posts/view';
-import { createCommunity, createInvite, getCommunity, joinCommunity, listCommunities, listInvites, listMembers, readAudit, revokeInvite, setRole } from './service';
+import { createCommunity, createInvite, getCommunity, joinCommunity, leaveCommunity, listCommunities, listInvites, listMembers, readAudit, revokeInvite, setRole } from './service';
 
 /** A POST whose body is all optional may come without one (`curl -X POST`): that is `{}`. */
 async function bodyOrEmpty(request: FastifyRequest): Promise<void> {
@@ -103,6 +103,18 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = requireUser(request);
       const { created, membership } = await joinCommunity(app.db, user, request.params.id, request.body.inviteCode, app.clock.now());
       return reply.status(created ? 201 : 200).send({ membership });
+    },
+  );
+
+  app.post(
+    '/communities/:id/leave',
+    {
+      preValidation: authenticate,
+      schema: { tags: ['communities'], summary: "Leave (its organizers stop seeing your posts' exact places)", params: IdParamsSchema, response: { 204: Type.Null(), ...problems } },
+    },
+    async (request, reply) => {
+      await leaveCommunity(app.db, requireUser(request), request.params.id);
+      return reply.status(204).send(null);
     },
   );
 

@@ -188,6 +188,11 @@ export async function listCommunities(db: Executor, options: { at?: { lat: numbe
  * The caller holds at least `min` in the community (suspended members hold
  * nothing). 404 when the community does not exist, 403 otherwise.
  */
+/** Serializes changes to a community's roles and suspensions (held to the end of the transaction). */
+export async function lockCommunity(tx: Executor, communityId: string): Promise<void> {
+  await tx.execute(sql`SELECT 1 FROM ${communities} WHERE id = ${communityId} FOR UPDATE`);
+}
+
 export async function requireRole(db: Executor, communityId: string, actor: Actor, min: Role): Promise<Role> {
   const [c] = await db.select({ id: communities.id }).from(communities).where(eq(communities.id, communityId));
   if (!c) {
@@ -245,6 +250,44 @@ export async function joinCommunity(db: DB, actor: Actor, communityId: string, i
   }
   await db.insert(memberships).values({ communityId, userId: actor.id, role: 'member' }).onConflictDoNothing();
   return { created: true, membership: await membershipView(db, communityId, actor.id) };
+}
+
+/**
+ * Leaves a community: joining was the consent its organizers' view of one's
+ * exact places rests on, and leaving withdraws it (at once, for new reads
+ * and live events). Leaving twice is harmless. The last admin hands over
+ * first; a suspended member stays on the roll, so a suspension cannot be
+ * shed by leaving and joining again (their places are already hidden from
+ * the organizers).
+ */
+export async function leaveCommunity(db: DB, actor: Actor, communityId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [c] = await tx.select({ id: communities.id }).from(communities).where(eq(communities.id, communityId));
+    if (!c) {
+      throw notFound('No community with this id.');
+    }
+    await lockCommunity(tx, communityId);
+    const current = await membershipOf(tx, communityId, actor.id);
+    if (!current) {
+      return;
+    }
+    if (current.suspendedAt) {
+      throw conflict("You are suspended from this community, so you stay on its list; its organizers already no longer see your posts' exact places. Ask one of them to lift the suspension.");
+    }
+    if (current.role === 'admin' && (await activeAdmins(tx, communityId)) <= 1) {
+      throw conflict('You are the only admin of this community; make someone else admin first.');
+    }
+    await tx.delete(memberships).where(and(eq(memberships.communityId, communityId), eq(memberships.userId, actor.id)));
+    await audit(tx, { communityId, actorId: actor.id, action: 'member.leave', subjectType: 'user', subjectId: actor.id, before: { role: current.role }, after: null });
+  });
+}
+
+async function activeAdmins(tx: Executor, communityId: string): Promise<number> {
+  const [{ admins }] = (await tx
+    .select({ admins: count() })
+    .from(memberships)
+    .where(and(eq(memberships.communityId, communityId), eq(memberships.role, 'admin'), sql`${memberships.suspendedAt} IS NULL`))) as [{ admins: number }];
+  return Number(admins);
 }
 
 /** Unambiguous letters and digits (no 0/O, 1/I/L): codes are read aloud and typed on phones. */
@@ -325,8 +368,10 @@ export async function revokeInvite(db: DB, actor: Actor, communityId: string, co
 export async function setRole(db: DB, actor: Actor, communityId: string, userId: string, role: Role): Promise<Membership> {
   await requireRole(db, communityId, actor, 'admin');
   await db.transaction(async (tx) => {
-    // Admin changes are serialized per community, so two admins cannot demote each other at once.
-    await tx.execute(sql`SELECT 1 FROM ${communities} WHERE id = ${communityId} FOR UPDATE`);
+    // Role changes and suspensions are serialized per community, so two admins cannot demote each other at
+    // once, and nobody is made admin while being suspended. The actor's own role is read again under the lock.
+    await lockCommunity(tx, communityId);
+    await requireRole(tx, communityId, actor, 'admin');
     const current = await membershipOf(tx, communityId, userId);
     if (!current) {
       throw notFound('This person is not a member of the community; they join first.');
@@ -334,12 +379,11 @@ export async function setRole(db: DB, actor: Actor, communityId: string, userId:
     if (current.role === role) {
       return;
     }
+    if (current.suspendedAt && role !== 'member') {
+      throw conflict('This member is suspended; lift the suspension before giving them a role.', [{ path: '/role', message: 'a suspended member can only be a member' }]);
+    }
     if (current.role === 'admin') {
-      const [{ admins }] = (await tx
-        .select({ admins: count() })
-        .from(memberships)
-        .where(and(eq(memberships.communityId, communityId), eq(memberships.role, 'admin'), sql`${memberships.suspendedAt} IS NULL`))) as [{ admins: number }];
-      if (Number(admins) <= 1) {
+      if ((await activeAdmins(tx, communityId)) <= 1) {
         throw conflict('This is the only admin of the community; make someone else admin first.');
       }
     }

@@ -92,17 +92,29 @@ export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody,
 }
 
 /**
- * An organizer's proposal on the need's behalf (a bulk plan applied): the
- * caller has checked that both posts belong to a community the organizer
- * runs. Same rules as a party's proposal; the offer's author answers it.
+ * An organizer's proposal on the need's behalf (a bulk plan applied). Same
+ * rules as a party's proposal; the offer's author answers it. The caller's
+ * `within` runs in the same transaction, with the pair locked: it checks
+ * that the organizer may (throwing refuses) and records the proposal once
+ * made, so the proposal and its audit entry commit together or not at all.
  */
-export async function proposeAsOrganizer(db: DB, organizer: Proposer, needId: string, offerId: string, now: Date): Promise<MatchRow> {
+export async function proposeAsOrganizer(
+  db: DB,
+  organizer: Proposer,
+  needId: string,
+  offerId: string,
+  now: Date,
+  within: { check(tx: Executor): Promise<void>; record(tx: Executor, match: MatchRow): Promise<void> },
+): Promise<MatchRow> {
   return db.transaction(async (tx) => {
     const { need, offer } = await lockPair(tx, needId, offerId);
     if (!need || !offer) {
       throw new HttpProblem(404, 'There is no post with this id.', [{ path: need ? '/offerId' : '/needId', message: 'does not exist' }]);
     }
-    return propose(tx, organizer, need, offer, undefined, now);
+    await within.check(tx);
+    const match = await propose(tx, organizer, need, offer, undefined, now);
+    await within.record(tx, match);
+    return match;
   });
 }
 

@@ -152,7 +152,8 @@ export async function updatePost(
       ]);
     }
     const { fields, oneOffs, occurrences } = storedFields(merged, row.authorId, locationKey, now);
-    await postsRepo.update(tx, id, { ...fields, capacityLeft: merged.capacity - taken, updatedAt: now });
+    // New times: "still needed?" is asked again a day before the new first window.
+    await postsRepo.update(tx, id, { ...fields, capacityLeft: merged.capacity - taken, updatedAt: now, ...(timesChanged ? { stillNeededAskedAt: null } : {}) });
     await postsRepo.replaceWindows(tx, id, oneOffs, occurrences);
     const after = (await postsRepo.find(tx, id))!;
     const events = new Outbox(now);

@@ -416,8 +416,10 @@ describe('organizer tools: triage, a bulk plan, applying it', () => {
     expect((await call(n2!, 'POST', `/api/matches/${matchOf(needTwo)}/cancel`)).statusCode).toBe(200);
     expect((await call(admin!, 'POST', `/api/matches/${matchOf(needThree)}/accept`)).statusCode).toBe(403);
 
-    const log = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=1`)).json().items[0];
-    expect(log).toMatchObject({ action: 'assignment.apply', actor: { id: admin!.id } });
+    // One audit entry per proposal made, committed with it; none for the pairs skipped.
+    const logged = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=100`)).json().items.filter((e: { action: string }) => e.action === 'assignment.apply');
+    expect(logged.map((e: { subjectId: string }) => e.subjectId).sort()).toEqual(applied.json().created.map((x: { matchId: string }) => x.matchId).sort());
+    expect(logged[0]).toMatchObject({ actor: { id: admin!.id }, subjectType: 'match' });
   });
 });
 
@@ -534,6 +536,54 @@ describe('moderation: reports, hiding, suspensions', () => {
 
     const actions = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=3`)).json().items.map((e: { action: string; subjectId: string }) => `${e.action} ${e.subjectId === member!.id ? 'member' : 'organizer2'}`);
     expect(actions).toEqual(['member.unsuspend organizer2', 'member.suspend organizer2', 'member.suspend member']);
+
+    // Nobody is made organizer or admin while suspended (so there is never a suspended admin); a member role is fine.
+    const promote = await call(admin!, 'PUT', `/api/communities/${c.id}/members/${member!.id}`, { role: 'admin' });
+    expect(promote.statusCode).toBe(409);
+    expect(promote.json().detail).toMatch(/lift the suspension/);
+    expect((await call(admin!, 'PUT', `/api/communities/${c.id}/members/${member!.id}`, { role: 'organizer' })).statusCode).toBe(409);
+    expect((await call(admin!, 'PUT', `/api/communities/${c.id}/members/${member!.id}`, { role: 'member' })).json().membership).toMatchObject({ role: 'member', suspended: true });
+    // A suspended organizer who is demoted stays suspended, and cannot act as an organizer again until lifted.
+    expect((await suspendIt(admin!, organizer!.id)).statusCode).toBe(204);
+    expect((await call(admin!, 'PUT', `/api/communities/${c.id}/members/${organizer!.id}`, { role: 'member' })).json().membership).toMatchObject({ role: 'member', suspended: true });
+    expect((await suspendIt(organizer!, organizer2!.id)).statusCode).toBe(403);
+  });
+
+  it('leaving: takes back the consent at once; harmless twice; not for the last admin, nor to shed a suspension', async () => {
+    const [admin, organizer, member] = await Promise.all(['Admin', 'Organizer', 'Member'].map((n) => signup(ctx.app, n)));
+    const ring = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+    // Bay Ridge: apart from the other tests' shapes.
+    const c = await create(admin!, { boundary: ring(-74.04, 40.61, -74.01, 40.64) });
+    for (const u of [organizer, member]) {
+      expect((await call(u!, 'POST', `/api/communities/${c.id}/join`)).statusCode).toBe(201);
+    }
+    await call(admin!, 'PUT', `/api/communities/${c.id}/members/${organizer!.id}`, { role: 'organizer' });
+    const start = new Date(ctx.clock.now().getTime() + 86_400_000);
+    const location = { lat: 40.625, lng: -74.025 };
+    const made = await call(member!, 'POST', '/api/posts', postBody({ location, windows: [{ start: start.toISOString(), end: new Date(start.getTime() + 3_600_000).toISOString() }] }));
+    const postId = made.json().post.id as string;
+    expect((await call(organizer!, 'GET', `/api/posts/${postId}`)).json().post.locationPrecisionM).toBe(0);
+
+    expect((await call(null, 'POST', `/api/communities/${c.id}/leave`)).statusCode).toBe(401);
+    expect((await call(member!, 'POST', '/api/communities/00000000-0000-4000-8000-000000000009/leave')).statusCode).toBe(404);
+    expect((await call(member!, 'POST', `/api/communities/${c.id}/leave`)).statusCode).toBe(204);
+    expect((await call(member!, 'POST', `/api/communities/${c.id}/leave`)).statusCode).toBe(204);
+    expect((await call(organizer!, 'GET', `/api/posts/${postId}`)).json().post.locationPrecisionM).toBeGreaterThan(0);
+    expect((await call(member!, 'GET', '/api/me/communities')).json().items.map((x: { id: string }) => x.id)).not.toContain(c.id);
+
+    const last = await call(admin!, 'POST', `/api/communities/${c.id}/leave`);
+    expect(last.statusCode).toBe(409);
+    expect(last.json().detail).toMatch(/only admin/);
+    await call(admin!, 'PUT', `/api/communities/${c.id}/members/${organizer!.id}`, { role: 'admin' });
+    expect((await call(admin!, 'POST', `/api/communities/${c.id}/leave`)).statusCode).toBe(204);
+
+    expect((await call(member!, 'POST', `/api/communities/${c.id}/join`)).statusCode).toBe(201);
+    expect((await call(organizer!, 'POST', `/api/communities/${c.id}/suspensions`, { userId: member!.id })).statusCode).toBe(204);
+    expect((await call(member!, 'POST', `/api/communities/${c.id}/leave`)).statusCode).toBe(409);
+    expect((await call(member!, 'POST', `/api/communities/${c.id}/join`)).statusCode).toBe(403);
+
+    const actions = (await call(organizer!, 'GET', `/api/communities/${c.id}/audit?limit=3`)).json().items.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(['member.suspend', 'member.leave', 'member.role']);
   });
 });
 

@@ -151,9 +151,18 @@ describe('stale posts and proposals, late cancellations', () => {
     expect(await sweep(ctx.database.db, ctx.clock.now())).toEqual({ asked: 1, withdrawn: 0 });
     expect((await annSocket.next('notice')).notice).toEqual({ kind: 'still_needed', postId: soon.id, title: 'Soup tonight' });
     expect(await sweep(ctx.database.db, ctx.clock.now())).toEqual({ asked: 0, withdrawn: 0 }); // once
+    // A title edit does not ask again; moving it to another day does, a day before the new time.
+    expect((await ctx.app.inject({ method: 'PATCH', url: `/api/posts/${soon.id}`, headers: { cookie: ann.cookie }, payload: { title: 'Soup tonight, please' } })).statusCode).toBe(200);
+    expect(await sweep(ctx.database.db, ctx.clock.now())).toEqual({ asked: 0, withdrawn: 0 });
+    expect((await ctx.app.inject({ method: 'PATCH', url: `/api/posts/${soon.id}`, headers: { cookie: ann.cookie }, payload: { windows: win(60) } })).statusCode).toBe(200);
+    expect(await sweep(ctx.database.db, ctx.clock.now())).toEqual({ asked: 0, withdrawn: 0 });
     ctx.clock.advance(7 * 3_600_000);
     expect((await sweep(ctx.database.db, ctx.clock.now()))!.asked).toBe(1);
     expect((await annSocket.next('notice')).notice.postId).toBe(later.id);
+    // Moved again, to within a day: asked again.
+    expect((await ctx.app.inject({ method: 'PATCH', url: `/api/posts/${soon.id}`, headers: { cookie: ann.cookie }, payload: { windows: win(10) } })).statusCode).toBe(200);
+    expect((await sweep(ctx.database.db, ctx.clock.now()))!.asked).toBe(1);
+    expect((await annSocket.next('notice')).notice).toEqual({ kind: 'still_needed', postId: soon.id, title: 'Soup tonight, please' });
 
     // Two offers; Ann proposes to Bob's; nobody answers for 13 hours.
     const bobs = await post(bob, { title: 'Bob’s soup', windows: win(30), location: at });
