@@ -73,7 +73,12 @@ export async function fileFlag(db: DB, reporter: { id: string }, input: FlagInpu
   return { created: false, id: existing!.id };
 }
 
-/** Reports about the community's posts and its members, newest first (organizers). */
+/**
+ * Reports about the community's posts and its members, newest first
+ * (organizers). A report about a person reaches the communities the reporter
+ * shares with them, or all of theirs when they share none: it names the
+ * reporter, who need not be known to communities they have nothing to do with.
+ */
 export async function communityFlags(db: DB, actor: { id: string }, communityId: string) {
   await requireRole(db, communityId, actor, 'organizer');
   const rows = rowsOf<{
@@ -97,7 +102,11 @@ export async function communityFlags(db: DB, actor: { id: string }, communityId:
       LEFT JOIN posts p ON p.id = f.post_id
       LEFT JOIN users u ON u.id = f.user_id
       WHERE (f.post_id IS NOT NULL AND ${homeCommunity(sql`p.location`)} = ${communityId})
-         OR (f.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = ${communityId} AND m.user_id = f.user_id))
+         OR (f.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = ${communityId} AND m.user_id = f.user_id)
+             -- A report about a person goes to the communities the two share; to all of the person's when they share none.
+             AND (EXISTS (SELECT 1 FROM memberships mr WHERE mr.community_id = ${communityId} AND mr.user_id = f.reporter_id)
+                  OR NOT EXISTS (SELECT 1 FROM memberships a JOIN memberships b ON b.community_id = a.community_id
+                                 WHERE a.user_id = f.user_id AND b.user_id = f.reporter_id)))
       ORDER BY f.created_at DESC, f.id
       LIMIT 500`),
   );
