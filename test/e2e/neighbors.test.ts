@@ -303,7 +303,7 @@ describe('organizers', () => {
     await helper.getByRole('link', { name: /Back to the map/ }).click();
 
     await org.goto(communityUrl);
-    await org.getByRole('link', { name: 'Ride to the pharmacy' }).waitFor();
+    await org.getByRole('link', { name: 'Ride to the pharmacy', exact: true }).waitFor();
     await accessible(org, 'the organizer page');
     await org.getByRole('button', { name: 'Make a plan' }).click();
     await org.getByText(/1 of \d+ needs can be served/).waitFor();
@@ -319,5 +319,196 @@ describe('organizers', () => {
     await helper.getByRole('button', { name: 'Accept' }).click();
     await helper.getByText('Accepted', { exact: true }).waitFor();
     await shot(helper, 'helper-accepted-organizer-proposal');
+  });
+});
+
+/** Someone signed up through the API: their user, calls made with their session, and a phone signed in as them. */
+async function apiUser(name: string) {
+  let cookie = '';
+  const call = async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), cookie },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] || cookie;
+    const text = await res.text();
+    expect(res.status, `${method} ${path}: ${text}`).toBeLessThan(300);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  const { user } = await call<{ user: { id: string } }>('POST', '/api/auth/signup', { email: `${name.toLowerCase()}-${Date.now()}@example.org`, password: 'correct horse battery', displayName: name });
+  /** A phone signed in as this user, with map tiles unreachable (as in the tests' offline machine, made sure). */
+  const phoneAs = async (path: string): Promise<Page> => {
+    const context = await phone(browser);
+    contexts.push(context);
+    await context.route(/tile\.openstreetmap\.org/, (route) => route.abort());
+    const [cookieName, ...value] = cookie.split('=');
+    await context.addCookies([{ name: cookieName!, value: value.join('='), url: server.url }]);
+    const page = await context.newPage();
+    await page.goto(`${server.url}${path}`);
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    return page;
+  };
+  return { id: user.id, call, phoneAs };
+}
+
+/** A button "<action>: <name>" whose name part is visually hidden (Chromium may put a space before the colon). */
+const forWhom = (action: string, name: string) => new RegExp(`^${action}\\s*:\\s*${name}$`);
+
+describe('community admins', () => {
+  it('an admin promotes a member, is kept as the last admin, suspends a member, reads the audit log and sees coverage drawn on the map', async () => {
+    // Away from the other tests' places (Midwood), so the coverage holds only these posts.
+    const c = { lat: 40.595, lng: -73.96 };
+    const ring = [[c.lng - 0.012, c.lat - 0.009], [c.lng + 0.012, c.lat - 0.009], [c.lng + 0.012, c.lat + 0.009], [c.lng - 0.012, c.lat + 0.009], [c.lng - 0.012, c.lat - 0.009]];
+    const ada = await apiUser('Ada');
+    const { community } = await ada.call<{ community: { id: string } }>('POST', '/api/communities', {
+      name: 'Midwood Neighbors',
+      slug: `midwood-${Date.now()}`,
+      joinPolicy: 'open',
+      timezone: 'America/New_York',
+      boundary: { type: 'Polygon', coordinates: [ring] },
+    });
+    const id = community.id;
+    // Twenty invite codes: the audit log then runs past its first page.
+    for (let i = 0; i < 20; i++) {
+      await ada.call('POST', `/api/communities/${id}/invites`, {});
+    }
+    const mo = await apiUser('Mo');
+    const sam = await apiUser('Sam');
+    await mo.call('POST', `/api/communities/${id}/join`, {});
+    await sam.call('POST', `/api/communities/${id}/join`, {});
+    const windows = [{ start: `${tomorrow}T10:00:00-05:00`, end: `${tomorrow}T12:00:00-05:00` }];
+    const at = (dLat: number, dLng: number) => ({ lat: c.lat + dLat, lng: c.lng + dLng });
+    await sam.call('POST', '/api/posts', { kind: 'need', category: 'ride', title: 'Ride to the eye doctor', location: at(-0.005, -0.006), windows, details: { destination: at(0.02, 0.02) } });
+    await sam.call('POST', '/api/posts', { kind: 'need', category: 'meal', title: 'Dinner for two', location: at(0.006, 0.007), windows, details: {} });
+    await ada.call('POST', '/api/posts', { kind: 'need', category: 'grocery', title: 'Milk and bread', location: at(0.006, -0.008), windows, details: {} });
+    await mo.call('POST', '/api/posts', { kind: 'offer', category: 'ride', title: 'Driving on Avenue J', location: at(-0.005, -0.0058), windows, capacity: 2, details: {} });
+    await mo.call('POST', '/api/posts', { kind: 'offer', category: 'errand', title: 'Errands after work', location: at(0.001, 0.009), windows, details: {} });
+
+    // Members and roles.
+    const page = await ada.phoneAs(`/communities/${id}`);
+    await page.getByRole('heading', { name: 'Midwood Neighbors' }).waitFor();
+    await page.getByRole('link', { name: 'Members', exact: true }).click();
+    await page.getByRole('heading', { name: 'Members', exact: true }).waitFor();
+    await page.getByText('Sam', { exact: true }).waitFor();
+    expect(await page.title()).toBe('Members · Aidmap');
+    await accessible(page, 'the members page');
+    // Nobody suspends an admin, nor themself.
+    expect(await page.getByRole('button', { name: forWhom('Suspend', 'Ada') }).count()).toBe(0);
+
+    await page.getByLabel('Role: Mo').selectOption('organizer');
+    await page.getByRole('button', { name: forWhom('Change role', 'Mo') }).click();
+    await page.getByText('Mo is now: Organizer.').waitFor();
+
+    // The last admin cannot step down: the server's 409 is shown as it says it, and the choice goes back.
+    await page.getByLabel('Role: Ada').selectOption('member');
+    await page.getByRole('button', { name: forWhom('Change role', 'Ada') }).click();
+    await page.getByRole('alert').filter({ hasText: 'This is the only admin of the community; make someone else admin first.' }).waitFor();
+    expect(await page.getByLabel('Role: Ada').inputValue()).toBe('admin');
+
+    await page.getByRole('button', { name: forWhom('Suspend', 'Sam') }).click();
+    await page.getByLabel('Why (optional; kept in the audit log)').fill('Rude to helpers');
+    await accessible(page, 'confirming a suspension');
+    await page.getByRole('button', { name: 'Suspend Sam' }).click();
+    await page.getByText('Sam is suspended.').waitFor();
+    await page.getByRole('button', { name: forWhom('Lift suspension', 'Sam') }).waitFor();
+    await shot(page, 'admin-members');
+
+    // The new organizer may lift a member's suspension, but sets no roles and cannot touch the admin.
+    const organizer = await mo.phoneAs(`/communities/${id}/members`);
+    await organizer.getByRole('button', { name: forWhom('Lift suspension', 'Sam') }).waitFor();
+    expect(await organizer.getByRole('button', { name: /^Change role/ }).count()).toBe(0);
+    expect(await organizer.getByRole('button', { name: forWhom('Suspend', 'Ada') }).count()).toBe(0);
+    expect(await organizer.getByRole('link', { name: 'Audit log: who did what' }).count()).toBe(0);
+
+    // The audit log: newest first, a page at a time.
+    await page.getByRole('link', { name: /^← Back to Midwood Neighbors/ }).click();
+    await page.getByRole('link', { name: 'Audit log: who did what' }).click();
+    await page.getByRole('heading', { name: 'Audit log: who did what' }).waitFor();
+    const entries = page.locator('ol.entries > li');
+    await expect.poll(() => entries.count()).toBe(20);
+    // As a screen reader hears it: "before → changed to after".
+    const said = async (i: number) => ((await entries.nth(i).textContent()) ?? '').replace(/\s+/g, ' ');
+    expect(await said(0)).toMatch(/Ada suspended Sam Suspended ?no → ?changed to ?yes ?Reason ?Rude to helpers/);
+    expect(await said(1)).toMatch(/Ada changed the role of Mo Role ?Member → ?changed to ?Organizer/);
+    // The refused change left no entry.
+    expect(await page.getByText('Ada changed the role of Ada').count()).toBe(0);
+    expect(await page.getByText('Ada started the community').count()).toBe(0);
+    await accessible(page, 'the audit log');
+    await shot(page, 'admin-audit-log');
+    await page.getByRole('button', { name: 'Show older entries' }).click();
+    await page.getByText('Ada started the community').waitFor();
+    expect(await entries.count()).toBe(23);
+    expect(await page.getByRole('button', { name: 'Show older entries' }).count()).toBe(0);
+
+    // Coverage: one rectangle per cell the API returns, on a blank background (no tiles).
+    await page.getByRole('link', { name: /^← Back to Midwood Neighbors/ }).click();
+    type CoverageBody = { cells: { byCategory: Record<string, unknown> }[] };
+    const coverage = async (action: () => Promise<unknown>): Promise<CoverageBody> => {
+      const response = page.waitForResponse((r) => r.url().includes(`/api/communities/${id}/coverage?`) && r.status() === 200);
+      await action();
+      return (await (await response).json()) as CoverageBody;
+    };
+    const rects = page.locator('.coverage-map path.coverage-cell');
+    const week = await coverage(() => page.getByRole('link', { name: 'Where help is missing' }).click());
+    await page.getByRole('heading', { name: 'Where help is missing' }).waitFor();
+    expect(week.cells.length).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => rects.count()).toBe(week.cells.length);
+    // Each cell says in words how many needs there lack help (readable without tiles or color).
+    expect(await page.locator('.coverage-map .coverage-mark').count()).toBe(week.cells.length);
+    // Sam is suspended: his ride need counts at its public place, which may or may not share the ride offer's cell.
+    await page.getByText(new RegExp(`^3 needs and 2 offers in ${week.cells.length} areas; [23] needs have no offer of their kind nearby\\.$`)).waitFor();
+    await page.getByText('The map background cannot load').first().waitFor();
+    await accessible(page, 'the coverage map');
+    await page.locator('.coverage-map').scrollIntoViewIfNeeded();
+    await shot(page, 'admin-coverage-week');
+
+    await page.getByLabel('Category').selectOption('ride');
+    await expect.poll(() => rects.count()).toBe(week.cells.filter((cell) => 'ride' in cell.byCategory).length);
+    const tomorrowOnly = await coverage(() => page.getByLabel('When').selectOption({ label: 'Tomorrow' }));
+    expect(tomorrowOnly.cells.length).toBe(week.cells.length);
+    await expect.poll(() => rects.count()).toBe(tomorrowOnly.cells.filter((cell) => 'ride' in cell.byCategory).length);
+    await page.getByLabel('Category').selectOption('');
+    const wide = await coverage(() => page.getByLabel('Square size').selectOption({ label: '5 km' }));
+    await expect.poll(() => rects.count()).toBe(wide.cells.length);
+    await page.locator('.coverage-map').scrollIntoViewIfNeeded();
+    await shot(page, 'admin-coverage-5km');
+  });
+
+  it('a user makes a private calendar address, copies it, replaces it and turns it off; an old address then answers 404', async () => {
+    const cal = await apiUser('Cal');
+    const page = await cal.phoneAs('/matches');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await page.getByRole('heading', { name: 'Your matches in your calendar' }).waitFor();
+    await page.getByText(/Anyone who has this address can see your accepted matches/).waitFor();
+    await accessible(page, 'my matches with the calendar address');
+    await page.getByRole('button', { name: 'Make my calendar address' }).click();
+    const field = page.getByLabel('Your calendar address');
+    await field.waitFor();
+    const first = await field.inputValue();
+    expect(first).toMatch(new RegExp(`^${server.url}/api/calendar/[A-Za-z0-9_-]{43}\\.ics$`));
+    const feed = await fetch(first);
+    expect(feed.status).toBe(200);
+    expect(await feed.text()).toContain('BEGIN:VCALENDAR');
+
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText(/^Copied\./).waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText())).toBe(first);
+    expect(await page.getByRole('link', { name: 'Open in my calendar app' }).getAttribute('href')).toBe(first.replace(/^http:/, 'webcal:'));
+    await accessible(page, 'a calendar address shown');
+    await shot(page, 'calendar-address');
+
+    // A new address retires the old one.
+    await page.getByRole('button', { name: 'Make a new address' }).click();
+    await expect.poll(() => field.inputValue()).not.toBe(first);
+    const second = await field.inputValue();
+    expect((await fetch(first)).status).toBe(404);
+    expect((await fetch(second)).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Turn off my calendar address' }).click();
+    await page.getByText('Your calendar address is turned off. The old address no longer works.').waitFor();
+    expect(await field.count()).toBe(0);
+    expect((await fetch(second)).status).toBe(404);
+    await shot(page, 'calendar-turned-off');
   });
 });

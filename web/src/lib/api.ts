@@ -7,7 +7,19 @@ import type { User } from '../../../server/auth/schemas';
 import type { FieldError, Problem } from '../../../server/http/problem';
 import type { BBox } from '../../../server/live/schemas';
 import type { Static } from 'typebox';
-import type { ApplySchema, Community, CreateCommunityBody, FlagSchema, Invite, Membership, PlanSchema, RosterItemSchema, TriageItemSchema } from '../../../server/communities/schemas';
+import type {
+  ApplySchema,
+  AuditEntrySchema,
+  Community,
+  CoverageSchema,
+  CreateCommunityBody,
+  FlagSchema,
+  Invite,
+  Membership,
+  PlanSchema,
+  RosterItemSchema,
+  TriageItemSchema,
+} from '../../../server/communities/schemas';
 
 export type { Candidate, CreatePostBody, Match, Message, PatchPostBody, Post, User };
 export type { Community, CreateCommunityBody, Invite, Membership };
@@ -16,6 +28,9 @@ export type Plan = Static<typeof PlanSchema>;
 export type Applied = Static<typeof ApplySchema>;
 export type RosterItem = Static<typeof RosterItemSchema>;
 export type Flag = Static<typeof FlagSchema>;
+export type AuditEntry = Static<typeof AuditEntrySchema>;
+export type Coverage = Static<typeof CoverageSchema>;
+export type Role = Membership['role'];
 
 export class ApiError extends Error {
   constructor(readonly problem: Problem) {
@@ -150,6 +165,19 @@ export function createApi(t: Transport = defaultTransport) {
     invites: (id: string) => call<{ items: Invite[] }>('GET', `/api/communities/${id}/invites`).then((r) => r.items),
     createInvite: (id: string) => call<{ invite: Invite }>('POST', `/api/communities/${id}/invites`, {}).then((r) => r.invite),
     revokeInvite: (id: string, code: string) => call<void>('DELETE', `/api/communities/${id}/invites/${code}`),
+    members: (id: string) => call<{ items: Membership[] }>('GET', `/api/communities/${id}/members`).then((r) => r.items),
+    setRole: (id: string, userId: string, role: Role) => call<{ membership: Membership }>('PUT', `/api/communities/${id}/members/${userId}`, { role }).then((r) => r.membership),
+    suspend: (id: string, userId: string, reason?: string) => call<void>('POST', `/api/communities/${id}/suspensions`, reason ? { userId, reason } : { userId }),
+    unsuspend: (id: string, userId: string) => call<void>('DELETE', `/api/communities/${id}/suspensions/${userId}`),
+    /** One page of the audit log, newest first; `before` is the previous page's `nextCursor`. */
+    audit: (id: string, before?: string | null, limit = 20) =>
+      call<{ items: AuditEntry[]; nextCursor: string | null }>('GET', `/api/communities/${id}/audit?${new URLSearchParams({ limit: String(limit), ...(before ? { before } : {}) })}`),
+    coverage: (id: string, q: { from: string; to: string; cellM: number }, signal?: AbortSignal) =>
+      call<Coverage>('GET', `/api/communities/${id}/coverage?${new URLSearchParams({ from: q.from, to: q.to, cellM: String(q.cellM) })}`, undefined, signal),
+
+    /** A new private calendar address (the previous one stops working). */
+    createCalendar: () => call<{ url: string }>('POST', '/api/me/calendar').then((r) => r.url),
+    revokeCalendar: () => call<void>('DELETE', '/api/me/calendar'),
   };
 }
 

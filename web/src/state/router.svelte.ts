@@ -9,7 +9,10 @@ export type Route =
   | { name: 'matches' }
   | { name: 'match'; id: string }
   | { name: 'communities' }
-  | { name: 'community'; id: string };
+  | { name: 'community'; id: string }
+  | { name: 'members'; id: string }
+  | { name: 'audit'; id: string }
+  | { name: 'coverage'; id: string };
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
@@ -23,6 +26,9 @@ export function parseRoute(pathname: string): Route {
   }
   if ((m = pathname.match(new RegExp(`^/communities/(${UUID})/?$`, 'i')))) {
     return { name: 'community', id: m[1]!.toLowerCase() };
+  }
+  if ((m = pathname.match(new RegExp(`^/communities/(${UUID})/(members|audit|coverage)/?$`, 'i')))) {
+    return { name: m[2]!.toLowerCase() as 'members' | 'audit' | 'coverage', id: m[1]!.toLowerCase() };
   }
   if ((m = pathname.match(new RegExp(`^/matches/(${UUID})/?$`, 'i')))) {
     return { name: 'match', id: m[1]!.toLowerCase() };
