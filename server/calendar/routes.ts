@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { notFound, ProblemSchema } from '../http/problem';
 import { authenticate, requireUser } from '../plugins/session';
-import { calendarFeed, calendarOwner, newCalendarToken, revokeCalendarToken } from './service';
+import { calendarFeed, calendarOwner, calendarStatus, newCalendarToken, revokeCalendarToken } from './service';
 
 const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const origin = (request: { protocol: string; host: string }) => `${request.protocol}://${request.host}`;
@@ -21,6 +21,19 @@ const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const token = await newCalendarToken(app.db, requireUser(request).id);
       return reply.status(201).send({ url: `${origin(request)}/api/calendar/${token}.ics` });
     },
+  );
+
+  app.get(
+    '/me/calendar',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['calendar'],
+        summary: 'Whether you have a calendar address, and since when (the address is shown only when made)',
+        response: { 200: Type.Object({ active: Type.Boolean(), createdAt: Type.Optional(Type.String({ format: 'date-time' })) }), 401: ProblemSchema },
+      },
+    },
+    async (request) => calendarStatus(app.db, requireUser(request).id),
   );
 
   app.delete(

@@ -20,6 +20,12 @@ export async function newCalendarToken(db: DB, userId: string): Promise<string> 
   return token;
 }
 
+/** Whether the user has an address, and since when (the address itself is not kept: only its hash). */
+export async function calendarStatus(db: DB, userId: string): Promise<{ active: boolean; createdAt?: string }> {
+  const [row] = await db.select({ createdAt: calendarTokens.createdAt }).from(calendarTokens).where(eq(calendarTokens.userId, userId));
+  return row ? { active: true, createdAt: row.createdAt.toISOString() } : { active: false };
+}
+
 export async function revokeCalendarToken(db: DB, userId: string): Promise<void> {
   await db.delete(calendarTokens).where(eq(calendarTokens.userId, userId));
 }

@@ -177,6 +177,7 @@ export const AuditEntrySchema = Type.Object({
   action: Type.String(),
   subjectType: Type.String(),
   subjectId: Type.String(),
+  subjectName: Type.Optional(Type.String({ description: "the subject's name now: a person's display name, a post's or a match's need's title, the community's name, an invite's code" })),
   before: Type.Union([Type.Unknown(), Type.Null()]),
   after: Type.Union([Type.Unknown(), Type.Null()]),
   createdAt: DateTime,

@@ -3,7 +3,7 @@
 // the change, so the log never misses one and never holds one that did not
 // happen.
 import { randomInt } from 'node:crypto';
-import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, count, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import { auditLog, communities, type DB, type Executor, invites, memberships, rowsOf, sqlState, users } from '../../db';
 import type { GeoJsonArea } from '../../db/geography';
 import type { COMMUNITY_ROLES } from '../../db/schema';
@@ -188,6 +188,11 @@ export async function listCommunities(db: Executor, options: { at?: { lat: numbe
  * The caller holds at least `min` in the community (suspended members hold
  * nothing). 404 when the community does not exist, 403 otherwise.
  */
+/** A text column as a uuid when it holds one, else NULL (audit subjects are ids or codes). */
+function uuidOrNull(text: SQL): SQL {
+  return sql`(CASE WHEN ${text} ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN ${text}::uuid END)`;
+}
+
 /** Serializes changes to a community's roles and suspensions (held to the end of the transaction). */
 export async function lockCommunity(tx: Executor, communityId: string): Promise<void> {
   await tx.execute(sql`SELECT 1 FROM ${communities} WHERE id = ${communityId} FOR UPDATE`);
@@ -418,6 +423,13 @@ export async function readAudit(db: DB, actor: Actor, communityId: string, befor
       before: auditLog.before,
       after: auditLog.after,
       createdAt: auditLog.createdAt,
+      // What the entry is about, by name as of now (it may be gone: a person deleted, a post removed).
+      subjectName: sql<string | null>`CASE ${auditLog.subjectType}
+        WHEN 'user' THEN (SELECT su.display_name FROM users su WHERE su.id = ${uuidOrNull(sql`${auditLog.subjectId}`)})
+        WHEN 'post' THEN (SELECT sp.title FROM posts sp WHERE sp.id = ${uuidOrNull(sql`${auditLog.subjectId}`)})
+        WHEN 'match' THEN (SELECT sn.title FROM matches sm JOIN posts sn ON sn.id = sm.need_id WHERE sm.id = ${uuidOrNull(sql`${auditLog.subjectId}`)})
+        WHEN 'community' THEN (SELECT sc.name FROM communities sc WHERE sc.id = ${uuidOrNull(sql`${auditLog.subjectId}`)})
+        WHEN 'invite' THEN ${auditLog.subjectId} END`,
     })
     .from(auditLog)
     .innerJoin(users, eq(users.id, auditLog.actorId))
@@ -432,6 +444,7 @@ export async function readAudit(db: DB, actor: Actor, communityId: string, befor
       action: r.action,
       subjectType: r.subjectType,
       subjectId: r.subjectId,
+      ...(r.subjectName !== null ? { subjectName: r.subjectName } : {}),
       before: r.before,
       after: r.after,
       createdAt: r.createdAt.toISOString(),

@@ -35,8 +35,14 @@ describe('calendar feed', () => {
     const match = (await ctx.app.inject({ method: 'POST', url: '/api/matches', headers: { cookie: ann.cookie }, payload: { needId: need.id, offerId: offer.id } })).json().match;
     expect((await ctx.app.inject({ method: 'POST', url: `/api/matches/${match.id}/accept`, headers: { cookie: bea.cookie } })).statusCode).toBe(200);
 
+    const status = async () => (await ctx.app.inject({ method: 'GET', url: '/api/me/calendar', headers: { cookie: ann.cookie } })).json();
+    expect(await status()).toEqual({ active: false });
+    expect((await ctx.app.inject({ method: 'GET', url: '/api/me/calendar' })).statusCode).toBe(401);
     const made = await ctx.app.inject({ method: 'POST', url: '/api/me/calendar', headers: { cookie: ann.cookie } });
     expect(made.statusCode).toBe(201);
+    const since = await status();
+    expect(since).toMatchObject({ active: true, createdAt: expect.any(String) });
+    expect(JSON.stringify(since)).not.toContain(made.json().url.split('/').pop().replace('.ics', '')); // the address is not kept
     const url = new URL(made.json().url);
     expect(url.pathname).toMatch(/^\/api\/calendar\/[A-Za-z0-9_-]{43}\.ics$/);
     const feed = await ctx.app.inject({ method: 'GET', url: url.pathname });
@@ -60,6 +66,7 @@ describe('calendar feed', () => {
     expect((await ctx.app.inject({ method: 'GET', url: again.pathname })).statusCode).toBe(200);
     expect((await ctx.app.inject({ method: 'DELETE', url: '/api/me/calendar', headers: { cookie: ann.cookie } })).statusCode).toBe(204);
     expect((await ctx.app.inject({ method: 'GET', url: again.pathname })).statusCode).toBe(404);
+    expect(await status()).toEqual({ active: false });
     expect((await ctx.app.inject({ method: 'GET', url: '/api/calendar/nonsense' })).statusCode).toBe(404);
 
     const token = url.pathname.split('/').pop()!.replace('.ics', '');

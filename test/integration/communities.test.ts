@@ -175,9 +175,10 @@ describe('communities', () => {
     expect(log.statusCode).toBe(200);
     const entries = log.json().items as { action: string; actor: { id: string }; subjectId: string; before: unknown; after: unknown }[];
     expect(entries.map((e) => e.action)).toEqual(['invite.create', 'member.role', 'member.role', 'member.role', 'community.create']);
-    expect(entries[0]).toMatchObject({ actor: { id: admin.id }, subjectId: code });
-    expect(entries[1]).toMatchObject({ actor: { id: admin.id }, subjectId: admin.id, before: { role: 'admin' }, after: { role: 'organizer' } });
-    expect(entries[2]).toMatchObject({ actor: { id: admin.id }, subjectId: org.id, before: { role: 'organizer' }, after: { role: 'admin' } });
+    expect(entries[0]).toMatchObject({ actor: { id: admin.id }, subjectId: code, subjectName: code });
+    expect(entries[1]).toMatchObject({ actor: { id: admin.id }, subjectId: admin.id, subjectName: 'Admin', before: { role: 'admin' }, after: { role: 'organizer' } });
+    expect(entries[2]).toMatchObject({ actor: { id: admin.id }, subjectId: org.id, subjectName: 'Org', before: { role: 'organizer' }, after: { role: 'admin' } });
+    expect(entries[4]).toMatchObject({ subjectId: c.id, subjectName: 'Crown Heights Mutual Aid' });
     expect(entries[3]).toMatchObject({ subjectId: org.id, before: { role: 'member' }, after: { role: 'organizer' } });
     // Pages by id.
     const page = await call(org, 'GET', `/api/communities/${c.id}/audit?limit=2`);
@@ -419,7 +420,7 @@ describe('organizer tools: triage, a bulk plan, applying it', () => {
     // One audit entry per proposal made, committed with it; none for the pairs skipped.
     const logged = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=100`)).json().items.filter((e: { action: string }) => e.action === 'assignment.apply');
     expect(logged.map((e: { subjectId: string }) => e.subjectId).sort()).toEqual(applied.json().created.map((x: { matchId: string }) => x.matchId).sort());
-    expect(logged[0]).toMatchObject({ actor: { id: admin!.id }, subjectType: 'match' });
+    expect(logged[0]).toMatchObject({ actor: { id: admin!.id }, subjectType: 'match', subjectName: expect.any(String) });
   });
 });
 
@@ -506,7 +507,7 @@ describe('moderation: reports, hiding, suspensions', () => {
     expect((await call(author!, 'PATCH', `/api/posts/${offer.id}`, { title: 'Back again' })).statusCode).toBeGreaterThanOrEqual(400);
 
     const log = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=1`)).json().items[0];
-    expect(log).toMatchObject({ action: 'post.hide', actor: { id: organizer!.id }, subjectId: offer.id, after: { status: 'hidden', reason: 'Reported: asks for money' } });
+    expect(log).toMatchObject({ action: 'post.hide', actor: { id: organizer!.id }, subjectId: offer.id, subjectName: 'Suspicious offer', after: { status: 'hidden', reason: 'Reported: asks for money' } });
 
     // Brought back by an organizer (not by its author, not by another community's): listed again.
     expect((await call(author!, 'POST', `/api/posts/${offer.id}/unhide`)).statusCode).toBe(403);

@@ -156,6 +156,8 @@ export function createApi(t: Transport = defaultTransport) {
     community: (id: string) => call<{ community: Community }>('GET', `/api/communities/${id}`).then((r) => r.community),
     createCommunity: (body: CreateCommunityBody) => call<{ community: Community }>('POST', '/api/communities', body).then((r) => r.community),
     join: (id: string, inviteCode?: string) => call<{ membership: Membership }>('POST', `/api/communities/${id}/join`, inviteCode ? { inviteCode } : {}).then((r) => r.membership),
+    /** Leaves (its organizers stop seeing one's exact places). */
+    leave: (id: string) => call<void>('POST', `/api/communities/${id}/leave`),
     triage: (id: string) => call<{ items: TriageItem[] }>('GET', `/api/communities/${id}/triage`).then((r) => r.items),
     plan: (id: string, body: { from: string; to: string }) => call<Plan>('POST', `/api/communities/${id}/assignments/plan`, body),
     apply: (id: string, pairs: { needId: string; offerId: string }[]) => call<Applied>('POST', `/api/communities/${id}/assignments/apply`, { pairs }),
@@ -178,6 +180,8 @@ export function createApi(t: Transport = defaultTransport) {
     /** A new private calendar address (the previous one stops working). */
     createCalendar: () => call<{ url: string }>('POST', '/api/me/calendar').then((r) => r.url),
     revokeCalendar: () => call<void>('DELETE', '/api/me/calendar'),
+    /** Whether there is an address, and since when (the address itself is shown only when made). */
+    calendarStatus: () => call<{ active: boolean; createdAt?: string }>('GET', '/api/me/calendar'),
   };
 }
 

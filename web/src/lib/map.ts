@@ -204,7 +204,7 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
   map.on('moveend', moved);
   // The container changes size without a window resize (a banner comes or goes, the sheet opens):
   // Leaflet learns it here (keeping the center the URL names), and a changed box is announced through moveend.
-  const resized = new ResizeObserver(() => map.invalidateSize({ pan: false, debounceMoveend: true }));
+  const resized = new ResizeObserver(() => map.invalidateSize({ pan: true, animate: false, debounceMoveend: true }));
   resized.observe(node);
   // The first view is announced once the map has a size.
   queueMicrotask(moved);
