@@ -2,6 +2,7 @@ import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'd
 import { type Executor, postWindows, posts, rowsOf, users } from '../../db';
 import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
 import { notBlocked } from '../safety/block-sql';
+import { homeCommunity } from '../communities/sql';
 
 /** A post as read: every column but `schedule` and `weekHours` (index keys, derived from post_windows). */
 export type PostRow = Omit<typeof posts.$inferSelect, 'schedule' | 'weekHours'> & { authorName: string };
@@ -28,6 +29,8 @@ export interface ListFilter {
   to?: Date | undefined;
   limit: number;
   after?: { createdAt: Date; id: string } | undefined;
+  /** Only posts belonging to this community (the smallest holding their place). */
+  communityId?: string | undefined;
   now: Date;
 }
 
@@ -138,6 +141,9 @@ export const postsRepo = {
     }
     if (f.from || f.to) {
       conditions.push(scheduledWithin(f.from, f.to, f.now));
+    }
+    if (f.communityId) {
+      conditions.push(sql`${homeCommunity(sql`${posts.location}`)} = ${f.communityId}`);
     }
     if (f.after) {
       conditions.push(

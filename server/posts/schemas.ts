@@ -154,6 +154,7 @@ export const ListPostsQuerySchema = Type.Object(
     to: Type.Optional(DateTime),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'default 50' })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    community: Type.Optional({ ...Uuid, description: "only the posts that belong to this community (its members' map filter; members only)" }),
   },
   { additionalProperties: false },
 );

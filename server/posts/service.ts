@@ -2,7 +2,8 @@ import { CATEGORIES, type DB, type Executor } from '../../db';
 import type { SessionUser } from '../auth/repository';
 import { bboxProblems } from '../geo/bbox';
 import { applyOffset, derivedOffset, type LatLng, PUBLIC_OFFSET_MAX_M } from '../geo/geo';
-import { type FieldError, conflict, forbidden, invalid, notFound } from '../http/problem';
+import { type FieldError, conflict, forbidden, invalid, notFound, unauthorized } from '../http/problem';
+import { requireRole } from '../communities/service';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { Outbox } from '../live/outbox';
 import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
@@ -216,7 +217,15 @@ export async function listPosts(db: DB, query: ListPostsQuery, now: Date, viewer
     throw invalid([{ path: '/to', message: 'must be after from' }], 'query string');
   }
   const limit = query.limit ?? 50;
+  if (query.community) {
+    // The map filtered to a community is its members' (it tells which side of its boundary a post's true place is).
+    if (!viewerId) {
+      throw unauthorized('Sign in, and join this community, to filter the map to it.');
+    }
+    await requireRole(db, query.community, { id: viewerId }, 'member');
+  }
   const rows = await postsRepo.list(db, {
+    communityId: query.community,
     bbox: parseBBox(query.bbox),
     kind: query.kind,
     categories: query.category !== undefined ? parseCategories(query.category) : undefined,

@@ -478,6 +478,26 @@ describe('community admins', () => {
     await page.locator('.coverage-map').scrollIntoViewIfNeeded();
     await shot(page, 'admin-coverage-5km');
 
+    // A member filters the map to the community: its posts only, its outline drawn; live posts outside it stay off.
+    await ada.call('POST', '/api/posts', { kind: 'offer', category: 'meal', title: 'Soup outside Midwood', location: at(0, 0.03), windows, details: {} });
+    await page.goto(`${server.url}/?lat=${c.lat}&lng=${c.lng + 0.012}&zoom=13`);
+    const titles = () => page.locator('.card .title').allInnerTexts();
+    await expect.poll(async () => (await titles()).includes('Soup outside Midwood'), { timeout: 10_000 }).toBe(true);
+    await page.getByLabel('Show').selectOption({ label: 'Midwood Neighbors' });
+    await expect.poll(async () => (await titles()).sort(), { timeout: 10_000 }).toEqual(['Dinner for two', 'Driving on Avenue J', 'Errands after work', 'Milk and bread', 'Ride to the eye doctor']);
+    expect(await page.locator('path.community-outline').count()).toBe(1);
+    await sam.call('POST', '/api/posts', { kind: 'need', category: 'errand', title: 'Post office run', location: at(0.002, 0.002), windows, details: {} });
+    await ada.call('POST', '/api/posts', { kind: 'offer', category: 'meal', title: 'More soup outside', location: at(0.001, 0.03), windows, details: {} });
+    await page.locator('.card .title', { hasText: 'Post office run' }).waitFor();
+    await page.waitForTimeout(500);
+    expect(await titles()).not.toContain('More soup outside');
+    await accessible(page, 'the map filtered to a community');
+    await shot(page, 'member-map-community');
+    await page.getByLabel('Show').selectOption({ label: 'Everywhere on the map' });
+    await page.getByRole('button', { name: 'Zoom out' }).click(); // the filter brought the community into view: out a little to see past it
+    await page.locator('.card .title', { hasText: 'More soup outside' }).waitFor();
+    expect(await page.locator('path.community-outline').count()).toBe(0);
+
     // Mo leaves, after being told what it means; the organizer pages go with it.
     await organizer.goto(`${server.url}/communities/${id}`);
     await organizer.getByRole('button', { name: 'Leave this community' }).click();

@@ -302,6 +302,20 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     expect(await exactFor(nonMemberPost.id, nonMemberPost.location)).toEqual({ ...none, nonMember: true });
     expect(await exactFor(blockPost.id, blockPost.location)).toEqual({ ...none, blockOrganizer: true });
 
+    // Members filter the map to their community: its posts only (not the nested block's, whose own they are); others may not.
+    const filtered = async (viewer: User | null, id: string) => call(viewer, 'GET', `/api/posts?bbox=-73.97,40.66,-73.91,40.69&limit=1000&community=${id}`);
+    const ofC = (await filtered(viewers.member!, c.id)).json().items.map((p: { id: string }) => p.id);
+    expect(ofC).toEqual(expect.arrayContaining([memberPost.id, nonMemberPost.id]));
+    expect(ofC).not.toContain(blockPost.id);
+    expect((await filtered(member, block.id)).json().items.map((p: { id: string }) => p.id)).toEqual([blockPost.id]);
+    const exactInFilter = (await filtered(organizer, c.id)).json().items.find((p: { id: string }) => p.id === memberPost.id);
+    expect(exactInFilter.locationPrecisionM).toBe(0);
+    expect((await filtered(null, c.id)).statusCode).toBe(401);
+    expect((await filtered(nonMember, c.id)).statusCode).toBe(403);
+    expect((await filtered(otherOrganizer, c.id)).statusCode).toBe(403);
+    expect((await filtered(member, '00000000-0000-4000-8000-000000000009')).statusCode).toBe(404);
+    expect((await filtered(member, 'not-a-uuid')).statusCode).toBe(400);
+
     // Live: every viewer's socket watches the area; the same people get the exact form of each change, the others the public one.
     const url = await wsUrl();
     const sockets: Record<string, TestSocket> = {};

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Post } from '../../server/posts/schemas';
 import { inBBox } from '../../server/geo/bbox';
-import { NO_FILTERS, PostsView, shows } from '../../web/src/lib/posts';
+import { type Area, areaBounds, inArea, NO_FILTERS, PostsView, shows } from '../../web/src/lib/posts';
 
 const BOX: [number, number, number, number] = [-74, 40.6, -73.9, 40.7];
 let n = 0;
@@ -35,6 +35,50 @@ describe('which posts a view shows', () => {
     expect(shows(post(), BOX, friday)).toBe(false);
     expect(inBBox([170, -10, -170, 10], 0, -175)).toBe(true);
     expect(inBBox([170, -10, -170, 10], 0, 0)).toBe(false);
+  });
+});
+
+describe('a map filtered to a community', () => {
+  // A square with a square hole, as GeoJSON ([lng, lat]); and a second polygon apart.
+  const area: Area = {
+    type: 'MultiPolygon',
+    coordinates: [
+      [
+        [[-73.96, 40.64], [-73.94, 40.64], [-73.94, 40.66], [-73.96, 40.66], [-73.96, 40.64]],
+        [[-73.952, 40.648], [-73.948, 40.648], [-73.948, 40.652], [-73.952, 40.652], [-73.952, 40.648]],
+      ],
+      [[[-73.92, 40.68], [-73.91, 40.68], [-73.91, 40.69], [-73.92, 40.69], [-73.92, 40.68]]],
+    ],
+  };
+
+  it('knows its area: inside, in a hole, in the second polygon, outside; its bounds', () => {
+    expect(inArea(area, { lat: 40.645, lng: -73.955 })).toBe(true);
+    expect(inArea(area, { lat: 40.65, lng: -73.95 })).toBe(false);
+    expect(inArea(area, { lat: 40.685, lng: -73.915 })).toBe(true);
+    expect(inArea(area, { lat: 40.67, lng: -73.93 })).toBe(false);
+    expect(inArea({ type: 'Polygon', coordinates: area.coordinates[0] as number[][][] }, { lat: 40.645, lng: -73.955 })).toBe(true);
+    expect(areaBounds(area)).toEqual([-73.96, 40.64, -73.91, 40.69]);
+  });
+
+  it('keeps what the server listed; judges live newcomers and moves by the point shown', () => {
+    const filters = { ...NO_FILTERS, community: { id: 'c', boundary: area } };
+    const view = new PostsView(BOX, filters);
+    // Listed by the server (its true place is inside), though its public point is just outside: kept, and kept through edits in place.
+    const edge = post({ location: { lat: 40.661, lng: -73.95 } });
+    view.reset([edge]);
+    expect(view.size).toBe(1);
+    expect(view.apply({ type: 'post.updated', seq: 1, post: { ...edge, title: 'Edited', updatedAt: '2026-12-01T13:00:00Z' } })).toBe(true);
+    expect(view.get(edge.id)!.title).toBe('Edited');
+    // New posts: in only when their point is in the area.
+    expect(view.apply({ type: 'post.created', seq: 2, post: post({ location: { lat: 40.645, lng: -73.955 } }) })).toBe(true);
+    expect(view.apply({ type: 'post.created', seq: 3, post: post({ location: { lat: 40.67, lng: -73.93 } }) })).toBe(false);
+    // Moved out of it: out.
+    expect(view.apply({ type: 'post.updated', seq: 4, post: { ...edge, location: { lat: 40.67, lng: -73.93 }, updatedAt: '2026-12-01T14:00:00Z' } })).toBe(true);
+    expect(view.get(edge.id)).toBeUndefined();
+    // Another community's filter is another load.
+    expect(view.covers(BOX, filters)).toBe(true);
+    expect(view.covers(BOX, { ...filters, community: { id: 'd', boundary: area } })).toBe(false);
+    expect(view.covers(BOX, NO_FILTERS)).toBe(false);
   });
 });
 

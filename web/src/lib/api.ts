@@ -87,6 +87,8 @@ async function request<T>(t: Transport, method: string, path: string, body?: unk
 }
 
 export interface PostFilters {
+  /** Only this community's posts (members). */
+  community?: string | undefined;
   kind?: 'need' | 'offer' | undefined;
   categories?: string[] | undefined;
   from?: string | undefined;
@@ -108,6 +110,9 @@ export function createApi(t: Transport = defaultTransport) {
      */
     async listPosts(bbox: BBox, filters: PostFilters = {}, options: { signal?: AbortSignal; max?: number; pageSize?: number; onFirstPage?: (posts: Post[]) => void } = {}): Promise<Post[]> {
       const q = new URLSearchParams({ bbox: bbox.join(','), limit: String(options.pageSize ?? PAGE) });
+      if (filters.community) {
+        q.set('community', filters.community);
+      }
       if (filters.kind) {
         q.set('kind', filters.kind);
       }

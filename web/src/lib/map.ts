@@ -8,6 +8,7 @@ import L from 'leaflet';
 import Supercluster from 'supercluster';
 import type { Post } from '../../../server/posts/schemas';
 import type { BBox } from '../../../server/live/schemas';
+import type { Area } from './posts';
 
 export interface View {
   lat: number;
@@ -25,6 +26,8 @@ export interface MapOptions {
   onSelect(id: string): void;
   posts: Post[];
   selected: string | null;
+  /** A community's area the map is filtered to, drawn as a dashed outline. */
+  outline?: Area | null;
   labels: { need: string; offer: string; category: (c: string) => string; approximate: (m: number) => string; cluster: (n: number) => string };
 }
 
@@ -195,6 +198,12 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
     .addTo(map);
   const layer = new MarkerLayer(map, options);
   layer.setPosts(options.posts);
+  let outline: L.GeoJSON | null = null;
+  const drawOutline = (area: Area | null | undefined) => {
+    outline?.remove();
+    outline = area ? L.geoJSON(area as never, { interactive: false, style: { className: 'community-outline', color: '#1d3a2c', weight: 3, dashArray: '8 6', fill: false } }).addTo(map) : null;
+  };
+  drawOutline(options.outline);
   let current = options;
   const moved = () => {
     const c = map.getCenter();
@@ -211,6 +220,9 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
 
   return {
     update(next: MapOptions) {
+      if (next.outline !== current.outline) {
+        drawOutline(next.outline);
+      }
       const postsChanged = next.posts !== current.posts;
       const selectionChanged = next.selected !== current.selected;
       current = next;

@@ -5,7 +5,15 @@ import type { Post } from '../../../server/posts/schemas';
 import { inBBox } from '../../../server/geo/bbox';
 import type { BBox, LiveEvent } from '../../../server/live/schemas';
 
+/** A community's area (GeoJSON Polygon or MultiPolygon, [lng, lat] positions). */
+export interface Area {
+  type: 'Polygon' | 'MultiPolygon';
+  coordinates: number[][][] | number[][][][];
+}
+
 export interface ViewFilters {
+  /** Only the posts of this community (a member's filter; the server decides by true place). */
+  community?: { id: string; boundary: Area } | null;
   kind: 'need' | 'offer' | null;
   categories: string[];
   /** Only posts with a window meeting [from, to) (ISO instants); null: any time. */
@@ -13,7 +21,55 @@ export interface ViewFilters {
   to: string | null;
 }
 
-export const NO_FILTERS: ViewFilters = { kind: null, categories: [], from: null, to: null };
+export const NO_FILTERS: ViewFilters = { community: null, kind: null, categories: [], from: null, to: null };
+
+/** Whether a ring ([lng, lat] positions, closed) holds the point: ray casting. */
+function inRing(ring: number[][], lng: number, lat: number): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i] as [number, number];
+    const [xj, yj] = ring[j] as [number, number];
+    if (yi > lat !== yj > lat && lng < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) {
+      inside = !inside;
+    }
+  }
+  return inside;
+}
+
+/** An area's bounding box: [west, south, east, north]. */
+export function areaBounds(area: Area): [number, number, number, number] {
+  const polygons = (area.type === 'Polygon' ? [area.coordinates] : area.coordinates) as number[][][][];
+  const b: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [lng, lat] of polygons.flatMap((rings) => rings[0] ?? []) as [number, number][]) {
+    b[0] = Math.min(b[0], lng);
+    b[1] = Math.min(b[1], lat);
+    b[2] = Math.max(b[2], lng);
+    b[3] = Math.max(b[3], lat);
+  }
+  return b;
+}
+
+/** Whether an area holds the point: inside an outer ring and none of its holes. */
+export function inArea(area: Area, point: { lat: number; lng: number }): boolean {
+  const polygons = (area.type === 'Polygon' ? [area.coordinates] : area.coordinates) as number[][][][];
+  return polygons.some(([outer, ...holes]) => outer !== undefined && inRing(outer, point.lng, point.lat) && !holes.some((h) => inRing(h, point.lng, point.lat)));
+}
+
+/**
+ * Whether a post that came live belongs to the community filter. Loads are
+ * the server's answer (by true place); one already shown stays while its
+ * place is the same; a new or moved one is judged by the point shown, which
+ * near the edge may be a public point on the other side until the next load.
+ */
+function inCommunity(post: Post, old: Post | undefined, f: ViewFilters): boolean {
+  if (!f.community) {
+    return true;
+  }
+  if (old && old.location.lat === post.location.lat && old.location.lng === post.location.lng) {
+    return true;
+  }
+  return inArea(f.community.boundary, post.location);
+}
 
 /** Whether a post belongs in the view: open, in the box, and passing the filters (the server's rules for listings). */
 export function shows(post: Post, bbox: BBox, f: ViewFilters): boolean {
@@ -40,7 +96,7 @@ function newer(a: Post, b: Post): number {
 }
 
 function sameFilters(a: ViewFilters, b: ViewFilters): boolean {
-  return a.kind === b.kind && a.from === b.from && a.to === b.to && a.categories.length === b.categories.length && a.categories.every((c, i) => b.categories[i] === c);
+  return (a.community?.id ?? null) === (b.community?.id ?? null) && a.kind === b.kind && a.from === b.from && a.to === b.to && a.categories.length === b.categories.length && a.categories.every((c, i) => b.categories[i] === c);
 }
 
 /** Whether box `inner` lies inside `outer` (boxes across the antimeridian only when equal). */
@@ -98,7 +154,7 @@ export class PostsView {
     }
     const post = event.post;
     const old = this.byId.get(post.id);
-    if (shows(post, this.area, this.filters)) {
+    if (shows(post, this.area, this.filters) && inCommunity(post, old, this.filters)) {
       // Never step back: an older copy (a replay after a fresh load) does not replace a newer one.
       if (old && Date.parse(old.updatedAt) > Date.parse(post.updatedAt)) {
         return false;

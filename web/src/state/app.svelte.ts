@@ -6,7 +6,7 @@ import { type Api, createApi, type Post, type User } from '../lib/api';
 import { type Locale, type MessageKey, pickLocale, translate } from '../lib/i18n';
 import { LiveConnection, type LiveStatus } from '../lib/live';
 import type { View } from '../lib/map';
-import { NO_FILTERS, PostsView, type ViewFilters } from '../lib/posts';
+import { type Area, areaBounds, NO_FILTERS, PostsView, type ViewFilters } from '../lib/posts';
 import { Router } from './router.svelte';
 
 export type DayFilter = 'any' | 'today' | 'week' | 'date';
@@ -61,6 +61,8 @@ export class AppState {
   view = $state<View>({ lat: 40.6694, lng: -73.9422, zoom: 14 });
   /** The map's box (raw: read for every post when the list is cut to the view). */
   bbox = $state.raw<BBox | null>(null);
+  /** The map filtered to one of my communities (raw: its boundary is read for live posts). */
+  community = $state.raw<{ id: string; name: string; boundary: Area } | null>(null);
   kind = $state<'need' | 'offer' | null>(null);
   categories = $state<string[]>([]);
   day = $state<DayFilter>('any');
@@ -152,10 +154,22 @@ export class AppState {
     this.refresh();
   }
 
+  /** Filters the map to one of my communities (null: everywhere), bringing its area into view. */
+  showCommunity(c: { id: string; name: string; boundary: Area } | null): void {
+    this.community = c;
+    if (c) {
+      const [w, s, e, n] = areaBounds(c.boundary);
+      // The zoom at which the area's width (or height, on a tall phone) fits about 1.5 tiles of 256 px.
+      const span = Math.max(e - w, (n - s) * 1.3, 1e-4);
+      this.view = { lat: (s + n) / 2, lng: (w + e) / 2, zoom: Math.max(3, Math.min(17, Math.floor(Math.log2(540 / span)))) };
+    }
+    this.refresh();
+  }
+
   filters(): ViewFilters {
     const { from, to } = dayRange(this.day, this.date);
     // A plain copy of the categories: the view reads them for every post, a state proxy would cost each read.
-    return { kind: this.kind, categories: [...this.categories], from, to };
+    return { community: this.community, kind: this.kind, categories: [...this.categories], from, to };
   }
 
   /** Reloads the posts for the box and filters (debounced; a newer load aborts the older one) and resubscribes. */
@@ -186,7 +200,7 @@ export class AppState {
       this.loaded = true;
     };
     try {
-      const query = { kind: filters.kind ?? undefined, categories: filters.categories, from: filters.from ?? undefined, to: filters.to ?? undefined };
+      const query = { community: filters.community?.id, kind: filters.kind ?? undefined, categories: filters.categories, from: filters.from ?? undefined, to: filters.to ?? undefined };
       // The first page is shown as soon as it comes (the newest posts, on a slow connection), the rest at the end.
       const posts = await this.api.listPosts(bbox, query, { signal: abort.signal, max: MAX_POSTS, onFirstPage: (first) => show(first, false) });
       this.truncated = posts.length >= MAX_POSTS;
@@ -235,6 +249,7 @@ export class AppState {
 
   /** After signing in or out the socket must be reopened: the session decides what it may see. */
   restartLive(): void {
+    this.community = null; // a member's filter: not for whoever signs in next
     this.startLive();
     this.refresh();
   }
