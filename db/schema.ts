@@ -221,6 +221,10 @@ export const matches = pgTable(
     index('matches_helper_accepted_idx')
       .on(t.helperId, t.acceptedAt)
       .where(sql`${t.status} IN ('accepted', 'completed')`),
+    // The hygiene sweep's proposals nobody answered, oldest first (bench:organize: a full scan of 832k matches each minute without it).
+    index('matches_proposed_updated_idx')
+      .on(t.updatedAt)
+      .where(sql`${t.status} = 'proposed'`),
   ],
 );
 

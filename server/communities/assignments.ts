@@ -129,6 +129,7 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
     throw new HttpProblem(422, `More than ${MAX_PLAN_POSTS} needs or offers in this range; plan a shorter range or fewer categories.`);
   }
   const offerIds = new Set(offers.map((o) => o.id));
+  const among = [...offerIds];
   const rows = await postsRepo.findMany(db, [...needs.map((n) => n.id), ...offers.map((o) => o.id)]);
   // Fairness: matches each helper accepted in the last 7 days.
   const accepts = new Map(
@@ -140,7 +141,8 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   );
   const edges: AssignEdge[] = [];
   await eachLimited(needs, 4, async (n) => {
-    for (const c of await findCandidates(db, rows.get(n.id)!, now, CANDIDATES_PER_NEED, { reasons: false })) {
+    // Among the plan's offers only: the nearest of them, not the nearest of the city's.
+    for (const c of await findCandidates(db, rows.get(n.id)!, now, CANDIDATES_PER_NEED, { reasons: false, among })) {
       if (offerIds.has(c.row.id)) {
         // To 100 m, as candidates are shown: metre distances between exact points would let an organizer trilaterate.
         edges.push({ needId: n.id, offerId: c.row.id, distanceM: Math.round(c.fit.distanceM / 100) * 100, penaltyM: (accepts.get(c.row.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });

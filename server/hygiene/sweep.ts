@@ -28,12 +28,17 @@ export async function sweep(db: DB, now: Date, options: HygieneOptions = DEFAULT
     if (!got) {
       return null;
     }
+    // "Its first window still to come starts within the lead time" is "one of its windows meets [now, now + lead)":
+    // asked that way, the windows' range index finds the few due instead of each open need's windows being read.
     const due = rowsOf<{ id: string; author_id: string; title: string }>(
       await tx.execute(sql`
+        WITH due AS MATERIALIZED (
+          SELECT q.id FROM posts q
+          WHERE q.kind = 'need' AND q.status = 'open' AND q.still_needed_asked_at IS NULL
+            AND EXISTS (SELECT 1 FROM post_windows w WHERE w.post_id = q.id
+              AND w.during && tstzrange(${nowTs}::timestamptz, ${new Date(now.getTime() + options.stillNeededLeadMs).toISOString()}::timestamptz, '[)')))
         UPDATE posts p SET still_needed_asked_at = ${nowTs}::timestamptz
-        WHERE p.kind = 'need' AND p.status = 'open' AND p.still_needed_asked_at IS NULL
-          AND (SELECT min(lower(w.during)) FROM post_windows w WHERE w.post_id = p.id AND upper(w.during) > ${nowTs}::timestamptz)
-              < ${new Date(now.getTime() + options.stillNeededLeadMs).toISOString()}::timestamptz
+        FROM due WHERE p.id = due.id AND p.kind = 'need' AND p.status = 'open' AND p.still_needed_asked_at IS NULL
         RETURNING p.id, p.author_id, p.title`),
     );
     const events = new Outbox(now);

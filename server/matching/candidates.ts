@@ -5,6 +5,7 @@ import { postColumns, type PostRow, upcomingWindow } from '../posts/repository';
 import { buildSchedule, type Interval, type Recurrence, type Window } from '../posts/windows';
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
 import { notBlocked } from '../safety/block-sql';
+import { uuidArray } from '../communities/sql';
 
 /** At most this many nearby rows are scored per query; the nearest come first. */
 const PREFILTER_LIMIT = 300;
@@ -84,7 +85,7 @@ interface NearbyRow extends PostRow {
  * row carries its upcoming windows and, for offers, its author's recent
  * accepts. The category rules and the exact overlap are decided in score.ts.
  */
-async function nearbyCandidates(db: Executor, subject: PostRow, now: Date): Promise<NearbyRow[]> {
+async function nearbyCandidates(db: Executor, subject: PostRow, now: Date, among?: string[]): Promise<NearbyRow[]> {
   const other = subject.kind === 'need' ? 'offer' : 'need';
   const nowTs = sql`${now.toISOString()}::timestamptz`;
   const here = sql`ST_SetSRID(ST_MakePoint(${subject.location.lng}::float8, ${subject.location.lat}::float8), 4326)::geography`;
@@ -138,6 +139,7 @@ async function nearbyCandidates(db: Executor, subject: PostRow, now: Date): Prom
         locality,
         sql`${posts.schedule} && ${myRanges}`,
         sql`${posts.weekHours} && ${myHours}`,
+        among ? sql`${posts.id} = ANY(${uuidArray(among)})` : undefined,
       ),
     )
     .orderBy(sql`${posts.location} <-> ${here}`)
@@ -158,8 +160,18 @@ async function upcomingOf(db: Executor, post: PostRow, now: Date): Promise<Inter
  * and scored (rules, overlap, score: no text); only the `limit` shown get
  * their reasons, written in the subject's zone.
  */
-export async function findCandidates(db: Executor, subject: PostRow, now: Date, limit: number, options: { reasons?: boolean } = {}): Promise<Candidate[]> {
-  const [schedule, rows] = await Promise.all([upcomingOf(db, subject, now), nearbyCandidates(db, subject, now)]);
+export async function findCandidates(
+  db: Executor,
+  subject: PostRow,
+  now: Date,
+  limit: number,
+  /** `among`: only these posts (a plan's offers), so the nearest of them are found, not the city's. */
+  options: { reasons?: boolean; among?: string[] } = {},
+): Promise<Candidate[]> {
+  if (options.among?.length === 0) {
+    return [];
+  }
+  const [schedule, rows] = await Promise.all([upcomingOf(db, subject, now), nearbyCandidates(db, subject, now, options.among)]);
   const mine = matchPost(subject, schedule, zoneOf(subject));
   const pairOf = (theirs: MatchPost): [MatchPost, MatchPost] => (subject.kind === 'need' ? [mine, theirs] : [theirs, mine]);
   const ranked: { row: NearbyRow; theirs: MatchPost; fit: Fit }[] = [];

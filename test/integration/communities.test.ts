@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { sqlState } from '../../db';
 import { TestSocket } from '../live-client';
+import { findCandidates } from '../../server/matching/candidates';
+import { postsRepo } from '../../server/posts/repository';
 import { buildTestApp, postBody, signup, type TestContext } from '../helper';
 
 let ctx: TestContext;
@@ -410,6 +412,12 @@ describe('organizer tools: triage, a bulk plan, applying it', () => {
 
     // Applied: one outsider pair is refused, the others become proposals by the organizer.
     const outsider = await signup(ctx.app, 'Outsider');
+    // Plans look among their own offers only (the nearest of those, not of the city's).
+    const needRow = (await postsRepo.find(ctx.database.db, needOne))!;
+    const all = (await findCandidates(ctx.database.db, needRow, ctx.clock.now(), 10, { reasons: false })).map((x) => x.row.id);
+    expect(all).toEqual(expect.arrayContaining([o1, o2]));
+    expect((await findCandidates(ctx.database.db, needRow, ctx.clock.now(), 10, { among: [o2] })).map((x) => x.row.id)).toEqual([o2]);
+    expect(await findCandidates(ctx.database.db, needRow, ctx.clock.now(), 10, { among: [] })).toEqual([]);
     const far = await make(outsider, { kind: 'offer', title: 'Far soup', location: { lat: 40.70, lng: -73.99 } });
     const applied = await call(admin!, 'POST', `/api/communities/${c.id}/assignments/apply`, { pairs: [...p.pairs, { needId: needOne, offerId: far }, { needId: strangers, offerId: o2 }] });
     expect(applied.statusCode, applied.body).toBe(200);

@@ -1,0 +1,1 @@
+CREATE INDEX "matches_proposed_updated_idx" ON "matches" USING btree ("updated_at") WHERE "matches"."status" = 'proposed';
