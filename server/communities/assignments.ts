@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { type DB, type Executor, rowsOf } from '../../db';
 import { solveAssignment, type AssignEdge } from '../assign/solve';
 import { conflict, HttpProblem, invalid } from '../http/problem';
-import { findCandidates } from '../matching/candidates';
+import { countCandidates, findCandidates } from '../matching/candidates';
 import { proposeAsOrganizer } from '../matches/service';
 import { postsRepo } from '../posts/repository';
 import { audit, requireRole } from './service';
@@ -14,6 +14,8 @@ import { activeMember, homeCommunity, uuidArray } from './sql';
 
 /** Candidates looked at per need when building a plan's graph (the matching engine's best first). */
 const CANDIDATES_PER_NEED = 60;
+/** Triage counts who could help among the nearest this many (bench:organize: 200 full lookups took 9–15 s in a city). */
+const TRIAGE_CANDIDATES = 20;
 /** The most needs (and offers) one plan takes: beyond it, narrow the range or the categories. */
 export const MAX_PLAN_POSTS = 2000;
 /** The fairness term in metres: each match a helper accepted in the last 7 days counts as this much farther. */
@@ -72,14 +74,14 @@ export async function triage(db: DB, actor: Actor, communityId: string, now: Dat
   const rows = await postsRepo.findMany(db, needs.map((n) => n.id));
   const counted = await eachLimited(needs, 4, async (n) => {
     const row = rows.get(n.id)!;
-    return { row, nextStart: n.nextStart, candidates: (await findCandidates(db, row, now, CANDIDATES_PER_NEED, { reasons: false })).length };
+    return { row, nextStart: n.nextStart, ...(await countCandidates(db, row, now, TRIAGE_CANDIDATES)) };
   });
   const late = new Set(
     needs.length === 0
       ? []
       : rowsOf<{ need_id: string }>(await db.execute(sql`SELECT DISTINCT need_id FROM matches WHERE cancelled_late AND need_id = ANY(${uuidArray(needs.map((n) => n.id))})`)).map((r) => r.need_id),
   );
-  return counted.map(({ row, nextStart, candidates }) => ({
+  return counted.map(({ row, nextStart, count, more }) => ({
     needId: row.id,
     title: row.title,
     category: row.category,
@@ -87,8 +89,9 @@ export async function triage(db: DB, actor: Actor, communityId: string, now: Dat
     nextStart: nextStart?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     ageHours: Math.floor((now.getTime() - row.createdAt.getTime()) / 3_600_000),
-    candidates,
-    noCandidates: candidates === 0,
+    candidates: count,
+    candidatesMore: more,
+    noCandidates: count === 0,
     stillNeededAsked: row.stillNeededAskedAt !== null,
     helperCancelledLate: late.has(row.id),
   }));

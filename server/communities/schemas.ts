@@ -87,7 +87,8 @@ export const TriageItemSchema = Type.Object({
   createdAt: DateTime,
   ageHours: Type.Integer(),
   /** Offers the matching engine would suggest for it (up to 60). */
-  candidates: Type.Integer(),
+  candidates: Type.Integer({ description: 'offers that could serve it, counted among the nearest 20 (see candidatesMore)' }),
+  candidatesMore: Type.Boolean({ description: 'there may be more than `candidates` (only the nearest were judged); false when none could: that is always exact' }),
   /** Nothing in reach could serve it: the needs organizers must find help for by hand. */
   noCandidates: Type.Boolean(),
   /** Its author was asked "still needed?" (due within a day, nobody yet). */

@@ -85,7 +85,7 @@ interface NearbyRow extends PostRow {
  * row carries its upcoming windows and, for offers, its author's recent
  * accepts. The category rules and the exact overlap are decided in score.ts.
  */
-async function nearbyCandidates(db: Executor, subject: PostRow, now: Date, among?: string[]): Promise<NearbyRow[]> {
+async function nearbyCandidates(db: Executor, subject: PostRow, now: Date, among?: string[], prefilter = PREFILTER_LIMIT): Promise<NearbyRow[]> {
   const other = subject.kind === 'need' ? 'offer' : 'need';
   const nowTs = sql`${now.toISOString()}::timestamptz`;
   const here = sql`ST_SetSRID(ST_MakePoint(${subject.location.lng}::float8, ${subject.location.lat}::float8), 4326)::geography`;
@@ -143,7 +143,7 @@ async function nearbyCandidates(db: Executor, subject: PostRow, now: Date, among
       ),
     )
     .orderBy(sql`${posts.location} <-> ${here}`)
-    .limit(PREFILTER_LIMIT);
+    .limit(prefilter);
 }
 
 /** The subject's own upcoming windows, the same way its candidates' are read. */
@@ -171,18 +171,8 @@ export async function findCandidates(
   if (options.among?.length === 0) {
     return [];
   }
-  const [schedule, rows] = await Promise.all([upcomingOf(db, subject, now), nearbyCandidates(db, subject, now, options.among)]);
-  const mine = matchPost(subject, schedule, zoneOf(subject));
+  const { ranked, mine } = await judged(db, subject, now, options.among, PREFILTER_LIMIT);
   const pairOf = (theirs: MatchPost): [MatchPost, MatchPost] => (subject.kind === 'need' ? [mine, theirs] : [theirs, mine]);
-  const ranked: { row: NearbyRow; theirs: MatchPost; fit: Fit }[] = [];
-  for (const row of rows) {
-    // Reasons speak in the subject's zone, so a candidate's own is never read.
-    const theirs = matchPost(row, intervals(row.upcoming), 'UTC');
-    const fit = evaluatePair(...pairOf(theirs), { now, viewer: subject.kind, helperRecentAccepts: row.accepts ?? 0, explain: false });
-    if (fit) {
-      ranked.push({ row, theirs, fit });
-    }
-  }
   ranked.sort((a, b) => b.fit.score - a.fit.score || a.fit.distanceM - b.fit.distanceM);
   // Reasons (text, per zone) only for those shown; counts and plans go without.
   const reasons = options.reasons ?? true;
@@ -190,4 +180,37 @@ export async function findCandidates(
     const { upcoming: _upcoming, accepts, ...post } = row;
     return { row: post, fit: reasons ? evaluatePair(...pairOf(theirs), { now, viewer: subject.kind, helperRecentAccepts: accepts ?? 0 })! : fit };
   });
+}
+
+/**
+ * How many posts could serve this one, counted among the nearest `cap`
+ * that pass the SQL prefilter: `more` when there may be others beyond them.
+ * Triage shows this for 200 needs at a time, so it reads a few rows each;
+ * a need none of the nearest can serve is looked at in full, so "nobody can
+ * serve this" is always exact.
+ */
+export async function countCandidates(db: Executor, subject: PostRow, now: Date, cap: number): Promise<{ count: number; more: boolean }> {
+  const near = await judged(db, subject, now, undefined, cap);
+  if (near.ranked.length > 0 || near.read < cap) {
+    return { count: near.ranked.length, more: near.read >= cap };
+  }
+  const all = await judged(db, subject, now, undefined, PREFILTER_LIMIT);
+  return { count: all.ranked.length, more: all.read >= PREFILTER_LIMIT };
+}
+
+/** Every prefiltered row judged by the matching rules (no text): those that fit, and how many rows were read. */
+async function judged(db: Executor, subject: PostRow, now: Date, among: string[] | undefined, prefilter: number) {
+  const [schedule, rows] = await Promise.all([upcomingOf(db, subject, now), nearbyCandidates(db, subject, now, among, prefilter)]);
+  const mine = matchPost(subject, schedule, zoneOf(subject));
+  const ranked: { row: NearbyRow; theirs: MatchPost; fit: Fit }[] = [];
+  for (const row of rows) {
+    // Reasons speak in the subject's zone, so a candidate's own is never read.
+    const theirs = matchPost(row, intervals(row.upcoming), 'UTC');
+    const [need, offer] = subject.kind === 'need' ? [mine, theirs] : [theirs, mine];
+    const fit = evaluatePair(need, offer, { now, viewer: subject.kind, helperRecentAccepts: row.accepts ?? 0, explain: false });
+    if (fit) {
+      ranked.push({ row, theirs, fit });
+    }
+  }
+  return { ranked, mine, read: rows.length };
 }

@@ -446,6 +446,37 @@ describe('organizer tools: triage, a bulk plan, applying it', () => {
   });
 });
 
+describe('triage at a glance', () => {
+  it('counts who could help among the nearest 20, says when there may be more, and is exact about nobody', async () => {
+    const [admin, helper, asker] = await Promise.all(['Admin', 'Helper', 'Asker'].map((n) => signup(ctx.app, n)));
+    const ring = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+    const c = await create(admin!, { boundary: ring(-73.965, 40.705, -73.945, 40.72) }); // Williamsburg, apart from the rest
+    for (const u of [helper, asker]) {
+      await call(u!, 'POST', `/api/communities/${c.id}/join`);
+    }
+    const day = new Date(ctx.clock.now().getTime() + 2 * 86_400_000);
+    const windows = [{ start: day.toISOString(), end: new Date(day.getTime() + 3 * 3_600_000).toISOString() }];
+    const make = async (u: User, body: Record<string, unknown>) => {
+      const res = await call(u, 'POST', '/api/posts', postBody({ windows, ...body }));
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().post.id as string;
+    };
+    for (let i = 0; i < 22; i++) {
+      await make(helper!, { kind: 'offer', title: `Soup ${i}`, location: { lat: 40.71 + i * 0.0002, lng: -73.955 } });
+    }
+    await make(helper!, { kind: 'offer', category: 'grocery', capacity: 1, title: 'Shopping', location: { lat: 40.711, lng: -73.956 }, details: {} });
+    await make(helper!, { kind: 'offer', category: 'grocery', capacity: 1, title: 'More shopping', location: { lat: 40.712, lng: -73.956 }, details: {} });
+    const soup = await make(asker!, { kind: 'need', title: 'Soup please', capacity: 1, location: { lat: 40.7105, lng: -73.9552 } });
+    const groceries = await make(asker!, { kind: 'need', category: 'grocery', title: 'Groceries please', capacity: 1, location: { lat: 40.7105, lng: -73.9552 }, details: {} });
+    const algebra = await make(asker!, { kind: 'need', category: 'tutoring', title: 'Algebra', capacity: 1, details: { subject: 'Algebra' }, location: { lat: 40.7105, lng: -73.9552 } });
+    const items = (await call(admin!, 'GET', `/api/communities/${c.id}/triage`)).json().items as { needId: string }[];
+    const of = (id: string) => items.find((i) => i.needId === id);
+    expect(of(soup)).toMatchObject({ candidates: 20, candidatesMore: true, noCandidates: false });
+    expect(of(groceries)).toMatchObject({ candidates: 2, candidatesMore: false, noCandidates: false });
+    expect(of(algebra)).toMatchObject({ candidates: 0, candidatesMore: false, noCandidates: true });
+  });
+});
+
 describe('moderation: reports, hiding, suspensions', () => {
   it('reports reach the organizers of the community; an organizer hides a post: it leaves listings and candidates, its matches are withdrawn, maps and its author hear it live', async () => {
     const [admin, organizer, author, asker, reporter, elsewhere] = await Promise.all(['Admin', 'Organizer', 'Author', 'Asker', 'Reporter', 'Elsewhere'].map((n) => signup(ctx.app, n)));
