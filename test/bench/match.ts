@@ -510,7 +510,7 @@ async function ensureSeeded(log: (s: string) => void): Promise<{ now: Date; seed
         complete = false, pending_indexes = EXCLUDED.pending_indexes`);
     let t = performance.now();
     await admin.unsafe(`DROP TABLE IF EXISTS proto_posts, proto_matches, proto_post_windows`);
-    await admin.unsafe(`TRUNCATE messages, matches, post_windows, posts, sessions, users`);
+    await admin.unsafe(`TRUNCATE messages, matches, post_windows, posts, sessions, users CASCADE`);
     for (const ix of indexes) {
       await admin.unsafe(`DROP INDEX IF EXISTS ${ix.name}`);
     }
