@@ -9,8 +9,8 @@ import { conflict, HttpProblem, invalid } from '../http/problem';
 import { countCandidates, findCandidates } from '../matching/candidates';
 import { proposeAsOrganizer } from '../matches/service';
 import { postsRepo } from '../posts/repository';
-import { audit, requireRole } from './service';
-import { activeMember, homeCommunity, uuidArray } from './sql';
+import { audit, lockCommunity, requireRole } from './service';
+import { activeMember, belongsTo, homeCommunity, inBoundary, uuidArray } from './sql';
 
 /** Candidates looked at per need when building a plan's graph (the matching engine's best first). */
 const CANDIDATES_PER_NEED = 60;
@@ -37,12 +37,12 @@ async function communityPosts(db: Executor, communityId: string, kind: 'need' | 
     await db.execute(sql`
       SELECT p.id, min(lower(w.during)) AS next_start
       FROM communities me
-      JOIN posts p ON ST_Covers(me.boundary, p.location)
+      JOIN posts p ON ${inBoundary(sql`me.boundary`)}
       JOIN post_windows w ON w.post_id = p.id AND w.during && tstzrange(${range.from.toISOString()}::timestamptz, ${range.to.toISOString()}::timestamptz, '[)')
         AND upper(w.during) > ${now.toISOString()}::timestamptz
       WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}
         ${categories && categories.length > 0 ? sql`AND p.category::text = ANY(${`{${categories.join(',')}}`}::text[])` : sql``}
-        AND ${homeCommunity(sql`p.location`)} = me.id
+        AND ${belongsTo(sql`me.id`)}
         ${membersOnly ? sql`AND ${activeMember(sql`me.id`, sql`p.author_id`)}` : sql``}
       GROUP BY p.id, p.created_at
       ORDER BY next_start, p.created_at, p.id
@@ -131,8 +131,7 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   if (needs.length > MAX_PLAN_POSTS || offers.length > MAX_PLAN_POSTS) {
     throw new HttpProblem(422, `More than ${MAX_PLAN_POSTS} needs or offers in this range; plan a shorter range or fewer categories.`);
   }
-  const offerIds = new Set(offers.map((o) => o.id));
-  const among = [...offerIds];
+  const among = offers.map((o) => o.id);
   const rows = await postsRepo.findMany(db, [...needs.map((n) => n.id), ...offers.map((o) => o.id)]);
   // Fairness: matches each helper accepted in the last 7 days.
   const accepts = new Map(
@@ -146,10 +145,8 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   await eachLimited(needs, 4, async (n) => {
     // Among the plan's offers only: the nearest of them, not the nearest of the city's.
     for (const c of await findCandidates(db, rows.get(n.id)!, now, CANDIDATES_PER_NEED, { reasons: false, among })) {
-      if (offerIds.has(c.row.id)) {
-        // To 100 m, as candidates are shown: metre distances between exact points would let an organizer trilaterate.
-        edges.push({ needId: n.id, offerId: c.row.id, distanceM: Math.round(c.fit.distanceM / 100) * 100, penaltyM: (accepts.get(c.row.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });
-      }
+      // To 100 m, as candidates are shown: metre distances between exact points would let an organizer trilaterate.
+      edges.push({ needId: n.id, offerId: c.row.id, distanceM: Math.round(c.fit.distanceM / 100) * 100, penaltyM: (accepts.get(c.row.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });
     }
   });
   edges.sort((a, b) => a.needId.localeCompare(b.needId) || a.offerId.localeCompare(b.offerId)); // the same plan whatever order the queries finished in
@@ -190,11 +187,17 @@ export async function apply(db: DB, actor: Actor, communityId: string, pairs: { 
   await requireRole(db, communityId, actor, 'organizer');
   const created: { needId: string; offerId: string; matchId: string }[] = [];
   const skipped: { needId: string; offerId: string; reason: string }[] = [];
-  let roleLost: unknown = null; // the organizer stopped being one meanwhile: the rest is refused, not skipped
+  let roleLost: unknown = null; // the organizer stopped being one meanwhile: the rest is skipped, with that reason
   for (const pair of pairs) {
+    if (roleLost) {
+      skipped.push({ ...pair, reason: (roleLost as Error).message });
+      continue;
+    }
     try {
       const match = await proposeAsOrganizer(db, actor, pair.needId, pair.offerId, now, {
         check: async (tx) => {
+          // Roles and memberships hold still until this proposal commits (a demotion, suspension or leave waits).
+          await lockCommunity(tx, communityId, 'share');
           await requireRole(tx, communityId, actor, 'organizer').catch((error: unknown) => {
             roleLost = error;
             throw error;
@@ -209,7 +212,7 @@ export async function apply(db: DB, actor: Actor, communityId: string, pairs: { 
       });
       created.push({ ...pair, matchId: match.id });
     } catch (error) {
-      if (error !== roleLost && error instanceof HttpProblem && error.status < 500) {
+      if (error instanceof HttpProblem && error.status < 500) {
         skipped.push({ ...pair, reason: error.message });
         continue;
       }

@@ -6,7 +6,7 @@ import { type DB, rowsOf } from '../../db';
 import { roundLatLng } from '../geo/geo';
 import { notBlocked } from '../safety/block-sql';
 import { requireRole } from './service';
-import { activeMember, homeCommunity } from './sql';
+import { activeMember, belongsTo, inBoundary } from './sql';
 
 /** Posts of the last 90 days and every open one: what a group works from. */
 const EXPORT_DAYS = 90;
@@ -67,11 +67,11 @@ export async function exportRows(db: DB, actor: { id: string }, communityId: str
              (SELECT coalesce(json_agg(json_build_object('id', x.id, 'status', x.status, 'needId', x.need_id, 'offerId', x.offer_id, 'acceptedAt', x.accepted_at) ORDER BY x.created_at), '[]'::json)
                 FROM matches x WHERE x.need_id = p.id OR x.offer_id = p.id) AS matches
       FROM communities me
-      JOIN posts p ON ST_Covers(me.boundary, p.location)
+      JOIN posts p ON ${inBoundary(sql`me.boundary`)}
       JOIN users u ON u.id = p.author_id
       WHERE me.id = ${communityId}
         AND (p.status = 'open' OR p.created_at > ${since}::timestamptz)
-        AND ${homeCommunity(sql`p.location`)} = me.id
+        AND ${belongsTo(sql`me.id`)}
       ORDER BY p.created_at, p.id
       LIMIT 20000`),
   );

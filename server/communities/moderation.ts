@@ -11,25 +11,22 @@ import type { PostRow } from '../posts/repository';
 import { postsRepo } from '../posts/repository';
 import type { SessionUser } from '../auth/repository';
 import { audit, lockCommunity, membershipOf, RANK, requireRole } from './service';
-import { homeCommunity } from './sql';
+import { belongsTo } from './sql';
 
-/** The community a post belongs to: the smallest whose boundary holds its place. */
-export async function homeOf(db: Executor, postId: string): Promise<string | null> {
+/** A community the user organizes or administers (unsuspended) that the post belongs to (belongsTo), or null. */
+export async function organizedHomeOf(db: Executor, userId: string, postId: string): Promise<string | null> {
   const [row] = rowsOf<{ id: string }>(
-    await db.execute(sql`SELECT ${homeCommunity(sql`p.location`)} AS id FROM posts p WHERE p.id = ${postId}`),
+    await db.execute(sql`SELECT m.community_id AS id FROM posts p
+      JOIN memberships m ON m.user_id = ${userId} AND m.role IN ('organizer', 'admin') AND m.suspended_at IS NULL
+      WHERE p.id = ${postId} AND ${belongsTo(sql`m.community_id`)}
+      ORDER BY m.community_id LIMIT 1`),
   );
   return row?.id ?? null;
 }
 
-/** Whether the user organizes (or administers, unsuspended) the community the post belongs to. */
+/** Whether the user organizes (or administers, unsuspended) a community the post belongs to. */
 export async function organizesHome(db: Executor, userId: string, postId: string): Promise<boolean> {
-  return organizes(db, await homeOf(db, postId), userId);
-}
-
-/** Whether the user organizes (or administers, unsuspended) the community. */
-async function organizes(db: Executor, communityId: string | null, userId: string): Promise<boolean> {
-  const m = communityId ? await membershipOf(db, communityId, userId) : null;
-  return m !== null && !m.suspendedAt && m.role !== 'member';
+  return (await organizedHomeOf(db, userId, postId)) !== null;
 }
 
 export interface FlagInput {
@@ -101,7 +98,7 @@ export async function communityFlags(db: DB, actor: { id: string }, communityId:
       JOIN users r ON r.id = f.reporter_id
       LEFT JOIN posts p ON p.id = f.post_id
       LEFT JOIN users u ON u.id = f.user_id
-      WHERE (f.post_id IS NOT NULL AND ${homeCommunity(sql`p.location`)} = ${communityId})
+      WHERE (f.post_id IS NOT NULL AND ${belongsTo(communityId)})
          OR (f.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = ${communityId} AND m.user_id = f.user_id)
              -- A report about a person goes to the communities the two share; to all of the person's when they share none.
              AND (EXISTS (SELECT 1 FROM memberships mr WHERE mr.community_id = ${communityId} AND mr.user_id = f.reporter_id)
@@ -138,8 +135,8 @@ export async function hidePost(db: DB, actor: SessionUser, postId: string, reaso
   }
   return cancelPostAndMatches(db, actor, postId, now, {
     hide: async (tx, row) => {
-      const home = await homeOf(tx, postId);
-      if (!home || !(await organizes(tx, home, actor.id))) {
+      const home = await organizedHomeOf(tx, actor.id, postId);
+      if (!home) {
         throw forbidden("Only the organizers of the community this post is in can hide it.");
       }
       await audit(tx, {
@@ -207,8 +204,8 @@ export async function unhidePost(db: DB, actor: { id: string }, postId: string, 
     if (!row) {
       throw notFound('There is no post with this id.');
     }
-    const home = await homeOf(tx, postId);
-    if (!home || !(await organizes(tx, home, actor.id))) {
+    const home = await organizedHomeOf(tx, actor.id, postId);
+    if (!home) {
       throw forbidden('Only the organizers of the community this post is in can bring it back.');
     }
     if (!row.hiddenAt) {

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { type DB, rowsOf } from '../../db';
 import { invalid } from '../http/problem';
 import { requireRole } from './service';
-import { activeMember, homeCommunity } from './sql';
+import { activeMember, belongsTo, inBoundary } from './sql';
 
 const DAY = 86_400_000;
 
@@ -15,11 +15,11 @@ function belongingOpen(communityId: string, kind: 'need' | 'offer', from: Date, 
       -- An organizer may know the exact place of members' posts only (joining is the consent).
       CASE WHEN ${activeMember(sql`me.id`, sql`p.author_id`)} THEN p.location ELSE p.public_location END AS location
     FROM communities me
-    JOIN posts p ON ST_Covers(me.boundary, p.location)
+    JOIN posts p ON ${inBoundary(sql`me.boundary`)}
     WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}
       AND EXISTS (SELECT 1 FROM post_windows w WHERE w.post_id = p.id
         AND w.during && tstzrange(${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz, '[)'))
-      AND ${homeCommunity(sql`p.location`)} = me.id`;
+      AND ${belongsTo(sql`me.id`)}`;
 }
 
 /**

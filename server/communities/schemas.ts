@@ -86,9 +86,9 @@ export const TriageItemSchema = Type.Object({
   nextStart: Type.Union([DateTime, Type.Null()]),
   createdAt: DateTime,
   ageHours: Type.Integer(),
-  /** Offers the matching engine would suggest for it (up to 60). */
+  /** Offers that could serve it, among the nearest the matching engine reads. */
   candidates: Type.Integer({ description: 'offers that could serve it, counted among the nearest 20 (see candidatesMore)' }),
-  candidatesMore: Type.Boolean({ description: 'there may be more than `candidates` (only the nearest were judged); false when none could: that is always exact' }),
+  candidatesMore: Type.Boolean({ description: 'there may be more than `candidates` (only the nearest were judged); `noCandidates` is always exact' }),
   /** Nothing in reach could serve it: the needs organizers must find help for by hand. */
   noCandidates: Type.Boolean(),
   /** Its author was asked "still needed?" (due within a day, nobody yet). */

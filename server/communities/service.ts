@@ -184,19 +184,24 @@ export async function listCommunities(db: Executor, options: { at?: { lat: numbe
   return rows.map((r) => communityView(r as CommunityRow, mine.get(r.id)));
 }
 
-/**
- * The caller holds at least `min` in the community (suspended members hold
- * nothing). 404 when the community does not exist, 403 otherwise.
- */
 /** A text column as a uuid when it holds one, else NULL (audit subjects are ids or codes). */
 function uuidOrNull(text: SQL): SQL {
   return sql`(CASE WHEN ${text} ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN ${text}::uuid END)`;
 }
 
-/** Serializes changes to a community's roles and suspensions (held to the end of the transaction). */
-export async function lockCommunity(tx: Executor, communityId: string): Promise<void> {
-  await tx.execute(sql`SELECT 1 FROM ${communities} WHERE id = ${communityId} FOR UPDATE`);
+/**
+ * Serializes changes to a community's roles, suspensions and members (held
+ * to the end of the transaction); `share`: for work that relies on them not
+ * changing meanwhile (an organizer's proposal), which need not wait for each other.
+ */
+export async function lockCommunity(tx: Executor, communityId: string, mode: 'update' | 'share' = 'update'): Promise<void> {
+  await tx.execute(sql`SELECT 1 FROM ${communities} WHERE id = ${communityId} ${mode === 'share' ? sql`FOR SHARE` : sql`FOR UPDATE`}`);
 }
+
+/**
+ * The caller holds at least `min` in the community (suspended members hold
+ * nothing). 404 when the community does not exist, 403 otherwise.
+ */
 
 export async function requireRole(db: Executor, communityId: string, actor: Actor, min: Role): Promise<Role> {
   const [c] = await db.select({ id: communities.id }).from(communities).where(eq(communities.id, communityId));
@@ -505,7 +510,7 @@ export async function entitledOrganizers(db: Executor, postIds: string[]): Promi
   return new Map(rows.map((r) => [r.id, r.organizers]));
 }
 
-/** The community a post belongs to (the smallest holding its place) and its active organizers and admins. */
+/** The community a post belongs to (the smallest holding its place) and its active organizers and admins, when its author is a member there (others' places tell nothing: see belongsTo). */
 export async function organizersOfPost(db: Executor, postId: string): Promise<{ communityId: string; organizerIds: string[] } | null> {
   const rows = rowsOf<{ community_id: string; user_id: string | null }>(
     await db.execute(sql`
@@ -513,7 +518,7 @@ export async function organizersOfPost(db: Executor, postId: string): Promise<{ 
       FROM posts p
       CROSS JOIN LATERAL (SELECT ${homeCommunity(sql`p.location`)} AS id) home
       LEFT JOIN memberships m ON m.community_id = home.id AND m.role IN ('organizer', 'admin') AND m.suspended_at IS NULL
-      WHERE p.id = ${postId} AND home.id IS NOT NULL`),
+      WHERE p.id = ${postId} AND home.id IS NOT NULL AND ${activeMember(sql`home.id`, sql`p.author_id`)}`),
   );
   if (rows.length === 0) {
     return null;

@@ -10,6 +10,7 @@ import type { WebSocket } from 'ws';
 import { type Database, events, rowsOf } from '../../db';
 import { inBBox } from '../geo/bbox';
 import type { Clock } from '../clock';
+import { organizedPostIds } from '../communities/service';
 import { EVENTS_CHANNEL } from './outbox';
 import type { BBox } from './schemas';
 
@@ -102,6 +103,11 @@ export function formFor(client: LiveClient, ev: EventRow): { key: string; payloa
     return undefined;
   }
   return client.userId !== null && ev.organizers?.includes(client.userId) ? { key: 'author', payload: ev.authorData } : { key: 'public', payload: ev.data };
+}
+
+/** The post a post event is about. */
+function postIdOf(ev: EventRow): string {
+  return (ev.data as { post: { id: string } }).post.id;
 }
 
 function frame(ev: EventRow, payload: unknown): string {
@@ -354,13 +360,24 @@ export class Hub {
         if (rows.length > MAX_REPLAY) {
           return { resync: true };
         }
-        for (const ev of rows) {
-          const form = formFor(client, ev);
+        // Organizers were entitled when each event was written; a replay asks again, so a demotion, a
+        // suspension or an author who left since is not undone by resuming from an older seq.
+        const forms = rows.map((ev) => formFor(client, ev));
+        const asOrganizer = rows.filter((ev, i) => forms[i]?.key === 'author' && ev.authorId !== client.userId);
+        const still =
+          asOrganizer.length > 0 && client.userId !== null
+            ? await organizedPostIds(this.db, client.userId, [...new Set(asOrganizer.map((ev) => postIdOf(ev)))])
+            : new Set<string>();
+        rows.forEach((ev, i) => {
+          let form = forms[i];
+          if (form?.key === 'author' && ev.authorId !== client.userId && !still.has(postIdOf(ev))) {
+            form = { key: 'public', payload: ev.data };
+          }
           if (form) {
             this.send(client, frame(ev, form.payload));
             replayed++;
           }
-        }
+        });
       }
       for (const q of client.queued ?? []) {
         if (q.seq > since) {

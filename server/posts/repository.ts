@@ -143,7 +143,8 @@ export const postsRepo = {
       conditions.push(scheduledWithin(f.from, f.to, f.now));
     }
     if (f.communityId) {
-      conditions.push(sql`${homeCommunity(sql`${posts.location}`)} = ${f.communityId}`);
+      // By the public point, for everyone: a member's own community drawn around a place must not tell where a post truly is.
+      conditions.push(sql`${homeCommunity(sql`${posts.publicLocation}`)} = ${f.communityId}`);
     }
     if (f.after) {
       conditions.push(

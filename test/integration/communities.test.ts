@@ -304,14 +304,20 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     expect(await exactFor(nonMemberPost.id, nonMemberPost.location)).toEqual({ ...none, nonMember: true });
     expect(await exactFor(blockPost.id, blockPost.location)).toEqual({ ...none, blockOrganizer: true });
 
-    // Members filter the map to their community: its posts only (not the nested block's, whose own they are); others may not.
+    // Members filter the map to their community: by public points (what the map shows), so the smallest community holding a post's public point decides.
     const filtered = async (viewer: User | null, id: string) => call(viewer, 'GET', `/api/posts?bbox=-73.97,40.66,-73.91,40.69&limit=1000&community=${id}`);
+    const publicOf = async (postId: string) => (await call(null, 'GET', `/api/posts/${postId}`)).json().post.location as { lat: number; lng: number };
+    const inRect = (q: { lat: number; lng: number }, w: number, s: number, e: number, n: number) => q.lng >= w && q.lng <= e && q.lat >= s && q.lat <= n;
+    const homeByPublic = async (postId: string) => {
+      const q = await publicOf(postId);
+      return inRect(q, -73.9448, 40.6682, -73.9402, 40.6718) ? block.id : inRect(q, -73.961, 40.665, -73.921, 40.679) ? c.id : null;
+    };
+    const three = [memberPost.id, nonMemberPost.id, blockPost.id];
+    const homes = await Promise.all(three.map(homeByPublic));
     const ofC = (await filtered(viewers.member!, c.id)).json().items.map((p: { id: string }) => p.id);
-    expect(ofC).toEqual(expect.arrayContaining([memberPost.id, nonMemberPost.id]));
-    expect(ofC).not.toContain(blockPost.id);
-    expect((await filtered(member, block.id)).json().items.map((p: { id: string }) => p.id)).toEqual([blockPost.id]);
-    const exactInFilter = (await filtered(organizer, c.id)).json().items.find((p: { id: string }) => p.id === memberPost.id);
-    expect(exactInFilter.locationPrecisionM).toBe(0);
+    expect(three.filter((id) => ofC.includes(id))).toEqual(three.filter((_, i) => homes[i] === c.id));
+    const ofBlock = (await filtered(member, block.id)).json().items.map((p: { id: string }) => p.id);
+    expect(three.filter((id) => ofBlock.includes(id))).toEqual(three.filter((_, i) => homes[i] === block.id));
     expect((await filtered(null, c.id)).statusCode).toBe(401);
     expect((await filtered(nonMember, c.id)).statusCode).toBe(403);
     expect((await filtered(otherOrganizer, c.id)).statusCode).toBe(403);
@@ -347,6 +353,15 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     const replayed = await late.waitFor((f) => f.type === 'post.updated' && f.post.id === memberPost.id);
     expect(replayed.post.locationPrecisionM).toBe(0);
     late.close();
+    // ... as it may be now: an organizer suspended since gets the public form of those same events.
+    await ctx.database.db.execute(sql`UPDATE memberships SET suspended_at = now() WHERE user_id = ${organizer.id} AND community_id = ${c.id}`);
+    const later = await TestSocket.open(url, { cookie: organizer.cookie });
+    later.send({ type: 'subscribe', bbox: [-73.97, 40.66, -73.91, 40.69], since: 0 });
+    const replayedAgain = await later.waitFor((f) => f.type === 'post.updated' && f.post.id === memberPost.id);
+    expect(replayedAgain.post.locationPrecisionM).toBeGreaterThan(0);
+    expect(JSON.stringify(replayedAgain)).not.toMatch(new RegExp(`"lat":${memberPost.location.lat}[,}]`));
+    later.close();
+    await ctx.database.db.execute(sql`UPDATE memberships SET suspended_at = NULL WHERE user_id = ${organizer.id} AND community_id = ${c.id}`);
     // An author who leaves the community's consent (suspended) is public to its organizers from then on.
     await ctx.database.db.execute(sql`UPDATE memberships SET suspended_at = now() WHERE user_id = ${member.id} AND community_id = ${c.id}`);
     expect(await exactLive(member, memberPost, 'Soup for two, suspended')).toEqual({ ...none });
@@ -358,6 +373,33 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     // A suspended organizer loses it (set in the database: the suspension route comes with moderation).
     await ctx.database.db.execute(sql`UPDATE memberships SET suspended_at = now() WHERE user_id = ${organizer.id}`);
     expect((await call(organizer, 'GET', `/api/posts/${memberPost.id}`)).json().post.locationPrecisionM).toBeGreaterThan(0);
+  });
+});
+
+describe('a community drawn around a place learns nothing the map does not show', () => {
+  it('non-members’ posts belong by their public point: a tiny community around a true place sees nothing there', async () => {
+    const [author, prober, reporter] = [await signup(ctx.app, 'Author'), await signup(ctx.app, 'Prober'), await signup(ctx.app, 'Reporter')];
+    const at = { lat: 40.7301, lng: -73.9512 }; // Greenpoint, apart from the other tests
+    const start = new Date(ctx.clock.now().getTime() + 86_400_000);
+    const made = await call(author, 'POST', '/api/posts', postBody({ kind: 'need', capacity: 1, location: at, windows: [{ start: start.toISOString(), end: new Date(start.getTime() + 3_600_000).toISOString() }] }));
+    const postId = made.json().post.id as string;
+    const shown = (await call(null, 'GET', `/api/posts/${postId}`)).json().post.location as { lat: number; lng: number };
+    const square = (q: { lat: number; lng: number }, d: number) => ({ type: 'Polygon', coordinates: [[[q.lng - d, q.lat - d], [q.lng + d, q.lat - d], [q.lng + d, q.lat + d], [q.lng - d, q.lat + d], [q.lng - d, q.lat - d]]] });
+    // About 100 m across around the true place; the public point is 150 m or more away, so outside it.
+    const t = await create(prober, { boundary: square(at, 0.0005) });
+    expect((await call(reporter, 'POST', '/api/flags', { postId, reason: 'Test report' })).statusCode).toBe(201);
+    const seen = async (id: string) => ({
+      triage: ((await call(prober, 'GET', `/api/communities/${id}/triage`)).json().items as { needId: string }[]).some((x) => x.needId === postId),
+      exported: (await call(prober, 'GET', `/api/communities/${id}/export.csv`)).body.includes(postId),
+      reports: ((await call(prober, 'GET', `/api/communities/${id}/flags`)).json().items as { post?: { id: string } }[]).some((f) => f.post?.id === postId),
+      listed: ((await call(prober, 'GET', `/api/posts?bbox=-73.97,40.72,-73.93,40.74&limit=1000&community=${id}`)).json().items as { id: string }[]).some((x) => x.id === postId),
+    });
+    expect(await seen(t.id)).toEqual({ triage: false, exported: false, reports: false, listed: false });
+    expect((await call(prober, 'POST', `/api/posts/${postId}/hide`, { reason: 'mine now' })).statusCode).toBe(403);
+    // Drawn around the public point instead, it sees what the map shows anyway.
+    const u = await create(prober, { boundary: square(shown, 0.0005) });
+    expect(await seen(u.id)).toEqual({ triage: true, exported: true, reports: true, listed: true });
+    expect((await call(prober, 'GET', `/api/communities/${u.id}/export.csv`)).body).not.toContain(String(at.lat));
   });
 });
 
