@@ -12,7 +12,7 @@ import { isValidTimeZone } from '../posts/windows';
 import { notBlocked } from '../safety/block-sql';
 import type { Community, CreateCommunityBody, Invite, Membership } from './schemas';
 import { MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS } from './schemas';
-import { activeMember, homeCommunity, uuidArray } from './sql';
+import { activeMember, belongsTo, homeCommunity, uuidArray } from './sql';
 
 export type Role = (typeof COMMUNITY_ROLES)[number];
 /** Roles in order of what they may do (an admin has every organizer power). */
@@ -510,18 +510,21 @@ export async function entitledOrganizers(db: Executor, postIds: string[]): Promi
   return new Map(rows.map((r) => [r.id, r.organizers]));
 }
 
-/** The community a post belongs to (the smallest holding its place) and its active organizers and admins, when its author is a member there (others' places tell nothing: see belongsTo). */
-export async function organizersOfPost(db: Executor, postId: string): Promise<{ communityId: string; organizerIds: string[] } | null> {
-  const rows = rowsOf<{ community_id: string; user_id: string | null }>(
+/**
+ * The communities a post belongs to (belongsTo: by true place for their
+ * members' posts, by public point for others') and their active organizers
+ * and admins, each community once.
+ */
+export async function organizersOfPost(db: Executor, postId: string): Promise<{ communityId: string; organizerIds: string[] }[]> {
+  const rows = rowsOf<{ community_id: string; organizers: string[] }>(
     await db.execute(sql`
-      SELECT home.id AS community_id, m.user_id
+      SELECT m.community_id, array_agg(m.user_id ORDER BY m.user_id) AS organizers
       FROM posts p
-      CROSS JOIN LATERAL (SELECT ${homeCommunity(sql`p.location`)} AS id) home
-      LEFT JOIN memberships m ON m.community_id = home.id AND m.role IN ('organizer', 'admin') AND m.suspended_at IS NULL
-      WHERE p.id = ${postId} AND home.id IS NOT NULL AND ${activeMember(sql`home.id`, sql`p.author_id`)}`),
+      JOIN memberships m ON m.role IN ('organizer', 'admin') AND m.suspended_at IS NULL
+      WHERE p.id = ${postId}
+        AND m.community_id IN (${homeCommunity(sql`p.location`)}, ${homeCommunity(sql`p.public_location`)})
+        AND ${belongsTo(sql`m.community_id`)}
+      GROUP BY m.community_id ORDER BY m.community_id`),
   );
-  if (rows.length === 0) {
-    return null;
-  }
-  return { communityId: rows[0]!.community_id, organizerIds: rows.map((r) => r.user_id).filter((id): id is string => id !== null) };
+  return rows.map((r) => ({ communityId: r.community_id, organizerIds: r.organizers }));
 }

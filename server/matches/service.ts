@@ -267,8 +267,7 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
     events.match(EVENT_OF[action], needNow, offerNow, (viewer) => matchView(after, needNow, offerNow, viewer, now));
     if (late) {
       // The helper dropped out at the last minute: the need's organizers hear of it (and triage shows it).
-      const home = await organizersOfPost(tx, need.id);
-      if (home) {
+      for (const home of await organizersOfPost(tx, need.id)) {
         events.notice(home.organizerIds, { kind: 'late_cancellation', postId: need.id, matchId: id, communityId: home.communityId, title: need.title });
       }
     }

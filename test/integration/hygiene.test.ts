@@ -183,6 +183,8 @@ describe('stale posts and proposals, late cancellations', () => {
     // A community around here; Cat accepts, then drops out with hours to go: the organizers hear of it.
     const ring = { type: 'Polygon', coordinates: [[[-74.03, 40.62], [-74.02, 40.62], [-74.02, 40.635], [-74.03, 40.635], [-74.03, 40.62]]] };
     const c = (await ctx.app.inject({ method: 'POST', url: '/api/communities', headers: { cookie: org.cookie }, payload: { name: 'Bay Ridge', slug: 'bay-ridge-hygiene', boundary: ring, timezone: 'America/New_York', joinPolicy: 'open' } })).json().community;
+    // Ann joins: her need is the community's by its true place (a non-member's would go by its public point, up to 400 m off).
+    expect((await ctx.app.inject({ method: 'POST', url: `/api/communities/${c.id}/join`, headers: { cookie: ann.cookie } })).statusCode).toBe(201);
     const orgSocket = await TestSocket.open(url, { cookie: org.cookie });
     const m = (await ctx.app.inject({ method: 'POST', url: '/api/matches', headers: { cookie: ann.cookie }, payload: { needId: later.id, offerId: cats.id } })).json().match;
     expect((await ctx.app.inject({ method: 'POST', url: `/api/matches/${m.id}/accept`, headers: { cookie: cat.cookie } })).statusCode).toBe(200);
