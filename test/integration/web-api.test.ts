@@ -95,7 +95,7 @@ describe('web API client', () => {
     await api.logout();
     const after = await api.me().catch((e: unknown) => e);
     expect((after as ApiError).status).toBe(401);
-  });
+  }, 120_000); // 205 posts through the real client: slow on the embedded database while other files run
 
   it('tells an unreachable server apart from a refusal', async () => {
     const api = createApi({ base: 'http://127.0.0.1:9', fetch: (...a) => fetch(...a) });
