@@ -552,3 +552,94 @@ describe('community admins', () => {
     await shot(page, 'calendar-turned-off');
   });
 });
+
+describe('safety', () => {
+  it('a neighbor reports a post and a person, blocks the author (their post leaves her map), and unblocks them', async () => {
+    // Away from the other tests' places (Bay Ridge).
+    const c = { lat: 40.6262, lng: -74.0299 };
+    const ring = [[c.lng - 0.01, c.lat - 0.008], [c.lng + 0.01, c.lat - 0.008], [c.lng + 0.01, c.lat + 0.008], [c.lng - 0.01, c.lat + 0.008], [c.lng - 0.01, c.lat - 0.008]];
+    const orla = await apiUser('Orla');
+    const { community } = await orla.call<{ community: { id: string } }>('POST', '/api/communities', {
+      name: 'Bay Ridge Helpers',
+      slug: `bay-ridge-${Date.now()}`,
+      joinPolicy: 'open',
+      timezone: 'America/New_York',
+      boundary: { type: 'Polygon', coordinates: [ring] },
+    });
+    const id = community.id;
+    const pat = await apiUser('Pat');
+    const nell = await apiUser('Nell');
+    await pat.call('POST', `/api/communities/${id}/join`, {});
+    await nell.call('POST', `/api/communities/${id}/join`, {});
+    const windows = [{ start: `${tomorrow}T10:00:00-05:00`, end: `${tomorrow}T12:00:00-05:00` }];
+    const { post: need } = await pat.call<{ post: { id: string } }>('POST', '/api/posts', { kind: 'need', category: 'errand', title: 'Pick up a parcel', location: { lat: c.lat + 0.001, lng: c.lng }, windows, details: {} });
+    const { post: offer } = await nell.call<{ post: { id: string } }>('POST', '/api/posts', { kind: 'offer', category: 'errand', title: 'Errands on Fourth Avenue', location: { lat: c.lat - 0.001, lng: c.lng }, windows, details: {} });
+    const { match } = await nell.call<{ match: { id: string } }>('POST', '/api/matches', { needId: need.id, offerId: offer.id });
+
+    // Nell finds Pat's post on her map and reports it.
+    // The map's place stays in the query as she goes from page to page.
+    const here = `?lat=${c.lat}&lng=${c.lng}&zoom=15`;
+    const page = await nell.phoneAs(`/${here}`);
+    const listed = page.getByRole('link', { name: /^Open.*Pick up a parcel$/ });
+    await listed.click();
+    await page.getByRole('heading', { name: 'Pick up a parcel' }).waitFor();
+    await page.getByRole('button', { name: 'Report this post' }).click();
+    const why = page.getByLabel('What is wrong? The organizers of this area will read it.');
+    await why.waitFor();
+    await accessible(page, 'the report form');
+    // Only spaces: the server's problem is shown as it says it.
+    await why.fill('   ');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Say what is wrong, so organizers can act.' }).waitFor();
+    await why.fill('Asks for money up front');
+    await shot(page, 'report-post-form');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    await page.getByRole('status').filter({ hasText: 'Thank you. The organizers of this area will look at it.' }).waitFor();
+    await shot(page, 'report-post-thanks');
+
+    // From their match, she reports Pat himself.
+    await page.goto(`${server.url}/matches/${match.id}${here}`);
+    await page.getByRole('button', { name: 'Report Pat' }).click();
+    await page.getByLabel('What is wrong? The organizers of this area will read it.').fill('Rude in messages');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    await page.getByRole('status').filter({ hasText: 'Thank you. The organizers of this area will look at it.' }).waitFor();
+
+    // The organizer has both reports.
+    const { items: flags } = await orla.call<{ items: { reason: string; post?: { id: string }; user?: { id: string }; reporter: { id: string } }[] }>('GET', `/api/communities/${id}/flags`);
+    expect(flags.find((f) => f.post?.id === need.id)).toMatchObject({ reason: 'Asks for money up front', reporter: { id: nell.id } });
+    expect(flags.find((f) => f.user?.id === pat.id)).toMatchObject({ reason: 'Rude in messages', reporter: { id: nell.id } });
+
+    // Her volunteers list shows Nell's record and when she can next help.
+    const org = await orla.phoneAs(`/communities/${id}`);
+    const volunteers = org.getByRole('region', { name: 'Volunteers' });
+    await volunteers.getByText('0 done · 0 cancelled after saying yes').waitFor();
+    await volunteers.getByText(/^Errands on Fourth Avenue · next: \w{3}, \w{3} \d+, 10:00/).waitFor();
+    await accessible(org, 'the organizer page with volunteers');
+    await volunteers.scrollIntoViewIfNeeded();
+    await shot(org, 'organizer-volunteers');
+
+    // She blocks Pat, after being told plainly what that does.
+    await page.goto(`${server.url}/posts/${need.id}${here}`);
+    await page.getByRole('button', { name: 'Block Pat' }).click();
+    await page.getByText("Block Pat? You will not see each other's posts and cannot be matched. You can undo this.").waitFor();
+    await accessible(page, 'confirming a block');
+    await shot(page, 'block-confirm');
+    await page.getByRole('button', { name: 'Yes, block Pat' }).click();
+    await page.waitForURL((u) => u.pathname === '/');
+    await expect.poll(() => listed.count()).toBe(0);
+    await page.getByRole('link', { name: /^Open.*Errands on Fourth Avenue$/ }).waitFor();
+    await shot(page, 'map-after-block');
+
+    // Under My matches, and undone.
+    await page.getByRole('link', { name: 'My matches' }).click();
+    const blocked = page.getByRole('region', { name: 'People you blocked' });
+    await blocked.getByText('Pat', { exact: true }).waitFor();
+    await accessible(page, 'people you blocked');
+    await shot(page, 'people-blocked');
+    await blocked.getByRole('button', { name: forWhom('Unblock', 'Pat') }).click();
+    await blocked.getByText('You unblocked Pat.').waitFor();
+    await blocked.getByText('You have not blocked anyone.').waitFor();
+    await page.getByRole('link', { name: /Back to the map/ }).click();
+    await listed.waitFor({ timeout: 15_000 });
+  });
+});

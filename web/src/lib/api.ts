@@ -31,6 +31,10 @@ export type Flag = Static<typeof FlagSchema>;
 export type AuditEntry = Static<typeof AuditEntrySchema>;
 export type Coverage = Static<typeof CoverageSchema>;
 export type Role = Membership['role'];
+export interface Blocked {
+  user: { id: string; displayName: string };
+  createdAt: string;
+}
 
 export class ApiError extends Error {
   constructor(readonly problem: Problem) {
@@ -181,6 +185,13 @@ export function createApi(t: Transport = defaultTransport) {
       call<{ items: AuditEntry[]; nextCursor: string | null }>('GET', `/api/communities/${id}/audit?${new URLSearchParams({ limit: String(limit), ...(before ? { before } : {}) })}`),
     coverage: (id: string, q: { from: string; to: string; cellM: number }, signal?: AbortSignal) =>
       call<Coverage>('GET', `/api/communities/${id}/coverage?${new URLSearchParams({ from: q.from, to: q.to, cellM: String(q.cellM) })}`, undefined, signal),
+
+    /** Reports a post or a person to the organizers (201 new, 200 already reported: both fine). */
+    report: (target: { postId: string } | { userId: string }, reason: string) => call<{ flag: { id: string } }>('POST', '/api/flags', { ...target, reason }),
+    /** Neither sees the other's posts, and they cannot be matched. */
+    block: (userId: string) => call<null>('POST', '/api/blocks', { userId }),
+    unblock: (userId: string) => call<void>('DELETE', `/api/blocks/${userId}`),
+    myBlocks: () => call<{ items: Blocked[] }>('GET', '/api/me/blocks').then((r) => r.items),
 
     /** A new private calendar address (the previous one stops working). */
     createCalendar: () => call<{ url: string }>('POST', '/api/me/calendar').then((r) => r.url),
