@@ -51,7 +51,7 @@ async function communityPosts(db: Executor, communityId: string, kind: 'need' | 
 }
 
 /** Runs `fn` over `items`, `concurrency` at a time (the pool has a few connections). */
-async function eachLimited<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function eachLimited<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(

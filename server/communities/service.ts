@@ -194,8 +194,9 @@ function uuidOrNull(text: SQL): SQL {
  * to the end of the transaction); `share`: for work that relies on them not
  * changing meanwhile (an organizer's proposal), which need not wait for each other.
  */
-export async function lockCommunity(tx: Executor, communityId: string, mode: 'update' | 'share' = 'update'): Promise<void> {
-  await tx.execute(sql`SELECT 1 FROM ${communities} WHERE id = ${communityId} ${mode === 'share' ? sql`FOR SHARE` : sql`FOR UPDATE`}`);
+export async function lockCommunity(tx: Executor, communityId: string, mode: 'update' | 'share' = 'update'): Promise<boolean> {
+  const rows = rowsOf(await tx.execute(sql`SELECT 1 FROM ${communities} WHERE id = ${communityId} ${mode === 'share' ? sql`FOR SHARE` : sql`FOR UPDATE`}`));
+  return rows.length > 0;
 }
 
 /**
@@ -272,11 +273,9 @@ export async function joinCommunity(db: DB, actor: Actor, communityId: string, i
  */
 export async function leaveCommunity(db: DB, actor: Actor, communityId: string): Promise<void> {
   await db.transaction(async (tx) => {
-    const [c] = await tx.select({ id: communities.id }).from(communities).where(eq(communities.id, communityId));
-    if (!c) {
+    if (!(await lockCommunity(tx, communityId))) {
       throw notFound('No community with this id.');
     }
-    await lockCommunity(tx, communityId);
     const current = await membershipOf(tx, communityId, actor.id);
     if (!current) {
       return;

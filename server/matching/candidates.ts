@@ -194,14 +194,17 @@ export async function countCandidates(db: Executor, subject: PostRow, now: Date,
   if (near.ranked.length > 0 || near.read < cap) {
     return { count: near.ranked.length, more: near.read >= cap };
   }
-  const all = await judged(db, subject, now, undefined, PREFILTER_LIMIT);
+  const all = await judged(db, subject, now, undefined, PREFILTER_LIMIT, near.mine);
   return { count: all.ranked.length, more: all.read >= PREFILTER_LIMIT };
 }
 
 /** Every prefiltered row judged by the matching rules (no text): those that fit, and how many rows were read. */
-async function judged(db: Executor, subject: PostRow, now: Date, among: string[] | undefined, prefilter: number) {
-  const [schedule, rows] = await Promise.all([upcomingOf(db, subject, now), nearbyCandidates(db, subject, now, among, prefilter)]);
-  const mine = matchPost(subject, schedule, zoneOf(subject));
+async function judged(db: Executor, subject: PostRow, now: Date, among: string[] | undefined, prefilter: number, known?: MatchPost) {
+  // The subject's own schedule is read once, alongside its candidates (a second pass passes it back in).
+  const [mine, rows] = await Promise.all([
+    known ?? upcomingOf(db, subject, now).then((schedule) => matchPost(subject, schedule, zoneOf(subject))),
+    nearbyCandidates(db, subject, now, among, prefilter),
+  ]);
   const ranked: { row: NearbyRow; theirs: MatchPost; fit: Fit }[] = [];
   for (const row of rows) {
     // Reasons speak in the subject's zone, so a candidate's own is never read.

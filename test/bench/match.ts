@@ -20,6 +20,7 @@ import { type Logger, sql as dsql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { type DB, loadSecret, openDatabase, rowsOf, schema } from '../../db';
+import { FLOOR_SQL, floorParams } from './candidate-floor';
 import { ensureDatabase } from './database';
 import { hashPassword } from '../../server/auth/passwords';
 import { findCandidates } from '../../server/matching/candidates';
@@ -750,25 +751,6 @@ async function measure<T>(subjects: T[], concurrency: number, fn: (s: T) => Prom
   };
 }
 
-/**
- * The floor: the bare indexed query on the same indexes. The subject's
- * radius on the GiST-indexed geography, the `&&` of the schedules (ranges and hours of the week), the same
- * kind / category / open filters, the nearest 300 like findCandidates'
- * prefilter; ids only: no rows, no windows, no scoring, no JS.
- */
-const FLOOR_SQL = `
-SELECT p.id FROM posts p
-WHERE p.kind = $1::post_kind AND p.category = $2::post_category AND p.status = 'open'
-  AND (p.ends_at IS NULL OR p.ends_at > $3::timestamptz)
-  AND ST_DWithin(p.location, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography, $6::float8)
-  AND p.schedule && (SELECT range_agg(sw.during) FROM post_windows sw WHERE sw.post_id = $7::uuid AND upper(sw.during) > $3::timestamptz)
-  AND p.week_hours && (SELECT array_agg(h) FROM post_windows sw, unnest(week_hours(sw.during)) h WHERE sw.post_id = $7::uuid AND upper(sw.during) > $3::timestamptz)
-ORDER BY p.location <-> ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography
-LIMIT 300`;
-
-function floorParams(s: PostRow, now: Date): (string | number)[] {
-  return [s.kind === 'need' ? 'offer' : 'need', s.category, now.toISOString(), s.location.lng, s.location.lat, s.radiusM, s.id];
-}
 
 /** A drizzle database on its own connection that records the SQL it sends. */
 function recordingDb(): { db: DB; queries: { sql: string; params: unknown[] }[]; close: () => Promise<void> } {

@@ -40,10 +40,11 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { type DB, openDatabase, schema } from '../../db';
 import { type AssignEdge, solveAssignmentWithStats } from '../../server/assign/solve';
-import { FAIRNESS_M_PER_ACCEPT, plan, triage } from '../../server/communities/assignments';
+import { eachLimited, FAIRNESS_M_PER_ACCEPT, plan, triage } from '../../server/communities/assignments';
 import { sweep } from '../../server/hygiene/sweep';
 import { findCandidates } from '../../server/matching/candidates';
 import { postsRepo } from '../../server/posts/repository';
+import { FLOOR_SQL, floorParams } from './candidate-floor';
 import { ensureDatabase } from './database';
 import { intEnv } from './env';
 
@@ -116,20 +117,6 @@ async function timed<T>(fn: () => Promise<T>, runs = RUNS): Promise<{ stats: Sta
   return { stats: stats(xs), result };
 }
 
-/** Runs `fn` over `items`, `concurrency` at a time (as assignments.ts does with the pool). */
-async function eachLimited<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
 
 class Rollback extends Error {}
 
@@ -385,16 +372,6 @@ WHERE p.status = 'open' AND p.kind = $2::post_kind AND ST_Covers($1::geography, 
   ${membersOnly ? `AND EXISTS (SELECT 1 FROM memberships am WHERE am.community_id = $8::uuid AND am.user_id = p.author_id AND am.suspended_at IS NULL)` : 'AND $8::uuid IS NOT NULL'}
 GROUP BY p.id, p.created_at ORDER BY next_start, p.created_at, p.id LIMIT $6::int`;
 
-/** bench:match's floor: the bare indexed candidate query (ids only) for one subject. */
-const CANDIDATE_FLOOR_SQL = `
-SELECT p.id FROM posts p
-WHERE p.kind = $1::post_kind AND p.category = $2::post_category AND p.status = 'open'
-  AND (p.ends_at IS NULL OR p.ends_at > $3::timestamptz)
-  AND ST_DWithin(p.location, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography, $6::float8)
-  AND p.schedule && (SELECT range_agg(sw.during) FROM post_windows sw WHERE sw.post_id = $7::uuid AND upper(sw.during) > $3::timestamptz)
-  AND p.week_hours && (SELECT array_agg(h) FROM post_windows sw, unnest(week_hours(sw.during)) h WHERE sw.post_id = $7::uuid AND upper(sw.during) > $3::timestamptz)
-ORDER BY p.location <-> ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography
-LIMIT 300`;
 
 /** The needs the sweep asks "still needed?", found through the GiST on post_windows.during: a window meets [now, now + lead). */
 const SWEEP_FLOOR_SQL = `
@@ -488,7 +465,7 @@ async function main(): Promise<void> {
       const floorIds = (await raw.unsafe<{ id: string }[]>(LIST_FLOOR_SQL(false), listParams('need', now, new Date(now.getTime() + 14 * DAY), 200, null) as never[], { prepare: false })).map((r) => r.id);
       const same = floorIds.filter((id) => ids.includes(id)).length;
       const candFloor = async () =>
-        eachLimited(needs, 4, (n) => raw.unsafe(CANDIDATE_FLOOR_SQL, ['offer', n.category, now.toISOString(), n.location.lng, n.location.lat, n.radiusM, n.id] as never[], { prepare: false }));
+        eachLimited(needs, 4, (n) => raw.unsafe(FLOOR_SQL, floorParams(n, now) as never[], { prepare: false }));
       const { stats: candFloorSt } = await timed(candFloor, Math.min(RUNS, 5));
       const floor = listFloor.ms + candFloorSt.p50;
       log(`  breakdown (p50): listing statement ${ms(listTime.ms)} (${listTime.rows} rows); findCandidates × ${needs.length} at 4 at a time ${ms(cand.p50)}`);
@@ -565,7 +542,7 @@ async function main(): Promise<void> {
         const listFloorOffers = await replay(raw, { sql: LIST_FLOOR_SQL(true), params: listParams('offer', c.from, c.to, 2001, c.categories ?? null) }, 3);
         const needRows = needIds.map((id) => rows.get(id)!);
         const t = performance.now();
-        await eachLimited(needRows, 4, (n) => raw.unsafe(CANDIDATE_FLOOR_SQL, ['offer', n.category, now.toISOString(), n.location.lng, n.location.lat, n.radiusM, n.id] as never[], { prepare: false }));
+        await eachLimited(needRows, 4, (n) => raw.unsafe(FLOOR_SQL, floorParams(n, now) as never[], { prepare: false }));
         const candFloor = performance.now() - t;
         const floor = Math.max(listFloorNeeds.ms, listFloorOffers.ms) + candFloor + solveMs;
         log(

@@ -316,6 +316,15 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     const homes = await Promise.all(three.map(homeByPublic));
     const ofC = (await filtered(viewers.member!, c.id)).json().items.map((p: { id: string }) => p.id);
     expect(three.filter((id) => ofC.includes(id))).toEqual(three.filter((_, i) => homes[i] === c.id));
+    // The filter shows each post in the form its reader is entitled to: public to another member, exact to the organizers.
+    const formIn = async (viewer: User, postId: string) => ((await filtered(viewer, c.id)).json().items as { id: string; locationPrecisionM: number }[]).find((p) => p.id === postId);
+    if (homes[0] === c.id) {
+      expect((await formIn(viewers.member!, memberPost.id))!.locationPrecisionM).toBeGreaterThan(0);
+      expect((await formIn(organizer, memberPost.id))!.locationPrecisionM).toBe(0);
+    }
+    if (homes[1] === c.id) {
+      expect((await formIn(organizer, nonMemberPost.id))!.locationPrecisionM).toBeGreaterThan(0);
+    }
     const ofBlock = (await filtered(member, block.id)).json().items.map((p: { id: string }) => p.id);
     expect(three.filter((id) => ofBlock.includes(id))).toEqual(three.filter((_, i) => homes[i] === block.id));
     expect((await filtered(null, c.id)).statusCode).toBe(401);

@@ -5,6 +5,7 @@
 // with the coverage page, so the main bundle does not carry it.
 import L from 'leaflet';
 import { boundsOf, LEVEL_COLOR, type Level } from './coverage';
+import { reportingTiles } from './map';
 
 export interface DrawnCell {
   /** [west, south, east, north] */
@@ -38,21 +39,7 @@ function outlines(boundary: CoverageMapOptions['boundary']): L.LatLngExpression[
 
 export function coverageAction(node: HTMLElement, options: CoverageMapOptions) {
   const map = L.map(node, { zoomControl: true, attributionControl: true });
-  let failures = 0;
-  let loaded = 0;
-  const tiles = L.tileLayer(options.tileUrl, { attribution: options.attribution, maxZoom: 19, crossOrigin: true })
-    .on('tileerror', () => {
-      failures++;
-      if (failures >= 3 && loaded === 0) {
-        options.onTilesFailing(true);
-      }
-    })
-    .on('tileload', () => {
-      loaded++;
-      failures = 0;
-      options.onTilesFailing(false);
-    })
-    .addTo(map);
+  const tiles = reportingTiles(map, options.tileUrl, options.attribution, (failing) => options.onTilesFailing(failing));
   const outline = L.layerGroup().addTo(map);
   const cells = L.layerGroup().addTo(map);
   let boundary: CoverageMapOptions['boundary'] | null = null;

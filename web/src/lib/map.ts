@@ -177,25 +177,34 @@ class MarkerLayer {
   }
 }
 
-export function mapAction(node: HTMLElement, options: MapOptions) {
-  const map = L.map(node, { zoomControl: true, attributionControl: true }).setView([options.view.lat, options.view.lng], options.view.zoom);
+/**
+ * The map's background tiles, telling `onFailing(true)` when three fail
+ * before any loads (offline, blocked) and `onFailing(false)` when they load
+ * again: the app then says so, and markers and lists keep working.
+ */
+export function reportingTiles(map: L.Map, url: string, attribution: string, onFailing: (failing: boolean) => void): L.TileLayer {
   let failures = 0;
   let loaded = 0;
-  const tiles = L.tileLayer(options.tileUrl, { attribution: options.attribution, maxZoom: 19, crossOrigin: true })
+  return L.tileLayer(url, { attribution, maxZoom: 19, crossOrigin: true })
     .on('tileerror', () => {
       failures++;
       if (failures >= 3 && loaded === 0) {
-        options.onTilesFailing(true);
+        onFailing(true);
       }
     })
     .on('tileload', () => {
       loaded++;
       if (failures > 0) {
         failures = 0;
-        options.onTilesFailing(false);
+        onFailing(false);
       }
     })
     .addTo(map);
+}
+
+export function mapAction(node: HTMLElement, options: MapOptions) {
+  const map = L.map(node, { zoomControl: true, attributionControl: true }).setView([options.view.lat, options.view.lng], options.view.zoom);
+  const tiles = reportingTiles(map, options.tileUrl, options.attribution, (failing) => options.onTilesFailing(failing));
   const layer = new MarkerLayer(map, options);
   layer.setPosts(options.posts);
   let outline: L.GeoJSON | null = null;
