@@ -84,6 +84,22 @@ export const sessions = pgTable(
   (t) => [index('sessions_user_idx').on(t.userId)],
 );
 
+/**
+ * Fixed-window hit counters shared by every process (server/limits): how
+ * often a key (an action and who did it, or what it was done to) was hit in
+ * the window starting at `windowStart`. Rows of past windows are pruned.
+ */
+export const rateCounters = pgTable(
+  'rate_counters',
+  {
+    key: text().notNull(),
+    windowStart: timestamp({ withTimezone: true }).notNull(),
+    hits: integer().notNull(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index('rate_counters_expires_idx').on(t.expiresAt)],
+);
+
 /** Server-side secrets shared by every process (e.g. the key public locations are derived with). */
 export const secrets = pgTable('secrets', {
   name: text().primaryKey(),
@@ -145,11 +161,13 @@ export const posts = pgTable(
   },
   (t) => [
     // Candidates (matching/candidates.ts): one GiST over the equality keys
-    // (btree_gist), the true point and the schedule, for open posts only, so
+    // (btree_gist), the public point and the schedule, for open posts only, so
     // a KNN scan sees only posts of the right kind and category that meet in time.
+    // Candidates are found by public points (the privacy invariant: a viewer
+    // not entitled to a post's true place learns nothing computed from it).
     // (intarray's gist__intbig_ops with a 24-byte signature: one bit per hour of the week, exact at the leaves.)
     index('posts_match_gix')
-      .using('gist', t.category, t.kind, t.location, t.schedule, sql`${t.weekHours} gist__intbig_ops (siglen = 24)`)
+      .using('gist', t.category, t.kind, t.publicLocation, t.schedule, sql`${t.weekHours} gist__intbig_ops (siglen = 24)`)
       .where(sql`${t.status} = 'open'`),
     // The largest radius among open posts of a kind and category: the outer bound of any reach.
     index('posts_open_radius_idx').on(t.kind, t.category, t.radiusM).where(sql`${t.status} = 'open'`),

@@ -32,6 +32,8 @@ export const ProblemSchema = Type.Object(
 export class HttpProblem extends Error {
   readonly status: number;
   readonly errors: FieldError[] | undefined;
+  /** Sent as Retry-After (429, 503): when trying again may succeed. */
+  retryAfterS: number | undefined;
   constructor(status: number, detail: string, errors?: FieldError[]) {
     super(detail);
     this.status = status;

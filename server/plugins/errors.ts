@@ -34,6 +34,9 @@ export default fp(
       let body;
       if (error instanceof HttpProblem) {
         body = error.toProblem();
+        if (error.retryAfterS !== undefined) {
+          void reply.header('retry-after', String(error.retryAfterS));
+        }
       } else if (error.validation) {
         const part = PARTS[error.validationContext ?? 'body'] ?? 'request';
         body = invalid(fieldErrors(error.validation as never), part).toProblem();
