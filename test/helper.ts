@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import type { PGlite } from '@electric-sql/pglite';
-import { type Database, openDatabase, openPglite } from '../db';
+import { type Database, loadSecret, openDatabase, openPglite } from '../db';
+import { applyOffset, derivedOffset, type LatLng } from '../server/geo/geo';
+import { LOCATION_KEY } from '../server/posts/service';
 import { type App, type AppOptions, buildApp } from '../server/app';
 import type { Clock } from '../server/clock';
 import { loadConfig } from '../server/config';
@@ -151,4 +153,16 @@ export function postBody(overrides: Record<string, unknown> = {}): Record<string
     details: { dietary: ['vegetarian'] },
     ...overrides,
   };
+}
+
+/**
+ * Where the server will show `point` when `authorId` posts there: the same
+ * derivation as the posts service, with this database's key. Tests that
+ * assert distances or order seen by others compute them from this point
+ * (candidates are judged by public points), or search for true places whose
+ * public points stand as a test needs.
+ */
+export async function publicPointOf(database: Database, authorId: string, point: LatLng): Promise<LatLng> {
+  const key = await loadSecret(database.db, LOCATION_KEY);
+  return applyOffset(point, derivedOffset(key, authorId, point));
 }

@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { DateTime } from 'luxon';
 import { ProblemSchema, forbidden } from '../http/problem';
 import { IdParamsSchema, Page } from '../http/types';
-import { findCandidates, zoneOf } from '../matching/candidates';
+import { AUTHOR_VIEW, findCandidates, zoneOf } from '../matching/candidates';
 import { authenticate, requireUser } from '../plugins/session';
 import { getPost } from '../posts/service';
 import { postView } from '../posts/view';
@@ -29,6 +29,11 @@ const problems = {
   422: ProblemSchema,
 };
 
+/** Scores are shown to tenths: defence in depth, since every input is already public (AUTHOR_VIEW). */
+export function coarseScore(score: number): number {
+  return Math.round(score * 10) / 10;
+}
+
 const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/posts/:id/matches',
@@ -37,6 +42,8 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['matches'],
         summary: 'Ranked candidates for your post, best first, with reasons',
+        description:
+          'Candidates are found, ranked and described from their public points (as the map shows them), never their true places: nothing here can be used to work out where someone lives.',
         params: IdParamsSchema,
         querystring: CandidatesQuerySchema,
         response: { 200: Type.Object({ items: Type.Array(CandidateSchema) }), ...problems },
@@ -51,11 +58,12 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const zone = zoneOf(post);
       const iso = (d: Date) => DateTime.fromJSDate(d, { zone }).toISO({ suppressMilliseconds: true })!;
-      const found = await findCandidates(app.db, post, now, request.query.limit ?? 20);
+      const found = await findCandidates(app.db, post, now, request.query.limit ?? 20, AUTHOR_VIEW);
       return {
         items: found.map(({ row, fit }) => ({
           post: postView(row, user, now),
-          score: fit.score,
+          // Coarse (tenths): the ranking is the server's; a finer score adds nothing a person needs.
+          score: coarseScore(fit.score),
           distanceM: Math.round(fit.distanceM / 100) * 100,
           overlap: fit.overlap.map((w) => ({ start: iso(w.start), end: iso(w.end) })),
           reasons: fit.reasons,

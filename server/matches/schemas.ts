@@ -48,9 +48,9 @@ export const ListMatchesQuerySchema = Type.Object(
 
 export const CandidateSchema = Type.Object({
   post: PostSchema,
-  score: Type.Number(),
-  /** The true distance rounded to 100 m: enough to choose, too coarse to triangulate an address. */
-  distanceM: Type.Integer(),
+  score: Type.Number({ description: 'How well it fits, 0–1 in tenths' }),
+  /** From your post's true place to the candidate's public point, to 100 m: every number here is computed from what the map shows. */
+  distanceM: Type.Integer({ description: "From your post's place to the candidate's public point (150–400 m from its true place), to 100 m" }),
   overlap: Type.Array(Type.Object({ start: DateTime, end: DateTime })),
   reasons: Type.Array(Type.String()),
 });

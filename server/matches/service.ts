@@ -2,7 +2,7 @@ import type { DB, Executor } from '../../db';
 import type { SessionUser } from '../auth/repository';
 import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/problem';
 import { type MatchEventType, Outbox } from '../live/outbox';
-import { findCandidates, toMatchPost } from '../matching/candidates';
+import { findCandidates, type Place, PUBLIC_VIEW, toMatchPost } from '../matching/candidates';
 import { evaluatePair } from '../matching/score';
 import { type PostRow, postsRepo } from '../posts/repository';
 import { decodeCursor, encodeCursor } from '../http/cursor';
@@ -43,8 +43,14 @@ function isParty(user: Viewer, need: PostRow, offer: PostRow): boolean {
   return need.authorId === user.id || offer.authorId === user.id;
 }
 
-/** Why a need and an offer cannot be matched now, or null when they can. */
-function misfit(need: PostRow, offer: PostRow, now: Date): HttpProblem | null {
+/**
+ * Why a need and an offer cannot be matched now, or null when they can,
+ * judged with each post at the place `placeOf` says the proposer may use:
+ * a party proposing learns from a 422 whether the pair fits, so the other
+ * post is judged at its public point (the privacy invariant); an organizer
+ * proposing for members is entitled to both true places.
+ */
+function misfit(need: PostRow, offer: PostRow, now: Date, placeOf: (row: PostRow) => Place): HttpProblem | null {
   if (need.kind !== 'need') {
     return unprocessable('needId must name a need.', [{ path: '/needId', message: 'is an offer, not a need' }]);
   }
@@ -68,7 +74,7 @@ function misfit(need: PostRow, offer: PostRow, now: Date): HttpProblem | null {
       { path: '/offerId', message: 'has not enough capacity left' },
     ]);
   }
-  const fit = evaluatePair(toMatchPost(need, now), toMatchPost(offer, now), { now, viewer: 'need', helperRecentAccepts: 0 });
+  const fit = evaluatePair(toMatchPost(need, now, placeOf(need)), toMatchPost(offer, now, placeOf(offer)), { now, viewer: 'need', helperRecentAccepts: 0, explain: false });
   if (!fit) {
     return unprocessable('These posts do not fit: their places, times or details (destination, diet, subject, language, mode) do not meet.');
   }
@@ -87,7 +93,7 @@ export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody,
     if (!isParty(user, need, offer)) {
       throw forbidden('Only the author of the need or of the offer can propose this match.');
     }
-    return propose(tx, user, need, offer, body.message, now);
+    return propose(tx, user, need, offer, body.message, now, (row) => (row.authorId === user.id ? 'exact' : 'public'));
   });
 }
 
@@ -112,13 +118,22 @@ export async function proposeAsOrganizer(
       throw new HttpProblem(404, 'There is no post with this id.', [{ path: need ? '/offerId' : '/needId', message: 'does not exist' }]);
     }
     await within.check(tx);
-    const match = await propose(tx, organizer, need, offer, undefined, now);
+    // Organizers propose for members only (their `check`), whose true places they are entitled to.
+    const match = await propose(tx, organizer, need, offer, undefined, now, () => 'exact');
     await within.record(tx, match);
     return match;
   });
 }
 
-async function propose(tx: Executor, user: Proposer, need: PostRow, offer: PostRow, message: string | undefined, now: Date): Promise<MatchRow> {
+async function propose(
+  tx: Executor,
+  user: Proposer,
+  need: PostRow,
+  offer: PostRow,
+  message: string | undefined,
+  now: Date,
+  placeOf: (row: PostRow) => Place,
+): Promise<MatchRow> {
   if (await isBlocked(tx, need.authorId, offer.authorId)) {
     throw forbidden('These two people cannot be matched: one has blocked the other.');
   }
@@ -126,7 +141,7 @@ async function propose(tx: Executor, user: Proposer, need: PostRow, offer: PostR
   if (live && live.status !== 'suggested') {
     throw conflict(`These posts already have a ${live.status} match.`);
   }
-  const problem = misfit(need, offer, now);
+  const problem = misfit(need, offer, now, placeOf);
   if (problem) {
     throw problem;
   }
@@ -415,7 +430,7 @@ export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void
           WHERE (need_id = ${post.id} OR offer_id = ${post.id}) AND status IN ('declined', 'cancelled') AND proposed_by IS NOT NULL`),
       ).map((r) => r.other),
     );
-    const best = statusAt(post, now) === 'open' ? (await findCandidates(tx, post, now, SUGGESTIONS_PER_POST + turnedDown.size, { reasons: false })).filter(({ row }) => !turnedDown.has(row.id)).slice(0, SUGGESTIONS_PER_POST) : [];
+    const best = statusAt(post, now) === 'open' ? (await findCandidates(tx, post, now, SUGGESTIONS_PER_POST + turnedDown.size, PUBLIC_VIEW, { reasons: false })).filter(({ row }) => !turnedDown.has(row.id)).slice(0, SUGGESTIONS_PER_POST) : [];
     const wanted = new Set(best.map(({ row }) => row.id));
     const kept = new Set(before.map(otherOf).filter((id) => wanted.has(id)));
     const dropped = await matchesRepo.dropSuggestions(

@@ -6,6 +6,7 @@ import { buildSchedule, type Interval, type Recurrence, type Window } from '../p
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
 import { notBlocked } from '../safety/block-sql';
 import { uuidArray } from '../communities/sql';
+import { PUBLIC_OFFSET_MAX_M } from '../geo/geo';
 
 /** At most this many nearby rows are scored per query; the nearest come first. */
 const PREFILTER_LIMIT = 300;
@@ -15,6 +16,30 @@ export interface Candidate {
   row: PostRow;
   fit: Fit;
 }
+
+/** A post's true place, or its public point (150–400 m off, fixed per author and place). */
+export type Place = 'exact' | 'public';
+
+/**
+ * Which place of each side a computation reads. The privacy invariant
+ * (README, "Privacy"): whatever a viewer not entitled to a post's true place
+ * can observe — whether it is a candidate, its rank, score, distance,
+ * reasons, suggestions — is computed from its public point. So:
+ * - a post's author asking for its candidates: their own post exact, every other post public;
+ * - suggestions, which both sides of a pair are told of: both public;
+ * - an organizer planning among members, entitled to every place: both exact.
+ */
+export interface Perspective {
+  subject: Place;
+  others: Place;
+}
+
+/** The author's view of their own post's candidates. */
+export const AUTHOR_VIEW: Perspective = { subject: 'exact', others: 'public' };
+/** What both parties of a pair are told (suggestions). */
+export const PUBLIC_VIEW: Perspective = { subject: 'public', others: 'public' };
+/** An organizer among the members they are entitled to see exactly. */
+export const ENTITLED_VIEW: Perspective = { subject: 'exact', others: 'exact' };
 
 /** The zone a post's times are shown in: its rule's, else its first window's offset. */
 export function zoneOf(row: Pick<PostRow, 'recurrence' | 'windows'>): string {
@@ -27,26 +52,26 @@ export function zoneOf(row: Pick<PostRow, 'recurrence' | 'windows'>): string {
 }
 
 /** A post for score.ts, its schedule expanded from the rule (one post; candidates read theirs from post_windows). */
-export function toMatchPost(row: PostRow, now: Date): MatchPost {
+export function toMatchPost(row: PostRow, now: Date, place: Place): MatchPost {
   const schedule: Interval[] = buildSchedule(row.windows as Window[], row.recurrence as Recurrence | null, now).map((w) => ({
     start: new Date(w.start),
     end: new Date(w.end),
   }));
-  return matchPost(row, schedule, zoneOf(row));
+  return matchPost(row, schedule, zoneOf(row), place);
 }
 
-function matchPost(row: PostRow, schedule: Interval[], zone: string): MatchPost {
+function matchPost(row: PostRow, schedule: Interval[], zone: string, place: Place): MatchPost {
   return {
     id: row.id,
     kind: row.kind,
     category: row.category,
     authorId: row.authorId,
-    location: row.location,
+    location: place === 'exact' ? row.location : row.publicLocation,
     radiusM: row.radiusM,
     capacity: row.capacity,
     capacityLeft: row.capacityLeft,
     details: row.details as Record<string, unknown>,
-    destination: row.destination,
+    destination: place === 'exact' ? row.destination : row.publicDestination,
     createdAt: row.createdAt,
     schedule,
     zone,
@@ -77,23 +102,41 @@ interface NearbyRow extends PostRow {
   accepts: number | null;
 }
 
+/** Two public points are at most this far from their true places together (each is 150–400 m off). */
+const PUBLIC_SLACK_M = 2 * PUBLIC_OFFSET_MAX_M;
+
 /**
  * Posts of the opposite kind that may fit `subject`, nearest first, narrowed
- * by posts_match_gix (category, kind, location, schedule, week_hours) over open posts:
+ * by posts_match_gix (category, kind, public point, schedule, week_hours) over open posts:
  * same category, someone else's, enough capacity, within reach (or remote
  * tutoring), and a schedule meeting the subject's upcoming windows. Each
  * row carries its upcoming windows and, for offers, its author's recent
  * accepts. The category rules and the exact overlap are decided in score.ts.
  */
-async function nearbyCandidates(db: Executor, subject: PostRow, now: Date, among?: string[], prefilter = PREFILTER_LIMIT): Promise<NearbyRow[]> {
+async function nearbyCandidates(
+  db: Executor,
+  subject: PostRow,
+  now: Date,
+  view: Perspective,
+  among?: string[],
+  prefilter = PREFILTER_LIMIT,
+): Promise<NearbyRow[]> {
   const other = subject.kind === 'need' ? 'offer' : 'need';
   const nowTs = sql`${now.toISOString()}::timestamptz`;
-  const here = sql`ST_SetSRID(ST_MakePoint(${subject.location.lng}::float8, ${subject.location.lat}::float8), 4326)::geography`;
+  const point = view.subject === 'exact' ? subject.location : subject.publicLocation;
+  const here = sql`ST_SetSRID(ST_MakePoint(${point.lng}::float8, ${point.lat}::float8), 4326)::geography`;
   // No pair reaches further than the larger of the subject's radius and the
   // largest radius among open posts it could meet (posts_open_radius_idx): the index bound.
   const bound = sql`GREATEST(${subject.radiusM}::int, (SELECT max(b.radius_m) FROM ${posts} b
     WHERE b.kind = ${other} AND b.category = ${subject.category} AND b.status = 'open'))`;
-  const local = sql`(ST_DWithin(${posts.location}, ${here}, ${bound}) AND ST_DWithin(${posts.location}, ${here}, GREATEST(${posts.radiusM}, ${subject.radiusM}::int)))`;
+  const pairReach = sql`GREATEST(${posts.radiusM}, ${subject.radiusM}::int)`;
+  // The index holds public points. Read at their public points, the others
+  // are within reach of them; read exactly (an entitled organizer), their
+  // public points are within reach plus the offset of the two.
+  const local =
+    view.others === 'public'
+      ? sql`(ST_DWithin(${posts.publicLocation}, ${here}, ${bound}) AND ST_DWithin(${posts.publicLocation}, ${here}, ${pairReach}))`
+      : sql`(ST_DWithin(${posts.publicLocation}, ${here}, ${bound} + ${PUBLIC_SLACK_M}::int) AND ST_DWithin(${posts.location}, ${here}, ${pairReach}))`;
   let locality = local;
   if (subject.category === 'tutoring') {
     // Remote tutoring: both remote, or one remote and the other either; distance does not count.
@@ -142,7 +185,7 @@ async function nearbyCandidates(db: Executor, subject: PostRow, now: Date, among
         among ? sql`${posts.id} = ANY(${uuidArray(among)})` : undefined,
       ),
     )
-    .orderBy(sql`${posts.location} <-> ${here}`)
+    .orderBy(view.others === 'public' ? sql`${posts.publicLocation} <-> ${here}` : sql`${posts.location} <-> ${here}`)
     .limit(prefilter);
 }
 
@@ -156,7 +199,8 @@ async function upcomingOf(db: Executor, post: PostRow, now: Date): Promise<Inter
 }
 
 /**
- * Ranked candidates for a post, best first. Every prefiltered row is judged
+ * Ranked candidates for a post, best first, as seen from `view` (whose
+ * places are read exactly: see Perspective). Every prefiltered row is judged
  * and scored (rules, overlap, score: no text); only the `limit` shown get
  * their reasons, written in the subject's zone.
  */
@@ -165,13 +209,14 @@ export async function findCandidates(
   subject: PostRow,
   now: Date,
   limit: number,
+  view: Perspective,
   /** `among`: only these posts (a plan's offers), so the nearest of them are found, not the city's. */
   options: { reasons?: boolean; among?: string[] } = {},
 ): Promise<Candidate[]> {
   if (options.among?.length === 0) {
     return [];
   }
-  const { ranked, mine } = await judged(db, subject, now, options.among, PREFILTER_LIMIT);
+  const { ranked, mine } = await judged(db, subject, now, view, options.among, PREFILTER_LIMIT);
   const pairOf = (theirs: MatchPost): [MatchPost, MatchPost] => (subject.kind === 'need' ? [mine, theirs] : [theirs, mine]);
   ranked.sort((a, b) => b.fit.score - a.fit.score || a.fit.distanceM - b.fit.distanceM);
   // Reasons (text, per zone) only for those shown; counts and plans go without.
@@ -189,26 +234,26 @@ export async function findCandidates(
  * a need none of the nearest can serve is looked at in full, so "nobody can
  * serve this" is always exact.
  */
-export async function countCandidates(db: Executor, subject: PostRow, now: Date, cap: number): Promise<{ count: number; more: boolean }> {
-  const near = await judged(db, subject, now, undefined, cap);
+export async function countCandidates(db: Executor, subject: PostRow, now: Date, cap: number, view: Perspective): Promise<{ count: number; more: boolean }> {
+  const near = await judged(db, subject, now, view, undefined, cap);
   if (near.ranked.length > 0 || near.read < cap) {
     return { count: near.ranked.length, more: near.read >= cap };
   }
-  const all = await judged(db, subject, now, undefined, PREFILTER_LIMIT, near.mine);
+  const all = await judged(db, subject, now, view, undefined, PREFILTER_LIMIT, near.mine);
   return { count: all.ranked.length, more: all.read >= PREFILTER_LIMIT };
 }
 
 /** Every prefiltered row judged by the matching rules (no text): those that fit, and how many rows were read. */
-async function judged(db: Executor, subject: PostRow, now: Date, among: string[] | undefined, prefilter: number, known?: MatchPost) {
+async function judged(db: Executor, subject: PostRow, now: Date, view: Perspective, among: string[] | undefined, prefilter: number, known?: MatchPost) {
   // The subject's own schedule is read once, alongside its candidates (a second pass passes it back in).
   const [mine, rows] = await Promise.all([
-    known ?? upcomingOf(db, subject, now).then((schedule) => matchPost(subject, schedule, zoneOf(subject))),
-    nearbyCandidates(db, subject, now, among, prefilter),
+    known ?? upcomingOf(db, subject, now).then((schedule) => matchPost(subject, schedule, zoneOf(subject), view.subject)),
+    nearbyCandidates(db, subject, now, view, among, prefilter),
   ]);
   const ranked: { row: NearbyRow; theirs: MatchPost; fit: Fit }[] = [];
   for (const row of rows) {
     // Reasons speak in the subject's zone, so a candidate's own is never read.
-    const theirs = matchPost(row, intervals(row.upcoming), 'UTC');
+    const theirs = matchPost(row, intervals(row.upcoming), 'UTC', view.others);
     const [need, offer] = subject.kind === 'need' ? [mine, theirs] : [theirs, mine];
     const fit = evaluatePair(need, offer, { now, viewer: subject.kind, helperRecentAccepts: row.accepts ?? 0, explain: false });
     if (fit) {

@@ -2,7 +2,7 @@
 import type { PostRow } from '../../server/posts/repository';
 
 /**
- * The floor: the bare indexed query on the same indexes. The subject's
+ * The floor: the bare indexed query on the same indexes (the others' public points, as candidates are found). The subject's
  * radius on the GiST-indexed geography, the `&&` of the schedules (ranges and hours of the week), the same
  * kind / category / open filters, the nearest 300 like findCandidates'
  * prefilter; ids only: no rows, no windows, no scoring, no JS.
@@ -11,10 +11,10 @@ export const FLOOR_SQL = `
 SELECT p.id FROM posts p
 WHERE p.kind = $1::post_kind AND p.category = $2::post_category AND p.status = 'open'
   AND (p.ends_at IS NULL OR p.ends_at > $3::timestamptz)
-  AND ST_DWithin(p.location, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography, $6::float8)
+  AND ST_DWithin(p.public_location, ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography, $6::float8)
   AND p.schedule && (SELECT range_agg(sw.during) FROM post_windows sw WHERE sw.post_id = $7::uuid AND upper(sw.during) > $3::timestamptz)
   AND p.week_hours && (SELECT array_agg(h) FROM post_windows sw, unnest(week_hours(sw.during)) h WHERE sw.post_id = $7::uuid AND upper(sw.during) > $3::timestamptz)
-ORDER BY p.location <-> ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography
+ORDER BY p.public_location <-> ST_SetSRID(ST_MakePoint($4::float8, $5::float8), 4326)::geography
 LIMIT 300`;
 
 export function floorParams(s: PostRow, now: Date): (string | number)[] {

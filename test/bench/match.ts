@@ -23,7 +23,7 @@ import { type DB, loadSecret, openDatabase, rowsOf, schema } from '../../db';
 import { FLOOR_SQL, floorParams } from './candidate-floor';
 import { ensureDatabase } from './database';
 import { hashPassword } from '../../server/auth/passwords';
-import { findCandidates } from '../../server/matching/candidates';
+import { AUTHOR_VIEW, findCandidates } from '../../server/matching/candidates';
 import { type PostRow, postsRepo } from '../../server/posts/repository';
 import type { CreatePostBody } from '../../server/posts/schemas';
 import { createPost, LOCATION_KEY } from '../../server/posts/service';
@@ -818,7 +818,7 @@ async function main(): Promise<void> {
       );
     };
     const floorFn = (s: PostRow) => floorDb.unsafe(FLOOR_SQL, floorParams(s, now), { prepare: false }).then((r) => r.length);
-    const engine = (s: PostRow) => findCandidates(db, s, now, LIMIT).then((r) => r.length);
+    const engine = (s: PostRow) => findCandidates(db, s, now, LIMIT, AUTHOR_VIEW).then((r) => r.length);
     // Warm-up (caches), not counted.
     await measure(subjects, 8, floorFn, Math.min(BUDGET_MS, 20_000));
     await measure(subjects, 8, engine, Math.min(BUDGET_MS, 20_000));
@@ -845,7 +845,7 @@ async function main(): Promise<void> {
         break;
       }
       rec.queries.length = 0;
-      await findCandidates(rec.db, s, now, LIMIT);
+      await findCandidates(rec.db, s, now, LIMIT, AUTHOR_VIEW);
       const nearby = rec.queries.find((q) => q.sql.includes('ST_DWithin'))!;
       const own = rec.queries.find((q) => q !== nearby)!;
       captured.set(s.id, nearby);
@@ -856,7 +856,7 @@ async function main(): Promise<void> {
       await raw.unsafe(own.sql, own.params as never[], { prepare: false });
       tOwn += performance.now() - t;
       t = performance.now();
-      await findCandidates(db, s, now, LIMIT);
+      await findCandidates(db, s, now, LIMIT, AUTHOR_VIEW);
       tWhole += performance.now() - t;
       done++;
     }

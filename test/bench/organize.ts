@@ -42,7 +42,7 @@ import { type DB, openDatabase, schema } from '../../db';
 import { type AssignEdge, solveAssignmentWithStats } from '../../server/assign/solve';
 import { eachLimited, FAIRNESS_M_PER_ACCEPT, plan, triage } from '../../server/communities/assignments';
 import { sweep } from '../../server/hygiene/sweep';
-import { findCandidates } from '../../server/matching/candidates';
+import { AUTHOR_VIEW, ENTITLED_VIEW, findCandidates } from '../../server/matching/candidates';
 import { postsRepo } from '../../server/posts/repository';
 import { FLOOR_SQL, floorParams } from './candidate-floor';
 import { ensureDatabase } from './database';
@@ -460,7 +460,7 @@ async function main(): Promise<void> {
       const ids = items.map((i) => i.needId);
       const rows = await postsRepo.findMany(db, ids);
       const needs = ids.map((id) => rows.get(id)!);
-      const { stats: cand } = await timed(() => eachLimited(needs, 4, (n) => findCandidates(db, n, now, 60, { reasons: false })), Math.min(RUNS, 5));
+      const { stats: cand } = await timed(() => eachLimited(needs, 4, (n) => findCandidates(db, n, now, 60, AUTHOR_VIEW, { reasons: false })), Math.min(RUNS, 5));
       const listFloor = await replay(raw, { sql: LIST_FLOOR_SQL(false), params: listParams('need', now, new Date(now.getTime() + 14 * DAY), 200, null) });
       const floorIds = (await raw.unsafe<{ id: string }[]>(LIST_FLOOR_SQL(false), listParams('need', now, new Date(now.getTime() + 14 * DAY), 200, null) as never[], { prepare: false })).map((r) => r.id);
       const same = floorIds.filter((id) => ids.includes(id)).length;
@@ -522,7 +522,7 @@ async function main(): Promise<void> {
         let edges: AssignEdge[] = [];
         const tGraph = performance.now();
         await eachLimited(needIds, 4, async (id) => {
-          for (const cand of await findCandidates(db, rows.get(id)!, now, 60, { reasons: false })) {
+          for (const cand of await findCandidates(db, rows.get(id)!, now, 60, ENTITLED_VIEW, { reasons: false })) {
             if (offerSet.has(cand.row.id)) {
               edges.push({ needId: id, offerId: cand.row.id, distanceM: Math.round(cand.fit.distanceM / 100) * 100, penaltyM: (helperAccepts.get(cand.row.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });
             }

@@ -82,9 +82,9 @@ describe('operations', () => {
     const indexes = rowsOf<{ indexdef: string }>(
       await ctx.database.db.execute(sql`SELECT indexdef FROM pg_indexes WHERE tablename IN ('posts', 'post_windows')`),
     ).map((r) => r.indexdef);
-    // Candidates: equality keys (btree_gist), the true point, the schedule and its hours of the week (intarray) in one GiST, open posts only.
+    // Candidates: equality keys (btree_gist), the public point (candidates are found by public points), the schedule and its hours of the week (intarray) in one GiST, open posts only.
     expect(
-      indexes.some((d) => /USING gist \(category, kind, location, schedule, week_hours gist__intbig_ops.*\) WHERE \(status = 'open'/.test(d)),
+      indexes.some((d) => /USING gist \(category, kind, public_location, schedule, week_hours gist__intbig_ops.*\) WHERE \(status = 'open'/.test(d)),
     ).toBe(true);
     expect(indexes.some((d) => /post_windows_post_during_key .* \(post_id, during\) INCLUDE \(recurring\)/.test(d))).toBe(true);
     expect(indexes.some((d) => /USING gist \(destination\)/.test(d))).toBe(true);
