@@ -172,9 +172,10 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['posts'],
         summary: 'Edit your post',
+        description: 'A post may be moved (its place or a ride\'s destination changed) 4 times an hour, and one person\'s posts 20 times an hour; beyond that 429 with Retry-After.',
         params: IdParamsSchema,
         body: PatchPostBodySchema,
-        response: { 200: PostReplySchema, ...problems },
+        response: { 200: PostReplySchema, ...problems, 429: ProblemSchema },
       },
     },
     async (request) => {

@@ -6,6 +6,7 @@ import { type FieldError, conflict, forbidden, invalid, notFound, unauthorized }
 import { requireRole } from '../communities/service';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { Outbox } from '../live/outbox';
+import { enforce, type Limit } from '../limits/counter';
 import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
 import type { CreatePostBody, ListPostsQuery, PatchPostBody } from './schemas';
 import { type PostInput, validatePost, withDefaults } from './validate';
@@ -152,6 +153,11 @@ export async function updatePost(
         { path: '/capacity', message: `must be at least ${taken}` },
       ]);
     }
+    if (moved(row, merged)) {
+      // Each placement is a probe an attacker could make around a neighbour; few are ever needed honestly.
+      await enforce(tx, MOVES_PER_POST, row.id, now, 'This post has been moved too often lately.');
+      await enforce(tx, MOVES_PER_AUTHOR, row.authorId, now, 'You have moved your posts too often lately.');
+    }
     const { fields, oneOffs, occurrences } = storedFields(merged, row.authorId, locationKey, now);
     // New times: "still needed?" is asked again a day before the new first window.
     await postsRepo.update(tx, id, { ...fields, capacityLeft: merged.capacity - taken, updatedAt: now, ...(timesChanged ? { stillNeededAskedAt: null } : {}) });
@@ -162,6 +168,18 @@ export async function updatePost(
     await events.flush(tx);
     return after;
   });
+}
+
+/** How often a post's place (or a ride's destination) may change. */
+export const MOVES_PER_POST: Limit = { name: 'post.move', max: 4, windowMs: 3_600_000 };
+export const MOVES_PER_AUTHOR: Limit = { name: 'post.move.author', max: 20, windowMs: 3_600_000 };
+
+const samePoint = (a: LatLng | null | undefined, b: LatLng | null | undefined) => (a ?? null) === (b ?? null) || (!!a && !!b && a.lat === b.lat && a.lng === b.lng);
+
+/** Whether an edit changes where the post is (its point or its destination). */
+function moved(row: PostRow, merged: PostInput): boolean {
+  const destination = (merged.details as { destination?: LatLng }).destination;
+  return !samePoint(row.location, merged.location) || !samePoint(row.destination, destination);
 }
 
 function definedFields(patch: PatchPostBody): Partial<PostInput> {
