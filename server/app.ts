@@ -94,7 +94,7 @@ export async function buildApp(options: AppOptions) {
       await api.register(postsRoutes);
       await api.register(matchesRoutes);
       await api.register(communitiesRoutes);
-      await api.register(calendarRoutes);
+      await api.register(calendarRoutes, { publicUrl: config.publicUrl });
       await api.register(safetyRoutes);
     },
     { prefix: '/api' },

@@ -20,6 +20,12 @@ export interface Config {
   readonly trustProxy: boolean | string;
   /** Built web app served at `/`. */
   readonly webRoot: string;
+  /**
+   * Where people reach Aidmap (PUBLIC_URL, no trailing slash): every absolute
+   * link the server writes (the calendar address, links in messages) starts
+   * with it, never with the request's Host header, which a client chooses.
+   */
+  readonly publicUrl: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -51,6 +57,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const trust = env.TRUST_PROXY?.trim() ?? 'false';
   // 'true', or the proxies' addresses/CIDRs, comma-separated (Fastify's trustProxy).
   const trustProxy = trust === 'true' ? true : trust === 'false' || trust === '' ? false : trust;
+  const publicUrl = (env.PUBLIC_URL?.trim() || `http://localhost:${port}`).replace(/\/+$/, '');
+  if (!isHttpUrl(publicUrl)) {
+    problems.push(`PUBLIC_URL must be an http:// or https:// address without query or fragment, like https://aidmap.example.org, got "${env.PUBLIC_URL}"`);
+  }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   }
@@ -67,5 +77,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     proposalTtlMs: ttl * 3_600_000,
     trustProxy,
     webRoot: resolve(env.WEB_ROOT ?? resolve(import.meta.dirname, '../web/dist')),
+    publicUrl,
   });
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
 }

@@ -4,9 +4,7 @@ import { notFound, ProblemSchema } from '../http/problem';
 import { authenticate, requireUser } from '../plugins/session';
 import { calendarFeed, calendarOwner, calendarStatus, newCalendarToken, revokeCalendarToken } from './service';
 
-const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const origin = (request: { protocol: string; host: string }) => `${request.protocol}://${request.host}`;
-
+const calendarRoutes: FastifyPluginAsyncTypebox<{ publicUrl: string }> = async (app, { publicUrl }) => {
   app.post(
     '/me/calendar',
     {
@@ -19,7 +17,7 @@ const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const token = await newCalendarToken(app.db, requireUser(request).id);
-      return reply.status(201).send({ url: `${origin(request)}/api/calendar/${token}.ics` });
+      return reply.status(201).send({ url: `${publicUrl}/api/calendar/${token}.ics` });
     },
   );
 
@@ -61,7 +59,7 @@ const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!owner) {
         throw notFound('No calendar at this address (it may have been replaced or turned off).');
       }
-      const body = await calendarFeed(app.db, owner, origin(request), app.clock.now());
+      const body = await calendarFeed(app.db, owner, publicUrl, app.clock.now());
       return reply.type('text/calendar; charset=utf-8').header('cache-control', 'private, max-age=300').send(body);
     },
   );

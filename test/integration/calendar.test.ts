@@ -7,7 +7,7 @@ let ctx: TestContext;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  ctx = await buildTestApp({ logStream: { write: (line: string) => void logs.push(line) } });
+  ctx = await buildTestApp({ env: { PUBLIC_URL: 'https://aidmap.example.org/' }, logStream: { write: (line: string) => void logs.push(line) } });
 });
 afterAll(async () => {
   await ctx?.app.close();
@@ -45,6 +45,10 @@ describe('calendar feed', () => {
     expect(JSON.stringify(since)).not.toContain(made.json().url.split('/').pop().replace('.ics', '')); // the address is not kept
     const url = new URL(made.json().url);
     expect(url.pathname).toMatch(/^\/api\/calendar\/[A-Za-z0-9_-]{43}\.ics$/);
+    // Absolute addresses come from PUBLIC_URL, never from the Host header a client chooses.
+    expect(url.origin).toBe('https://aidmap.example.org');
+    const spoofed = await ctx.app.inject({ method: 'POST', url: '/api/me/calendar', headers: { cookie: bea.cookie, host: 'evil.example' } });
+    expect(spoofed.json().url).toMatch(/^https:\/\/aidmap\.example\.org\/api\/calendar\//);
     const feed = await ctx.app.inject({ method: 'GET', url: url.pathname });
     expect(feed.statusCode).toBe(200);
     expect(feed.headers['content-type']).toMatch(/^text\/calendar/);

@@ -11,3 +11,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'loud' })).toThrow(/PORT[\s\S]*LOG_LEVEL/);
   });
 });
+
+describe('PUBLIC_URL', () => {
+  it('defaults to localhost on the port, drops a trailing slash, and refuses what is not an http(s) address', () => {
+    expect(loadConfig({}).publicUrl).toBe('http://localhost:3000');
+    expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ PUBLIC_URL: 'https://aidmap.example.org/' }).publicUrl).toBe('https://aidmap.example.org');
+    expect(loadConfig({ PUBLIC_URL: 'https://example.org/aidmap' }).publicUrl).toBe('https://example.org/aidmap');
+    for (const bad of ['aidmap.example.org', 'ftp://example.org', 'https://example.org/?x=1', 'https://u:p@example.org']) {
+      expect(() => loadConfig({ PUBLIC_URL: bad })).toThrow(/PUBLIC_URL must be an http/);
+    }
+  });
+});
