@@ -24,9 +24,47 @@ export function serializeError(error: Error): { type: string; message: string; s
   };
 }
 
-/** Private calendar addresses carry their credential in the path: logged masked. */
+/** Query parameters that may hold a person's exact place (a draft post's point, "communities here"). */
+const POINT_PARAMS = new Set(['lat', 'lng']);
+
+/**
+ * A URL as logged: private calendar addresses carry their credential in the
+ * path, and some queries carry an exact point (GET /api/posts/similar?lat=&lng=,
+ * GET /api/communities?lat=&lng=): both masked. A map's box is kept to two
+ * decimals (about a kilometre), enough to read a log, too coarse to place anyone.
+ */
 export function maskUrl(url: string): string {
-  return url.replace(/(\/api\/calendar\/)[^/?#]+/, '$1…');
+  const masked = url.replace(/(\/api\/calendar\/)[^/?#]+/, '$1…');
+  const q = masked.indexOf('?');
+  if (q < 0) {
+    return masked;
+  }
+  const params = masked
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = safeDecode(eq < 0 ? pair : pair.slice(0, eq)).toLowerCase();
+      if (POINT_PARAMS.has(name)) {
+        return `${pair.slice(0, eq < 0 ? pair.length : eq)}=…`;
+      }
+      if (name === 'bbox' && eq >= 0) {
+        const coarse = safeDecode(pair.slice(eq + 1))
+          .split(',')
+          .map((n) => (Number.isFinite(Number(n)) && n.trim() !== '' ? Number(n).toFixed(2) : '…'));
+        return `${pair.slice(0, eq)}=${coarse.join(',')}`;
+      }
+      return pair;
+    });
+  return `${masked.slice(0, q)}?${params.join('&')}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
 }
 
 /** Fastify's request log fields, with the URL masked. */

@@ -84,4 +84,20 @@ describe('exact locations stay private', () => {
     const token = author.cookie.split('=')[1]!;
     expect(logs.join('\n')).not.toContain(token);
   });
+
+  it('queries that carry a point (a draft post, communities here) are logged without it', async () => {
+    const writer = await signup(ctx.app, 'Writer');
+    const point = { lat: 40.683917, lng: -73.961283 };
+    const q = new URLSearchParams({ kind: 'need', category: 'meal', lat: String(point.lat), lng: String(point.lng), start: '2026-12-03T17:00:00-05:00', end: '2026-12-03T19:00:00-05:00' });
+    const before = logs.length;
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/posts/similar?${q}`, headers: { cookie: writer.cookie } })).statusCode).toBe(200);
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/communities?lat=${point.lat}&lng=${point.lng}` })).statusCode).toBe(200);
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/posts?bbox=-73.961283,40.683917,-73.951283,40.693917` })).statusCode).toBe(200);
+    const lines = logs.slice(before).join('\n');
+    expect(lines).toMatch(/posts\/similar\?kind=need&category=meal&lat=…&lng=…&start=/);
+    expect(lines).toMatch(/bbox=-73\.96,40\.68,-73\.95,40\.69/);
+    for (const digits of ['40.683917', '73.961283', '40.6839', '73.9612']) {
+      expect(lines).not.toContain(digits);
+    }
+  });
 });
