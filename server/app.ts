@@ -13,6 +13,7 @@ import database from './plugins/database';
 import docs from './plugins/docs';
 import errors from './plugins/errors';
 import session from './plugins/session';
+import limits from './limits/plugin';
 import validation from './plugins/validation';
 import web from './plugins/web';
 import live, { type LiveOptions } from './live/plugin';
@@ -85,6 +86,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(validation);
   await app.register(database, { database: options.database, clock: options.clock ?? systemClock });
   await app.register(session);
+  await app.register(limits, { scale: config.rateLimitScale });
   await app.register(docs);
   await app.register(live, { options: options.live ?? {} });
   await app.register(

@@ -26,6 +26,8 @@ export interface Config {
    * with it, never with the request's Host header, which a client chooses.
    */
   readonly publicUrl: string;
+  /** Every rate limit's maximum times this (RATE_LIMIT_SCALE, default 1): a large event, or a load test, raises them all at once. */
+  readonly rateLimitScale: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -61,6 +63,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!isHttpUrl(publicUrl)) {
     problems.push(`PUBLIC_URL must be an http:// or https:// address without query or fragment, like https://aidmap.example.org, got "${env.PUBLIC_URL}"`);
   }
+  const rateLimitScale = Number(env.RATE_LIMIT_SCALE ?? '1');
+  if (!(rateLimitScale > 0 && rateLimitScale <= 1_000_000)) {
+    problems.push(`RATE_LIMIT_SCALE must be a number above 0 (1 is the limits as documented), got "${env.RATE_LIMIT_SCALE}"`);
+  }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   }
@@ -78,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     webRoot: resolve(env.WEB_ROOT ?? resolve(import.meta.dirname, '../web/dist')),
     publicUrl,
+    rateLimitScale,
   });
 }
 

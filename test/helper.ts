@@ -107,7 +107,8 @@ export async function buildTestApp(
 ): Promise<TestContext> {
   const clock = options.clock ?? new TestClock();
   const database = options.database ?? (await openTestDatabase());
-  const config = loadConfig({ LOG_LEVEL: options.logStream ? 'trace' : 'silent', DATA_DIR: '/nonexistent', ...options.env });
+  // Rate limits are per IP, and every test request comes from 127.0.0.1: raised unless a test sets RATE_LIMIT_SCALE.
+  const config = loadConfig({ LOG_LEVEL: options.logStream ? 'trace' : 'silent', DATA_DIR: '/nonexistent', RATE_LIMIT_SCALE: '1000', ...options.env });
   const app = await buildApp({
     config,
     database,

@@ -58,7 +58,8 @@ export async function enforce(db: Executor, limit: Limit, key: string, now: Date
   }
 }
 
-function minutes(seconds: number): string {
+/** "45 seconds", "12 minutes", "3 hours": how long to wait, as a person says it. */
+export function minutes(seconds: number): string {
   if (seconds < 90) {
     return `${seconds} seconds`;
   }

@@ -19,6 +19,7 @@ import {
   ProposeBodySchema,
 } from './schemas';
 import { actOnMatch, listMatches, type MatchAction, matchFor, matchView, messageView, postMessage, proposeMatch } from './service';
+import { LIMITS } from '../limits/plugin';
 
 const problems = {
   400: ProblemSchema,
@@ -76,11 +77,12 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/matches',
     {
       preValidation: authenticate,
+      config: { limits: [LIMITS.proposePerAccount] },
       schema: {
         tags: ['matches'],
         summary: 'Propose a match between a need and an offer (one of them yours)',
         body: ProposeBodySchema,
-        response: { 201: MatchReplySchema, ...problems },
+        response: { 201: MatchReplySchema, ...problems, 429: ProblemSchema },
       },
     },
     async (request, reply) => {
@@ -169,12 +171,13 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/matches/:id/messages',
     {
       preValidation: authenticate,
+      config: { limits: [LIMITS.messagePerAccount] },
       schema: {
         tags: ['matches'],
         summary: 'Write in the match thread',
         params: IdParamsSchema,
         body: MessageBodySchema,
-        response: { 201: Type.Object({ message: MessageSchema }), ...problems },
+        response: { 201: Type.Object({ message: MessageSchema }), ...problems, 429: ProblemSchema },
       },
     },
     async (request, reply) => {

@@ -21,6 +21,7 @@ import { isBlocked } from '../safety/block-sql';
 import { notFound } from '../http/problem';
 import { type PostRow, postsRepo } from './repository';
 import Type from 'typebox';
+import { LIMITS } from '../limits/plugin';
 
 /** How often a process brings the stored weekly occurrences up to the clock. */
 const EXTEND_EVERY_MS = 10 * 60 * 1000;
@@ -69,11 +70,12 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/posts',
     {
       preValidation: authenticate,
+      config: { limits: [LIMITS.postPerAccount, LIMITS.postPerIp] },
       schema: {
         tags: ['posts'],
         summary: 'Post a need or an offer',
         body: CreatePostBodySchema,
-        response: { 201: PostReplySchema, ...problems },
+        response: { 201: PostReplySchema, ...problems, 429: ProblemSchema },
       },
     },
     async (request, reply) => {
@@ -169,6 +171,7 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/posts/:id',
     {
       preValidation: authenticate,
+      config: { limits: [LIMITS.editPerAccount] },
       schema: {
         tags: ['posts'],
         summary: 'Edit your post',

@@ -355,7 +355,7 @@ function report(name: string, f: PageFigures): void {
 
 async function main(): Promise<void> {
   console.log(`bench:web — POSTS=${POSTS} UPDATES=${UPDATES} CPU_THROTTLE=${THROTTLE}× (Chromium at 390×844)`);
-  const server = await startServer({ LOG_LEVEL: 'error', TILE_URL: 'http://127.0.0.1:9/{z}/{x}/{y}.png' });
+  const server = await startServer({ LOG_LEVEL: 'error', TILE_URL: 'http://127.0.0.1:9/{z}/{x}/{y}.png', RATE_LIMIT_SCALE: '1000000' });
   const browser = await launch();
   try {
     const signup = async (k: number) => {
