@@ -23,10 +23,11 @@ import { type DB, loadSecret, openDatabase, rowsOf, schema } from '../../db';
 import { FLOOR_SQL, floorParams } from './candidate-floor';
 import { ensureDatabase } from './database';
 import { hashPassword } from '../../server/auth/passwords';
-import { AUTHOR_VIEW, findCandidates } from '../../server/matching/candidates';
+import { AUTHOR_VIEW, ENTITLED_VIEW, findCandidates, type Perspective, PUBLIC_VIEW } from '../../server/matching/candidates';
 import { type PostRow, postsRepo } from '../../server/posts/repository';
 import type { CreatePostBody } from '../../server/posts/schemas';
 import { createPost, LOCATION_KEY } from '../../server/posts/service';
+import { eachLimited } from '../../server/communities/assignments';
 import { intEnv } from './env';
 
 /** A database of its own on the local server unless told otherwise (never the app's: it is filled and refilled). */
@@ -769,6 +770,79 @@ async function explain(raw: Sql, text: string, params: unknown[]): Promise<strin
   return rows.map((r) => r['QUERY PLAN']);
 }
 
+/** Subjects whose candidate sets are compared across the three ways of reading places. */
+const QUALITY_SUBJECTS = intEnv('QUALITY_SUBJECTS', 1_000);
+
+/**
+ * What the privacy rule costs matching (issue 12): the pairs found when
+ * every place is read exactly (the rule before: ENTITLED_VIEW), against the
+ * author's view (own post exact, others at public points: what
+ * GET /api/posts/:id/matches shows) and both public (what suggestions use).
+ * Whole eligible sets (up to the 300-row prefilter), the best one, and the
+ * best five (what suggestions record).
+ */
+async function quality(db: DB, subjects: PostRow[], now: Date, log: (s: string) => void): Promise<void> {
+  const views: [string, Perspective][] = [
+    ['author view (own exact, others public)', AUTHOR_VIEW],
+    ['both public (suggestions)', PUBLIC_VIEW],
+  ];
+  const ids = (s: PostRow, view: Perspective) => findCandidates(db, s, now, 300, view, { reasons: false }).then((found) => found.map((c) => c.row.id));
+  const exact = await eachLimited(subjects, 4, (s) => ids(s, ENTITLED_VIEW));
+  const seen: string[][][] = [];
+  for (const [, view] of views) {
+    seen.push(await eachLimited(subjects, 4, (s) => ids(s, view)));
+  }
+  const pairs = exact.reduce((n, e) => n + e.length, 0);
+  const served = exact.filter((e) => e.length > 0).length;
+  log(`
+match quality under the privacy rule, ${subjects.length} subjects: exact places find ${pairs.toLocaleString('en')} pairs; ${served} subjects have a candidate`);
+  for (const [v, [name]] of views.entries()) {
+    let both = 0;
+    let found = 0;
+    let sameBest = 0;
+    let withBest = 0;
+    let top5 = 0;
+    let top5Of = 0;
+    let bestIn5 = 0;
+    let bestIn20 = 0;
+    let servedHere = 0;
+    // Subjects with few candidates: their whole eligible set is read under both rules (no 300-row cut).
+    let fewPairs = 0;
+    let fewBoth = 0;
+    let fewFound = 0;
+    exact.forEach((e, i) => {
+      const mine = seen[v]![i]!;
+      const set = new Set(mine);
+      found += mine.length;
+      const common = e.filter((id) => set.has(id)).length;
+      both += common;
+      servedHere += mine.length > 0 ? 1 : 0;
+      if (e.length < 100 && mine.length < 100) {
+        fewPairs += e.length;
+        fewBoth += common;
+        fewFound += mine.length;
+      }
+      if (e.length > 0) {
+        withBest++;
+        sameBest += mine[0] === e[0] ? 1 : 0;
+        bestIn5 += mine.slice(0, 5).includes(e[0]!) ? 1 : 0;
+        bestIn20 += mine.slice(0, 20).includes(e[0]!) ? 1 : 0;
+        const best5 = new Set(mine.slice(0, 5));
+        top5 += e.slice(0, 5).filter((id) => best5.has(id)).length;
+        top5Of += Math.min(5, e.length);
+      }
+    });
+    const pct = (a: number, b: number) => `${b === 0 ? '–' : ((100 * a) / b).toFixed(1)}%`;
+    log(`  ${name}:`);
+    log(`    ${found.toLocaleString('en')} pairs (sets cut at the 300 nearest rows); ${pct(both, pairs)} of the exact pairs found again; ${servedHere} subjects with a candidate`);
+    log(`    subjects with under 100 candidates (whole sets): ${pct(fewBoth, fewPairs)} of their ${fewPairs.toLocaleString('en')} exact pairs found again, ${pct(fewFound - fewBoth, fewFound)} of the ${fewFound.toLocaleString('en')} found are new`);
+    log(
+      `    the exact best candidate is first for ${pct(sameBest, withBest)}, in the first 5 for ${pct(bestIn5, withBest)}, in the first 20 (a page) for ${pct(bestIn20, withBest)}; ` +
+        `${pct(top5, top5Of)} of the exact best five kept in the best five`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const log = (s: string) => console.log(s);
   log(`database: ${databaseUrl.replace(/\/\/[^@/]*@/, '//')}`);
@@ -807,6 +881,11 @@ async function main(): Promise<void> {
       `subjects: ${subjects.length} random open posts (${subjects.filter((s) => s.kind === 'need').length} needs, ` +
         `${subjects.filter((s) => s.recurrence).length} weekly, ${new Set(subjects.map((s) => s.category)).size} categories); budget ${BUDGET_MS / 1000} s per phase`,
     );
+
+    await quality(db, subjects.slice(0, QUALITY_SUBJECTS), now, log);
+    if (process.env.QUALITY_ONLY) {
+      return;
+    }
 
     const results: Record<string, Record<number, Figures>> = {};
     const run = async (name: string, c: number, fn: (s: PostRow) => Promise<number>) => {
