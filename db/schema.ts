@@ -66,6 +66,10 @@ export const users = pgTable(
     passwordHash: text().notNull(),
     displayName: text().notNull(),
     createdAt: createdAt(),
+    /** A platform moderator since then (granted and revoked from the command line only: `npm run admin`); null: not one. */
+    moderatorSince: timestamp({ withTimezone: true }),
+    /** Suspended platform-wide by a moderator: cannot sign in, and their open posts leave listings and candidate lists. */
+    suspendedAt: timestamp({ withTimezone: true }),
   },
   (t) => [uniqueIndex('users_email_key').on(t.email)],
 );
@@ -432,4 +436,24 @@ export const blocks = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.blockerId, t.blockedId] }), index('blocks_blocked_idx').on(t.blockedId, t.blockerId)],
+);
+
+/**
+ * What platform moderators did (and the command line's grants), append-only:
+ * hiding and bringing back posts, suspending and reinstating accounts,
+ * granting and revoking the role. `actorId` null: done from the command line.
+ */
+export const moderationLog = pgTable(
+  'moderation_log',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    actorId: uuid().references(() => users.id),
+    /** `post.hide`, `post.unhide`, `user.suspend`, `user.unsuspend`, `moderator.grant`, `moderator.revoke` */
+    action: text().notNull(),
+    subjectType: text().notNull(),
+    subjectId: text().notNull(),
+    before: jsonb(),
+    after: jsonb(),
+    createdAt: createdAt(),
+  },
 );

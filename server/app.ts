@@ -22,6 +22,7 @@ import matchesRoutes from './matches/routes';
 import communitiesRoutes from './communities/routes';
 import calendarRoutes from './calendar/routes';
 import safetyRoutes from './safety/routes';
+import moderationRoutes from './moderation/routes';
 import { DEFAULT_HYGIENE, sweep } from './hygiene/sweep';
 
 export interface AppOptions {
@@ -98,6 +99,7 @@ export async function buildApp(options: AppOptions) {
       await api.register(communitiesRoutes);
       await api.register(calendarRoutes, { publicUrl: config.publicUrl });
       await api.register(safetyRoutes);
+      await api.register(moderationRoutes);
     },
     { prefix: '/api' },
   );

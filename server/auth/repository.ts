@@ -1,4 +1,4 @@
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, gt, isNull } from 'drizzle-orm';
 import { createHash, randomBytes } from 'node:crypto';
 import { type Executor, sessions, users } from '../../db';
 import type { User } from './schemas';
@@ -54,7 +54,7 @@ export const usersRepo = {
 
   async findByEmail(db: Executor, email: string) {
     const [row] = await db
-      .select({ ...userColumns, passwordHash: users.passwordHash })
+      .select({ ...userColumns, passwordHash: users.passwordHash, suspendedAt: users.suspendedAt })
       .from(users)
       .where(eq(users.email, email));
     return row;
@@ -75,7 +75,8 @@ export const sessionsRepo = {
       .select(userColumns)
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(eq(sessions.tokenHash, hashToken(token)), gt(sessions.expiresAt, now)));
+      // A suspended account's sessions are deleted when it is suspended; this also ends any made meanwhile.
+      .where(and(eq(sessions.tokenHash, hashToken(token)), gt(sessions.expiresAt, now), isNull(users.suspendedAt)));
     return row;
   },
 

@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import rateLimit from '@fastify/rate-limit';
-import { HttpProblem, ProblemSchema, conflict, invalid, unauthorized } from '../http/problem';
+import { HttpProblem, ProblemSchema, conflict, forbidden, invalid, unauthorized } from '../http/problem';
 import { authenticate, clearSessionCookie, requireUser, setSessionCookie } from '../plugins/session';
 import { announceSignOut } from '../live/outbox';
 import { hashPassword, verifyPassword } from './passwords';
 import { isEmail, normalizeEmail, sessionKey, sessionsRepo, toUser, usersRepo } from './repository';
 import { LoginBodySchema, SignupBodySchema, UserReplySchema } from './schemas';
 
-const problems = { 400: ProblemSchema, 401: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema };
+const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema };
 
 /** Password guesses allowed per address and client IP in LOGIN_WINDOW. */
 export const LOGIN_ATTEMPTS = 10;
@@ -89,6 +89,10 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
       const ok = await verifyPassword(found?.passwordHash, request.body.password);
       if (!found || !ok) {
         throw unauthorized('The e-mail address or the password is not right.');
+      }
+      // Told only to whoever knows the password: a suspension is no one else's business.
+      if (found.suspendedAt) {
+        throw forbidden('This account is suspended by the platform moderators; it cannot sign in.');
       }
       const session = await sessionsRepo.create(app.db, found.id, app.clock.now());
       setSessionCookie(reply, session.token, opts.cookieSecure);

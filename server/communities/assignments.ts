@@ -6,11 +6,11 @@ import { sql } from 'drizzle-orm';
 import { type DB, type Executor, rowsOf } from '../../db';
 import { solveAssignment, type AssignEdge } from '../assign/solve';
 import { conflict, HttpProblem, invalid } from '../http/problem';
-import { countCandidates, findCandidates } from '../matching/candidates';
+import { AUTHOR_VIEW, countCandidates, ENTITLED_VIEW, findCandidates } from '../matching/candidates';
 import { proposeAsOrganizer } from '../matches/service';
 import { postsRepo } from '../posts/repository';
 import { audit, lockCommunity, requireRole } from './service';
-import { activeMember, belongsTo, homeCommunity, inBoundary, uuidArray } from './sql';
+import { inBoundary, memberPost, uuidArray } from './sql';
 
 /** Candidates looked at per need when building a plan's graph (the matching engine's best first). */
 const CANDIDATES_PER_NEED = 60;
@@ -28,11 +28,11 @@ interface Actor {
 }
 
 /**
- * Open posts of a kind that belong to the community (the smallest community
- * holding the post's place is this one), with a window meeting [from, to),
- * the earliest upcoming window first.
+ * Open posts of a kind that the organizer may act on in the community (its
+ * active members' posts there, nobody blocked either way: memberPost), with
+ * a window meeting [from, to), the earliest upcoming window first.
  */
-async function communityPosts(db: Executor, communityId: string, kind: 'need' | 'offer', range: { from: Date; to: Date }, categories: string[] | undefined, now: Date, limit: number, membersOnly = false) {
+async function communityPosts(db: Executor, organizerId: string, communityId: string, kind: 'need' | 'offer', range: { from: Date; to: Date }, categories: string[] | undefined, now: Date, limit: number) {
   return rowsOf<{ id: string; next_start: Date | string | null }>(
     await db.execute(sql`
       SELECT p.id, min(lower(w.during)) AS next_start
@@ -42,8 +42,7 @@ async function communityPosts(db: Executor, communityId: string, kind: 'need' | 
         AND upper(w.during) > ${now.toISOString()}::timestamptz
       WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}
         ${categories && categories.length > 0 ? sql`AND p.category::text = ANY(${`{${categories.join(',')}}`}::text[])` : sql``}
-        AND ${belongsTo(sql`me.id`)}
-        ${membersOnly ? sql`AND ${activeMember(sql`me.id`, sql`p.author_id`)}` : sql``}
+        AND ${memberPost(sql`me.id`, organizerId)}
       GROUP BY p.id, p.created_at
       ORDER BY next_start, p.created_at, p.id
       LIMIT ${limit}`),
@@ -70,11 +69,11 @@ const DAY = 86_400_000;
 /** Unmet needs of the community in the next `days` days, most urgent first, each with how many offers could serve it. */
 export async function triage(db: DB, actor: Actor, communityId: string, now: Date, days = 14) {
   await requireRole(db, communityId, actor, 'organizer');
-  const needs = await communityPosts(db, communityId, 'need', { from: now, to: new Date(now.getTime() + days * DAY) }, undefined, now, 200);
+  const needs = await communityPosts(db, actor.id, communityId, 'need', { from: now, to: new Date(now.getTime() + days * DAY) }, undefined, now, 200);
   const rows = await postsRepo.findMany(db, needs.map((n) => n.id));
   const counted = await eachLimited(needs, 4, async (n) => {
     const row = rows.get(n.id)!;
-    return { row, nextStart: n.nextStart, ...(await countCandidates(db, row, now, TRIAGE_CANDIDATES)) };
+    return { row, nextStart: n.nextStart, ...(await countCandidates(db, row, now, TRIAGE_CANDIDATES, AUTHOR_VIEW)) };
   });
   const late = new Set(
     needs.length === 0
@@ -125,8 +124,8 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   const range = rangeOf(query);
   // Members' posts only: an organizer proposes on behalf of people who joined.
   const [needs, offers] = await Promise.all([
-    communityPosts(db, communityId, 'need', range, query.categories, now, MAX_PLAN_POSTS + 1, true),
-    communityPosts(db, communityId, 'offer', range, query.categories, now, MAX_PLAN_POSTS + 1, true),
+    communityPosts(db, actor.id, communityId, 'need', range, query.categories, now, MAX_PLAN_POSTS + 1),
+    communityPosts(db, actor.id, communityId, 'offer', range, query.categories, now, MAX_PLAN_POSTS + 1),
   ]);
   if (needs.length > MAX_PLAN_POSTS || offers.length > MAX_PLAN_POSTS) {
     throw new HttpProblem(422, `More than ${MAX_PLAN_POSTS} needs or offers in this range; plan a shorter range or fewer categories.`);
@@ -144,7 +143,7 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   const edges: AssignEdge[] = [];
   await eachLimited(needs, 4, async (n) => {
     // Among the plan's offers only: the nearest of them, not the nearest of the city's.
-    for (const c of await findCandidates(db, rows.get(n.id)!, now, CANDIDATES_PER_NEED, { reasons: false, among })) {
+    for (const c of await findCandidates(db, rows.get(n.id)!, now, CANDIDATES_PER_NEED, ENTITLED_VIEW, { reasons: false, among })) {
       // To 100 m, as candidates are shown: metre distances between exact points would let an organizer trilaterate.
       edges.push({ needId: n.id, offerId: c.row.id, distanceM: Math.round(c.fit.distanceM / 100) * 100, penaltyM: (accepts.get(c.row.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });
     }
@@ -161,16 +160,15 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   return { ...result, needs: needs.length, offers: offers.length, edges: edges.length };
 }
 
-/** Which posts belong to this community (its smallest community is this one) and are by its non-suspended members. */
-async function belongs(db: Executor, communityId: string, ids: string[]): Promise<Set<string>> {
+/** Which of these posts the organizer may act on in this community (memberPost). */
+async function belongs(db: Executor, organizerId: string, communityId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) {
     return new Set();
   }
   return new Set(
     rowsOf<{ id: string }>(
       await db.execute(sql`SELECT p.id FROM posts p
-        WHERE p.id = ANY(${uuidArray(ids)}) AND ${homeCommunity(sql`p.location`)} = ${communityId}
-          AND ${activeMember(communityId, sql`p.author_id`)}`),
+        WHERE p.id = ANY(${uuidArray(ids)}) AND ${memberPost(communityId, organizerId)}`),
     ).map((r) => r.id),
   );
 }
@@ -202,7 +200,7 @@ export async function apply(db: DB, actor: Actor, communityId: string, pairs: { 
             roleLost = error;
             throw error;
           });
-          const inside = await belongs(tx, communityId, [pair.needId, pair.offerId]);
+          const inside = await belongs(tx, actor.id, communityId, [pair.needId, pair.offerId]);
           if (!inside.has(pair.needId) || !inside.has(pair.offerId)) {
             throw conflict('Both posts must be in this community and by its members.');
           }

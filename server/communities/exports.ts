@@ -1,12 +1,13 @@
-// Exports for organizers: the community's posts (and their matches) as CSV
-// and GeoJSON. Exact places go out only where an organizer may see them (a
-// member's post); the file name says so when a file holds any.
+// Exports for organizers: the community's members' posts (and their
+// matches) as CSV and GeoJSON, with their exact places (joining is the
+// consent); the file name says so when a file holds any. Non-members' posts
+// are not in them at all, nor the posts of anyone who blocked the organizer
+// or whom the organizer blocked.
 import { sql } from 'drizzle-orm';
 import { type DB, rowsOf } from '../../db';
 import { roundLatLng } from '../geo/geo';
-import { notBlocked } from '../safety/block-sql';
 import { requireRole } from './service';
-import { activeMember, belongsTo, inBoundary } from './sql';
+import { inBoundary, memberPost } from './sql';
 
 /** Posts of the last 90 days and every open one: what a group works from. */
 const EXPORT_DAYS = 90;
@@ -28,7 +29,7 @@ export interface ExportRow {
   capacityLeft: number;
   nextStart: string | null;
   createdAt: string;
-  matches: { id: string; status: string; needId: string; offerId: string; acceptedAt: string | null }[];
+  matches: { id: string; status: string; needId: string | null; offerId: string | null; acceptedAt: string | null }[];
 }
 
 export async function exportRows(db: DB, actor: { id: string }, communityId: string, now: Date): Promise<{ slug: string; rows: ExportRow[] }> {
@@ -43,35 +44,35 @@ export async function exportRows(db: DB, actor: { id: string }, communityId: str
     hidden: boolean;
     author_id: string;
     author_name: string;
-    member: boolean;
     lat: number;
     lng: number;
-    public_lat: number;
-    public_lng: number;
-    precision_m: number;
     capacity: number;
     capacity_left: number;
     next_start: Date | string | null;
     created_at: Date | string;
-    matches: { id: string; status: string; needId: string; offerId: string; acceptedAt: string | null }[] | string | null;
+    matches: { id: string; status: string; needId: string | null; offerId: string | null; acceptedAt: string | null }[] | string | null;
   }>(
     await db.execute(sql`
       SELECT p.id, p.kind, p.category, p.title, p.status, p.hidden_at IS NOT NULL AS hidden,
              p.author_id, u.display_name AS author_name,
-             ${activeMember(sql`me.id`, sql`p.author_id`)} AND ${notBlocked(actor.id, sql`p.author_id`)} AS member,
              ST_Y(p.location::geometry) AS lat, ST_X(p.location::geometry) AS lng,
-             ST_Y(p.public_location::geometry) AS public_lat, ST_X(p.public_location::geometry) AS public_lng,
-             p.location_precision_m AS precision_m, p.capacity, p.capacity_left,
+             p.capacity, p.capacity_left,
              (SELECT min(lower(w.during)) FROM post_windows w WHERE w.post_id = p.id AND upper(w.during) > ${now.toISOString()}::timestamptz) AS next_start,
              p.created_at,
-             (SELECT coalesce(json_agg(json_build_object('id', x.id, 'status', x.status, 'needId', x.need_id, 'offerId', x.offer_id, 'acceptedAt', x.accepted_at) ORDER BY x.created_at), '[]'::json)
-                FROM matches x WHERE x.need_id = p.id OR x.offer_id = p.id) AS matches
+             -- The other post of a match is named only when the organizer may act on it too (a member's):
+             -- a non-member's post, matched and so off the map, is no organizer's business.
+             (SELECT coalesce(json_agg(json_build_object('id', x.id, 'status', x.status,
+                       'needId', CASE WHEN x.need_id = p.id OR ${memberPost(sql`me.id`, actor.id, sql`xo`)} THEN x.need_id END,
+                       'offerId', CASE WHEN x.offer_id = p.id OR ${memberPost(sql`me.id`, actor.id, sql`xo`)} THEN x.offer_id END,
+                       'acceptedAt', x.accepted_at) ORDER BY x.created_at), '[]'::json)
+                FROM matches x JOIN posts xo ON xo.id = (CASE WHEN x.need_id = p.id THEN x.offer_id ELSE x.need_id END)
+                WHERE x.need_id = p.id OR x.offer_id = p.id) AS matches
       FROM communities me
       JOIN posts p ON ${inBoundary(sql`me.boundary`)}
       JOIN users u ON u.id = p.author_id
       WHERE me.id = ${communityId}
         AND (p.status = 'open' OR p.created_at > ${since}::timestamptz)
-        AND ${belongsTo(sql`me.id`)}
+        AND ${memberPost(sql`me.id`, actor.id)}
       ORDER BY p.created_at, p.id
       LIMIT 20000`),
   );
@@ -79,8 +80,7 @@ export async function exportRows(db: DB, actor: { id: string }, communityId: str
   return {
     slug: c!.slug,
     rows: rows.map((r) => {
-      const exact = r.member;
-      const point = roundLatLng(exact ? { lat: Number(r.lat), lng: Number(r.lng) } : { lat: Number(r.public_lat), lng: Number(r.public_lng) });
+      const point = roundLatLng({ lat: Number(r.lat), lng: Number(r.lng) });
       const matches = (typeof r.matches === 'string' ? JSON.parse(r.matches) : (r.matches ?? [])) as ExportRow['matches'];
       return {
         id: r.id,
@@ -90,11 +90,12 @@ export async function exportRows(db: DB, actor: { id: string }, communityId: str
         status: r.hidden ? 'hidden' : r.status,
         authorId: r.author_id,
         authorName: r.author_name,
-        authorIsMember: r.member,
+        // Every row is a member's post now; the columns stay so files keep their shape.
+        authorIsMember: true,
         lat: point.lat,
         lng: point.lng,
-        exact,
-        precisionM: exact ? 0 : Number(r.precision_m),
+        exact: true,
+        precisionM: 0,
         capacity: Number(r.capacity),
         capacityLeft: Number(r.capacity_left),
         nextStart: r.next_start === null ? null : new Date(r.next_start).toISOString(),

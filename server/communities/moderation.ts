@@ -1,7 +1,10 @@
 // Moderation: anyone signed in reports a post or a person; organizers see
-// the reports of their community, hide posts (they leave listings, maps,
-// live feeds and candidate lists; the author is told) and suspend members.
-// Every organizer action is audited in its own transaction.
+// the reports about their community's members (never who filed them), hide
+// members' posts (they leave listings, maps, live feeds and candidate lists;
+// the author is told) and suspend members. Platform moderators
+// (server/moderation) hide any post. Every action is audited in its own
+// transaction: an organizer's in the community's log, a moderator's in the
+// moderation log.
 import { and, eq, sql } from 'drizzle-orm';
 import { type DB, type Executor, flags, memberships, rowsOf, sqlState } from '../../db';
 import { badRequest, conflict, forbidden, notFound } from '../http/problem';
@@ -10,21 +13,27 @@ import { cancelPostAndMatches } from '../matches/service';
 import type { PostRow } from '../posts/repository';
 import { postsRepo } from '../posts/repository';
 import type { SessionUser } from '../auth/repository';
+import { isModerator, logModeration } from '../moderation/service';
+import { notBlocked } from '../safety/block-sql';
 import { audit, lockCommunity, membershipOf, RANK, requireRole } from './service';
-import { belongsTo } from './sql';
+import { memberPost } from './sql';
 
-/** A community the user organizes or administers (unsuspended) that the post belongs to (belongsTo), or null. */
+/**
+ * The community where the user (an unsuspended organizer or admin) may act on
+ * the post (memberPost: its author an active member there, the smallest
+ * community holding its true place, nobody blocked either way), or null.
+ */
 export async function organizedHomeOf(db: Executor, userId: string, postId: string): Promise<string | null> {
   const [row] = rowsOf<{ id: string }>(
     await db.execute(sql`SELECT m.community_id AS id FROM posts p
       JOIN memberships m ON m.user_id = ${userId} AND m.role IN ('organizer', 'admin') AND m.suspended_at IS NULL
-      WHERE p.id = ${postId} AND ${belongsTo(sql`m.community_id`)}
+      WHERE p.id = ${postId} AND ${memberPost(sql`m.community_id`, userId)}
       ORDER BY m.community_id LIMIT 1`),
   );
   return row?.id ?? null;
 }
 
-/** Whether the user organizes (or administers, unsuspended) a community the post belongs to. */
+/** Whether the user may act on the post as an organizer (organizedHomeOf). */
 export async function organizesHome(db: Executor, userId: string, postId: string): Promise<boolean> {
   return (await organizedHomeOf(db, userId, postId)) !== null;
 }
@@ -71,10 +80,13 @@ export async function fileFlag(db: DB, reporter: { id: string }, input: FlagInpu
 }
 
 /**
- * Reports about the community's posts and its members, newest first
- * (organizers). A report about a person reaches the communities the reporter
- * shares with them, or all of theirs when they share none: it names the
- * reporter, who need not be known to communities they have nothing to do with.
+ * Reports about the community's members and their posts there, newest first
+ * (organizers): the report, its reason and its subject, never who filed it
+ * (reporters are known to platform moderators only). Only posts and people
+ * the organizer may act on (memberPost; an active member, nobody blocked
+ * either way), and never reports about the organizer or their own posts. A
+ * report about a person reaches the communities the reporter shares with
+ * them, or all of theirs when they share none.
  */
 export async function communityFlags(db: DB, actor: { id: string }, communityId: string) {
   await requireRole(db, communityId, actor, 'organizer');
@@ -82,8 +94,6 @@ export async function communityFlags(db: DB, actor: { id: string }, communityId:
     id: string;
     reason: string;
     created_at: Date | string;
-    reporter_id: string;
-    reporter_name: string;
     post_id: string | null;
     post_title: string | null;
     post_hidden: boolean | null;
@@ -91,15 +101,16 @@ export async function communityFlags(db: DB, actor: { id: string }, communityId:
     user_name: string | null;
   }>(
     await db.execute(sql`
-      SELECT f.id, f.reason, f.created_at, f.reporter_id, r.display_name AS reporter_name,
+      SELECT f.id, f.reason, f.created_at,
              p.id AS post_id, p.title AS post_title, p.hidden_at IS NOT NULL AS post_hidden,
              u.id AS user_id, u.display_name AS user_name
       FROM flags f
-      JOIN users r ON r.id = f.reporter_id
       LEFT JOIN posts p ON p.id = f.post_id
       LEFT JOIN users u ON u.id = f.user_id
-      WHERE (f.post_id IS NOT NULL AND ${belongsTo(communityId)})
-         OR (f.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = ${communityId} AND m.user_id = f.user_id)
+      WHERE (f.post_id IS NOT NULL AND p.author_id <> ${actor.id} AND ${memberPost(communityId, actor.id)})
+         OR (f.user_id IS NOT NULL AND f.user_id <> ${actor.id}
+             AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = ${communityId} AND m.user_id = f.user_id AND m.suspended_at IS NULL)
+             AND ${notBlocked(actor.id, sql`f.user_id`)}
              -- A report about a person goes to the communities the two share; to all of the person's when they share none.
              AND (EXISTS (SELECT 1 FROM memberships mr WHERE mr.community_id = ${communityId} AND mr.user_id = f.reporter_id)
                   OR NOT EXISTS (SELECT 1 FROM memberships a JOIN memberships b ON b.community_id = a.community_id
@@ -111,16 +122,31 @@ export async function communityFlags(db: DB, actor: { id: string }, communityId:
     id: r.id,
     reason: r.reason,
     createdAt: new Date(r.created_at).toISOString(),
-    reporter: { id: r.reporter_id, displayName: r.reporter_name },
     ...(r.post_id ? { post: { id: r.post_id, title: r.post_title!, hidden: r.post_hidden === true } } : {}),
     ...(r.user_id ? { user: { id: r.user_id, displayName: r.user_name! } } : {}),
   }));
 }
 
+const HIDE_REFUSED = "Only the organizers of the community whose member wrote this post, and platform moderators, can hide it.";
+
 /**
- * Hides a post: an organizer of the community it belongs to takes it down.
- * Its live matches are withdrawn (both sides told), it leaves every listing,
- * and its author's sockets get it back as `hidden`.
+ * Who may hide or bring back the post, as whom: an organizer of the
+ * community where its author is a member (organizedHomeOf), else a platform
+ * moderator; null for anyone else.
+ */
+async function hideAuthority(db: Executor, actorId: string, postId: string): Promise<{ communityId: string } | 'moderator' | null> {
+  const home = await organizedHomeOf(db, actorId, postId);
+  if (home) {
+    return { communityId: home };
+  }
+  return (await isModerator(db, actorId)) ? 'moderator' : null;
+}
+
+/**
+ * Hides a post: an organizer of the community its author belongs to, or a
+ * platform moderator, takes it down. Its live matches are withdrawn (both
+ * sides told), it leaves every listing, and its author's sockets get it back
+ * as `hidden`.
  */
 export async function hidePost(db: DB, actor: SessionUser, postId: string, reason: string, now: Date): Promise<PostRow> {
   const existing = await postsRepo.find(db, postId);
@@ -128,26 +154,23 @@ export async function hidePost(db: DB, actor: SessionUser, postId: string, reaso
     throw notFound('There is no post with this id.');
   }
   if (existing.hiddenAt) {
-    if (!(await organizesHome(db, actor.id, postId))) {
-      throw forbidden("Only the organizers of the community this post is in can hide it.");
+    if (!(await hideAuthority(db, actor.id, postId))) {
+      throw forbidden(HIDE_REFUSED);
     }
     return existing; // hidden already: nothing more to do
   }
   return cancelPostAndMatches(db, actor, postId, now, {
     hide: async (tx, row) => {
-      const home = await organizedHomeOf(tx, actor.id, postId);
-      if (!home) {
-        throw forbidden("Only the organizers of the community this post is in can hide it.");
+      const authority = await hideAuthority(tx, actor.id, postId);
+      if (!authority) {
+        throw forbidden(HIDE_REFUSED);
       }
-      await audit(tx, {
-        communityId: home,
-        actorId: actor.id,
-        action: 'post.hide',
-        subjectType: 'post',
-        subjectId: postId,
-        before: { status: row.status },
-        after: { status: 'hidden', reason: reason.trim() },
-      });
+      const change = { subjectId: postId, before: { status: row.status }, after: { status: 'hidden', reason: reason.trim() } };
+      if (authority === 'moderator') {
+        await logModeration(tx, { actorId: actor.id, action: 'post.hide', subjectType: 'post', ...change, now });
+      } else {
+        await audit(tx, { communityId: authority.communityId, actorId: actor.id, action: 'post.hide', subjectType: 'post', ...change });
+      }
     },
   });
 }
@@ -204,9 +227,9 @@ export async function unhidePost(db: DB, actor: { id: string }, postId: string, 
     if (!row) {
       throw notFound('There is no post with this id.');
     }
-    const home = await organizedHomeOf(tx, actor.id, postId);
-    if (!home) {
-      throw forbidden('Only the organizers of the community this post is in can bring it back.');
+    const authority = await hideAuthority(tx, actor.id, postId);
+    if (!authority) {
+      throw forbidden("Only the organizers of the community whose member wrote this post, and platform moderators, can bring it back.");
     }
     if (!row.hiddenAt) {
       return row;
@@ -216,7 +239,12 @@ export async function unhidePost(db: DB, actor: { id: string }, postId: string, 
     const events = new Outbox(now);
     events.post(after, row);
     await events.flush(tx);
-    await audit(tx, { communityId: home, actorId: actor.id, action: 'post.unhide', subjectType: 'post', subjectId: postId, before: { status: 'hidden' }, after: { status: 'open' } });
+    const change = { subjectId: postId, before: { status: 'hidden' }, after: { status: 'open' } };
+    if (authority === 'moderator') {
+      await logModeration(tx, { actorId: actor.id, action: 'post.unhide', subjectType: 'post', ...change, now });
+    } else {
+      await audit(tx, { communityId: authority.communityId, actorId: actor.id, action: 'post.unhide', subjectType: 'post', ...change });
+    }
     return after;
   });
 }

@@ -4,22 +4,28 @@ import { sql } from 'drizzle-orm';
 import { type DB, rowsOf } from '../../db';
 import { invalid } from '../http/problem';
 import { requireRole } from './service';
-import { activeMember, belongsTo, inBoundary } from './sql';
+import { notBlocked } from '../safety/block-sql';
+import { activeMember, countedIn, inBoundary, memberPost, nearBoundary } from './sql';
 
 const DAY = 86_400_000;
 
-/** The community's posts of a kind (it is their smallest community), open, with a window in [from, to). */
-function belongingOpen(communityId: string, kind: 'need' | 'offer', from: Date, to: Date) {
+/**
+ * Open posts of a kind with a window in [from, to): `rows`, the members' posts
+ * the organizer may act on (memberPost), for the roster; `counts`, also
+ * everyone else's at their public points (countedIn), for coverage's
+ * aggregate figures only.
+ */
+function belongingOpen(organizerId: string, communityId: string, kind: 'need' | 'offer', from: Date, to: Date, scope: 'rows' | 'counts') {
   return sql`
     SELECT p.id, p.author_id, p.category, p.title, p.details, p.capacity_left,
       -- An organizer may know the exact place of members' posts only (joining is the consent).
       CASE WHEN ${activeMember(sql`me.id`, sql`p.author_id`)} THEN p.location ELSE p.public_location END AS location
     FROM communities me
-    JOIN posts p ON ${inBoundary(sql`me.boundary`)}
+    JOIN posts p ON ${scope === 'rows' ? inBoundary(sql`me.boundary`) : nearBoundary(sql`me.boundary`)}
     WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}
       AND EXISTS (SELECT 1 FROM post_windows w WHERE w.post_id = p.id
         AND w.during && tstzrange(${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz, '[)'))
-      AND ${belongsTo(sql`me.id`)}`;
+      AND ${scope === 'rows' ? memberPost(sql`me.id`, organizerId) : countedIn(sql`me.id`, organizerId)}`;
 }
 
 /**
@@ -35,7 +41,7 @@ export async function roster(db: DB, actor: { id: string }, communityId: string,
       SELECT o.id, o.author_id, o.category, o.title, o.details,
         (SELECT array_agg(to_char(lower(w.during) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') ORDER BY lower(w.during))
            FROM (SELECT during FROM post_windows w WHERE w.post_id = o.id AND upper(w.during) > ${now.toISOString()}::timestamptz ORDER BY lower(w.during) LIMIT 3) w) AS next
-      FROM (${belongingOpen(communityId, 'offer', now, new Date(now.getTime() + 365 * DAY))}) o`),
+      FROM (${belongingOpen(actor.id, communityId, 'offer', now, new Date(now.getTime() + 365 * DAY), 'rows')}) o`),
   );
   const people = rowsOf<{ user_id: string; display_name: string; accepted_30d: number; completed: number; cancelled_after_accepting: number }>(
     await db.execute(sql`
@@ -44,7 +50,7 @@ export async function roster(db: DB, actor: { id: string }, communityId: string,
         (SELECT count(*)::int FROM matches x WHERE x.helper_id = m.user_id AND x.status = 'completed') AS completed,
         (SELECT count(*)::int FROM matches x WHERE x.helper_id = m.user_id AND x.status = 'cancelled' AND x.accepted_at IS NOT NULL) AS cancelled_after_accepting
       FROM memberships m JOIN users u ON u.id = m.user_id
-      WHERE m.community_id = ${communityId} AND m.suspended_at IS NULL
+      WHERE m.community_id = ${communityId} AND m.suspended_at IS NULL AND ${notBlocked(actor.id, sql`m.user_id`)}
       ORDER BY u.display_name, m.user_id`),
   );
   const byAuthor = new Map<string, typeof offers>();
@@ -97,9 +103,9 @@ export async function coverage(db: DB, actor: { id: string }, communityId: strin
   const dLat = cellM / 111_320;
   const dLng = cellM / (111_320 * Math.cos((Number(mid!.lat) * Math.PI) / 180));
   const postsIn = sql`(
-      (SELECT 'need' AS kind, * FROM (${belongingOpen(communityId, 'need', from, to)}) n)
+      (SELECT 'need' AS kind, * FROM (${belongingOpen(actor.id, communityId, 'need', from, to, 'counts')}) n)
       UNION ALL
-      (SELECT 'offer' AS kind, * FROM (${belongingOpen(communityId, 'offer', from, to)}) o))`;
+      (SELECT 'offer' AS kind, * FROM (${belongingOpen(actor.id, communityId, 'offer', from, to, 'counts')}) o))`;
   const inRange = sql`w.during && tstzrange(${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz, '[)')`;
   const [cellRows, dayRows] = await Promise.all([
     db.execute(sql`

@@ -203,7 +203,15 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/flags',
-    { preValidation: authenticate, schema: { tags: ['moderation'], summary: "Report a post or a person to the organizers of its community", body: FlagBodySchema, response: { 200: Type.Object({ flag: Type.Object({ id: Type.String() }) }), 201: Type.Object({ flag: Type.Object({ id: Type.String() }) }), ...problems } } },
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['moderation'],
+        summary: 'Report a post or a person to the organizers of its community and to platform moderators (only moderators learn who reported)',
+        body: FlagBodySchema,
+        response: { 200: Type.Object({ flag: Type.Object({ id: Type.String() }) }), 201: Type.Object({ flag: Type.Object({ id: Type.String() }) }), ...problems },
+      },
+    },
     async (request, reply) => {
       const { created, id } = await fileFlag(app.db, requireUser(request), request.body);
       return reply.status(created ? 201 : 200).send({ flag: { id } });
@@ -212,30 +220,31 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/communities/:id/flags',
-    { preValidation: authenticate, schema: { tags: ['moderation'], summary: "Reports about the community's posts and members, newest first (organizers)", params: IdParamsSchema, response: { 200: Type.Object({ items: Type.Array(FlagSchema) }), ...problems } } },
+    { preValidation: authenticate, schema: { tags: ['moderation'], summary: "Reports about the community's members and their posts, newest first, without who filed them (organizers)", params: IdParamsSchema, response: { 200: Type.Object({ items: Type.Array(FlagSchema) }), ...problems } } },
     async (request) => ({ items: await communityFlags(app.db, requireUser(request), request.params.id) }),
   );
 
   app.post(
     '/posts/:id/hide',
-    { preValidation: authenticate, schema: { tags: ['moderation'], summary: 'Hide a post: it leaves listings, maps, live feeds and candidates; its author is told (organizers of its community)', params: IdParamsSchema, body: HideBodySchema, response: { 200: PostReplySchema, ...problems } } },
+    { preValidation: authenticate, schema: { tags: ['moderation'], summary: "Hide a post: it leaves listings, maps, live feeds and candidates; its author is told (organizers of the community its author is a member of; platform moderators)", params: IdParamsSchema, body: HideBodySchema, response: { 200: PostReplySchema, ...problems } } },
     async (request) => {
       const user = requireUser(request);
       const now = app.clock.now();
       const row = await hidePost(app.db, user, request.params.id, request.body.reason, now);
-      return { post: postView(row, user, now) };
+      // Only those entitled to its exact place may hide a post (its community's organizers, moderators).
+      return { post: postView(row, user, now, true) };
     },
   );
 
   app.post(
     '/posts/:id/unhide',
-    { preValidation: authenticate, schema: { tags: ['moderation'], summary: 'Bring a hidden post back (organizers of its community)', params: IdParamsSchema, response: { 200: PostReplySchema, ...problems } } },
+    { preValidation: authenticate, schema: { tags: ['moderation'], summary: "Bring a hidden post back (organizers of the community its author is a member of; platform moderators)", params: IdParamsSchema, response: { 200: PostReplySchema, ...problems } } },
     async (request) => {
       const user = requireUser(request);
       const now = app.clock.now();
       const row = await unhidePost(app.db, user, request.params.id, now);
       await suggestFor(app.db, row, now).catch((err: unknown) => app.log.error({ err }, 'suggesting matches failed'));
-      return { post: postView(row, user, now) };
+      return { post: postView(row, user, now, true) };
     },
   );
 

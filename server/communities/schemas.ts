@@ -128,11 +128,11 @@ export const FlagBodySchema = Type.Object(
   { postId: Type.Optional(Uuid), userId: Type.Optional(Uuid), reason: Type.String({ minLength: 1, maxLength: 500 }) },
   { additionalProperties: false },
 );
+/** A report as organizers see it: never who filed it (platform moderators alone know: GET /api/moderation/flags). */
 export const FlagSchema = Type.Object({
   id: Uuid,
   reason: Type.String(),
   createdAt: DateTime,
-  reporter: Type.Object({ id: Uuid, displayName: Type.String() }),
   post: Type.Optional(Type.Object({ id: Uuid, title: Type.String(), hidden: Type.Boolean() })),
   user: Type.Optional(Type.Object({ id: Uuid, displayName: Type.String() })),
 });

@@ -12,7 +12,7 @@ import { isValidTimeZone } from '../posts/windows';
 import { notBlocked } from '../safety/block-sql';
 import type { Community, CreateCommunityBody, Invite, Membership } from './schemas';
 import { MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS } from './schemas';
-import { activeMember, belongsTo, homeCommunity, uuidArray } from './sql';
+import { activeMember, homeCommunity, memberPost, uuidArray } from './sql';
 
 export type Role = (typeof COMMUNITY_ROLES)[number];
 /** Roles in order of what they may do (an admin has every organizer power). */
@@ -510,9 +510,10 @@ export async function entitledOrganizers(db: Executor, postIds: string[]): Promi
 }
 
 /**
- * The communities a post belongs to (belongsTo: by true place for their
- * members' posts, by public point for others') and their active organizers
- * and admins, each community once.
+ * The community whose organizers may act on a post (memberPost: its author
+ * is an active member there, and the smallest community holding its true
+ * place) and those of its active organizers and admins neither blocked by
+ * the author nor blocking them; none when the author is no member there.
  */
 export async function organizersOfPost(db: Executor, postId: string): Promise<{ communityId: string; organizerIds: string[] }[]> {
   const rows = rowsOf<{ community_id: string; organizers: string[] }>(
@@ -521,8 +522,8 @@ export async function organizersOfPost(db: Executor, postId: string): Promise<{ 
       FROM posts p
       JOIN memberships m ON m.role IN ('organizer', 'admin') AND m.suspended_at IS NULL
       WHERE p.id = ${postId}
-        AND m.community_id IN (${homeCommunity(sql`p.location`)}, ${homeCommunity(sql`p.public_location`)})
-        AND ${belongsTo(sql`m.community_id`)}
+        AND m.community_id = ${homeCommunity(sql`p.location`)}
+        AND ${memberPost(sql`m.community_id`, sql`m.user_id`)}
       GROUP BY m.community_id ORDER BY m.community_id`),
   );
   return rows.map((r) => ({ communityId: r.community_id, organizerIds: r.organizers }));

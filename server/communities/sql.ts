@@ -2,6 +2,7 @@
 // a post belongs to, who counts as a member, and a list of ids as a
 // parameter.
 import { type SQL, sql } from 'drizzle-orm';
+import { notBlocked } from '../safety/block-sql';
 
 /** The community a place belongs to: the smallest whose boundary holds it (ties by id), or NULL. */
 export function homeCommunity(location: SQL): SQL {
@@ -9,20 +10,40 @@ export function homeCommunity(location: SQL): SQL {
 }
 
 /**
- * Whether post `p` belongs to the community, as organizers' tools see it:
- * its members' posts by their true place (joining is the consent; the
- * smallest community holding it), everyone else's by their public point. So
- * a community drawn around a place learns nothing about non-members' posts
- * that the map does not already show (anyone may start one).
+ * Whether post `p` is one the community's organizer `organizerId` may act on
+ * row by row (hide, export, triage, plan, roster, reports): its author is an
+ * active member (joining is the consent organizers' powers rest on), its true
+ * place lies in the community (the smallest holding it), and neither blocked
+ * the other. Non-members' posts are never rows in an organizer's tools,
+ * whatever area someone draws around them; they count only in coverage, at
+ * their public points (countedIn).
  */
-export function belongsTo(communityId: SQL | string, p: SQL = sql`p`): SQL {
-  return sql`(CASE WHEN ${activeMember(communityId, sql`${p}.author_id`)}
-    THEN ${homeCommunity(sql`${p}.location`)} = ${communityId}
-    ELSE ${homeCommunity(sql`${p}.public_location`)} = ${communityId} END)`;
+export function memberPost(communityId: SQL | string, organizerId: SQL | string, p: SQL = sql`p`): SQL {
+  return sql`(${activeMember(communityId, sql`${p}.author_id`)}
+    AND ${homeCommunity(sql`${p}.location`)} = ${communityId}
+    AND ${notBlocked(organizerId, sql`${p}.author_id`)})`;
 }
 
-/** Whether a post's true or public place lies in the community's boundary (the index-backed prefilter of belongsTo). */
+/**
+ * Whether post `p` counts in the community's aggregate figures (coverage) for
+ * `organizerId`: members' posts by their true place, everyone else's by their
+ * public point, so a community drawn around a place counts nothing the map
+ * does not already show; a block either way leaves the post out.
+ */
+export function countedIn(communityId: SQL | string, organizerId: SQL | string, p: SQL = sql`p`): SQL {
+  return sql`((CASE WHEN ${activeMember(communityId, sql`${p}.author_id`)}
+    THEN ${homeCommunity(sql`${p}.location`)} = ${communityId}
+    ELSE ${homeCommunity(sql`${p}.public_location`)} = ${communityId} END)
+    AND ${notBlocked(organizerId, sql`${p}.author_id`)})`;
+}
+
+/** Whether a post's true place lies in the community's boundary (the index-backed prefilter of memberPost). */
 export function inBoundary(boundary: SQL, p: SQL = sql`p`): SQL {
+  return sql`ST_Covers(${boundary}, ${p}.location)`;
+}
+
+/** Whether a post's true or public place lies in the boundary (the index-backed prefilter of countedIn). */
+export function nearBoundary(boundary: SQL, p: SQL = sql`p`): SQL {
   return sql`(ST_Covers(${boundary}, ${p}.location) OR ST_Covers(${boundary}, ${p}.public_location))`;
 }
 

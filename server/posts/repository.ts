@@ -3,6 +3,7 @@ import { type Executor, postWindows, posts, rowsOf, users } from '../../db';
 import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
 import { notBlocked } from '../safety/block-sql';
 import { homeCommunity } from '../communities/sql';
+import { accountActive } from '../moderation/sql';
 
 /** A post as read: every column but `schedule` and `weekHours` (index keys, derived from post_windows). */
 export type PostRow = Omit<typeof posts.$inferSelect, 'schedule' | 'weekHours'> & { authorName: string };
@@ -43,9 +44,9 @@ function inBox(b: BBox): SQL {
   return b.west <= b.east ? envelope(b.west, b.east) : sql`(${envelope(b.west, 180)} OR ${envelope(-180, b.east)})`;
 }
 
-/** Open and not run out at `now`. */
+/** Open and not run out at `now`, by an account not suspended platform-wide. */
 function isOpen(now: Date): SQL {
-  return sql`${posts.status} = 'open' AND (${posts.endsAt} IS NULL OR ${posts.endsAt} > ${now.toISOString()}::timestamptz)`;
+  return sql`${posts.status} = 'open' AND (${posts.endsAt} IS NULL OR ${posts.endsAt} > ${now.toISOString()}::timestamptz) AND ${accountActive(sql`${posts.authorId}`)}`;
 }
 
 /**

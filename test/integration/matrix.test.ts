@@ -1,6 +1,6 @@
 // The authorization matrix (issue 6): every HTTP route the app registers ×
 // {anonymous, member, other member, organizer of this community, organizer of
-// another community, admin of this community}. For each cell: the exact
+// another community, admin of this community, platform moderator}. For each cell: the exact
 // status; for a refused write, that nothing at all was written (a digest of
 // every table but sessions is the same before and after); for every answer,
 // that no exact place reaches a role not entitled to it (and that it does
@@ -11,13 +11,17 @@ import { sql } from 'drizzle-orm';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
+import { grantModerator } from '../../server/moderation/service';
 import { buildTestApp, postBody, signup, type TestContext } from '../helper';
 import { type Frame, TestSocket } from '../live-client';
 
-const ROLES = ['anonymous', 'member', 'other', 'organizer', 'elsewhere', 'admin'] as const;
+const ROLES = ['anonymous', 'member', 'other', 'organizer', 'elsewhere', 'admin', 'moderator'] as const;
 type Role = (typeof ROLES)[number];
-/** Statuses in ROLES order: anonymous, member, other member, organizer here, organizer elsewhere, admin here. */
-type Row6 = [number, number, number, number, number, number];
+/**
+ * Statuses in ROLES order: anonymous, member, other member, organizer here,
+ * organizer elsewhere, admin here, platform moderator (a member of nothing).
+ */
+type Row7 = [number, number, number, number, number, number, number];
 type User = { cookie: string; id: string; email: string };
 type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type LatLng = { lat: number; lng: number };
@@ -96,6 +100,7 @@ let nonMemberNeed: string;
 let nonMember: User; // N: not a member of C, author of a need inside it
 let helperOffer: string; // the offer of the member's accepted match
 let flagCount = 0;
+let moderator: User; // a platform moderator, a member of no community
 
 async function inject(method: Method, url: string, cookie: string | null, payload?: unknown) {
   return ctx.app.inject({ method, url, headers: cookie ? { cookie } : {}, ...(payload !== undefined ? { payload: payload as never } : {}) });
@@ -138,8 +143,9 @@ async function freshMember(name = 'Fresh'): Promise<User> {
 
 /**
  * The app's tables (all of them, found when the file starts: a table added
- * later is watched too) but sessions (signing in writes one) and PostGIS's
- * spatial_ref_sys.
+ * later is watched too) but sessions (signing in writes one), rate_counters
+ * (limits count attempts, refused ones too: that is their point) and
+ * PostGIS's spatial_ref_sys.
  */
 let tables: string[] = [];
 /** One digest per table: a refused request leaves them all as they were. */
@@ -162,7 +168,7 @@ interface Case<R> {
   /** The route as registered: `METHOD /pattern`. */
   route: string;
   variant?: string;
-  expect: Row6;
+  expect: Row7;
   /**
    * A resource to act on. Made once for the refused roles (who run first and
    * must leave it unchanged), and afresh for each role after a success.
@@ -184,10 +190,12 @@ function row<R>(c: Case<R>): Case<unknown> {
   return c as Case<unknown>;
 }
 
-const all = (s: number): Row6 => [s, s, s, s, s, s];
-const signedIn = (s: number): Row6 => [401, s, s, s, s, s];
-/** Organizers and admins of C. */
-const organizers = (s: number): Row6 => [401, 403, 403, s, 403, s];
+const all = (s: number): Row7 => [s, s, s, s, s, s, s];
+const signedIn = (s: number): Row7 => [401, s, s, s, s, s, s];
+/** Organizers and admins of C (and what a platform moderator, who organizes nothing, gets). */
+const organizers = (s: number, moderator = 403): Row7 => [401, 403, 403, s, 403, s, moderator];
+/** Platform moderators only. */
+const moderators = (s: number): Row7 => [401, 403, 403, 403, 403, 403, s];
 const json = (body: string) => JSON.parse(body) as Record<string, unknown>;
 const check = (cond: boolean, message: string) => (cond ? [] : [message]);
 const future = (days: number) => new Date(ctx.clock.now().getTime() + days * 86_400_000).toISOString();
@@ -215,7 +223,7 @@ const CASES: Case<unknown>[] = [
   }),
   row({
     route: 'POST /api/auth/login',
-    expect: [401, 200, 200, 200, 200, 200],
+    expect: [401, 200, 200, 200, 200, 200, 200],
     req: (_r, role) => ({ url: '/api/auth/login', payload: role === 'anonymous' ? { email: member.email, password: 'not the password' } : { email: users[role]!.email, password: PASSWORD } }),
   }),
   row<string | null>({
@@ -265,7 +273,7 @@ const CASES: Case<unknown>[] = [
   row<string>({
     route: 'GET /api/posts/:id',
     variant: "the member's hidden need",
-    expect: [404, 200, 404, 200, 404, 200],
+    expect: [404, 200, 404, 200, 404, 200, 404],
     make: async () => {
       const id = await memberNeed();
       await ok(admin, 'POST', `/api/posts/${id}/hide`, { reason: 'Asks for money' });
@@ -276,29 +284,34 @@ const CASES: Case<unknown>[] = [
   }),
   row<string>({
     route: 'PATCH /api/posts/:id',
-    expect: [401, 200, 403, 403, 403, 403],
+    expect: [401, 200, 403, 403, 403, 403, 403],
     make: memberNeed,
     req: (id) => ({ url: `/api/posts/${id}`, payload: { title: 'Ride to the clinic, edited' } }),
     after: async (id) => check((await ok<{ post: { title: string } }>(member, 'GET', `/api/posts/${id}`)).post.title === 'Ride to the clinic, edited', 'the title did not change'),
   }),
   row<string>({
     route: 'DELETE /api/posts/:id',
-    expect: [401, 200, 403, 403, 403, 403],
+    expect: [401, 200, 403, 403, 403, 403, 403],
     make: memberNeed,
     req: (id) => ({ url: `/api/posts/${id}` }),
     after: async (id) => check((await ok<{ post: { status: string } }>(member, 'GET', `/api/posts/${id}`)).post.status === 'cancelled', 'the post is not cancelled'),
   }),
-  row({ route: 'GET /api/posts/:id/matches', expect: [401, 200, 403, 403, 403, 403], req: () => ({ url: `/api/posts/${openNeed}/matches` }) }),
+  row({ route: 'GET /api/posts/:id/matches', expect: [401, 200, 403, 403, 403, 403, 403], req: () => ({ url: `/api/posts/${openNeed}/matches` }) }),
+  // A platform moderator hides and brings back any post, and is given its exact place in the answer.
   row<string>({
     route: 'POST /api/posts/:id/hide',
-    expect: organizers(200),
+    variant: "the member's need",
+    expect: organizers(200, 200),
     make: memberNeed,
+    alsoEntitled: { M: ['moderator'] },
+    mustSee: [[['organizer', 'admin', 'moderator'], 'M']],
     req: (id) => ({ url: `/api/posts/${id}/hide`, payload: { reason: 'Asks for money' } }),
     after: async (id) => check((await inject('GET', `/api/posts/${id}`, null)).statusCode === 404, 'the hidden post is still shown to anyone'),
   }),
   row<string>({
     route: 'POST /api/posts/:id/unhide',
-    expect: organizers(200),
+    expect: organizers(200, 200),
+    alsoEntitled: { M: ['moderator'] },
     make: async () => {
       const id = await memberNeed();
       await ok(admin, 'POST', `/api/posts/${id}/hide`, { reason: 'Asks for money' });
@@ -314,16 +327,16 @@ const CASES: Case<unknown>[] = [
   // Matches: the member is a party (the need's author), the helper the other.
   row<string>({
     route: 'POST /api/matches',
-    expect: [401, 201, 403, 403, 403, 403],
+    expect: [401, 201, 403, 403, 403, 403, 403],
     make: memberNeed,
     req: (needId) => ({ url: '/api/matches', payload: { needId, offerId: sharedOffer } }),
   }),
   row({ route: 'GET /api/matches', expect: signedIn(200), req: () => ({ url: '/api/matches?status=accepted' }), mustSee: [[['member'], 'H']] }),
-  row({ route: 'GET /api/matches/:id', expect: [401, 200, 404, 404, 404, 404], req: () => ({ url: `/api/matches/${acceptedMatch}` }), mustSee: [[['member'], 'H']] }),
+  row({ route: 'GET /api/matches/:id', expect: [401, 200, 404, 404, 404, 404, 404], req: () => ({ url: `/api/matches/${acceptedMatch}` }), mustSee: [[['member'], 'H']] }),
   ...(['accept', 'decline', 'cancel', 'complete'] as const).map((action) =>
     row<string>({
       route: `POST /api/matches/:id/${action}`,
-      expect: [401, 200, 403, 403, 403, 403],
+      expect: [401, 200, 403, 403, 403, 403, 403],
       make: action === 'complete' ? acceptedByMember : proposedByHelper,
       req: (id) => ({ url: `/api/matches/${id}/${action}` }),
       after: async (id) => {
@@ -333,8 +346,8 @@ const CASES: Case<unknown>[] = [
       },
     }),
   ),
-  row({ route: 'GET /api/matches/:id/messages', expect: [401, 200, 404, 404, 404, 404], req: () => ({ url: `/api/matches/${acceptedMatch}/messages` }) }),
-  row({ route: 'POST /api/matches/:id/messages', expect: [401, 201, 404, 404, 404, 404], req: () => ({ url: `/api/matches/${acceptedMatch}/messages`, payload: { body: 'On my way' } }) }),
+  row({ route: 'GET /api/matches/:id/messages', expect: [401, 200, 404, 404, 404, 404, 404], req: () => ({ url: `/api/matches/${acceptedMatch}/messages` }) }),
+  row({ route: 'POST /api/matches/:id/messages', expect: [401, 201, 404, 404, 404, 404, 404], req: () => ({ url: `/api/matches/${acceptedMatch}/messages`, payload: { body: 'On my way' } }) }),
 
   // Communities.
   row({
@@ -350,21 +363,23 @@ const CASES: Case<unknown>[] = [
   row({ route: 'GET /api/me/communities', expect: signedIn(200), req: () => ({ url: '/api/me/communities' }) }),
   row({ route: 'GET /api/communities/:id', expect: all(200), req: () => ({ url: `/api/communities/${C.id}` }) }),
   // Invite-only: members answer with their membership, the organizer of D may not walk in.
-  row({ route: 'POST /api/communities/:id/join', variant: 'no invite code', expect: [401, 200, 200, 200, 403, 200], req: () => ({ url: `/api/communities/${C.id}/join` }) }),
+  row({ route: 'POST /api/communities/:id/join', variant: 'no invite code', expect: [401, 200, 200, 200, 403, 200, 403], req: () => ({ url: `/api/communities/${C.id}/join` }) }),
   row<{ id: string }>({
     route: 'POST /api/communities/:id/leave',
     // Each role leaves a community of its own set up as C is (the member, the other member and the organizer
-    // in it, the admin its only admin, the organizer of D not in it), so C stays as the other rows need it.
-    expect: [401, 204, 204, 204, 204, 409],
+    // in it, the admin its only admin, the organizer of D and the moderator not in it), so C stays as the other
+    // rows need it. A fresh account starts it but for the admin's (one account starts 3 communities a day).
+    expect: [401, 204, 204, 204, 204, 409, 204],
     perRole: true,
-    make: async () => {
+    make: async (role) => {
       const w = -74.25 + Math.random() * 0.05;
-      const c = (await ok<{ community: { id: string } }>(admin, 'POST', '/api/communities', { name: 'Leaving', slug: `l-${Math.random().toString(36).slice(2, 10)}`, boundary: ring(w, 40.56, w + 0.003, 40.563), timezone: 'America/New_York', joinPolicy: 'invite' })).community;
-      const code = (await ok<{ invite: { code: string } }>(admin, 'POST', `/api/communities/${c.id}/invites`)).invite.code;
-      for (const role of ['member', 'other', 'organizer'] as const) {
-        await ok(users[role]!, 'POST', `/api/communities/${c.id}/join`, { inviteCode: code });
+      const creator = role === 'admin' ? admin : await signup(ctx.app, 'Starter');
+      const c = (await ok<{ community: { id: string } }>(creator, 'POST', '/api/communities', { name: 'Leaving', slug: `l-${Math.random().toString(36).slice(2, 10)}`, boundary: ring(w, 40.56, w + 0.003, 40.563), timezone: 'America/New_York', joinPolicy: 'invite' })).community;
+      const code = (await ok<{ invite: { code: string } }>(creator, 'POST', `/api/communities/${c.id}/invites`)).invite.code;
+      for (const joiner of ['member', 'other', 'organizer'] as const) {
+        await ok(users[joiner]!, 'POST', `/api/communities/${c.id}/join`, { inviteCode: code });
       }
-      await ok(admin, 'PUT', `/api/communities/${c.id}/members/${users.organizer!.id}`, { role: 'organizer' });
+      await ok(creator, 'PUT', `/api/communities/${c.id}/members/${users.organizer!.id}`, { role: 'organizer' });
       return c;
     },
     req: (c) => ({ url: `/api/communities/${c.id}/leave` }),
@@ -373,7 +388,7 @@ const CASES: Case<unknown>[] = [
   row({ route: 'GET /api/communities/:id/members', expect: organizers(200), req: () => ({ url: `/api/communities/${C.id}/members` }) }),
   row<User>({
     route: 'PUT /api/communities/:id/members/:userId',
-    expect: [401, 403, 403, 403, 403, 200],
+    expect: [401, 403, 403, 403, 403, 200, 403],
     make: () => freshMember('Promoted'),
     req: (u) => ({ url: `/api/communities/${C.id}/members/${u.id}`, payload: { role: 'organizer' } }),
     after: async (u) => check((await ok<{ community: { myRole?: string } }>(u, 'GET', `/api/communities/${C.id}`)).community.myRole === 'organizer', 'the role did not change'),
@@ -444,24 +459,57 @@ const CASES: Case<unknown>[] = [
     expect: organizers(200),
     req: () => ({ url: `/api/communities/${C.id}/coverage?${new URLSearchParams({ from: ctx.clock.now().toISOString(), to: future(7) })}` }),
   }),
-  row({ route: 'GET /api/communities/:id/audit', expect: [401, 403, 403, 403, 403, 200], req: () => ({ url: `/api/communities/${C.id}/audit` }) }),
+  row({ route: 'GET /api/communities/:id/audit', expect: [401, 403, 403, 403, 403, 200, 403], req: () => ({ url: `/api/communities/${C.id}/audit` }) }),
   // The organizer of D uses D's tools: D's area holds C's posts, but they belong to C (the smallest), so none
   // of their exact places may come out this way.
   ...(['export.csv', 'export.geojson', 'triage', 'roster'] as const).map((tool) =>
-    row({ route: `GET /api/communities/:id/${tool}`, variant: 'of D, around C', expect: [401, 403, 403, 403, 200, 403], req: () => ({ url: `/api/communities/${D.id}/${tool}` }) }),
+    row({ route: `GET /api/communities/:id/${tool}`, variant: 'of D, around C', expect: [401, 403, 403, 403, 200, 403, 403], req: () => ({ url: `/api/communities/${D.id}/${tool}` }) }),
   ),
   row({
     route: 'GET /api/communities/:id/coverage',
     variant: 'of D, around C',
-    expect: [401, 403, 403, 403, 200, 403],
+    expect: [401, 403, 403, 403, 200, 403, 403],
     req: () => ({ url: `/api/communities/${D.id}/coverage?${new URLSearchParams({ from: ctx.clock.now().toISOString(), to: future(7) })}` }),
   }),
   row({
     route: 'POST /api/communities/:id/assignments/plan',
     variant: 'of D, around C',
-    expect: [401, 403, 403, 403, 200, 403],
+    expect: [401, 403, 403, 403, 200, 403, 403],
     req: () => ({ url: `/api/communities/${D.id}/assignments/plan`, payload: { from: ctx.clock.now().toISOString(), to: future(7) } }),
   }),
+
+  // Platform moderators (granted from the command line; here by grantModerator, as the CLI does).
+  row({
+    route: 'GET /api/moderation/flags',
+    expect: moderators(200),
+    req: () => ({ url: '/api/moderation/flags?limit=200' }),
+    // Reports with their reporters, and the exact places of the posts reported (moderators may act on any).
+    alsoEntitled: { M: ['moderator'], N: ['moderator'] },
+    mustSee: [
+      [['moderator'], 'M'],
+      [['moderator'], 'N'],
+    ],
+    after: async (_r, _role, body) => check((json(body).items as { reporter?: { id: string } }[]).some((f) => f.reporter?.id === users.other!.id), 'no reporter shown to the moderator'),
+  }),
+  row<User>({
+    route: 'POST /api/moderation/suspensions',
+    expect: moderators(204),
+    make: () => signup(ctx.app, 'Troll'),
+    req: (u) => ({ url: '/api/moderation/suspensions', payload: { userId: u.id, reason: 'Spam' } }),
+    after: async (u) => check((await inject('POST', '/api/auth/login', null, { email: u.email, password: PASSWORD })).statusCode === 403, 'the suspended account still signs in'),
+  }),
+  row<User>({
+    route: 'DELETE /api/moderation/suspensions/:userId',
+    expect: moderators(204),
+    make: async () => {
+      const u = await signup(ctx.app, 'Reformed');
+      await ok(moderator, 'POST', '/api/moderation/suspensions', { userId: u.id, reason: 'Spam' });
+      return u;
+    },
+    req: (u) => ({ url: `/api/moderation/suspensions/${u.id}` }),
+    after: async (u) => check((await inject('POST', '/api/auth/login', null, { email: u.email, password: PASSWORD })).statusCode === 200, 'the reinstated account cannot sign in'),
+  }),
+  row({ route: 'GET /api/moderation/audit', expect: moderators(200), req: () => ({ url: '/api/moderation/audit' }) }),
 
   // Calendar.
   row({ route: 'GET /api/me/calendar', expect: signedIn(200), req: () => ({ url: '/api/me/calendar' }) }),
@@ -537,12 +585,13 @@ beforeAll(async () => {
   ctx = await buildTestApp({ env: { WEB_ROOT: '/nonexistent' } });
   tables = rowsOf<{ name: string }>(
     await ctx.database.db.execute(sql`SELECT table_name AS name FROM information_schema.tables
-      WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ('sessions', 'spatial_ref_sys') ORDER BY 1`),
+      WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ('sessions', 'rate_counters', 'spatial_ref_sys') ORDER BY 1`),
   ).map((r) => r.name);
-  expect(tables).toEqual(expect.arrayContaining(['users', 'posts', 'post_windows', 'matches', 'messages', 'events', 'communities', 'memberships', 'invites', 'audit_log', 'flags', 'calendar_tokens', 'blocks']));
-  const [a, g, m, o, e, h, n, dAdmin] = await Promise.all(['Admin', 'Organizer', 'Member', 'Other', 'Elsewhere', 'Helper', 'NonMember', 'D Admin'].map((x) => signup(ctx.app, x)));
-  [admin, member, helper, nonMember] = [a!, m!, h!, n!];
-  Object.assign(users, { anonymous: null, member: m!, other: o!, organizer: g!, elsewhere: e!, admin: a! });
+  expect(tables).toEqual(expect.arrayContaining(['users', 'posts', 'post_windows', 'matches', 'messages', 'events', 'communities', 'memberships', 'invites', 'audit_log', 'flags', 'calendar_tokens', 'blocks', 'moderation_log']));
+  const [a, g, m, o, e, h, n, dAdmin, mod] = await Promise.all(['Admin', 'Organizer', 'Member', 'Other', 'Elsewhere', 'Helper', 'NonMember', 'D Admin', 'Moderator'].map((x) => signup(ctx.app, x)));
+  [admin, member, helper, nonMember, moderator] = [a!, m!, h!, n!, mod!];
+  Object.assign(users, { anonymous: null, member: m!, other: o!, organizer: g!, elsewhere: e!, admin: a!, moderator: mod! });
+  expect(await grantModerator(ctx.database.db, mod!.email, ctx.clock.now())).toBe(true);
 
   C = (await ok<{ community: { id: string; slug: string } }>(a!, 'POST', '/api/communities', { name: 'Crown Heights Mutual Aid', slug: 'matrix-c', boundary: C_AREA, timezone: 'America/New_York', joinPolicy: 'invite' })).community;
   inviteCode = (await ok<{ invite: { code: string } }>(a!, 'POST', `/api/communities/${C.id}/invites`)).invite.code;
