@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { badRequest, ProblemSchema } from '../http/problem';
+import { LIMITS } from '../limits/plugin';
 import { IdParamsSchema, Page } from '../http/types';
 import { authenticate, requireUser } from '../plugins/session';
 import {
@@ -28,10 +29,10 @@ import { coverage, roster } from './overview';
 import { CoverageQuerySchema, CoverageSchema, RosterItemSchema } from './schemas';
 import { communityFlags, fileFlag, hidePost, suspend, unhidePost, unsuspend } from './moderation';
 import { suggestFor } from '../matches/service';
-import { FlagBodySchema, FlagSchema, HideBodySchema, SuspendBodySchema } from './schemas';
+import { FlagBodySchema, FlagSchema, HideBodySchema, MAX_BOUNDARY_POSITIONS, SuspendBodySchema } from './schemas';
 import { PostReplySchema } from '../posts/schemas';
 import { postView } from '../posts/view';
-import { createCommunity, createInvite, getCommunity, joinCommunity, leaveCommunity, listCommunities, listInvites, listMembers, readAudit, revokeInvite, setRole } from './service';
+import { COMMUNITY_CREATE_LIMIT, createCommunity, createInvite, getCommunity, joinCommunity, leaveCommunity, listCommunities, listInvites, listMembers, readAudit, revokeInvite, setRole } from './service';
 
 /** A POST whose body is all optional may come without one (`curl -X POST`): that is `{}`. */
 async function bodyOrEmpty(request: FastifyRequest): Promise<void> {
@@ -47,11 +48,19 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/communities',
     {
       preValidation: authenticate,
-      schema: { tags: ['communities'], summary: 'Start a community; you become its first admin', body: CreateCommunityBodySchema, response: { 201: CommunityReply, ...problems } },
+      // Per connection here; per account (COMMUNITY_CREATE_LIMIT) in the creating transaction.
+      config: { limits: [LIMITS.communityPerIp] },
+      schema: {
+        tags: ['communities'],
+        summary: 'Start a community; you become its first admin',
+        description: `One account starts at most ${COMMUNITY_CREATE_LIMIT.max} communities a day, one connection ${LIMITS.communityPerIp.max} (429 with Retry-After beyond); a boundary has at most ${MAX_BOUNDARY_POSITIONS} vertices in all its rings.`,
+        body: CreateCommunityBodySchema,
+        response: { 201: CommunityReply, ...problems, 429: ProblemSchema },
+      },
     },
     async (request, reply) => {
       const user = requireUser(request);
-      return reply.status(201).send({ community: await createCommunity(app.db, user, request.body) });
+      return reply.status(201).send({ community: await createCommunity(app.db, user, request.body, app.clock.now()) });
     },
   );
 
@@ -205,11 +214,12 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/flags',
     {
       preValidation: authenticate,
+      config: { limits: [LIMITS.flagPerAccount] },
       schema: {
         tags: ['moderation'],
         summary: 'Report a post or a person to the organizers of its community and to platform moderators (only moderators learn who reported)',
         body: FlagBodySchema,
-        response: { 200: Type.Object({ flag: Type.Object({ id: Type.String() }) }), 201: Type.Object({ flag: Type.Object({ id: Type.String() }) }), ...problems },
+        response: { 200: Type.Object({ flag: Type.Object({ id: Type.String() }) }), 201: Type.Object({ flag: Type.Object({ id: Type.String() }) }), ...problems, 429: ProblemSchema },
       },
     },
     async (request, reply) => {

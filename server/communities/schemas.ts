@@ -2,8 +2,14 @@ import Type, { type Static } from 'typebox';
 import { CATEGORIES, COMMUNITY_ROLES, JOIN_POLICIES } from '../../db/schema';
 import { DateTime, StringEnum, Uuid } from '../http/types';
 
-/** The most positions a boundary may have (a neighborhood's outline, not a coastline survey). */
-export const MAX_BOUNDARY_POSITIONS = 5000;
+/**
+ * The most vertices a boundary may have, all rings together (a
+ * neighborhood's outline, not a coastline survey: a 3,400-vertex comb made
+ * organizer reads take 30 s).
+ */
+export const MAX_BOUNDARY_POSITIONS = 1000;
+/** The longest edge of a boundary, in degrees of arc (about 1,100 km): see boundaryProblems. */
+export const MAX_EDGE_DEGREES = 10;
 /** The largest area a community may cover: a city, not a country. */
 export const MAX_AREA_KM2 = 5000;
 

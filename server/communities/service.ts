@@ -11,7 +11,8 @@ import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/pro
 import { isValidTimeZone } from '../posts/windows';
 import { notBlocked } from '../safety/block-sql';
 import type { Community, CreateCommunityBody, Invite, Membership } from './schemas';
-import { MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS } from './schemas';
+import { MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS, MAX_EDGE_DEGREES } from './schemas';
+import { enforce } from '../limits/counter';
 import { activeMember, homeCommunity, memberPost, uuidArray } from './sql';
 
 export type Role = (typeof COMMUNITY_ROLES)[number];
@@ -37,11 +38,28 @@ export async function audit(db: Executor, entry: AuditInput): Promise<void> {
   await db.insert(auditLog).values({ ...entry, before: entry.before ?? null, after: entry.after ?? null });
 }
 
-/** Shape problems a JSON schema cannot say: ranges of positions, closed rings, size. */
+/** How many communities one account may start in COMMUNITY_CREATE_LIMIT's window: drawing areas must not be a cheap weapon. */
+export const COMMUNITY_CREATE_LIMIT = { name: 'community.create', max: 3, windowMs: 24 * 3_600_000 } as const;
+
+/** Central angle between two [lng, lat] positions, in degrees (haversine). */
+function arcDegrees([lng1, lat1]: number[], [lng2, lat2]: number[]): number {
+  const rad = Math.PI / 180;
+  const h = Math.sin(((lat2! - lat1!) * rad) / 2) ** 2 + Math.cos(lat1! * rad) * Math.cos(lat2! * rad) * Math.sin(((lng2! - lng1!) * rad) / 2) ** 2;
+  return (2 * Math.asin(Math.min(1, Math.sqrt(h)))) / rad;
+}
+
+/**
+ * Shape problems a JSON schema cannot say, found before PostGIS measures
+ * anything (it fails on some shapes instead of answering: an edge between
+ * antipodal points, "antipodal edge detected", has no one shortest path):
+ * ranges of positions, closed rings, edges no longer than MAX_EDGE_DEGREES,
+ * no ring given twice, and the vertex cap.
+ */
 function boundaryProblems(boundary: GeoJsonArea): { path: string; message: string }[] {
   const polygons = (boundary.type === 'Polygon' ? [boundary.coordinates] : boundary.coordinates) as number[][][][];
   const problems: { path: string; message: string }[] = [];
   let positions = 0;
+  const seen = new Map<string, string>();
   polygons.forEach((rings, p) => {
     rings.forEach((ring, r) => {
       const path = boundary.type === 'Polygon' ? `/boundary/coordinates/${r}` : `/boundary/coordinates/${p}/${r}`;
@@ -49,15 +67,30 @@ function boundaryProblems(boundary: GeoJsonArea): { path: string; message: strin
       const bad = ring.findIndex(([lng, lat]) => !(Math.abs(lng!) <= 180 && Math.abs(lat!) <= 90));
       if (bad >= 0) {
         problems.push({ path: `${path}/${bad}`, message: 'must be [lng, lat] with lng in −180…180 and lat in −90…90' });
+        return;
       }
       const [first, last] = [ring[0]!, ring[ring.length - 1]!];
       if (first[0] !== last[0] || first[1] !== last[1]) {
         problems.push({ path, message: 'must be closed: its last position equal to its first' });
       }
+      // Edges are read along great circles: a long one runs far from the line drawn on a flat map, and one
+      // between antipodal points (the world box's pole-to-pole sides) has no single path at all.
+      const long = ring.findIndex((a, i) => i + 1 < ring.length && arcDegrees(a, ring[i + 1]!) > MAX_EDGE_DEGREES);
+      if (long >= 0) {
+        const arc = Math.round(arcDegrees(ring[long]!, ring[long + 1]!));
+        problems.push({ path: `${path}/${long}`, message: `the edge from here to the next position spans ${arc}° of the globe; edges must span at most ${MAX_EDGE_DEGREES}° (add positions between)` });
+      }
+      const key = JSON.stringify(ring.map(([lng, lat]) => [lng, lat]));
+      const twin = seen.get(key);
+      if (twin !== undefined) {
+        problems.push({ path, message: `repeats the ring at ${twin}` });
+      } else {
+        seen.set(key, path);
+      }
     });
   });
   if (positions > MAX_BOUNDARY_POSITIONS) {
-    problems.push({ path: '/boundary', message: `must have at most ${MAX_BOUNDARY_POSITIONS} positions (it has ${positions}); simplify the outline` });
+    problems.push({ path: '/boundary', message: `must have at most ${MAX_BOUNDARY_POSITIONS} vertices in all its rings (it has ${positions}); simplify the outline` });
   }
   return problems;
 }
@@ -91,7 +124,24 @@ function communityView(row: CommunityRow, mine?: { role: Role; suspendedAt: Date
   };
 }
 
-export async function createCommunity(db: DB, actor: Actor, body: CreateCommunityBody): Promise<Community> {
+/**
+ * Runs a query that reads a boundary the checks above passed; should PostGIS
+ * still refuse the shape (a geometry error, SQLSTATE XX000 or 22023), that
+ * is a 400 naming its words, not a 500.
+ */
+async function shapeQuery(db: Executor, query: SQL) {
+  try {
+    return await db.execute(query);
+  } catch (error) {
+    const state = sqlState(error);
+    if (state === 'XX000' || state === '22023' || state === '22000') {
+      throw invalid([{ path: '/boundary', message: `is not a usable area: ${(error as Error).message}` }]);
+    }
+    throw error;
+  }
+}
+
+export async function createCommunity(db: DB, actor: Actor, body: CreateCommunityBody, now: Date): Promise<Community> {
   const name = body.name.trim();
   const errors = [
     ...(name === '' ? [{ path: '/name', message: 'must not be blank' }] : []),
@@ -101,20 +151,23 @@ export async function createCommunity(db: DB, actor: Actor, body: CreateCommunit
   if (errors.length > 0) {
     throw invalid(errors);
   }
-  // What PostGIS thinks of the shape: a self-crossing outline cannot hold posts.
   const geojson = JSON.stringify(body.boundary);
-  const [shape] = rowsOf<{ valid: boolean; reason: string; km2: number }>(
-    await db.execute(sql`SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, ST_Area(g::geography) / 1e6 AS km2
-      FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326) AS g) s`),
+  // What PostGIS thinks of the shape, validity first: a self-crossing outline cannot hold posts, and an
+  // invalid one is never measured (ST_Area of 50 copies of one ring fails with "area < 0").
+  const [shape] = rowsOf<{ valid: boolean; reason: string }>(
+    await shapeQuery(db, sql`SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326) AS g) s`),
   );
   if (!shape!.valid) {
     throw invalid([{ path: '/boundary', message: `is not a valid area: ${shape!.reason}` }]);
   }
-  if (!(Number(shape!.km2) > 0) || Number(shape!.km2) > MAX_AREA_KM2) {
-    throw invalid([{ path: '/boundary', message: `must cover more than 0 and at most ${MAX_AREA_KM2} km² (this covers ${Math.round(Number(shape!.km2))} km²)` }]);
+  const [size] = rowsOf<{ km2: number }>(await shapeQuery(db, sql`SELECT ST_Area(ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326)::geography) / 1e6 AS km2`));
+  if (!(Number(size!.km2) > 0) || Number(size!.km2) > MAX_AREA_KM2) {
+    throw invalid([{ path: '/boundary', message: `must cover more than 0 and at most ${MAX_AREA_KM2} km² (this covers ${Math.round(Number(size!.km2))} km²)` }]);
   }
   try {
     const id = await db.transaction(async (tx) => {
+      // Counted with the community it allows: a refused or failed creation is not counted.
+      await enforce(tx, COMMUNITY_CREATE_LIMIT, actor.id, now, `You have started ${COMMUNITY_CREATE_LIMIT.max} communities in the last day, the most one account may.`);
       const [row] = await tx
         .insert(communities)
         .values({

@@ -3,7 +3,7 @@
 // reporters are known to platform moderators alone, and nobody sees reports
 // about themselves; platform moderators (granted from the command line)
 // hide any post, read every report, suspend accounts platform-wide, and every
-// such act is in the moderation log.
+// such act is in the moderation log; starting communities is limited.
 import { sql } from 'drizzle-orm';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase, rowsOf } from '../../db';
+import { COMMUNITY_CREATE_LIMIT } from '../../server/communities/service';
+import { MAX_BOUNDARY_POSITIONS } from '../../server/communities/schemas';
 import { runAdmin } from '../../server/moderation/cli';
 import { grantModerator } from '../../server/moderation/service';
 import { buildTestApp, cloneTestDatabase, openTestDatabase, postBody, signup, type TestContext } from '../helper';
@@ -337,5 +339,61 @@ describe('platform moderators', () => {
       [mod!.id, 'user.unsuspend'],
     ]);
     expect(log[0]!.after).toEqual({ suspended: true, reason: 'Spam everywhere' });
+  });
+});
+
+describe('starting communities is limited', () => {
+  it(`${COMMUNITY_CREATE_LIMIT.max} a day per account, then 429 with Retry-After; refused shapes are not counted`, async () => {
+    const founder = await signup(ctx.app, 'Founder');
+    const at = { lat: 40.62, lng: -74.03 }; // Bay Ridge
+    const body = (i: number, boundary: unknown = square({ lat: at.lat + i * 0.01, lng: at.lng }, 0.002)) => ({ name: `Area ${i}`, slug: `lim-${i}-${Math.random().toString(36).slice(2, 8)}`, boundary, timezone: 'America/New_York', joinPolicy: 'open' });
+    // A bad shape first: refused before the count.
+    expect((await call(founder, 'POST', '/api/communities', body(0, { type: 'Polygon', coordinates: [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]] }))).statusCode).toBe(400);
+    for (let i = 1; i <= COMMUNITY_CREATE_LIMIT.max; i++) {
+      expect((await call(founder, 'POST', '/api/communities', body(i))).statusCode).toBe(201);
+    }
+    const refused = await call(founder, 'POST', '/api/communities', body(9));
+    expect(refused.statusCode, refused.body).toBe(429);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.json().detail).toMatch(/You have started 3 communities/);
+    expect((await ok<{ items: unknown[] }>(founder, 'GET', '/api/me/communities')).items).toHaveLength(COMMUNITY_CREATE_LIMIT.max);
+    // Someone else is not held up by it, and the founder may again the next day.
+    expect((await call(await signup(ctx.app, 'Other founder'), 'POST', '/api/communities', body(10))).statusCode).toBe(201);
+    ctx.clock.advance(COMMUNITY_CREATE_LIMIT.windowMs);
+    expect((await call(founder, 'POST', '/api/communities', body(11))).statusCode).toBe(201);
+  });
+
+  it('boundaries: at most 1,000 vertices in all rings; shapes PostGIS cannot measure (the world box, 50 copies of one ring) are a 400 naming the problem, never a 500', async () => {
+    const u = await signup(ctx.app, 'Drawer');
+    const create = (boundary: unknown) => call(u, 'POST', '/api/communities', { name: 'Shape', slug: `shape-${Math.random().toString(36).slice(2, 8)}`, boundary, timezone: 'America/New_York', joinPolicy: 'open' });
+    // A circle of 1,001 vertices (1,000 distinct and the closing one) in one ring; and the cap spread over many rings.
+    const circle = (n: number, c: LatLng, r: number) => [...Array.from({ length: n - 1 }, (_, i) => [c.lng + r * Math.cos((2 * Math.PI * i) / (n - 1)), c.lat + r * Math.sin((2 * Math.PI * i) / (n - 1))]), [c.lng + r, c.lat]];
+    const big = await create({ type: 'Polygon', coordinates: [circle(MAX_BOUNDARY_POSITIONS + 1, { lat: 40.7, lng: -73.9 }, 0.01)] });
+    expect(big.statusCode).toBe(400);
+    expect(big.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(big.json().errors).toContainEqual({ path: '/boundary', message: `must have at most 1000 vertices in all its rings (it has 1001); simplify the outline` });
+    const many = await create({ type: 'MultiPolygon', coordinates: Array.from({ length: 21 }, (_, i) => [circle(50, { lat: 40.5 + i * 0.03, lng: -73.9 }, 0.01)]) });
+    expect(many.statusCode).toBe(400);
+    expect(JSON.stringify(many.json().errors)).toContain('it has 1050');
+
+    const world = await create({ type: 'Polygon', coordinates: [[[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]] });
+    expect(world.statusCode, world.body).toBe(400);
+    expect(world.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(world.json().errors).toContainEqual({ path: '/boundary/coordinates/0/1', message: 'the edge from here to the next position spans 180° of the globe; edges must span at most 10° (add positions between)' });
+
+    const ring = square({ lat: 40.7, lng: -73.9 }, 0.002).coordinates[0];
+    const copies = await create({ type: 'Polygon', coordinates: Array.from({ length: 50 }, () => ring) });
+    expect(copies.statusCode, copies.body).toBe(400);
+    expect(copies.json().errors).toContainEqual({ path: '/boundary/coordinates/1', message: 'repeats the ring at /boundary/coordinates/0' });
+    // The same copies as 50 polygons of a MultiPolygon.
+    const multi = await create({ type: 'MultiPolygon', coordinates: Array.from({ length: 50 }, () => [ring]) });
+    expect(multi.statusCode, multi.body).toBe(400);
+    // Rings that differ but overlap: PostGIS's own validity check, before any area is measured.
+    const overlapping = await create({ type: 'Polygon', coordinates: [ring, square({ lat: 40.7, lng: -73.9 }, 0.001).coordinates[0], square({ lat: 40.7, lng: -73.9 }, 0.0015).coordinates[0]] });
+    expect(overlapping.statusCode, overlapping.body).toBe(400);
+    expect(JSON.stringify(overlapping.json().errors)).toMatch(/is not a valid area/);
+    // None of them was made, nor counted against the limit: a good one still goes through.
+    expect((await create(square({ lat: 40.7, lng: -73.9 }, 0.002))).statusCode).toBe(201);
   });
 });
