@@ -84,8 +84,30 @@ export const sessions = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     createdAt: createdAt(),
     expiresAt: timestamp({ withTimezone: true }).notNull(),
+    /** Last request seen on this session (written at most every few minutes): idle sessions end. */
+    lastSeenAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** The browser's User-Agent when it signed in, so a person can tell their sessions apart. */
+    userAgent: text(),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+/** Idempotency-Key claims (server/http/idempotency.ts): what a key made, recorded in the same transaction. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text().notNull(),
+    /** `post`, `match` or `message`: the kind of resource the key made. */
+    scope: text().notNull(),
+    /** SHA-256 of the request body: the same key with another body is refused. */
+    fingerprint: text().notNull(),
+    resourceId: uuid().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
 );
 
 /**
