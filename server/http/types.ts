@@ -14,3 +14,10 @@ export const IdParamsSchema = Type.Object({ id: Uuid });
 export function Page<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 }
+
+/** The optional Idempotency-Key of a POST that makes something (server/http/idempotency.ts). */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, description: 'A key of your choice (a UUID) per thing to make; a retry with the same key gets the first answer' }),
+  ),
+});

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hit, type Limit, minutes, pruneCounters, tooManyRequests } from './counter';
+import { pruneIdempotencyKeys } from '../http/idempotency';
 
 export interface RouteLimit extends Limit {
   /**
@@ -75,10 +76,10 @@ export default fp(
         }
       }
     });
-    // Ended windows are dropped now and then by whichever instance gets there.
+    // Ended windows and day-old idempotency keys are dropped now and then by whichever instance gets there.
     let pruning: Promise<unknown> | null = null;
     const timer = setInterval(() => {
-      pruning ??= pruneCounters(app.db, app.clock.now())
+      pruning ??= Promise.all([pruneCounters(app.db, app.clock.now()), pruneIdempotencyKeys(app.db, app.clock.now())])
         .catch((err: unknown) => app.log.warn({ err }, 'pruning rate counters failed'))
         .finally(() => (pruning = null));
     }, 10 * 60_000);

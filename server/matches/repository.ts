@@ -110,6 +110,15 @@ export const matchesRepo = {
     return row!;
   },
 
+  async message(db: Executor, id: string) {
+    const [row] = await db
+      .select({ id: messages.id, matchId: messages.matchId, body: messages.body, createdAt: messages.createdAt, authorId: users.id, authorName: users.displayName })
+      .from(messages)
+      .innerJoin(users, eq(users.id, messages.authorId))
+      .where(eq(messages.id, id));
+    return row;
+  },
+
   async messages(db: Executor, matchId: string) {
     return db
       .select({ id: messages.id, body: messages.body, createdAt: messages.createdAt, authorId: users.id, authorName: users.displayName })

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { DateTime } from 'luxon';
 import { ProblemSchema, forbidden } from '../http/problem';
-import { IdParamsSchema, Page } from '../http/types';
+import { IdempotencyHeaders, IdParamsSchema, Page } from '../http/types';
+import { idempotencyClaim, once } from '../http/idempotency';
 import { AUTHOR_VIEW, findCandidates, zoneOf } from '../matching/candidates';
 import { authenticate, requireUser } from '../plugins/session';
 import { getPost } from '../posts/service';
@@ -14,6 +15,7 @@ import {
   ListMatchesQuerySchema,
   MatchReplySchema,
   MatchSchema,
+  type Message,
   MessageBodySchema,
   MessageSchema,
   ProposeBodySchema,
@@ -81,6 +83,8 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['matches'],
         summary: 'Propose a match between a need and an offer (one of them yours)',
+        description: 'Idempotency-Key: a retry with the same key answers with the match already proposed.',
+        headers: IdempotencyHeaders,
         body: ProposeBodySchema,
         response: { 201: MatchReplySchema, ...problems, 429: ProblemSchema },
       },
@@ -88,8 +92,12 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const user = requireUser(request);
       const now = app.clock.now();
-      const match = await proposeMatch(app.db, user, request.body, now);
-      const { need, offer } = await matchFor(app.db, user, match.id);
+      const idempotency = idempotencyClaim(request, user.id, 'match');
+      const { id, replayed } = await once(app.db, idempotency, async () => (await proposeMatch(app.db, user, request.body, now, idempotency)).id);
+      const { match, need, offer } = await matchFor(app.db, user, id);
+      if (replayed) {
+        void reply.header('idempotent-replayed', 'true');
+      }
       return reply.status(201).send({ match: matchView(match, need, offer, user, now) });
     },
   );
@@ -175,6 +183,8 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['matches'],
         summary: 'Write in the match thread',
+        description: 'Idempotency-Key: a retry with the same key answers with the message already sent.',
+        headers: IdempotencyHeaders,
         params: IdParamsSchema,
         body: MessageBodySchema,
         response: { 201: Type.Object({ message: MessageSchema }), ...problems, 429: ProblemSchema },
@@ -182,8 +192,21 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const user = requireUser(request);
-      const message = await postMessage(app.db, user, request.params.id, request.body.body, app.clock.now());
-      return reply.status(201).send({ message });
+      const idempotency = idempotencyClaim(request, user.id, 'message');
+      let made: Message | undefined;
+      const { id, replayed } = await once(app.db, idempotency, async () => {
+        made = await postMessage(app.db, user, request.params.id, request.body.body, app.clock.now(), idempotency);
+        return made.id;
+      });
+      if (replayed || !made) {
+        const row = await matchesRepo.message(app.db, id);
+        await matchFor(app.db, user, row!.matchId); // still a party
+        return reply
+          .status(201)
+          .header('idempotent-replayed', 'true')
+          .send({ message: messageView(row!, { id: row!.authorId, displayName: row!.authorName }) });
+      }
+      return reply.status(201).send({ message: made });
     },
   );
 };

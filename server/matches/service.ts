@@ -12,6 +12,7 @@ import { isBlocked } from '../safety/block-sql';
 import { organizersOfPost } from '../communities/service';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../db';
+import { type IdempotencyClaim, recordClaim } from '../http/idempotency';
 
 /** A helper who cancels an accepted match closer than this to its start is a late cancellation. */
 export const LATE_CANCEL_MS = 24 * 3_600_000;
@@ -84,7 +85,7 @@ function misfit(need: PostRow, offer: PostRow, now: Date, placeOf: (row: PostRow
 /** Who proposes: a party, or an organizer on the need's behalf. */
 type Proposer = { id: string; displayName: string };
 
-export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody, now: Date): Promise<MatchRow> {
+export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody, now: Date, idempotency?: IdempotencyClaim): Promise<MatchRow> {
   return db.transaction(async (tx) => {
     const { need, offer } = await lockPair(tx, body.needId, body.offerId);
     if (!need || !offer) {
@@ -93,7 +94,11 @@ export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody,
     if (!isParty(user, need, offer)) {
       throw forbidden('Only the author of the need or of the offer can propose this match.');
     }
-    return propose(tx, user, need, offer, body.message, now, (row) => (row.authorId === user.id ? 'exact' : 'public'));
+    const match = await propose(tx, user, need, offer, body.message, now, (row) => (row.authorId === user.id ? 'exact' : 'public'));
+    if (idempotency) {
+      await recordClaim(tx, idempotency, match.id, now);
+    }
+    return match;
   });
 }
 
@@ -172,7 +177,7 @@ export function messageView(row: { id: string; body: string; createdAt: Date }, 
 }
 
 /** Adds to a match's thread (the parties only; not while it is only a suggestion). */
-export async function postMessage(db: DB, user: SessionUser, matchId: string, body: string, now: Date) {
+export async function postMessage(db: DB, user: SessionUser, matchId: string, body: string, now: Date, idempotency?: IdempotencyClaim) {
   return db.transaction(async (tx) => {
     const { match, need, offer } = await matchFor(tx, user, matchId);
     if (body.trim() === '') {
@@ -182,6 +187,9 @@ export async function postMessage(db: DB, user: SessionUser, matchId: string, bo
       throw conflict('Propose this match first; then you can write to the other party.');
     }
     const message = messageView(await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body, createdAt: now }), user);
+    if (idempotency) {
+      await recordClaim(tx, idempotency, message.id, now);
+    }
     const events = new Outbox(now);
     events.message(match.id, [need.authorId, offer.authorId], message);
     await events.flush(tx);

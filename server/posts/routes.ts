@@ -22,6 +22,8 @@ import { notFound } from '../http/problem';
 import { type PostRow, postsRepo } from './repository';
 import Type from 'typebox';
 import { LIMITS } from '../limits/plugin';
+import { IdempotencyHeaders } from '../http/types';
+import { idempotencyClaim, once } from '../http/idempotency';
 
 /** How often a process brings the stored weekly occurrences up to the clock. */
 const EXTEND_EVERY_MS = 10 * 60 * 1000;
@@ -74,6 +76,8 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['posts'],
         summary: 'Post a need or an offer',
+        description: 'Send an Idempotency-Key header (a UUID per post) to retry safely after a timeout: a retry with the same key answers with the post already made (Idempotent-Replayed: true); the same key with another body is 422.',
+        headers: IdempotencyHeaders,
         body: CreatePostBodySchema,
         response: { 201: PostReplySchema, ...problems, 429: ProblemSchema },
       },
@@ -81,9 +85,18 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const user = requireUser(request);
       const now = app.clock.now();
-      const row = await createPost(app.db, user, request.body, { now, locationKey });
-      await suggest(row, now);
-      return reply.status(201).send({ post: postView(row, user, now) });
+      const idempotency = idempotencyClaim(request, user.id, 'post');
+      let made: PostRow | undefined;
+      const { id, replayed } = await once(app.db, idempotency, async () => {
+        made = await createPost(app.db, user, request.body, { now, locationKey, idempotency });
+        return made.id;
+      });
+      if (replayed || !made) {
+        // A retry of a post already made: the same post, not a second one.
+        return reply.status(201).header('idempotent-replayed', 'true').send({ post: postView(await getPost(app.db, id), user, now) });
+      }
+      await suggest(made, now);
+      return reply.status(201).send({ post: postView(made, user, now) });
     },
   );
 

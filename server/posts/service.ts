@@ -7,6 +7,7 @@ import { requireRole } from '../communities/service';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { Outbox } from '../live/outbox';
 import { enforce, type Limit } from '../limits/counter';
+import { type IdempotencyClaim, recordClaim } from '../http/idempotency';
 import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
 import type { CreatePostBody, ListPostsQuery, PatchPostBody } from './schemas';
 import { type PostInput, validatePost, withDefaults } from './validate';
@@ -78,9 +79,11 @@ function inputOf(row: PostRow): PostInput {
 export interface WriteContext {
   now: Date;
   locationKey: Uint8Array;
+  /** The request's Idempotency-Key, recorded with the post it makes. */
+  idempotency?: IdempotencyClaim | undefined;
 }
 
-export async function createPost(db: DB, author: SessionUser, body: CreatePostBody, { now, locationKey }: WriteContext): Promise<PostRow> {
+export async function createPost(db: DB, author: SessionUser, body: CreatePostBody, { now, locationKey, idempotency }: WriteContext): Promise<PostRow> {
   const input = withDefaults(body);
   const errors = validatePost(input, now, true);
   if (errors.length > 0) {
@@ -98,6 +101,9 @@ export async function createPost(db: DB, author: SessionUser, body: CreatePostBo
       updatedAt: now,
     });
     await postsRepo.replaceWindows(tx, id, oneOffs, occurrences);
+    if (idempotency) {
+      await recordClaim(tx, idempotency, id, now);
+    }
     const row = (await postsRepo.find(tx, id))!;
     const events = new Outbox(now);
     events.post(row, null);
