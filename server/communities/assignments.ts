@@ -73,7 +73,7 @@ export async function triage(db: DB, actor: Actor, communityId: string, now: Dat
   const rows = await postsRepo.findMany(db, needs.map((n) => n.id));
   const counted = await eachLimited(needs, 4, async (n) => {
     const row = rows.get(n.id)!;
-    return { row, nextStart: n.nextStart, ...(await countCandidates(db, row, now, TRIAGE_CANDIDATES, AUTHOR_VIEW)) };
+    return { row, nextStart: n.nextStart, ...(await countCandidates(db, row, now, TRIAGE_CANDIDATES, { ...AUTHOR_VIEW, notBlockedWith: actor.id })) };
   });
   const late = new Set(
     needs.length === 0

@@ -5,6 +5,7 @@ import { postColumns, type PostRow, upcomingWindow } from '../posts/repository';
 import { buildSchedule, type Interval, type Recurrence, type Window } from '../posts/windows';
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
 import { notBlocked } from '../safety/block-sql';
+import { accountActive } from '../moderation/sql';
 import { uuidArray } from '../communities/sql';
 import { PUBLIC_OFFSET_MAX_M } from '../geo/geo';
 
@@ -32,6 +33,8 @@ export type Place = 'exact' | 'public';
 export interface Perspective {
   subject: Place;
   others: Place;
+  /** Someone else the result is shown to (an organizer's triage): their blocks leave posts out too. */
+  notBlockedWith?: string;
 }
 
 /** The author's view of their own post's candidates. */
@@ -178,6 +181,9 @@ async function nearbyCandidates(
         sql`(${posts.endsAt} IS NULL OR ${posts.endsAt} > ${nowTs})`,
         ne(posts.authorId, subject.authorId),
         notBlocked(subject.authorId, sql`${posts.authorId}`),
+        // Counted for an organizer (triage): nobody blocked either way with them either.
+        view.notBlockedWith ? notBlocked(view.notBlockedWith, sql`${posts.authorId}`) : undefined,
+        accountActive(sql`${posts.authorId}`),
         capacity,
         locality,
         sql`${posts.schedule} && ${myRanges}`,

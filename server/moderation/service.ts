@@ -38,6 +38,12 @@ export async function isModerator(db: Executor, userId: string): Promise<boolean
   return row !== undefined;
 }
 
+/** Whether an account is suspended platform-wide (its posts are out of sight but to moderators). */
+export async function isSuspended(db: Executor, userId: string): Promise<boolean> {
+  const [row] = await db.select({ one: sql`1` }).from(users).where(and(eq(users.id, userId), isNotNull(users.suspendedAt)));
+  return row !== undefined;
+}
+
 /** 403 unless the user is a platform moderator (read again on every request: a revoke takes effect at once). */
 export async function requireModerator(db: Executor, user: { id: string }): Promise<void> {
   if (!(await isModerator(db, user.id))) {

@@ -16,6 +16,7 @@ import { postView } from './view';
 import { cancelPostAndMatches, suggestFor } from '../matches/service';
 import { organizedPostIds } from '../communities/service';
 import { organizesHome } from '../communities/moderation';
+import { isModerator, isSuspended } from '../moderation/service';
 import { similarPosts } from './similar';
 import { isBlocked } from '../safety/block-sql';
 import { notFound } from '../http/problem';
@@ -172,11 +173,17 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw notFound('There is no post with this id.');
       }
       const organized = request.user ? await organizedPostIds(app.db, request.user.id, [row.id]) : new Set<string>();
-      // A hidden post is gone for everyone but its author and the organizers who may see it.
-      if (row.hiddenAt && row.authorId !== request.user?.id && !organized.has(row.id) && !(request.user && (await organizesHome(app.db, request.user.id, row.id)))) {
+      const own = row.authorId === request.user?.id;
+      // Platform moderators see any post, exactly (they may hide it or bring it back).
+      const moderator = !own && request.user !== null && (await isModerator(app.db, request.user.id));
+      // A hidden post is gone for everyone but its author, the organizers who may see it, and moderators;
+      // so are the posts of an account suspended platform-wide.
+      const gone =
+        (row.hiddenAt && !(request.user && (await organizesHome(app.db, request.user.id, row.id)))) || (await isSuspended(app.db, row.authorId));
+      if (gone && !own && !organized.has(row.id) && !moderator) {
         throw notFound('There is no post with this id.');
       }
-      return { post: postView(row, request.user, now, organized.has(row.id)) };
+      return { post: postView(row, request.user, now, organized.has(row.id) || moderator) };
     },
   );
 

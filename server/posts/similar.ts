@@ -6,6 +6,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { type Executor, posts, users } from '../../db';
 import { invalid } from '../http/problem';
 import { notBlocked } from '../safety/block-sql';
+import { accountActive } from '../moderation/sql';
 import { postColumns, type PostRow } from './repository';
 
 /** How far to look around the point being written (metres). */
@@ -47,6 +48,7 @@ export async function similarPosts(db: Executor, viewerId: string, q: SimilarQue
         sql`${posts.schedule} && tstzrange(${start.toISOString()}::timestamptz, ${end.toISOString()}::timestamptz, '[)')`,
         sql`ST_DWithin(CASE WHEN ${mine} THEN ${posts.location} ELSE ${posts.publicLocation} END, ${point}, ${SIMILAR_RADIUS_M})`,
         notBlocked(viewerId, sql`${posts.authorId}`),
+        accountActive(sql`${posts.authorId}`),
       ),
     )
     .orderBy(sql`${mine} DESC`, distance, posts.createdAt)

@@ -157,12 +157,22 @@ describe('organizer powers cover active members only', () => {
     const everything = [...posts.blocker!, ...posts.blocked!, blocker!.id, blocked!.id];
     expect((await namedIn(admin!, id, everything)).sort()).toEqual([...everything].sort());
     expect(await coverageCounts(admin!, id)).toEqual({ needs: 2, offers: 2 });
+    // A third member's need, which both members' offers could serve: triage counts them.
+    const third = await signup(ctx.app, 'Third');
+    await ok(third, 'POST', `/api/communities/${id}/join`);
+    const thirdNeed = await post(third, { kind: 'need', capacity: 1, title: 'Need of a third', location: at, details: {} });
+    const countFor = async (organizer: User) =>
+      (await ok<{ items: { needId: string; candidates: number }[] }>(organizer, 'GET', `/api/communities/${id}/triage`)).items.find((n) => n.needId === thirdNeed)!.candidates;
+    expect(await countFor(admin!)).toBe(2);
 
     // The member blocks the admin; the admin blocks the other member.
     await ok(blocker!, 'POST', '/api/blocks', { userId: admin!.id });
     await ok(admin!, 'POST', '/api/blocks', { userId: blocked!.id });
     expect(await namedIn(admin!, id, everything)).toEqual([]);
-    expect(await coverageCounts(admin!, id)).toEqual({ needs: 0, offers: 0 });
+    expect(await coverageCounts(admin!, id)).toEqual({ needs: 1, offers: 0 }); // the third member's need
+    // Triage counts leave out the offers of people blocked with this organizer, either way; not for the other one.
+    expect(await countFor(admin!)).toBe(0);
+    expect(await countFor(other!)).toBe(2);
     for (const p of [posts.blocker![0]!, posts.blocked![0]!]) {
       expect((await call(admin!, 'POST', `/api/posts/${p}/hide`, { reason: 'No' })).statusCode).toBe(403);
     }
@@ -322,6 +332,22 @@ describe('platform moderators', () => {
     // A wrong password learns nothing of the suspension.
     expect((await call(null, 'POST', '/api/auth/login', { email: troll!.email, password: 'not it at all' })).statusCode).toBe(401);
     expect(await listed()).toBe(false);
+    // Nor is it found by id (but by moderators, exactly), a candidate, or a similar post.
+    expect((await call(neighbor!, 'GET', `/api/posts/${p}`)).statusCode).toBe(404);
+    expect((await call(null, 'GET', `/api/posts/${p}`)).statusCode).toBe(404);
+    expect((await ok<{ post: { location: LatLng } }>(mod!, 'GET', `/api/posts/${p}`)).post.location).toEqual(at);
+    const need = await post(neighbor!, { kind: 'need', capacity: 1, title: 'Need stuff', location: at, details: {} });
+    const candidates = async () => (await ok<{ items: { post: { id: string } }[] }>(neighbor!, 'GET', `/api/posts/${need}/matches`)).items.map((c) => c.post.id);
+    expect(await candidates()).not.toContain(p);
+    const similar = async () =>
+      (
+        await ok<{ items: { post: { id: string } }[] }>(
+          neighbor!,
+          'GET',
+          `/api/posts/similar?${new URLSearchParams({ kind: 'offer', category: 'meal', lat: String(at.lat), lng: String(at.lng), start: '2026-12-02T17:00:00-05:00', end: '2026-12-02T19:00:00-05:00' })}`,
+        )
+      ).items.map((c) => c.post.id);
+    expect(await similar()).not.toContain(p);
     // Moderators are not suspended over HTTP (revoke from the command line first).
     const other = await signup(ctx.app, 'Other mod');
     await grantModerator(ctx.database.db, other.email, ctx.clock.now());
@@ -332,6 +358,9 @@ describe('platform moderators', () => {
     expect((await call(mod!, 'DELETE', `/api/moderation/suspensions/${troll!.id}`)).statusCode).toBe(204);
     expect((await call(null, 'POST', '/api/auth/login', { email: troll!.email, password: PASSWORD })).statusCode).toBe(200);
     expect(await listed()).toBe(true);
+    expect((await call(neighbor!, 'GET', `/api/posts/${p}`)).statusCode).toBe(200);
+    expect(await candidates()).toContain(p);
+    expect(await similar()).toContain(p);
 
     const log = (await logEntries()).filter((e) => e.subject_id === troll!.id);
     expect(log.map((e) => [e.actor_id, e.action])).toEqual([
