@@ -97,6 +97,36 @@ describe('web API client', () => {
     expect((after as ApiError).status).toBe(401);
   }, 120_000); // 205 posts through the real client: slow on the embedded database while other files run
 
+  it('a post whose answer was lost, sent again, is made once (Idempotency-Key); a new post after success is a new one', async () => {
+    const inner = browserFetch();
+    let loseNextAnswer = false;
+    const keys: (string | null)[] = [];
+    // The request reaches the server and is done, then the connection drops before the answer arrives.
+    const flaky: typeof fetch = async (input, init = {}) => {
+      keys.push(new Headers(init.headers).get('idempotency-key'));
+      const res = await inner(input, init);
+      if (loseNextAnswer) {
+        loseNextAnswer = false;
+        throw new TypeError('fetch failed');
+      }
+      return res;
+    };
+    const api = createApi({ base, fetch: flaky });
+    await api.signup({ email: 'weak-signal@example.org', password: 'correct horse battery', displayName: 'Weak signal' });
+    const body = postBody({ title: 'Soup, sent twice' }) as never;
+    loseNextAnswer = true;
+    await expect(api.createPost(body)).rejects.toBeInstanceOf(NetworkError);
+    const again = await api.createPost(body);
+    expect(keys.at(-1)).toBe(keys.at(-2));
+    expect(keys.at(-1)).toMatch(/^[0-9a-f]{32}$/);
+    const mine = (await inner(`${base}/api/me/posts`).then((r) => r.json())) as { items: { id: string; title: string }[] };
+    expect(mine.items.filter((p) => p.title === 'Soup, sent twice').map((p) => p.id)).toEqual([again.id]);
+    // Once answered, the same body again is a new post with a new key.
+    const second = await api.createPost(body);
+    expect(second.id).not.toBe(again.id);
+    expect(keys.at(-1)).not.toBe(keys.at(-2));
+  });
+
   it('tells an unreachable server apart from a refusal', async () => {
     const api = createApi({ base: 'http://127.0.0.1:9', fetch: (...a) => fetch(...a) });
     await expect(api.getPost('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NetworkError);

@@ -62,14 +62,34 @@ const PAGE = 1000;
 
 const defaultTransport: Transport = { base: '', fetch: (...args) => fetch(...args) };
 
-async function request<T>(t: Transport, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+/**
+ * Idempotency-Key of each POST that makes something (a post, a proposal, a
+ * message) and got no definite answer: on a weak connection a person taps
+ * again, and the same request sent again reuses its key, so the server makes
+ * it once. Forgotten on a definite answer (success, or a refusal to correct).
+ */
+const pendingKeys = new Map<string, string>();
+
+function newKey(): string {
+  // crypto.randomUUID needs a secure context; getRandomValues does not (a phone on a LAN address).
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function request<T>(t: Transport, method: string, path: string, body?: unknown, signal?: AbortSignal, idempotent = false): Promise<T> {
   let res: Response;
+  const payload = body === undefined ? null : JSON.stringify(body);
+  const signature = `${method} ${path} ${payload}`;
+  let key: string | undefined;
+  if (idempotent) {
+    key = pendingKeys.get(signature) ?? newKey();
+    pendingKeys.set(signature, key);
+  }
   try {
     res = await t.fetch(`${t.base}${path}`, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? null : JSON.stringify(body),
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(key ? { 'idempotency-key': key } : {}) },
+      body: payload,
       ...(signal ? { signal } : {}),
     });
   } catch (error) {
@@ -77,6 +97,9 @@ async function request<T>(t: Transport, method: string, path: string, body?: unk
       throw error;
     }
     throw new NetworkError('The server cannot be reached.', { cause: error });
+  }
+  if (key && res.status < 500) {
+    pendingKeys.delete(signature);
   }
   if (res.status === 204) {
     return undefined as T;
@@ -101,6 +124,8 @@ export interface PostFilters {
 
 export function createApi(t: Transport = defaultTransport) {
   const call = <T>(method: string, path: string, body?: unknown, signal?: AbortSignal) => request<T>(t, method, path, body, signal);
+  /** A POST that makes something, safe to send again (Idempotency-Key). */
+  const make = <T>(path: string, body: unknown) => request<T>(t, 'POST', path, body, undefined, true);
   return {
     me: () => call<{ user: User }>('GET', '/api/me').then((r) => r.user),
     signup: (body: { email: string; password: string; displayName: string }) => call<{ user: User }>('POST', '/api/auth/signup', body).then((r) => r.user),
@@ -145,18 +170,18 @@ export function createApi(t: Transport = defaultTransport) {
     },
     myPosts: () => call<{ items: Post[] }>('GET', '/api/me/posts').then((r) => r.items),
     getPost: (id: string) => call<{ post: Post }>('GET', `/api/posts/${id}`).then((r) => r.post),
-    createPost: (body: CreatePostBody) => call<{ post: Post }>('POST', '/api/posts', body).then((r) => r.post),
+    createPost: (body: CreatePostBody) => make<{ post: Post }>('/api/posts', body).then((r) => r.post),
     updatePost: (id: string, body: PatchPostBody) => call<{ post: Post }>('PATCH', `/api/posts/${id}`, body).then((r) => r.post),
     cancelPost: (id: string) => call<{ post: Post }>('DELETE', `/api/posts/${id}`).then((r) => r.post),
 
     candidates: (postId: string) => call<{ items: Candidate[] }>('GET', `/api/posts/${postId}/matches`).then((r) => r.items),
-    propose: (body: { needId: string; offerId: string; message?: string }) => call<{ match: Match }>('POST', '/api/matches', body).then((r) => r.match),
+    propose: (body: { needId: string; offerId: string; message?: string }) => make<{ match: Match }>('/api/matches', body).then((r) => r.match),
     act: (matchId: string, action: 'accept' | 'decline' | 'cancel' | 'complete') =>
       call<{ match: Match }>('POST', `/api/matches/${matchId}/${action}`).then((r) => r.match),
     matches: (status?: Match['status']) => call<{ items: Match[] }>('GET', `/api/matches${status ? `?status=${status}` : ''}`).then((r) => r.items),
     match: (id: string) => call<{ match: Match }>('GET', `/api/matches/${id}`).then((r) => r.match),
     messages: (matchId: string) => call<{ items: Message[] }>('GET', `/api/matches/${matchId}/messages`).then((r) => r.items),
-    sendMessage: (matchId: string, body: string) => call<{ message: Message }>('POST', `/api/matches/${matchId}/messages`, { body }).then((r) => r.message),
+    sendMessage: (matchId: string, body: string) => make<{ message: Message }>(`/api/matches/${matchId}/messages`, { body }).then((r) => r.message),
 
     similar: (q: { kind: string; category: string; lat: number; lng: number; start: string; end: string }) =>
       call<{ items: { post: Post; distanceM: number; mine: boolean }[] }>('GET', `/api/posts/similar?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]))}`).then((r) => r.items),
