@@ -174,16 +174,16 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const organized = request.user ? await organizedPostIds(app.db, request.user.id, [row.id]) : new Set<string>();
       const own = row.authorId === request.user?.id;
-      // Platform moderators see any post, exactly (they may hide it or bring it back).
-      const moderator = !own && request.user !== null && (await isModerator(app.db, request.user.id));
-      // A hidden post is gone for everyone but its author, the organizers who may see it, and moderators;
-      // so are the posts of an account suspended platform-wide.
+      // A hidden post is gone for everyone but its author and the organizers who may see it; so are the
+      // posts of an account suspended platform-wide. Platform moderators, who may bring them back, see
+      // those exactly; any other post they see as everyone does.
       const gone =
         (row.hiddenAt && !(request.user && (await organizesHome(app.db, request.user.id, row.id)))) || (await isSuspended(app.db, row.authorId));
-      if (gone && !own && !organized.has(row.id) && !moderator) {
+      const moderating = gone && !own && request.user !== null && (await isModerator(app.db, request.user.id));
+      if (gone && !own && !organized.has(row.id) && !moderating) {
         throw notFound('There is no post with this id.');
       }
-      return { post: postView(row, request.user, now, organized.has(row.id) || moderator) };
+      return { post: postView(row, request.user, now, organized.has(row.id) || moderating) };
     },
   );
 
