@@ -35,6 +35,41 @@ export const bodyAjv = withFormats(new Ajv({ ...base, coerceTypes: false, useDef
 const urlAjv = withFormats(new Ajv({ ...base, coerceTypes: 'array', useDefaults: true }));
 
 /**
+ * How deep a body may nest. Our deepest is a community's MultiPolygon
+ * boundary, 6 levels (body, boundary, coordinates, polygon, ring, point);
+ * every recursive walk after parsing (unstorableText, Ajv, JSON.stringify
+ * into jsonb) is safe far below where the stack would end (~9,000 levels).
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The first place a parsed body nests deeper than `max` arrays and objects,
+ * as a JSON pointer, found without recursion (so a 1,000,000-deep `[[[…]]]`
+ * is measured, not a stack overflow).
+ */
+export function tooDeep(value: unknown, max = MAX_JSON_DEPTH): FieldError | null {
+  const stack: Array<[unknown, string, number]> = [[value, '', 0]];
+  while (stack.length > 0) {
+    const [node, path, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') {
+      continue;
+    }
+    if (depth + 1 > max) {
+      return { path, message: `nests too deeply: at most ${max} levels of arrays and objects` };
+    }
+    const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node);
+    // Pushed in reverse, so the first offending place in document order is found first.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, inner] = entries[i]!;
+      if (inner !== null && typeof inner === 'object') {
+        stack.push([inner, `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1]);
+      }
+    }
+  }
+  return null;
+}
+
+/**
  * The first string (or key) in a parsed body that PostgreSQL cannot store as
  * given: NUL characters (text and jsonb refuse them) and lone UTF-16
  * surrogates (jsonb refuses them, text would turn them into U+FFFD).
@@ -91,8 +126,9 @@ function parseJson(_request: unknown, body: string, done: (err: Error | null, va
     );
     return;
   }
-  const unstorable = unstorableText(value);
-  done(unstorable ? invalid([unstorable]) : null, value);
+  // Depth first: unstorableText recurses, and so does everything after it.
+  const problem = tooDeep(value) ?? unstorableText(value);
+  done(problem ? invalid([problem]) : null, value);
 }
 
 export default fp(
