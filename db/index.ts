@@ -8,6 +8,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -39,14 +40,63 @@ export interface Database {
    * embedded database, from this one) until the returned function is called.
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Runs `fn` as a heavy read (an organizer's export, triage, coverage or
+   * plan). On PostgreSQL its queries go to connections of their own
+   * (`heavyConnections`), so however many it runs at once it never takes the
+   * request pool; and when `signal` aborts (the client went away) its
+   * queries in flight are cancelled and later ones fail at once, with
+   * SQLSTATE 57014 as a statement timeout would. On the embedded database it
+   * just runs `fn`: a PGlite statement runs to its end on the one thread.
+   */
+  heavy<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
+/** What a server's connections may spend; scripts and benches open without limits. */
+export interface Budget {
+  /**
+   * Longest a statement of the request pool (and of heavy reads) may run,
+   * in ms (the server's STATEMENT_TIMEOUT_MS); absent: no limit. Migrations
+   * never have one; the live hub's tail gets TAIL_STATEMENT_TIMEOUT_MS.
+   */
+  statementTimeoutMs?: number;
+  /** Longest to wait for a new PostgreSQL connection, in ms (default 5 s; postgres.js alone waits 30 s). */
+  connectTimeoutMs?: number;
+  /** PostgreSQL connections set apart for heavy reads (default 4). */
+  heavyConnections?: number;
+}
+
 export type OpenOptions =
-  | { databaseUrl: string; max?: number }
-  | { dataDir: string }
+  | ({ databaseUrl: string; max?: number } & Budget)
+  | ({ dataDir: string } & Budget)
   /** An embedded database someone else opened (tests load one from a migrated template). */
-  | { pglite: PGlite };
+  | ({ pglite: PGlite } & Budget);
+
+/**
+ * The live hub's tail reads events by `seq` in batches (milliseconds) and
+ * prunes 48-hour-old events (seconds at bench:live's rates); the request
+ * budget would cut a large prune, and a prune cut is only retried to be cut
+ * again. A minute still frees the hub's one connection from a statement
+ * that is wedged rather than slow; a cut read is retried on the next wake.
+ */
+export const TAIL_STATEMENT_TIMEOUT_MS = 60_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_HEAVY_CONNECTIONS = 4;
+
+/**
+ * postgres.js waits before reconnecting after a failed connection, growing
+ * to 20 s (3^n/100 s): while the database was away, a query queued behind
+ * that wait for up to 20 s before failing, and the first queries after it
+ * came back waited out the same delay (measured: 20 requests at once took
+ * 89 s to fail). Here the wait stays under a second, with jitter so many
+ * processes do not reconnect in step: a request during an outage fails in
+ * about a second (503), and recovery is as quick. A refused connection is
+ * cheap for the database; requests, not a timer, drive the attempts.
+ */
+function reconnectBackoff(retries: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1);
+}
 
 export const migrationsFolder = join(import.meta.dirname, 'migrations');
 const casing = 'snake_case' as const;
@@ -66,13 +116,25 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
  */
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if ('databaseUrl' in options) {
-    await migrateServer(options.databaseUrl);
-    // jit off: the app's queries are short index scans, and at a million posts the
-    // planner's cost estimates pass jit_above_cost, where compiling takes longer
-    // than the query (test/bench/README.md measured 541 ms with JIT, 249 ms without).
-    const client = postgres(options.databaseUrl, { max: options.max ?? 10, onnotice: () => {}, connection: { jit: 'off' } });
-    const db = drizzlePostgres(client, { schema, casing }) as unknown as DB;
-    const tailClient = postgres(options.databaseUrl, { max: 1, onnotice: () => {}, connection: { jit: 'off' } });
+    const connectTimeout = (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) / 1000;
+    await migrateServer(options.databaseUrl, connectTimeout);
+    const open = (max: number, statementTimeoutMs: number | undefined) =>
+      postgres(options.databaseUrl, {
+        max,
+        onnotice: () => {},
+        connect_timeout: connectTimeout,
+        backoff: reconnectBackoff,
+        // jit off: the app's queries are short index scans, and at a million posts the
+        // planner's cost estimates pass jit_above_cost, where compiling takes longer
+        // than the query (test/bench/README.md measured 541 ms with JIT, 249 ms without).
+        connection: { jit: 'off', ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}) },
+      });
+    const client = open(options.max ?? 10, options.statementTimeoutMs);
+    const heavyClient = open(options.heavyConnections ?? DEFAULT_HEAVY_CONNECTIONS, options.statementTimeoutMs);
+    // drizzle sets its type parsers on the client it is given; heavy reads must parse alike.
+    drizzlePostgres(heavyClient, { casing });
+    const db = drizzlePostgres(routed(client, heavyClient), { schema, casing }) as unknown as DB;
+    const tailClient = open(1, options.statementTimeoutMs ? TAIL_STATEMENT_TIMEOUT_MS : undefined);
     const tail = drizzlePostgres(tailClient, { schema, casing }) as unknown as DB;
     return {
       db,
@@ -81,13 +143,15 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       ping: async () => {
         await client`select 1`;
       },
-      // postgres.js listens on a connection of its own and re-listens after a reconnect.
+      // postgres.js listens on a connection of its own (with the pool's
+      // options) and listens again after it reconnects: see keepListening.
       listen: async (channel, onNotify) => {
         const { unlisten } = await client.listen(channel, (payload) => onNotify(payload));
         return unlisten;
       },
+      heavy: (signal, fn) => inHeavyScope(signal, fn),
       close: async () => {
-        await Promise.all([client.end({ timeout: 5 }), tailClient.end({ timeout: 5 })]);
+        await Promise.all([client.end({ timeout: 5 }), heavyClient.end({ timeout: 5 }), tailClient.end({ timeout: 5 })]);
       },
     };
   }
@@ -102,6 +166,13 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   }
   const db = drizzlePglite(client, { schema, casing }) as unknown as DB;
   await migratePglite(drizzlePglite(client, { casing }), { migrationsFolder });
+  if (options.statementTimeoutMs) {
+    // Said for parity with PostgreSQL, but PGlite 0.5 does not enforce it
+    // (measured: pg_sleep(2) under a 300 ms timeout ran its 2 s): the timer
+    // is a signal, and the WASM build has none. A statement also holds the
+    // process's one thread until it ends, so nothing could answer meanwhile.
+    await client.exec(`SET statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
+  }
   return {
     db,
     tail: db,
@@ -117,6 +188,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         }
       };
     },
+    heavy: (_signal, fn) => fn(),
     close: async () => {
       if (owned && !client.closed) {
         await client.close();
@@ -173,8 +245,10 @@ function isAlive(pid: number): boolean {
  * migrator wants a single connection), holding an advisory lock so that
  * several processes starting at once do not race each other.
  */
-async function migrateServer(databaseUrl: string): Promise<void> {
-  const client = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+async function migrateServer(databaseUrl: string, connectTimeoutS: number): Promise<void> {
+  // No statement timeout: a migration may build an index over millions of
+  // rows, and the advisory lock makes other processes wait for it, not redo it.
+  const client = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: connectTimeoutS });
   try {
     await client`select pg_advisory_lock(hashtext('aidmap:migrate'))`;
     await migratePostgres(drizzlePostgres(client, { casing }), { migrationsFolder });
@@ -200,6 +274,113 @@ export async function loadSecret(db: DB, name: string): Promise<Buffer> {
   await db.insert(schema.secrets).values({ name, value: randomBytes(32) }).onConflictDoNothing();
   const [row] = await db.select({ value: schema.secrets.value }).from(schema.secrets).where(eq(schema.secrets.name, name));
   return Buffer.from(row!.value);
+}
+
+// ---- heavy reads: their own connections, cancelled when the client goes away ----
+
+interface HeavyScope {
+  signal: AbortSignal;
+  /** Every query issued in the scope; cancelling a finished one does nothing. */
+  queries: Set<{ cancel(): unknown }>;
+}
+
+const heavyScope = new AsyncLocalStorage<HeavyScope>();
+
+function inHeavyScope<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const scope: HeavyScope = { signal, queries: new Set() };
+  const cancelAll = () => {
+    for (const query of scope.queries) {
+      // A cancel opens a connection of its own; if that fails, the statement timeout still ends the query.
+      void Promise.resolve(query.cancel()).catch(() => {});
+    }
+  };
+  signal.addEventListener('abort', cancelAll, { once: true });
+  return heavyScope.run(scope, fn).finally(() => signal.removeEventListener('abort', cancelAll));
+}
+
+/** What a query refused in an aborted scope fails with: what PostgreSQL says of a cancelled one. */
+function cancelled(): Error {
+  return Object.assign(new Error('canceling statement due to user request: the client went away'), { code: '57014' });
+}
+
+type Sql = postgres.Sql | postgres.TransactionSql;
+type Unsafe = (...args: unknown[]) => { cancel(): unknown };
+type Begin = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * The client drizzle is given: queries go to `main`, or to `heavy` inside
+ * a heavy scope, and those of a heavy scope are remembered to be cancelled.
+ * drizzle issues every statement through `unsafe` (transactions through
+ * `begin`, savepoints through `savepoint`), and awaits each at once, so the
+ * query objects it never sees are still cancellable here: postgres.js
+ * cancels a running query over a connection of its own, and takes a queued
+ * one off its queue.
+ */
+function routed(main: postgres.Sql, heavy: postgres.Sql | null): postgres.Sql {
+  return new Proxy(main, {
+    get(target, property, receiver) {
+      if (property === 'unsafe' || property === 'begin' || property === 'savepoint') {
+        return (...args: unknown[]) => {
+          const scope = heavyScope.getStore();
+          const sql: Sql = scope && heavy ? heavy : target;
+          if (property === 'unsafe') {
+            if (scope?.signal.aborted) {
+              // Thrown, not a query cancelled before it starts: postgres.js would count its connection busy.
+              throw cancelled();
+            }
+            const query = (sql.unsafe as unknown as Unsafe)(...args);
+            scope?.queries.add(query);
+            return query;
+          }
+          // The transaction's own client, wrapped so its statements are remembered too.
+          const body = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          const method = (sql as unknown as Record<string, Begin>)[property as string]!;
+          return method(...args, (tx: postgres.TransactionSql) => body(routed(tx as unknown as postgres.Sql, null) as unknown as postgres.TransactionSql));
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+}
+
+/**
+ * Whether an error says the database is away or could not answer in time,
+ * not that the request was wrong: the request may succeed if tried again
+ * (503 with Retry-After). 'timeout' for a statement cut by the statement
+ * timeout or cancelled; 'unavailable' for refused, dropped or timed-out
+ * connections and a server shutting down or out of resources.
+ */
+export function databaseTrouble(error: unknown): 'timeout' | 'unavailable' | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object' || seen.has(e)) {
+      continue;
+    }
+    seen.add(e);
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (code === '57014') {
+        return 'timeout';
+      }
+      if (
+        // connection_exception, insufficient_resources (too many connections, out of memory, disk full),
+        // admin_shutdown, crash_shutdown, cannot_connect_now.
+        /^(08...|53...|57P0[123])$/.test(code) ||
+        // ALTER DATABASE … ALLOW_CONNECTIONS false: SQLSTATE 55000, which is also used for mistakes of ours.
+        (code === '55000' && /not currently accepting connections/i.test(String((e as Error).message))) ||
+        // postgres.js's own, and the socket's.
+        ['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT'].includes(code) ||
+        ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)
+      ) {
+        return 'unavailable';
+      }
+    }
+    // drizzle wraps the driver's error in `cause`; a refused dual-stack connect is an AggregateError.
+    queue.push((e as { cause?: unknown }).cause, ...((e as { errors?: unknown }).errors instanceof Array ? (e as { errors: unknown[] }).errors : []));
+  }
+  return undefined;
 }
 
 /** The SQLSTATE of a database error, looking through drizzle's wrapper. */

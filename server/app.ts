@@ -9,9 +9,11 @@ import { type Clock, systemClock } from './clock';
 import type { Config } from './config';
 import healthRoutes from './health';
 import { serializeError, serializeRequest } from './http/log';
+import budget from './plugins/budget';
 import database from './plugins/database';
 import docs from './plugins/docs';
 import errors from './plugins/errors';
+import security from './plugins/security';
 import session from './plugins/session';
 import limits from './limits/plugin';
 import validation from './plugins/validation';
@@ -85,11 +87,14 @@ export async function buildApp(options: AppOptions) {
   await app.register(compress, { encodings: ['br', 'gzip'], threshold: 1024, brotliOptions: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } } });
   await app.register(errors);
   await app.register(validation);
+  // Before docs and the web app, so their routes get its headers.
+  await app.register(security, { tileUrl: config.tileUrl, publicUrl: config.publicUrl, allowedOrigins: config.allowedOrigins });
   await app.register(database, { database: options.database, clock: options.clock ?? systemClock });
-  await app.register(session);
+  await app.register(session, { idleMs: config.sessionIdleMs, maxMs: config.sessionMaxMs });
   await app.register(limits, { scale: config.rateLimitScale });
+  await app.register(budget, { concurrency: config.heavyConcurrency, queue: config.heavyQueue });
   await app.register(docs);
-  await app.register(live, { options: options.live ?? {} });
+  await app.register(live, { options: { maxPerIp: config.wsMaxPerIp, ...options.live } });
   await app.register(
     async (api) => {
       await api.register(healthRoutes, { config });

@@ -28,6 +28,25 @@ export interface Config {
   readonly publicUrl: string;
   /** Every rate limit's maximum times this (RATE_LIMIT_SCALE, default 1): a large event, or a load test, raises them all at once. */
   readonly rateLimitScale: number;
+  /** A session ends after this long without a request (SESSION_IDLE_DAYS, default 14). */
+  readonly sessionIdleMs: number;
+  /** …and this long after sign-in, however busy (SESSION_MAX_DAYS, default 30). */
+  readonly sessionMaxMs: number;
+  /**
+   * Origins besides our own and PUBLIC_URL's whose pages may write and open
+   * /ws (ALLOWED_ORIGINS, comma-separated, like https://aidmap.example.org).
+   */
+  readonly allowedOrigins: readonly string[];
+  /** Live sockets one client IP may hold open at once (WS_MAX_PER_IP, default 50). */
+  readonly wsMaxPerIp: number;
+  /** Longest a request's SQL statement may run (STATEMENT_TIMEOUT_MS, default 5000; 0: no limit); past it, 503. */
+  readonly statementTimeoutMs: number;
+  /** Longest to wait for a new database connection (DATABASE_CONNECT_TIMEOUT_MS, default 5000). */
+  readonly connectTimeoutMs: number;
+  /** Heavy organizer reads (exports, triage, coverage, plans) running at once per process (HEAVY_CONCURRENCY, default 2). */
+  readonly heavyConcurrency: number;
+  /** …and waiting for a turn, at most 10 s each (HEAVY_QUEUE, default 4); beyond it, 503. */
+  readonly heavyQueue: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -67,6 +86,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!(rateLimitScale > 0 && rateLimitScale <= 1_000_000)) {
     problems.push(`RATE_LIMIT_SCALE must be a number above 0 (1 is the limits as documented), got "${env.RATE_LIMIT_SCALE}"`);
   }
+  const idleDays = Number(env.SESSION_IDLE_DAYS ?? '14');
+  const maxDays = Number(env.SESSION_MAX_DAYS ?? '30');
+  // 400 days: browsers cap a cookie's Max-Age there (RFC 6265bis).
+  if (!(maxDays > 0 && maxDays <= 400)) {
+    problems.push(`SESSION_MAX_DAYS must be a number of days above 0 and at most 400, got "${env.SESSION_MAX_DAYS}"`);
+  }
+  if (!(idleDays > 0 && idleDays <= maxDays)) {
+    problems.push(`SESSION_IDLE_DAYS must be a number of days above 0 and at most SESSION_MAX_DAYS, got "${env.SESSION_IDLE_DAYS}"`);
+  }
+  const allowedOrigins: string[] = [];
+  for (const item of (env.ALLOWED_ORIGINS ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    if (isHttpUrl(item) && new URL(item).pathname === '/') {
+      allowedOrigins.push(new URL(item).origin);
+    } else {
+      problems.push(`ALLOWED_ORIGINS must be origins like https://aidmap.example.org (scheme and host, no path), comma-separated, got "${item}"`);
+    }
+  }
+  const wsMaxPerIp = Number(env.WS_MAX_PER_IP ?? '50');
+  if (!(Number.isInteger(wsMaxPerIp) && wsMaxPerIp >= 1)) {
+    problems.push(`WS_MAX_PER_IP must be a whole number of sockets, 1 or more, got "${env.WS_MAX_PER_IP}"`);
+  }
+  const statementTimeoutMs = Number(env.STATEMENT_TIMEOUT_MS ?? '5000');
+  if (!(Number.isInteger(statementTimeoutMs) && statementTimeoutMs >= 0)) {
+    problems.push(`STATEMENT_TIMEOUT_MS must be a whole number of milliseconds (0: no limit), got "${env.STATEMENT_TIMEOUT_MS}"`);
+  }
+  const connectTimeoutMs = Number(env.DATABASE_CONNECT_TIMEOUT_MS ?? '5000');
+  if (!(Number.isInteger(connectTimeoutMs) && connectTimeoutMs >= 100)) {
+    problems.push(`DATABASE_CONNECT_TIMEOUT_MS must be a whole number of milliseconds, 100 or more, got "${env.DATABASE_CONNECT_TIMEOUT_MS}"`);
+  }
+  const heavyConcurrency = Number(env.HEAVY_CONCURRENCY ?? '2');
+  if (!(Number.isInteger(heavyConcurrency) && heavyConcurrency >= 1)) {
+    problems.push(`HEAVY_CONCURRENCY must be a whole number, 1 or more, got "${env.HEAVY_CONCURRENCY}"`);
+  }
+  const heavyQueue = Number(env.HEAVY_QUEUE ?? '4');
+  if (!(Number.isInteger(heavyQueue) && heavyQueue >= 0)) {
+    problems.push(`HEAVY_QUEUE must be a whole number, 0 or more, got "${env.HEAVY_QUEUE}"`);
+  }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   }
@@ -85,6 +141,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webRoot: resolve(env.WEB_ROOT ?? resolve(import.meta.dirname, '../web/dist')),
     publicUrl,
     rateLimitScale,
+    sessionIdleMs: idleDays * 86_400_000,
+    sessionMaxMs: maxDays * 86_400_000,
+    allowedOrigins: Object.freeze(allowedOrigins),
+    wsMaxPerIp,
+    statementTimeoutMs,
+    connectTimeoutMs,
+    heavyConcurrency,
+    heavyQueue,
   });
 }
 

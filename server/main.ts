@@ -3,13 +3,14 @@ import closeWithGrace from 'close-with-grace';
 import { openDatabase } from '../db';
 import { buildApp } from './app';
 import { loadConfig } from './config';
+import { databaseBudget } from './plugins/budget';
 
 const started = performance.now();
 let config: ReturnType<typeof loadConfig>;
 let database: Awaited<ReturnType<typeof openDatabase>>;
 try {
   config = loadConfig();
-  database = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
+  database = await openDatabase({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir }), ...databaseBudget(config) });
 } catch (error) {
   // Configuration and database problems are the operator's to fix: say what, without a stack.
   console.error(`Aidmap cannot start: ${(error as Error).message}`);

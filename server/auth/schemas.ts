@@ -13,11 +13,18 @@ export const UserReplySchema = Type.Object({ user: UserSchema });
 // Checked after trimming (phones' keyboards add a trailing space), in the route.
 const Email = Type.String({ minLength: 1, maxLength: 254, description: 'an e-mail address' });
 
+// The policy (server/auth/policy.ts) is checked in the route, so every way a
+// password falls short gets the same kind of message; long passphrases are welcome.
+const NewPassword = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  description: 'at least 10 characters (spaces count), not your e-mail address or name, and not a common or easily guessed password',
+});
+
 export const SignupBodySchema = Type.Object(
   {
     email: Email,
-    // NIST SP 800-63B: at least 8 characters, allow long passphrases.
-    password: Type.String({ minLength: 8, maxLength: 256 }),
+    password: NewPassword,
     displayName: Type.String({ minLength: 1, maxLength: 60 }),
   },
   { additionalProperties: false },
@@ -32,3 +39,31 @@ export const LoginBodySchema = Type.Object(
   { additionalProperties: false },
 );
 export type LoginBody = Static<typeof LoginBodySchema>;
+
+export const ChangePasswordBodySchema = Type.Object(
+  {
+    currentPassword: Type.String({ maxLength: 256 }),
+    newPassword: NewPassword,
+  },
+  { additionalProperties: false },
+);
+export type ChangePasswordBody = Static<typeof ChangePasswordBodySchema>;
+
+export const SessionSchema = Type.Object({
+  id: Type.String({ description: 'names the session (not its token: it signs nobody in)' }),
+  createdAt: Type.String({ format: 'date-time', description: 'when it signed in' }),
+  lastSeenAt: Type.String({ format: 'date-time', description: 'its last request, to within five minutes' }),
+  userAgent: Type.Union([Type.String(), Type.Null()], { description: 'the browser and system, shortened ("Firefox on Android")' }),
+  current: Type.Boolean({ description: 'the session of this request' }),
+});
+export type Session = Static<typeof SessionSchema>;
+
+export const SessionsReplySchema = Type.Object({ items: Type.Array(SessionSchema) });
+
+export const SessionParamsSchema = Type.Object({
+  id: Type.String({ pattern: '^[A-Za-z0-9_-]{12}$', description: 'a session id as listed' }),
+});
+
+export const EndedSessionsReplySchema = Type.Object({
+  ended: Type.Integer({ description: 'how many other sessions were signed out' }),
+});

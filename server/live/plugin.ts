@@ -2,12 +2,13 @@
 // opened with a session cookie also gets its user's private ones. Frames
 // are checked here; routing and replay are the hub's.
 import websocket from '@fastify/websocket';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { RawData, WebSocket } from 'ws';
 import { CATEGORIES, POST_KINDS } from '../../db';
 import { bboxProblems } from '../geo/bbox';
 import { sessionKey } from '../auth/repository';
+import { forbidden } from '../http/problem';
 import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions, LiveClient, type Subscription } from './hub';
 import { SIGNED_OUT_CHANNEL } from './outbox';
 import { BLOCKS_CHANNEL, blockedIdsOf } from '../safety/block-sql';
@@ -25,6 +26,8 @@ export const MAX_FRAME_BYTES = 16 * 1024;
 const HARD_FRAME_BYTES = 1024 * 1024;
 /** Close code for a socket whose session signed out (4000–4999 are the application's). */
 export const SIGNED_OUT_CLOSE = 4001;
+/** Close code for a socket over its IP's cap (4429: HTTP's 429, in the application's range). */
+export const TOO_MANY_SOCKETS_CLOSE = 4429;
 
 export interface LiveOptions extends HubOptions {
   /** Server ping interval; a socket that has not answered the previous ping is dropped. */
@@ -34,6 +37,12 @@ export interface LiveOptions extends HubOptions {
   ratePerSecond: number;
   /** Frames refused for rate in a row before the socket is closed with 1008. */
   floodClose: number;
+  /**
+   * Sockets one client IP may hold open; more are closed at once with 4429.
+   * Generous: a room of volunteers on one Wi-Fi, or phones behind a
+   * carrier's NAT, share an address.
+   */
+  maxPerIp: number;
 }
 
 export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
@@ -42,6 +51,7 @@ export const DEFAULT_LIVE_OPTIONS: LiveOptions = {
   burst: 30,
   ratePerSecond: 10,
   floodClose: 60,
+  maxPerIp: 50,
 };
 
 type ErrorCode = FrameErrorCode;
@@ -204,7 +214,36 @@ export default fp(
       await hub.stop();
     });
 
-    app.get('/ws', { websocket: true, schema: { hide: true } }, (socket: WebSocket, request) => {
+    // Open sockets per client IP (TRUST_PROXY makes it the real one).
+    const openPerIp = new Map<string, number>();
+
+    // A browser sends Origin on every WebSocket handshake, and the handshake
+    // carries the cookie whatever page opened it: without this check any site
+    // could read a visitor's private events. Refused before the upgrade (403).
+    const sameOrigin = async (request: FastifyRequest) => {
+      if (!app.trustedOrigin(request)) {
+        throw forbidden('Live updates open only from Aidmap\'s own pages.');
+      }
+    };
+
+    app.get('/ws', { websocket: true, schema: { hide: true }, onRequest: sameOrigin }, (socket: WebSocket, request) => {
+      const ip = request.ip;
+      const open = openPerIp.get(ip) ?? 0;
+      if (open >= options.maxPerIp) {
+        // After the upgrade, so the browser's WebSocket sees a code and a reason (a refused handshake is only 1006).
+        socket.close(TOO_MANY_SOCKETS_CLOSE, `Too many live connections from this address (${options.maxPerIp}); close some`);
+        return;
+      }
+      openPerIp.set(ip, open + 1);
+      // 'close' comes once, after a close, an error or a terminate alike.
+      socket.once('close', () => {
+        const left = (openPerIp.get(ip) ?? 1) - 1;
+        if (left > 0) {
+          openPerIp.set(ip, left);
+        } else {
+          openPerIp.delete(ip);
+        }
+      });
       const client = new LiveClient(socket, request.user?.id ?? null, request.user && request.sessionToken ? sessionKey(request.sessionToken) : null);
       hub.add(client);
       if (client.userId) {
@@ -274,5 +313,5 @@ export default fp(
       });
     });
   },
-  { name: 'live', dependencies: ['database', 'session'] },
+  { name: 'live', dependencies: ['database', 'session', 'security'] },
 );

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { databaseTrouble } from '../../db';
 import { HttpProblem, fieldErrors, invalid, problem } from '../http/problem';
 
 const PARTS: Record<string, string> = {
@@ -24,9 +25,20 @@ function frameworkMessage(error: FastifyError): string {
 }
 
 /**
+ * When a request that met database trouble may be tried again: a few
+ * seconds covers a restart or a failover, and the pool reconnects within a
+ * second of the database answering (db/index.ts, reconnectBackoff).
+ */
+export const DATABASE_RETRY_AFTER_S = 5;
+
+/**
  * Every error leaves as application/problem+json (RFC 9457). Client mistakes
- * get a 4xx that says what and where; anything else is logged with the
- * request's context and answered with a 500 that leaks nothing.
+ * get a 4xx that says what and where; a database that is away or a
+ * statement over its time budget a 503 with Retry-After (the same request
+ * may succeed later; a write cut short was rolled back, unless the
+ * connection died during its COMMIT — what Idempotency-Key is for);
+ * anything else is logged with the request's context and answered with a
+ * 500 that leaks nothing.
  */
 export default fp(
   async function errors(app: FastifyInstance) {
@@ -42,6 +54,17 @@ export default fp(
         body = invalid(fieldErrors(error.validation as never), part).toProblem();
       } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
         body = problem(error.statusCode, frameworkMessage(error));
+      } else if (databaseTrouble(error) !== undefined) {
+        const timeout = databaseTrouble(error) === 'timeout';
+        // Warn, not error: it is the database's state, said once per request; the cause is in `err`.
+        request.log.warn({ err: error }, timeout ? 'database statement cut by its time budget' : 'database unavailable');
+        void reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
+        body = problem(
+          503,
+          timeout
+            ? 'The database took too long to answer this request; please try again in a few seconds.'
+            : 'The database is not answering right now; please try again in a few seconds.',
+        );
       } else {
         request.log.error({ err: error }, 'request failed');
         body = problem(500, 'Something went wrong on our side. Please try again in a moment.');

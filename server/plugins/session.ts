@@ -1,12 +1,17 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { SESSION_TTL_MS, type SessionUser, sessionsRepo } from '../auth/repository';
+import { LAST_SEEN_EVERY_MS, type SessionLifetime, type SessionUser, sessionKeyOfHash, sessionsRepo } from '../auth/repository';
 import { unauthorized } from '../http/problem';
+import { announceSignOut } from '../live/outbox';
 
 export const SESSION_COOKIE = 'aidmap_session';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** How long sessions last (SESSION_IDLE_DAYS, SESSION_MAX_DAYS). */
+    sessionLifetime: SessionLifetime;
+  }
   interface FastifyRequest {
     /** The signed-in user, or null. Resolved once per API request. */
     user: SessionUser | null;
@@ -38,7 +43,8 @@ export function setSessionCookie(reply: FastifyReply, token: string, forceSecure
     sameSite: 'lax',
     secure: secureFor(reply, forceSecure),
     path: '/',
-    maxAge: SESSION_TTL_MS / 1000,
+    // The browser may drop it at the absolute end; the idle end is the server's to judge.
+    maxAge: Math.floor(reply.server.sessionLifetime.maxMs / 1000),
   });
 }
 
@@ -46,8 +52,13 @@ export function clearSessionCookie(reply: FastifyReply, forceSecure: boolean): v
   void reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: secureFor(reply, forceSecure), path: '/' });
 }
 
+/** How often ended sessions are deleted (and their sockets closed) by whichever instance gets there. */
+const PRUNE_EVERY_MS = 60 * 60_000;
+
 export default fp(
-  async function session(app: FastifyInstance) {
+  async function session(app: FastifyInstance, opts: SessionLifetime) {
+    const lifetime: SessionLifetime = { idleMs: opts.idleMs, maxMs: opts.maxMs };
+    app.decorate('sessionLifetime', lifetime);
     await app.register(cookie);
     // Routes behind `authenticate` say so in the OpenAPI document.
     app.addHook('onRoute', (route) => {
@@ -66,12 +77,42 @@ export default fp(
       if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) {
         return;
       }
-      const user = await sessionsRepo.userFor(app.db, token, app.clock.now());
-      if (user) {
-        request.user = user;
-        request.sessionToken = token;
+      const now = app.clock.now();
+      const found = await sessionsRepo.userFor(app.db, token, now, lifetime);
+      if (!found) {
+        return;
       }
+      request.user = found.user;
+      request.sessionToken = token;
+      // Written only when older than LAST_SEEN_EVERY_MS: one write per session every few minutes, not one per request.
+      if (now.getTime() - found.lastSeenAt.getTime() >= LAST_SEEN_EVERY_MS) {
+        await sessionsRepo.touch(app.db, token, now);
+      }
+    });
+    let pruning: Promise<unknown> | null = null;
+    const timer = setInterval(() => {
+      pruning ??= endIdleSessions(app)
+        .catch((err: unknown) => app.log.warn({ err }, 'pruning ended sessions failed'))
+        .finally(() => (pruning = null));
+    }, PRUNE_EVERY_MS);
+    timer.unref();
+    app.addHook('preClose', async () => {
+      clearInterval(timer);
+      await pruning;
     });
   },
   { name: 'session', dependencies: ['database'] },
 );
+
+/**
+ * Deletes the sessions that have ended (idle, or past their end) and closes
+ * their sockets on every instance: an open socket is no request, so a tab
+ * left open does not keep receiving a signed-out person's private events.
+ */
+export async function endIdleSessions(app: FastifyInstance): Promise<number> {
+  const ended = await sessionsRepo.prune(app.db, app.clock.now(), app.sessionLifetime);
+  for (const tokenHash of ended) {
+    await announceSignOut(app.db, sessionKeyOfHash(tokenHash));
+  }
+  return ended.length;
+}

@@ -304,8 +304,8 @@ const startServer = (label: string) =>
   startProcess(
     label,
     [...SERVER_NODE_ARGS, '--import', 'tsx', 'server/main.ts'],
-    // One load generator posts for many people from one IP: the per-IP and per-account limits would refuse it.
-    { DATABASE_URL: databaseUrl, HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_SCALE: '1000000' },
+    // One load generator posts for many people, and opens every socket, from one IP: the per-IP and per-account limits would refuse it.
+    { DATABASE_URL: databaseUrl, HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_SCALE: '1000000', WS_MAX_PER_IP: '1000000' },
     '/api/health',
   );
 const startFloor = () => startProcess('floor', ['--import', 'tsx', join(import.meta.dirname, 'live/floor.ts')], {}, '/health');

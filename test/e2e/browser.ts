@@ -43,7 +43,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   const port = await freePort();
   let dropDb: (() => Promise<void>) | null = null;
   let dataDir: string | null = null;
-  const childEnv: Record<string, string> = { ...(process.env as Record<string, string>), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env };
+  // Every browser in these tests signs up from 127.0.0.1: the per-IP limits are raised unless a test sets them.
+  const childEnv: Record<string, string> = { ...(process.env as Record<string, string>), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_SCALE: '1000', ...env };
   const base = process.env.DATABASE_URL;
   if (base) {
     const name = `aidmap_e2e_${process.pid}_${port}`;

@@ -243,6 +243,33 @@ const CASES: Case<unknown>[] = [
     after: async (cookie) => check((await inject('GET', '/api/me', cookie)).statusCode === 401, 'the session still works after signing out'),
   }),
   row({ route: 'GET /api/me', expect: signedIn(200), req: () => ({ url: '/api/me' }) }),
+  // The account's own password and sessions. A wrong current password is refused, and writes nothing.
+  row({
+    route: 'POST /api/me/password',
+    expect: [401, 403, 403, 403, 403, 403, 403],
+    req: () => ({ url: '/api/me/password', payload: { currentPassword: 'not the password', newPassword: 'lamp violin harbor tuesday' } }),
+  }),
+  row({ route: 'GET /api/me/sessions', expect: signedIn(200), req: () => ({ url: '/api/me/sessions' }) }),
+  row<{ id: string; cookie: string } | null>({
+    route: 'DELETE /api/me/sessions/:id',
+    expect: signedIn(204),
+    perRole: true,
+    // A second session of the role's, ended by its id from the matrix's own.
+    make: async (role) => {
+      if (role === 'anonymous') {
+        return null;
+      }
+      const res = await inject('POST', '/api/auth/login', null, { email: users[role]!.email, password: PASSWORD });
+      const setCookie = res.headers['set-cookie'];
+      const cookie = (Array.isArray(setCookie) ? setCookie[0]! : setCookie!).split(';')[0]!;
+      const items = JSON.parse((await inject('GET', '/api/me/sessions', cookie)).body).items as { id: string; current: boolean }[];
+      return { id: items.find((s) => s.current)!.id, cookie };
+    },
+    req: (s) => ({ url: `/api/me/sessions/${s?.id ?? 'AAAAAAAAAAAA'}` }),
+    after: async (s) => check((await inject('GET', '/api/me', s!.cookie)).statusCode === 401, 'the ended session still works'),
+  }),
+  // Ends the role's other sessions (the matrix's own stays).
+  row({ route: 'POST /api/me/sessions/revoke-others', expect: signedIn(200), req: () => ({ url: '/api/me/sessions/revoke-others' }) }),
 
   // Posts.
   row({

@@ -3,7 +3,7 @@
 // (so forms can show each message next to the field it names).
 import type { CreatePostBody, PatchPostBody, Post } from '../../../server/posts/schemas';
 import type { Candidate, Match, Message } from '../../../server/matches/schemas';
-import type { User } from '../../../server/auth/schemas';
+import type { Session, User } from '../../../server/auth/schemas';
 import type { FieldError, Problem } from '../../../server/http/problem';
 import type { BBox } from '../../../server/live/schemas';
 import type { Static } from 'typebox';
@@ -21,7 +21,7 @@ import type {
   TriageItemSchema,
 } from '../../../server/communities/schemas';
 
-export type { Candidate, CreatePostBody, Match, Message, PatchPostBody, Post, User };
+export type { Candidate, CreatePostBody, Match, Message, PatchPostBody, Post, Session, User };
 export type { Community, CreateCommunityBody, Invite, Membership };
 export type TriageItem = Static<typeof TriageItemSchema>;
 export type Plan = Static<typeof PlanSchema>;
@@ -131,6 +131,10 @@ export function createApi(t: Transport = defaultTransport) {
     signup: (body: { email: string; password: string; displayName: string }) => call<{ user: User }>('POST', '/api/auth/signup', body).then((r) => r.user),
     login: (body: { email: string; password: string }) => call<{ user: User }>('POST', '/api/auth/login', body).then((r) => r.user),
     logout: () => call<void>('POST', '/api/auth/logout'),
+    changePassword: (body: { currentPassword: string; newPassword: string }) => call<void>('POST', '/api/me/password', body),
+    mySessions: () => call<{ items: Session[] }>('GET', '/api/me/sessions').then((r) => r.items),
+    endSession: (id: string) => call<void>('DELETE', `/api/me/sessions/${encodeURIComponent(id)}`),
+    endOtherSessions: () => call<{ ended: number }>('POST', '/api/me/sessions/revoke-others', {}).then((r) => r.ended),
 
     /** Open posts whose public point is in the box, newest first, every page. */
     /**

@@ -6,6 +6,7 @@ export type Route =
   | { name: 'new' }
   | { name: 'edit'; id: string }
   | { name: 'mine' }
+  | { name: 'account' }
   | { name: 'matches' }
   | { name: 'match'; id: string }
   | { name: 'communities' }
@@ -38,6 +39,8 @@ export function parseRoute(pathname: string): Route {
       return { name: 'new' };
     case '/mine':
       return { name: 'mine' };
+    case '/account':
+      return { name: 'account' };
     case '/matches':
       return { name: 'matches' };
     case '/communities':
