@@ -133,18 +133,29 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     const heavyClient = open(options.heavyConnections ?? DEFAULT_HEAVY_CONNECTIONS, options.statementTimeoutMs);
     // drizzle sets its type parsers on the client it is given; heavy reads must parse alike.
     drizzlePostgres(heavyClient, { casing });
-    const db = drizzlePostgres(routed(client, heavyClient), { schema, casing }) as unknown as DB;
     const tailClient = open(1, options.statementTimeoutMs ? TAIL_STATEMENT_TIMEOUT_MS : undefined);
-    const tail = drizzlePostgres(tailClient, { schema, casing }) as unknown as DB;
+    // Past its statement timeout and a connection's wait, a query has no answer coming.
+    const slack = (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) + 1000;
+    const guard = new Guard();
+    const requestDeadline = options.statementTimeoutMs ? options.statementTimeoutMs + slack : undefined;
+    const db = drizzlePostgres(routed(client, heavyClient, guard, requestDeadline), { schema, casing }) as unknown as DB;
+    const tail = drizzlePostgres(routed(tailClient, null, guard, options.statementTimeoutMs ? TAIL_STATEMENT_TIMEOUT_MS + slack : undefined), {
+      schema,
+      casing,
+    }) as unknown as DB;
     return {
       db,
       tail,
       driver: 'postgres',
+      // Through the guard too: a ping left pending would hold /api/health's shared ping for good.
       ping: async () => {
-        await client`select 1`;
+        guard.check();
+        await guard.watch(client.unsafe('select 1') as unknown as Pending, PING_DEADLINE_MS);
       },
       // postgres.js listens on a connection of its own (with the pool's
-      // options) and listens again after it reconnects: see keepListening.
+      // options, so the short reconnect backoff) and, whenever that
+      // connection closes, listens again, until it succeeds: the outage
+      // test sees live events by NOTIFY within a second of the database's return.
       listen: async (channel, onNotify) => {
         const { unlisten } = await client.listen(channel, (payload) => onNotify(payload));
         return unlisten;
@@ -286,6 +297,84 @@ interface HeavyScope {
 
 const heavyScope = new AsyncLocalStorage<HeavyScope>();
 
+/** A postgres.js query as seen here: a promise that can be cancelled (and, by its driver, rejected). */
+type Pending = Promise<unknown> & { cancel(): unknown; reject(error: Error): void };
+
+/** How long /api/health's `select 1` may take before it counts as no answer. */
+const PING_DEADLINE_MS = 2000;
+/** After a connection could not be made, queries fail at once for this long (then one tries again). */
+const DOWN_FOR_MS = 500;
+
+/**
+ * Two guards around postgres.js for when the database goes away.
+ *
+ * A deadline: postgres.js can leave a query pending for good after failed
+ * connections (measured: in bursts of 20 queries while the database
+ * refused connections, 2–14 of 69 never settled, and their requests hung
+ * until the client gave up; cf. porsager/postgres#1089, #1186), and it bounds
+ * neither a connection's wait in its queue nor a half-open socket. A query
+ * still pending past its statement timeout plus a connection's wait is
+ * cancelled (taken off the queue, or a cancel request sent) and failed.
+ *
+ * A short circuit: when a new connection was just refused, the next
+ * queries fail at once for DOWN_FOR_MS rather than each queueing for its
+ * own refused connection; then one tries again, so recovery is noticed
+ * within about half a second. Only failures to connect open it: a single
+ * connection dropped (a proxy's idle cut) does not stop everyone's queries.
+ */
+class Guard {
+  private downUntil = 0;
+
+  /** Throws while connections were just refused. */
+  check(): void {
+    if (performance.now() < this.downUntil) {
+      throw Object.assign(new Error('the database refused a connection moments ago; not trying again yet'), { code: 'DATABASE_DOWN' });
+    }
+  }
+
+  /** Fails `query` if it has not settled within `deadlineMs`, and notes refused connections. */
+  watch<Q extends Pending>(query: Q, deadlineMs: number | undefined): Q {
+    const timer =
+      deadlineMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            void Promise.resolve(query.cancel()).catch(() => {});
+            query.reject(Object.assign(new Error(`the database gave no answer within ${deadlineMs} ms`), { code: 'QUERY_DEADLINE' }));
+          }, deadlineMs);
+    timer?.unref();
+    // After the caller's own `then` (drizzle chains `.values()` first, and a
+    // postgres.js query starts on its first `then`).
+    queueMicrotask(() => {
+      query.then(
+        () => clearTimeout(timer),
+        (error: unknown) => {
+          clearTimeout(timer);
+          if (refusedConnection(error)) {
+            this.downUntil = performance.now() + DOWN_FOR_MS;
+          }
+        },
+      );
+    });
+    return query;
+  }
+}
+
+/** Errors that say a new connection could not be made (not that one in use was lost). */
+function refusedConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'CONNECT_TIMEOUT' ||
+    code === '57P03' ||
+    code === '53300' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
+    (code === '55000' && /not currently accepting connections/i.test(String((error as Error).message)))
+  );
+}
+
 function inHeavyScope<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
   const scope: HeavyScope = { signal, queries: new Set() };
   const cancelAll = () => {
@@ -304,7 +393,7 @@ function cancelled(): Error {
 }
 
 type Sql = postgres.Sql | postgres.TransactionSql;
-type Unsafe = (...args: unknown[]) => { cancel(): unknown };
+type Unsafe = (...args: unknown[]) => Pending;
 type Begin = (...args: unknown[]) => Promise<unknown>;
 
 /**
@@ -316,7 +405,7 @@ type Begin = (...args: unknown[]) => Promise<unknown>;
  * cancels a running query over a connection of its own, and takes a queued
  * one off its queue.
  */
-function routed(main: postgres.Sql, heavy: postgres.Sql | null): postgres.Sql {
+function routed(main: postgres.Sql, heavy: postgres.Sql | null, guard: Guard, deadlineMs: number | undefined): postgres.Sql {
   return new Proxy(main, {
     get(target, property, receiver) {
       if (property === 'unsafe' || property === 'begin' || property === 'savepoint') {
@@ -328,14 +417,20 @@ function routed(main: postgres.Sql, heavy: postgres.Sql | null): postgres.Sql {
               // Thrown, not a query cancelled before it starts: postgres.js would count its connection busy.
               throw cancelled();
             }
-            const query = (sql.unsafe as unknown as Unsafe)(...args);
+            guard.check();
+            const query = guard.watch((sql.unsafe as unknown as Unsafe)(...args), deadlineMs);
             scope?.queries.add(query);
             return query;
           }
-          // The transaction's own client, wrapped so its statements are remembered too.
+          if (property === 'begin') {
+            guard.check();
+          }
+          // The transaction's own client, wrapped so its statements are remembered and watched too.
           const body = args.pop() as (tx: postgres.TransactionSql) => unknown;
           const method = (sql as unknown as Record<string, Begin>)[property as string]!;
-          return method(...args, (tx: postgres.TransactionSql) => body(routed(tx as unknown as postgres.Sql, null) as unknown as postgres.TransactionSql));
+          return method(...args, (tx: postgres.TransactionSql) =>
+            body(routed(tx as unknown as postgres.Sql, null, guard, deadlineMs) as unknown as postgres.TransactionSql),
+          );
         };
       }
       return Reflect.get(target, property, receiver) as unknown;
@@ -372,6 +467,9 @@ export function databaseTrouble(error: unknown): 'timeout' | 'unavailable' | und
         (code === '55000' && /not currently accepting connections/i.test(String((e as Error).message))) ||
         // postgres.js's own, and the socket's.
         ['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT'].includes(code) ||
+        // Guard's own: a query with no answer by its deadline, and connections refused moments ago.
+        code === 'QUERY_DEADLINE' ||
+        code === 'DATABASE_DOWN' ||
         ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)
       ) {
         return 'unavailable';
