@@ -44,7 +44,16 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   let dropDb: (() => Promise<void>) | null = null;
   let dataDir: string | null = null;
   // Every browser in these tests signs up from 127.0.0.1: the per-IP limits are raised unless a test sets them.
-  const childEnv: Record<string, string> = { ...(process.env as Record<string, string>), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_SCALE: '1000', ...env };
+  // The browsers reach the server at 127.0.0.1, so that is its public address (calendar links, CSP, origins).
+  const childEnv: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_SCALE: '1000',
+    ...env,
+  };
   const base = process.env.DATABASE_URL;
   if (base) {
     const name = `aidmap_e2e_${process.pid}_${port}`;
