@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { type DB, rowsOf } from '../../db';
 import { roundLatLng } from '../geo/geo';
 import { requireRole } from './service';
-import { inBoundary, memberPost } from './sql';
+import { inBoundary, memberPost, uuidArray } from './sql';
 
 /** Posts of the last 90 days and every open one: what a group works from. */
 const EXPORT_DAYS = 90;
@@ -32,9 +32,55 @@ export interface ExportRow {
   matches: { id: string; status: string; needId: string | null; offerId: string | null; acceptedAt: string | null }[];
 }
 
-export async function exportRows(db: DB, actor: { id: string }, communityId: string, now: Date): Promise<{ slug: string; rows: ExportRow[] }> {
+/** The most rows one file holds (posts of 90 days in one community; a city's would be a few thousand). */
+export const EXPORT_MAX_ROWS = 100_000;
+/** Rows read per query while a file streams: each page is one short statement. */
+const EXPORT_PAGE_ROWS = 500;
+
+export interface ExportPlan {
+  slug: string;
+  /** The posts the file will hold, in its order. */
+  ids: string[];
+}
+
+/**
+ * Which posts go in the file (one pass over the boundary), before a byte is
+ * sent: the organizer check and any database trouble still answer as a
+ * problem, and the file name can say whether the file holds exact places.
+ */
+export async function planExport(db: DB, actor: { id: string }, communityId: string, now: Date): Promise<ExportPlan> {
   await requireRole(db, communityId, actor, 'organizer');
   const since = new Date(now.getTime() - EXPORT_DAYS * 86_400_000).toISOString();
+  const rows = rowsOf<{ id: string; slug: string }>(
+    await db.execute(sql`
+      SELECT p.id, me.slug
+      FROM communities me
+      JOIN posts p ON ${inBoundary(sql`me.boundary`)}
+      WHERE me.id = ${communityId}
+        AND (p.status = 'open' OR p.created_at > ${since}::timestamptz)
+        AND ${memberPost(sql`me.id`, actor.id)}
+      ORDER BY p.created_at, p.id
+      LIMIT ${EXPORT_MAX_ROWS}`),
+  );
+  if (rows.length > 0) {
+    return { slug: rows[0]!.slug, ids: rows.map((r) => r.id) };
+  }
+  const [c] = rowsOf<{ slug: string }>(await db.execute(sql`SELECT slug FROM communities WHERE id = ${communityId}`));
+  return { slug: c!.slug, ids: [] };
+}
+
+/**
+ * The planned posts with their matches, a page at a time. A post that
+ * stopped being the organizer's business since the plan (its author left
+ * or blocked them) is left out.
+ */
+export async function* exportPages(db: DB, actor: { id: string }, communityId: string, ids: string[], now: Date): AsyncGenerator<ExportRow[]> {
+  for (let i = 0; i < ids.length; i += EXPORT_PAGE_ROWS) {
+    yield await exportPage(db, actor, communityId, ids.slice(i, i + EXPORT_PAGE_ROWS), now);
+  }
+}
+
+async function exportPage(db: DB, actor: { id: string }, communityId: string, ids: string[], now: Date): Promise<ExportRow[]> {
   const rows = rowsOf<{
     id: string;
     kind: string;
@@ -68,47 +114,41 @@ export async function exportRows(db: DB, actor: { id: string }, communityId: str
                 FROM matches x JOIN posts xo ON xo.id = (CASE WHEN x.need_id = p.id THEN x.offer_id ELSE x.need_id END)
                 WHERE x.need_id = p.id OR x.offer_id = p.id) AS matches
       FROM communities me
-      JOIN posts p ON ${inBoundary(sql`me.boundary`)}
+      JOIN posts p ON p.id = ANY(${uuidArray(ids)})
       JOIN users u ON u.id = p.author_id
       WHERE me.id = ${communityId}
-        AND (p.status = 'open' OR p.created_at > ${since}::timestamptz)
         AND ${memberPost(sql`me.id`, actor.id)}
-      ORDER BY p.created_at, p.id
-      LIMIT 20000`),
+      ORDER BY p.created_at, p.id`),
   );
-  const [c] = rowsOf<{ slug: string }>(await db.execute(sql`SELECT slug FROM communities WHERE id = ${communityId}`));
-  return {
-    slug: c!.slug,
-    rows: rows.map((r) => {
-      const point = roundLatLng({ lat: Number(r.lat), lng: Number(r.lng) });
-      const matches = (typeof r.matches === 'string' ? JSON.parse(r.matches) : (r.matches ?? [])) as ExportRow['matches'];
-      return {
-        id: r.id,
-        kind: r.kind,
-        category: r.category,
-        title: r.title,
-        status: r.hidden ? 'hidden' : r.status,
-        authorId: r.author_id,
-        authorName: r.author_name,
-        // Every row is a member's post now; the columns stay so files keep their shape.
-        authorIsMember: true,
-        lat: point.lat,
-        lng: point.lng,
-        exact: true,
-        precisionM: 0,
-        capacity: Number(r.capacity),
-        capacityLeft: Number(r.capacity_left),
-        nextStart: r.next_start === null ? null : new Date(r.next_start).toISOString(),
-        createdAt: new Date(r.created_at).toISOString(),
-        matches: matches.map((m) => ({ ...m, acceptedAt: m.acceptedAt ? new Date(m.acceptedAt).toISOString() : null })),
-      };
-    }),
-  };
+  return rows.map((r) => {
+    const point = roundLatLng({ lat: Number(r.lat), lng: Number(r.lng) });
+    const matches = (typeof r.matches === 'string' ? JSON.parse(r.matches) : (r.matches ?? [])) as ExportRow['matches'];
+    return {
+      id: r.id,
+      kind: r.kind,
+      category: r.category,
+      title: r.title,
+      status: r.hidden ? 'hidden' : r.status,
+      authorId: r.author_id,
+      authorName: r.author_name,
+      // Every row is a member's post now; the columns stay so files keep their shape.
+      authorIsMember: true,
+      lat: point.lat,
+      lng: point.lng,
+      exact: true,
+      precisionM: 0,
+      capacity: Number(r.capacity),
+      capacityLeft: Number(r.capacity_left),
+      nextStart: r.next_start === null ? null : new Date(r.next_start).toISOString(),
+      createdAt: new Date(r.created_at).toISOString(),
+      matches: matches.map((m) => ({ ...m, acceptedAt: m.acceptedAt ? new Date(m.acceptedAt).toISOString() : null })),
+    };
+  });
 }
 
 /** `aidmap-<slug>-posts-<date>[-SENSITIVE-exact-locations].<ext>` */
-export function exportFileName(slug: string, rows: ExportRow[], now: Date, ext: 'csv' | 'geojson'): string {
-  const sensitive = rows.some((r) => r.exact) ? '-SENSITIVE-exact-locations' : '';
+export function exportFileName(slug: string, exact: boolean, now: Date, ext: 'csv' | 'geojson'): string {
+  const sensitive = exact ? '-SENSITIVE-exact-locations' : '';
   return `aidmap-${slug}-posts-${now.toISOString().slice(0, 10)}${sensitive}.${ext}`;
 }
 
@@ -121,41 +161,56 @@ function field(value: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function toCsv(rows: ExportRow[]): string {
-  const header = ['id', 'kind', 'category', 'title', 'status', 'author_id', 'author', 'author_is_member', 'lat', 'lng', 'exact_location', 'precision_m', 'capacity', 'capacity_left', 'next_start', 'created_at', 'matches'];
-  const lines = [header.join(',')];
-  for (const r of rows) {
-    const matches = r.matches.map((m) => `${m.id}:${m.status}`).join(' ');
-    lines.push(
-      [r.id, r.kind, r.category, r.title, r.status, r.authorId, r.authorName, r.authorIsMember, r.lat, r.lng, r.exact, r.precisionM, r.capacity, r.capacityLeft, r.nextStart, r.createdAt, matches]
-        .map(field)
-        .join(','),
-    );
-  }
-  return `${lines.join('\r\n')}\r\n`;
+const CSV_HEADER = ['id', 'kind', 'category', 'title', 'status', 'author_id', 'author', 'author_is_member', 'lat', 'lng', 'exact_location', 'precision_m', 'capacity', 'capacity_left', 'next_start', 'created_at', 'matches'];
+
+function csvLine(r: ExportRow): string {
+  const matches = r.matches.map((m) => `${m.id}:${m.status}`).join(' ');
+  return [r.id, r.kind, r.category, r.title, r.status, r.authorId, r.authorName, r.authorIsMember, r.lat, r.lng, r.exact, r.precisionM, r.capacity, r.capacityLeft, r.nextStart, r.createdAt, matches]
+    .map(field)
+    .join(',');
 }
 
-export function toGeoJson(rows: ExportRow[]) {
+/** The CSV file (RFC 4180, CRLF), a page of rows per chunk. */
+export async function* csvChunks(pages: AsyncIterable<ExportRow[]>): AsyncGenerator<string> {
+  yield `${CSV_HEADER.join(',')}\r\n`;
+  for await (const rows of pages) {
+    if (rows.length > 0) {
+      yield `${rows.map(csvLine).join('\r\n')}\r\n`;
+    }
+  }
+}
+
+function feature(r: ExportRow) {
   return {
-    type: 'FeatureCollection' as const,
-    features: rows.map((r) => ({
-      type: 'Feature' as const,
-      id: r.id,
-      geometry: { type: 'Point' as const, coordinates: [r.lng, r.lat] },
-      properties: {
-        kind: r.kind,
-        category: r.category,
-        title: r.title,
-        status: r.status,
-        author: { id: r.authorId, displayName: r.authorName, member: r.authorIsMember },
-        exactLocation: r.exact,
-        precisionM: r.precisionM,
-        capacity: r.capacity,
-        capacityLeft: r.capacityLeft,
-        nextStart: r.nextStart,
-        createdAt: r.createdAt,
-        matches: r.matches,
-      },
-    })),
+    type: 'Feature' as const,
+    id: r.id,
+    geometry: { type: 'Point' as const, coordinates: [r.lng, r.lat] },
+    properties: {
+      kind: r.kind,
+      category: r.category,
+      title: r.title,
+      status: r.status,
+      author: { id: r.authorId, displayName: r.authorName, member: r.authorIsMember },
+      exactLocation: r.exact,
+      precisionM: r.precisionM,
+      capacity: r.capacity,
+      capacityLeft: r.capacityLeft,
+      nextStart: r.nextStart,
+      createdAt: r.createdAt,
+      matches: r.matches,
+    },
   };
+}
+
+/** The GeoJSON FeatureCollection, a page of features per chunk. */
+export async function* geoJsonChunks(pages: AsyncIterable<ExportRow[]>): AsyncGenerator<string> {
+  yield '{"type":"FeatureCollection","features":[';
+  let first = true;
+  for await (const rows of pages) {
+    if (rows.length > 0) {
+      yield (first ? '' : ',') + rows.map((r) => JSON.stringify(feature(r))).join(',');
+      first = false;
+    }
+  }
+  yield ']}';
 }

@@ -1,3 +1,5 @@
+import { AsyncResource } from 'node:async_hooks';
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
@@ -24,7 +26,7 @@ import {
   ApplySchema,
 } from './schemas';
 import { apply, plan, triage } from './assignments';
-import { exportFileName, exportRows, toCsv, toGeoJson } from './exports';
+import { csvChunks, exportFileName, exportPages, geoJsonChunks, planExport } from './exports';
 import { coverage, roster } from './overview';
 import { CoverageQuerySchema, CoverageSchema, RosterItemSchema } from './schemas';
 import { communityFlags, fileFlag, hidePost, suspend, unhidePost, unsuspend } from './moderation';
@@ -290,13 +292,24 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       async (request, reply) => {
         const now = app.clock.now();
-        const { slug, rows } = await exportRows(app.db, requireUser(request), request.params.id, now);
+        const actor = requireUser(request);
+        const { slug, ids } = await planExport(app.db, actor, request.params.id, now);
+        // The file streams a page of rows at a time, so a large community's
+        // export holds neither the server's memory nor one long statement.
+        // Its pages are read after this handler returns, as the client takes
+        // them: bound to this moment's async context, they stay heavy reads
+        // (their own connections, refused once the client has gone).
+        const inTurn = AsyncResource.bind(<T>(read: () => T): T => read());
+        const pages = exportPages(app.db, actor, request.params.id, ids, now);
+        const chunks = (ext === 'csv' ? csvChunks : geoJsonChunks)({
+          [Symbol.asyncIterator]: () => ({ next: () => inTurn(() => pages.next()) }),
+        });
         void reply
-          .header('content-disposition', `attachment; filename="${exportFileName(slug, rows, now, ext)}"`)
-          .header('cache-control', 'no-store');
-        return ext === 'csv'
-          ? reply.type('text/csv; charset=utf-8').send(toCsv(rows))
-          : reply.type('application/geo+json; charset=utf-8').send(JSON.stringify(toGeoJson(rows)));
+          .header('content-disposition', `attachment; filename="${exportFileName(slug, ids.length > 0, now, ext)}"`)
+          .header('cache-control', 'no-store')
+          .type(ext === 'csv' ? 'text/csv; charset=utf-8' : 'application/geo+json; charset=utf-8');
+        // A stream is sent as it is, past the (string) response schema's serializer.
+        return reply.send(Readable.from(chunks) as unknown as string);
       },
     );
   }

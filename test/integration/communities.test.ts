@@ -747,6 +747,46 @@ describe('exports', () => {
       expect((await call(u, 'GET', `/api/communities/${c.id}/export.geojson`)).statusCode).toBe(u ? 403 : 401);
     }
   });
+
+  it('a file of many pages streams whole: every post once, in order, in both formats; an empty one is valid too', async () => {
+    const [admin, member] = await Promise.all(['Admin', 'Member'].map((n) => signup(ctx.app, n)));
+    const ring = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+    const c = await create(admin!, { boundary: ring(-73.99, 40.60, -73.96, 40.62) });
+
+    const empty = await call(admin!, 'GET', `/api/communities/${c.id}/export.geojson`);
+    expect(empty.statusCode, empty.body).toBe(200);
+    expect(empty.json()).toEqual({ type: 'FeatureCollection', features: [] });
+    expect(empty.headers['content-disposition']).not.toContain('SENSITIVE');
+    expect((await call(admin!, 'GET', `/api/communities/${c.id}/export.csv`)).body.split('\r\n')).toHaveLength(2); // the header and the final CRLF
+
+    await call(member!, 'POST', `/api/communities/${c.id}/join`);
+    const start = new Date(ctx.clock.now().getTime() + 86_400_000);
+    const windows = [{ start: start.toISOString(), end: new Date(start.getTime() + 7_200_000).toISOString() }];
+    const first = (await call(member!, 'POST', '/api/posts', postBody({ windows, title: 'Page one', location: { lat: 40.61, lng: -73.975 } }))).json().post;
+    // 1,202 more of the member's posts, a second apart (more than two pages of 500).
+    await ctx.database.db.execute(sql`
+      INSERT INTO posts
+      SELECT (jsonb_populate_record(NULL::posts, to_jsonb(p) || jsonb_build_object('id', gen_random_uuid(), 'created_at', p.created_at + g * interval '1 second'))).*
+      FROM posts p, generate_series(1, 1202) g WHERE p.id = ${first.id}`);
+
+    const csv = await call(admin!, 'GET', `/api/communities/${c.id}/export.csv`);
+    expect(csv.statusCode, csv.body.slice(0, 500)).toBe(200);
+    expect(csv.headers['content-length']).toBeUndefined(); // streamed
+    expect(csv.headers['content-disposition']).toContain('SENSITIVE-exact-locations');
+    const lines = csv.body.split('\r\n');
+    expect(lines.at(-1)).toBe('');
+    const ids = lines.slice(1, -1).map((l) => l.split(',')[0]!);
+    expect(ids).toHaveLength(1203);
+    expect(new Set(ids).size).toBe(1203);
+    expect(ids[0]).toBe(first.id);
+
+    const geo = await call(admin!, 'GET', `/api/communities/${c.id}/export.geojson`);
+    expect(geo.statusCode).toBe(200);
+    const features = geo.json().features as { id: string; properties: { createdAt: string } }[];
+    expect(features.map((f) => f.id)).toEqual(ids);
+    const times = features.map((f) => Date.parse(f.properties.createdAt));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
 });
 
 describe('roster and coverage', () => {
