@@ -13,7 +13,7 @@ import { notBlocked } from '../safety/block-sql';
 import type { Community, CreateCommunityBody, Invite, Membership } from './schemas';
 import { MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS, MAX_EDGE_DEGREES } from './schemas';
 import { enforce } from '../limits/counter';
-import { activeMember, homeCommunity, memberPost, uuidArray } from './sql';
+import { activeMember, covers, homeCommunity, memberPost, uuidArray } from './sql';
 
 export type Role = (typeof COMMUNITY_ROLES)[number];
 /** Roles in order of what they may do (an admin has every organizer power). */
@@ -220,7 +220,7 @@ export async function getCommunity(db: Executor, id: string, userId?: string): P
 /** Communities whose boundary holds the point, smallest first; or the caller's own. */
 export async function listCommunities(db: Executor, options: { at?: { lat: number; lng: number }; memberId?: string; userId?: string }): Promise<Community[]> {
   const where = options.at
-    ? sql`ST_Covers(${communities.boundary}, ST_SetSRID(ST_MakePoint(${options.at.lng}, ${options.at.lat}), 4326)::geography)`
+    ? covers(sql`${communities.boundary}`, sql`ST_SetSRID(ST_MakePoint(${options.at.lng}, ${options.at.lat}), 4326)`)
     : options.memberId
       ? sql`${communities.id} IN (SELECT community_id FROM ${memberships} WHERE user_id = ${options.memberId})`
       : sql`true`;

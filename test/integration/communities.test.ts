@@ -93,6 +93,25 @@ describe('communities', () => {
     expect(mine.json().items.map((c: { id: string }) => c.id).sort()).toEqual([big.id, small.id].sort());
   });
 
+  it('holds what the map draws: a place just inside a long straight edge is in, though on the sphere that edge bulges past it', async () => {
+    const [ana, member] = await Promise.all(['Ana', 'Member'].map((n) => signup(ctx.app, n)));
+    // An 85 km east–west southern edge along 41.5° N: its great circle runs ~120 m north of the parallel at the middle.
+    const strip = { type: 'Polygon', coordinates: [[[-75.5, 41.5], [-74.5, 41.5], [-74.5, 41.55], [-75.5, 41.55], [-75.5, 41.5]]] };
+    const c = await create(ana!, { boundary: strip });
+    const inside = { lat: 41.5006, lng: -75.0 }; // 67 m north of the drawn edge
+    const at = await call(null, 'GET', `/api/communities?lat=${inside.lat}&lng=${inside.lng}`);
+    expect(at.json().items.map((x: { id: string }) => x.id)).toContain(c.id);
+    const south = await call(null, 'GET', `/api/communities?lat=41.4994&lng=-75.0`);
+    expect(south.json().items.map((x: { id: string }) => x.id)).not.toContain(c.id);
+
+    // The member's post there is the community's: its organizers' files hold it.
+    await call(member!, 'POST', `/api/communities/${c.id}/join`);
+    const start = new Date(ctx.clock.now().getTime() + 86_400_000);
+    const windows = [{ start: start.toISOString(), end: new Date(start.getTime() + 7_200_000).toISOString() }];
+    const post = (await call(member!, 'POST', '/api/posts', postBody({ windows, location: inside }))).json().post;
+    expect((await call(ana!, 'GET', `/api/communities/${c.id}/export.csv`)).body).toContain(post.id);
+  });
+
   it('refuses bad boundaries, zones and taken slugs with problems naming the field', async () => {
     const ana = await signup(ctx.app, 'Ana');
     const made = await create(ana, {});
