@@ -1,6 +1,6 @@
 import compress from '@fastify/compress';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import zlib from 'node:zlib';
 import type { Database } from '../db';
@@ -9,6 +9,7 @@ import { type Clock, systemClock } from './clock';
 import type { Config } from './config';
 import healthRoutes from './health';
 import { serializeError, serializeRequest } from './http/log';
+import { problem } from './http/problem';
 import budget from './plugins/budget';
 import database from './plugins/database';
 import docs from './plugins/docs';
@@ -61,6 +62,19 @@ export async function buildApp(options: AppOptions) {
     requestIdHeader: 'x-request-id',
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: () => randomUUID(),
+    // The router refuses a malformed %-escape (400) or a path parameter over
+    // 100 characters (414) before any hook or error handler runs, in plain
+    // JSON of its own that repeats the path: answered as every other 4xx.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode ?? 500;
+      const detail =
+        error.code === 'FST_ERR_BAD_URL'
+          ? 'The address is not valid: it has a malformed %-escape.'
+          : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? 'A part of the address is too long.'
+            : 'Something went wrong on our side. Please try again in a moment.';
+      void reply.status(status).type('application/problem+json; charset=utf-8').send(problem(status, detail));
+    },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,

@@ -147,6 +147,17 @@ export default fp(
           }
         }
       }
+      // Path parameters and the query string reach SQL as a body's text
+      // does, so they are held to the same rule (an invite code with %00
+      // in it was a 500: PostgreSQL refuses NUL in text).
+      const inParams = unstorableText(request.params);
+      if (inParams) {
+        throw invalid([inParams], 'URL');
+      }
+      const inQuery = unstorableText(query);
+      if (inQuery) {
+        throw invalid([inQuery], 'query string');
+      }
     });
     app.setValidatorCompiler(({ schema, httpPart }) =>
       httpPart === 'body' ? bodyAjv.compile(schema) : urlAjv.compile(schema),
