@@ -35,7 +35,7 @@ export function idempotencyClaim(
   // A structured-field string ("…") or a bare token; 1–255 visible ASCII characters.
   const key = (Array.isArray(header) ? header[0]! : header).trim().replace(/^"(.*)"$/, '$1');
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
-    throw invalid([{ path: '/Idempotency-Key', message: 'must be 1–255 visible ASCII characters, such as a UUID' }], 'request headers');
+    throw invalid([{ path: '/Idempotency-Key', message: 'must be 1–255 visible ASCII characters, such as a UUID' }], 'request header');
   }
   const fingerprint = createHash('sha256').update(JSON.stringify(request.body ?? null)).digest('base64url');
   return { userId, key, scope, fingerprint };

@@ -144,7 +144,7 @@ async function propose(
   }
   const live = await matchesRepo.livePair(tx, need.id, offer.id);
   if (live && live.status !== 'suggested') {
-    throw conflict(`These posts already have a ${live.status} match.`);
+    throw conflict(`These posts already have ${live.status === 'accepted' ? 'an' : 'a'} ${live.status} match.`);
   }
   const problem = misfit(need, offer, now, placeOf);
   if (problem) {

@@ -7,7 +7,7 @@ const PARTS: Record<string, string> = {
   body: 'request body',
   querystring: 'query string',
   params: 'URL',
-  headers: 'request headers',
+  headers: 'request header',
 };
 
 /** Fastify's own 4xx errors, said so a person can act on them. */

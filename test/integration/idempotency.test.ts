@@ -52,6 +52,7 @@ describe('Idempotency-Key', () => {
     const bad = await post(me, 'not a key\u0001', body);
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].path).toMatch(/Idempotency-Key/i);
+    expect(bad.json().detail).toMatch(/^The request header is not valid — \/Idempotency-Key: /);
   });
 
   it('two identical requests at once make one post; a refused request records no key', async () => {
