@@ -2,9 +2,12 @@
 // on its own clone, and the test refuses connections to it — as a superuser
 // the server ignores CONNECTION LIMIT 0, so ALLOW_CONNECTIONS false, and the
 // backends it holds are terminated). While it is away every request that
-// needs it answers 503 with Retry-After within a couple of seconds, never a
+// needs it answers 503 with Retry-After while it is still away, never a
 // 500 or a hang, and nothing is half-written; when it returns, everything
-// answers again without a restart, live updates included.
+// answers again without a restart, live updates included. The statement
+// budget here is a minute, longer than the test may take: an answer that
+// comes while the database is away cannot be the budget running out.
+// (How fast the answers come is bench:abuse's to measure: tests time nothing.)
 import { sql } from 'drizzle-orm';
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
@@ -32,7 +35,7 @@ describe.skipIf(!baseUrl)('a database outage', () => {
   beforeAll(async () => {
     const url = (await cloneTestDatabase())!;
     name = new URL(url).pathname.slice(1);
-    database = await openDatabase({ databaseUrl: url, statementTimeoutMs: 5000 });
+    database = await openDatabase({ databaseUrl: url, statementTimeoutMs: 60_000 });
     const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', RATE_LIMIT_SCALE: '1000' });
     // Polling rarely: live updates after the outage must come from LISTEN, re-established.
     app = await buildApp({ config, database, clock, logger: false, sweepEveryMs: null, live: { pollMs: 60_000 } });
@@ -83,6 +86,11 @@ describe.skipIf(!baseUrl)('a database outage', () => {
     expect(before.statusCode).toBe(201);
     expect((await socket.next('post.created')).post.id).toBe(before.json().post.id);
 
+    // Every connection of the pool open and idle, as on a busy server: after
+    // the kill, the first request on each closed connection once waited for
+    // the database's return (a transaction) or the budget (a query).
+    await Promise.all(Array.from({ length: 20 }, () => database.db.execute(sql`SELECT pg_sleep(0.05)`)));
+
     // A statement in flight when its backend is killed: 503, not 500.
     const inFlight = app.inject({ method: 'GET', url: '/api/test/sleep' });
     await new Promise((r) => setTimeout(r, 300));
@@ -92,7 +100,6 @@ describe.skipIf(!baseUrl)('a database outage', () => {
     const health = await timed('health', () => app.inject({ method: 'GET', url: '/api/health' }));
     expect(health.statusCode).toBe(503);
     expect(health.json()).toMatchObject({ status: 'error' });
-    expect.soft(figures.health).toBeLessThan(2000);
 
     const list = await timed('GET /api/posts', () => app.inject({ method: 'GET', url: `/api/posts?bbox=${BOX.join(',')}` }));
     expectUnavailable(list);
@@ -102,20 +109,47 @@ describe.skipIf(!baseUrl)('a database outage', () => {
     expectUnavailable(write);
     const me = await timed('GET /api/me', () => app.inject({ method: 'GET', url: '/api/me', headers: { cookie: ana.cookie } }));
     expectUnavailable(me);
-    // Twenty at once, as a busy minute would bring: each fast, none a 500.
+    // Twenty at once, reads and writes (transactions), as a busy minute would bring: each answered, none a 500.
     const burst = await timed('20 at once', () =>
-      Promise.all(Array.from({ length: 20 }, () => app.inject({ method: 'GET', url: `/api/posts?bbox=${BOX.join(',')}` }))),
+      Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          i % 2 === 0
+            ? app.inject({ method: 'GET', url: `/api/posts?bbox=${BOX.join(',')}` })
+            : app.inject({ method: 'POST', url: '/api/posts', headers: { cookie: ana.cookie }, payload: postBody({ title: 'During' }) }),
+        ),
+      ),
     );
     for (const res of burst) {
       expectUnavailable(res);
     }
+    // People trying again and again, four at a time, a moment apart (as
+    // bench:abuse does): each try is answered while the database is away.
+    // Before the guard failed what waited for a connection, the second try
+    // on a connection the database had closed waited until it came back.
+    const retries = await timed('4 people retrying for 2 s', () =>
+      Promise.all(
+        Array.from({ length: 4 }, async (_, k) => {
+          const answers = [];
+          for (const until = performance.now() + 2000; performance.now() < until; ) {
+            answers.push(
+              k % 2 === 0
+                ? await app.inject({ method: 'GET', url: `/api/posts?bbox=${BOX.join(',')}` })
+                : await app.inject({ method: 'POST', url: '/api/posts', headers: { cookie: ana.cookie }, payload: postBody({ title: 'During' }) }),
+            );
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          return answers;
+        }),
+      ),
+    );
+    for (const res of retries.flat()) {
+      expectUnavailable(res);
+    }
+
     // Still away a few seconds later (the driver's reconnect backoff must not make answers slower).
     await new Promise((r) => setTimeout(r, 3000));
     const later = await timed('GET /api/posts, 3 s into the outage', () => app.inject({ method: 'GET', url: `/api/posts?bbox=${BOX.join(',')}` }));
     expectUnavailable(later);
-    for (const key of ['GET /api/posts', 'POST /api/posts', 'GET /api/me', '20 at once', 'GET /api/posts, 3 s into the outage']) {
-      expect.soft(figures[key], key).toBeLessThan(2000);
-    }
 
     // Back: everything answers again within a few seconds, without a restart.
     await admin.unsafe(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
@@ -124,7 +158,7 @@ describe.skipIf(!baseUrl)('a database outage', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     const healthy = performance.now() - back;
-    expect(healthy, 'health back within 5 s').toBeLessThan(5000);
+    expect((await app.inject({ method: 'GET', url: '/api/health' })).statusCode, 'health back by itself').toBe(200);
     figures['recovery: health 200 after ALLOW_CONNECTIONS true'] = Math.round(healthy);
     const written = performance.now();
     const after = await timed('recovery: POST /api/posts', () =>
