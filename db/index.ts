@@ -315,20 +315,30 @@ const DOWN_FOR_MS = 500;
  * neither a connection's wait in its queue nor a half-open socket. A query
  * still pending past its statement timeout plus a connection's wait is
  * cancelled (taken off the queue, or a cancel request sent) and failed.
+ * A transaction still waiting for its connection then is failed too (its
+ * BEGIN is postgres.js's own query, out of reach): were it to start later,
+ * its body refuses to run, so nothing is written after the answer.
  *
  * A short circuit: when a new connection was just refused, the next
  * queries fail at once for DOWN_FOR_MS rather than each queueing for its
  * own refused connection; then one tries again, so recovery is noticed
  * within about half a second. Only failures to connect open it: a single
  * connection dropped (a proxy's idle cut) does not stop everyone's queries.
+ * Queries and transactions already waiting for a connection fail with it:
+ * after the database had ended every connection, one query or transaction
+ * per closed connection otherwise waited for the deadline (queries) or for
+ * the database's return (transactions; bench:abuse's outage, and
+ * test/integration/outage.test.ts).
  */
 class Guard {
   private downUntil = 0;
+  /** What waits for a connection now: fails it (once) with the error given. */
+  private readonly waiting = new Set<(error: Error) => void>();
 
   /** Throws while connections were just refused. */
   check(): void {
     if (performance.now() < this.downUntil) {
-      throw Object.assign(new Error('the database refused a connection moments ago; not trying again yet'), { code: 'DATABASE_DOWN' });
+      throw down();
     }
   }
 
@@ -338,25 +348,91 @@ class Guard {
       deadlineMs === undefined
         ? undefined
         : setTimeout(() => {
+            this.waiting.delete(unsent);
             void Promise.resolve(query.cancel()).catch(() => {});
             query.reject(Object.assign(new Error(`the database gave no answer within ${deadlineMs} ms`), { code: 'QUERY_DEADLINE' }));
           }, deadlineMs);
     timer?.unref();
+    // Failed when connections are refused only while unsent (postgres.js
+    // sets `state` as it sends): one sent may still be answered. Failed,
+    // not cancelled: postgres.js keeps a connection whose first query was
+    // cancelled before it connected in its "connecting" state for good (the
+    // live hub's one connection was lost so); the query runs if its
+    // connection comes back, and nobody waits for its answer.
+    const unsent = (error: Error) => {
+      if (((query as { state?: unknown }).state ?? null) === null) {
+        this.waiting.delete(unsent);
+        clearTimeout(timer);
+        query.reject(error);
+      }
+    };
+    this.waiting.add(unsent);
     // After the caller's own `then` (drizzle chains `.values()` first, and a
     // postgres.js query starts on its first `then`).
     queueMicrotask(() => {
       query.then(
-        () => clearTimeout(timer),
+        () => {
+          clearTimeout(timer);
+          this.waiting.delete(unsent);
+        },
         (error: unknown) => {
           clearTimeout(timer);
-          if (refusedConnection(error)) {
-            this.downUntil = performance.now() + DOWN_FOR_MS;
-          }
+          this.waiting.delete(unsent);
+          this.noteFailure(error);
         },
       );
     });
     return query;
   }
+
+  /**
+   * Runs `begin(body)` (postgres.js's begin or savepoint) so that waiting
+   * for its connection is bounded like a query: by `deadlineMs`, and by
+   * refused connections. Once abandoned, the body never runs.
+   */
+  transaction<T>(begin: (body: (tx: postgres.TransactionSql) => unknown) => Promise<T>, body: (tx: postgres.TransactionSql) => unknown, deadlineMs: number | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let abandoned = false;
+      const fail = (error: Error) => {
+        abandoned = true;
+        this.waiting.delete(fail);
+        clearTimeout(timer);
+        reject(error);
+      };
+      const timer =
+        deadlineMs === undefined
+          ? undefined
+          : setTimeout(() => fail(Object.assign(new Error(`the database gave no connection within ${deadlineMs} ms`), { code: 'QUERY_DEADLINE' })), deadlineMs);
+      timer?.unref();
+      this.waiting.add(fail);
+      begin((tx) => {
+        if (abandoned) {
+          throw Object.assign(new Error('the request was answered before this transaction began'), { code: 'DATABASE_DOWN' });
+        }
+        this.waiting.delete(fail);
+        clearTimeout(timer);
+        return body(tx);
+      }).then(resolve, (error: unknown) => {
+        this.waiting.delete(fail);
+        clearTimeout(timer);
+        this.noteFailure(error);
+        reject(error as Error);
+      });
+    });
+  }
+
+  private noteFailure(error: unknown): void {
+    if (refusedConnection(error)) {
+      this.downUntil = performance.now() + DOWN_FOR_MS;
+      for (const fail of [...this.waiting]) {
+        fail(down());
+      }
+    }
+  }
+}
+
+function down(): Error {
+  return Object.assign(new Error('the database refused a connection moments ago; not trying again yet'), { code: 'DATABASE_DOWN' });
 }
 
 /** Errors that say a new connection could not be made (not that one in use was lost). */
@@ -422,15 +498,19 @@ function routed(main: postgres.Sql, heavy: postgres.Sql | null, guard: Guard, de
             scope?.queries.add(query);
             return query;
           }
-          if (property === 'begin') {
-            guard.check();
-          }
           // The transaction's own client, wrapped so its statements are remembered and watched too.
           const body = args.pop() as (tx: postgres.TransactionSql) => unknown;
           const method = (sql as unknown as Record<string, Begin>)[property as string]!;
-          return method(...args, (tx: postgres.TransactionSql) =>
-            body(routed(tx as unknown as postgres.Sql, null, guard, deadlineMs) as unknown as postgres.TransactionSql),
-          );
+          const inner = (tx: postgres.TransactionSql) => body(routed(tx as unknown as postgres.Sql, null, guard, deadlineMs) as unknown as postgres.TransactionSql);
+          if (property === 'savepoint') {
+            return method(...args, inner);
+          }
+          try {
+            guard.check();
+          } catch (error) {
+            return Promise.reject(error as Error);
+          }
+          return guard.transaction((fn) => method(...args, fn), inner, deadlineMs);
         };
       }
       return Reflect.get(target, property, receiver) as unknown;
