@@ -357,6 +357,10 @@ async function stopServer(): Promise<void> {
     clearTimeout(t);
   }
   await admin.unsafe(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).catch(() => {});
+  if (process.env.KEEP_DB) {
+    log(`kept the database ${dbName} (KEEP_DB)`);
+    return;
+  }
   await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((e: unknown) => log(`could not drop ${dbName}: ${(e as Error).message}`));
 }
 
