@@ -7,7 +7,8 @@ import { and, desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import { type DB, type Executor, moderationLog, rowsOf, sessions, users } from '../../db';
 import { roundLatLng } from '../geo/geo';
 import { forbidden, notFound } from '../http/problem';
-import { announceSignOut } from '../live/outbox';
+import { announceSignOut, Outbox } from '../live/outbox';
+import { postsRepo } from '../posts/repository';
 
 export interface LogEntry {
   /** null: the command line. */
@@ -127,6 +128,12 @@ export async function suspendAccount(db: DB, actor: { id: string }, userId: stri
       return [];
     }
     await tx.update(users).set({ suspendedAt: now }).where(eq(users.id, userId));
+    // Maps showing their open posts drop them now, as for a hidden post, not at the posts' next change.
+    const events = new Outbox(now);
+    for (const row of await postsRepo.openByAuthor(tx, userId, now)) {
+      events.post({ ...row, hiddenAt: now }, row);
+    }
+    await events.flush(tx);
     const gone = await tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ tokenHash: sessions.tokenHash });
     await logModeration(tx, { actorId: actor.id, action: 'user.suspend', subjectType: 'user', subjectId: userId, before: { suspended: false }, after: { suspended: true, reason: reason.trim() }, now });
     return gone;
@@ -150,6 +157,12 @@ export async function unsuspendAccount(db: DB, actor: { id: string }, userId: st
       return;
     }
     await tx.update(users).set({ suspendedAt: null }).where(eq(users.id, userId));
+    // And maps in view of them show them again.
+    const events = new Outbox(now);
+    for (const row of await postsRepo.openByAuthor(tx, userId, now)) {
+      events.post(row, { ...row, hiddenAt: now });
+    }
+    await events.flush(tx);
     await logModeration(tx, { actorId: actor.id, action: 'user.unsuspend', subjectType: 'user', subjectId: userId, before: { suspended: true }, after: { suspended: false }, now });
   });
 }

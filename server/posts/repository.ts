@@ -116,6 +116,15 @@ export const postsRepo = {
       .limit(limit);
   },
 
+  /** One author's posts that are open now, whatever the author's account state (suspensions tell maps of them). */
+  async openByAuthor(db: Executor, authorId: string, now: Date): Promise<PostRow[]> {
+    return db
+      .select(columns)
+      .from(posts)
+      .innerJoin(users, eq(users.id, posts.authorId))
+      .where(and(eq(posts.authorId, authorId), sql`${posts.status} = 'open' AND (${posts.endsAt} IS NULL OR ${posts.endsAt} > ${now.toISOString()}::timestamptz)`));
+  },
+
   async findMany(db: Executor, ids: string[]): Promise<Map<string, PostRow>> {
     if (ids.length === 0) {
       return new Map();

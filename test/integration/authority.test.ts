@@ -314,6 +314,10 @@ describe('platform moderators', () => {
       await ctx.app.listen({ port: 0, host: '127.0.0.1' });
     }
     const socket = await TestSocket.open(`ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`, { cookie: troll!.cookie });
+    // A neighbour's map in view of the post.
+    const map = await TestSocket.open(`ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`, { cookie: neighbor!.cookie });
+    map.send({ type: 'subscribe', bbox: [at.lng - 0.02, at.lat - 0.02, at.lng + 0.02, at.lat + 0.02] });
+    await map.next('subscribed');
 
     expect((await call(neighbor!, 'POST', '/api/moderation/suspensions', { userId: troll!.id, reason: 'Spam' })).statusCode).toBe(403);
     expect((await call(mod!, 'POST', '/api/moderation/suspensions', { userId: mod!.id, reason: 'Me' })).statusCode).toBe(403);
@@ -323,6 +327,9 @@ describe('platform moderators', () => {
     expect((await call(mod!, 'POST', '/api/moderation/suspensions', { userId: troll!.id, reason: 'Again' })).statusCode).toBe(204); // harmless twice
 
     expect((await socket.closeEvent()).code).toBe(4001);
+    // The map drops the post at once, not at its next change.
+    const dropped = await map.next('post.updated');
+    expect(dropped.post).toMatchObject({ id: p, status: 'hidden' });
     expect((await call(troll!, 'GET', '/api/me')).statusCode).toBe(401);
     const login = await call(null, 'POST', '/api/auth/login', { email: troll!.email, password: PASSWORD });
     expect(login.statusCode).toBe(403);
@@ -355,6 +362,7 @@ describe('platform moderators', () => {
 
     expect((await call(neighbor!, 'DELETE', `/api/moderation/suspensions/${troll!.id}`)).statusCode).toBe(403);
     expect((await call(mod!, 'DELETE', `/api/moderation/suspensions/${troll!.id}`)).statusCode).toBe(204);
+    expect((await map.next('post.updated')).post).toMatchObject({ id: p, status: 'open' });
     expect((await call(mod!, 'DELETE', `/api/moderation/suspensions/${troll!.id}`)).statusCode).toBe(204);
     expect((await call(null, 'POST', '/api/auth/login', { email: troll!.email, password: PASSWORD })).statusCode).toBe(200);
     expect(await listed()).toBe(true);
@@ -368,6 +376,7 @@ describe('platform moderators', () => {
       [mod!.id, 'user.unsuspend'],
     ]);
     expect(log[0]!.after).toEqual({ suspended: true, reason: 'Spam everywhere' });
+    map.ws.close();
   });
 });
 
