@@ -12,6 +12,8 @@ export interface Config {
   /** Where the map opens when the link names no place and the browser gives none. */
   readonly defaultCenter: { lat: number; lng: number; zoom: number };
   readonly logLevel: string;
+  /** LOG_FORMAT: `json` lines for log collectors, `pretty` lines for a person, `auto` (pretty in a terminal). */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   /** A proposal nobody answers this long is withdrawn (PROPOSAL_TTL_HOURS, default 12). */
   readonly proposalTtlMs: number;
   /** Always mark the session cookie `Secure` (it is anyway on requests that came over HTTPS). */
@@ -65,6 +67,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const logFormat = env.LOG_FORMAT?.trim() || 'auto';
+  if (!['auto', 'json', 'pretty'].includes(logFormat)) {
+    problems.push(`LOG_FORMAT must be auto, json or pretty, got "${env.LOG_FORMAT}"`);
   }
   const center = (env.DEFAULT_CENTER ?? '40.6694,-73.9422,14').split(',').map((x) => Number(x.trim()));
   const [lat, lng, zoom] = center as [number, number, number];
@@ -135,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tileAttribution: env.TILE_ATTRIBUTION ?? '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
     defaultCenter: Object.freeze({ lat, lng, zoom }),
     logLevel,
+    logFormat: logFormat as Config['logFormat'],
     cookieSecure: env.COOKIE_SECURE === 'true',
     proposalTtlMs: ttl * 3_600_000,
     trustProxy,

@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import { openDatabase } from '../db';
 import { buildApp } from './app';
 import { loadConfig } from './config';
+import { logStreamFor } from './http/log';
 import { databaseBudget } from './plugins/budget';
 
 const started = performance.now();
@@ -16,7 +17,8 @@ try {
   console.error(`Aidmap cannot start: ${(error as Error).message}`);
   process.exit(1);
 }
-const app = await buildApp({ config, database });
+const logStream = logStreamFor(config.logFormat, process.stdout.isTTY === true);
+const app = await buildApp({ config, database, ...(logStream ? { logStream } : {}) });
 
 if (process.argv.includes('--demo')) {
   const { seedDemo } = await import('../db/seed');

@@ -1,3 +1,4 @@
+import pretty from 'pino-pretty';
 import { sqlState } from '../../db';
 
 /**
@@ -70,4 +71,23 @@ function safeDecode(text: string): string {
 /** Fastify's request log fields, with the URL masked. */
 export function serializeRequest(request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
   return { method: request.method, url: maskUrl(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
+}
+
+/**
+ * Where the server's log lines go: pino's JSON lines on stdout (undefined:
+ * the default), or, for a person at a terminal, one readable line per
+ * event (pino-pretty). The serializers above run first either way, so
+ * points are masked in both.
+ */
+export function logStreamFor(format: 'auto' | 'json' | 'pretty', terminal: boolean, destination?: NodeJS.WritableStream): NodeJS.WritableStream | undefined {
+  if (format === 'json' || (format === 'auto' && !terminal)) {
+    return undefined;
+  }
+  return pretty({
+    colorize: terminal,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname',
+    singleLine: true,
+    ...(destination ? { destination, sync: true } : {}),
+  });
 }
