@@ -2,32 +2,17 @@
 // the server's reason shown at the field, a password change, the sessions
 // list, and signing out everywhere else (the other phone finds itself
 // signed out). Screenshots go to test/e2e/artifacts (account-*.png).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axe, launch, phone, type Server, shot, startServer } from './browser';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { axe, e2eSession, shot } from './browser';
 
-let server: Server;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const e2e = e2eSession();
 const PASSWORD = 'correct horse battery';
 
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-afterAll(async () => {
-  for (const c of contexts) {
-    await c.close().catch(() => {});
-  }
-  await browser?.close();
-  await server?.stop();
-});
-
 async function open(path = '/'): Promise<Page> {
-  const context = await phone(browser);
-  contexts.push(context);
+  const context = await e2e.phone();
   const page = await context.newPage();
-  await page.goto(`${server.url}${path}`);
+  await page.goto(`${e2e.server.url}${path}`);
   await page.getByRole('button', { name: /^(Sign in|Sign out)$/ }).waitFor();
   return page;
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import postgres from 'postgres';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const ARTIFACTS = join(ROOT, 'test/e2e/artifacts');
@@ -157,4 +158,52 @@ export async function axe(page: Page): Promise<{ id: string; impact: string; hel
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
   });
+}
+
+/**
+ * A test file's server and browser: started before its tests, stopped after,
+ * with every phone opened through it closed too.
+ */
+export function e2eSession(): { readonly server: Server; phone(options?: { locale?: string }): Promise<BrowserContext> } {
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launch();
+  });
+  afterAll(async () => {
+    for (const c of contexts) {
+      await c.close().catch(() => {});
+    }
+    await browser?.close();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    async phone(options = {}) {
+      const context = await phone(browser!, options);
+      contexts.push(context);
+      return context;
+    },
+  };
+}
+
+/** Calls the API as a script does (no Origin), keeping the session cookie; an answer of 300 or more fails the test. */
+export function apiClient(baseUrl: string) {
+  let cookie = '';
+  const call = async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), cookie },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] || cookie;
+    const text = await res.text();
+    expect(res.status, `${method} ${path}: ${text}`).toBeLessThan(300);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  return { call, cookie: () => cookie };
 }

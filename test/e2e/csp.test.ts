@@ -5,38 +5,12 @@
 // policy is really enforced: an inline script and a style attribute are refused.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, phone, ROOT, type Server, startServer } from './browser';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { apiClient, e2eSession, ROOT } from './browser';
 
-let server: Server;
-let browser: Browser;
+const e2e = e2eSession();
 
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-/** Calls the API as a script does (no Origin), keeping the session cookie. */
-function apiClient() {
-  let cookie = '';
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), cookie },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] || cookie;
-    const text = await res.text();
-    expect(res.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
-  return { call, cookie: () => cookie };
-}
 
 type Globals = { __violations?: string[]; document: { addEventListener(type: string, fn: (e: Record<string, unknown>) => void): void } };
 
@@ -52,7 +26,7 @@ async function takeViolations(page: Page): Promise<string[]> {
 
 describe('content security policy', () => {
   it('the app runs with no violation on every page; tiles load from TILE_URL; inline code is refused', async () => {
-    const api = apiClient();
+    const api = apiClient(e2e.server.url);
     await api.call('POST', '/api/auth/signup', { email: `csp-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Cleo' });
     const c = { lat: 40.6694, lng: -73.9422 };
     const soon = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
@@ -65,9 +39,9 @@ describe('content security policy', () => {
       name: 'Crown Heights Neighbors', slug: `ch-${Date.now()}`, joinPolicy: 'open', timezone: 'America/New_York', boundary: { type: 'Polygon', coordinates: [ring] },
     });
 
-    const context = await phone(browser);
+    const context = await e2e.phone();
     const [name, value] = api.cookie().split('=');
-    await context.addCookies([{ name: name!, value: value!, url: server.url }]);
+    await context.addCookies([{ name: name!, value: value!, url: e2e.server.url }]);
     // Tiles answered here (the machine may be offline): a request CSP blocks never reaches this route.
     const png = readFileSync(join(ROOT, 'web/public/icons/icon-192.png'));
     let tilesServed = 0;
@@ -88,11 +62,11 @@ describe('content security policy', () => {
 
     const paths = ['/', `/posts/${post.id}`, '/new', '/mine', '/matches', '/account', '/communities', `/communities/${community.id}`, `/communities/${community.id}/coverage`, `/communities/${community.id}/members`, `/communities/${community.id}/audit`];
     for (const path of paths) {
-      await page.goto(`${server.url}${path}`);
+      await page.goto(`${e2e.server.url}${path}`);
       await page.waitForLoadState('networkidle').catch(() => {});
       expect(await takeViolations(page), path).toEqual([]);
     }
-    await page.goto(`${server.url}/?lat=${c.lat}&lng=${c.lng}&zoom=15`);
+    await page.goto(`${e2e.server.url}/?lat=${c.lat}&lng=${c.lng}&zoom=15`);
     await page.locator('img.leaflet-tile-loaded').first().waitFor();
     await page.locator('.leaflet-marker-icon').first().waitFor();
     expect(tilesServed).toBeGreaterThan(0);
@@ -100,7 +74,7 @@ describe('content security policy', () => {
     expect(await page.evaluate(async () => {
       const nav = (globalThis as unknown as { navigator: { serviceWorker: { ready: Promise<{ active: { scriptURL: string } | null }> } } }).navigator;
       return (await nav.serviceWorker.ready).active?.scriptURL;
-    })).toBe(`${server.url}/sw.js`);
+    })).toBe(`${e2e.server.url}/sw.js`);
     expect(await takeViolations(page)).toEqual([]);
 
     // The control: the policy is enforced, and violations are seen.
@@ -118,11 +92,11 @@ describe('content security policy', () => {
   });
 
   it('the API docs render under their own policy', async () => {
-    const context = await phone(browser);
+    const context = await e2e.phone();
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`${server.url}/api/docs`);
+    await page.goto(`${e2e.server.url}/api/docs`);
     await page.locator('.opblock').first().waitFor();
     expect(errors.filter((e) => /Content Security Policy/.test(e))).toEqual([]);
     await context.close();

@@ -1,33 +1,18 @@
 // Two neighbors on phones, end to end: A asks for a ride, B (watching the
 // same area) sees it appear live, offers, A accepts, they talk, and only then
 // does B see A's exact place. Screenshots of each step go to test/e2e/artifacts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axe, launch, phone, type Server, shot, startServer } from './browser';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { apiClient, axe, e2eSession, shot } from './browser';
 
-let server: Server;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const e2e = e2eSession();
 const VIEW = '/?lat=40.6694&lng=-73.9422&zoom=15';
 const tomorrow = new Date(Date.now() + 86_400_000).toLocaleDateString('en-CA', { timeZone: 'America/New_York' });
 
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-afterAll(async () => {
-  for (const c of contexts) {
-    await c.close().catch(() => {});
-  }
-  await browser?.close();
-  await server?.stop();
-});
-
 async function open(path = VIEW, locale?: string): Promise<Page> {
-  const context = await phone(browser, locale ? { locale } : {});
-  contexts.push(context);
+  const context = await e2e.phone(locale ? { locale } : {});
   const page = await context.newPage();
-  await page.goto(`${server.url}${path}`);
+  await page.goto(`${e2e.server.url}${path}`);
   await page.getByRole('status').filter({ hasText: /posts? in view|Nothing here|publicaci|Aún no/ }).waitFor();
   return page;
 }
@@ -187,7 +172,7 @@ describe('the map page', () => {
     // Posts to look at, made through the API.
     const jar = { cookie: '' };
     const api = async (path: string, body: unknown) => {
-      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: jar.cookie }, body: JSON.stringify(body) });
+      const res = await fetch(`${e2e.server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: jar.cookie }, body: JSON.stringify(body) });
       jar.cookie ||= (res.headers.get('set-cookie') ?? '').split(';')[0]!;
       expect(res.status, await res.clone().text()).toBeLessThan(300);
     };
@@ -197,13 +182,12 @@ describe('the map page', () => {
     await api('/api/posts', { kind: 'need', category: 'meal', title: 'Soup for a sick neighbor', location: near, windows, capacity: 1, details: {} });
     await api('/api/posts', { kind: 'offer', category: 'grocery', title: 'Grocery run on Saturday', location: { lat: 40.7003, lng: -73.9899 }, windows, details: {} });
 
-    const context = await phone(browser);
-    contexts.push(context);
+    const context = await e2e.phone();
     // No tile server reachable: the map's background fails, everything else works.
     await context.route(/tile\.openstreetmap\.org/, (route) => route.abort());
     const page = await context.newPage();
     // Zoom 15: wide enough that both public points (150–400 m from the true ones) are surely in view.
-    await page.goto(`${server.url}/?lat=40.7002&lng=-73.99&zoom=15`);
+    await page.goto(`${e2e.server.url}/?lat=40.7002&lng=-73.99&zoom=15`);
     await page.getByRole('status').filter({ hasText: /posts? in view/ }).waitFor();
     // The banner that comes in above the map resizes it; the centre the link names stays.
     await page.getByText('The map background cannot load').waitFor();
@@ -241,13 +225,12 @@ describe('the map page', () => {
   });
 
   it('installs: a manifest, and a service worker so the app opens with no network at all', async () => {
-    const context = await phone(browser);
-    contexts.push(context);
+    const context = await e2e.phone();
     const page = await context.newPage();
-    await page.goto(`${server.url}${VIEW}`);
+    await page.goto(`${e2e.server.url}${VIEW}`);
     const manifest = await page.evaluate(() => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string } | null } }).document.querySelector('link[rel=manifest]')?.getAttribute('href'));
     expect(manifest).toBe('/manifest.webmanifest');
-    const res = await fetch(`${server.url}/manifest.webmanifest`);
+    const res = await fetch(`${e2e.server.url}/manifest.webmanifest`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { display: string }).display).toBe('standalone');
     // Registered after load; wait until it controls the page.
@@ -328,28 +311,16 @@ describe('organizers', () => {
 
 /** Someone signed up through the API: their user, calls made with their session, and a phone signed in as them. */
 async function apiUser(name: string) {
-  let cookie = '';
-  const call = async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), cookie },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] || cookie;
-    const text = await res.text();
-    expect(res.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
+  const { call, cookie } = apiClient(e2e.server.url);
   const { user } = await call<{ user: { id: string } }>('POST', '/api/auth/signup', { email: `${name.toLowerCase()}-${Date.now()}@example.org`, password: 'correct horse battery', displayName: name });
   /** A phone signed in as this user, with map tiles unreachable (as in the tests' offline machine, made sure). */
   const phoneAs = async (path: string): Promise<Page> => {
-    const context = await phone(browser);
-    contexts.push(context);
+    const context = await e2e.phone();
     await context.route(/tile\.openstreetmap\.org/, (route) => route.abort());
-    const [cookieName, ...value] = cookie.split('=');
-    await context.addCookies([{ name: cookieName!, value: value.join('='), url: server.url }]);
+    const [cookieName, ...value] = cookie().split('=');
+    await context.addCookies([{ name: cookieName!, value: value.join('='), url: e2e.server.url }]);
     const page = await context.newPage();
-    await page.goto(`${server.url}${path}`);
+    await page.goto(`${e2e.server.url}${path}`);
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     return page;
   };
@@ -480,7 +451,7 @@ describe('community admins', () => {
 
     // A member filters the map to the community: its posts only, its outline drawn; live posts outside it stay off.
     await ada.call('POST', '/api/posts', { kind: 'offer', category: 'meal', title: 'Soup outside Midwood', location: at(0, 0.03), windows, details: {} });
-    await page.goto(`${server.url}/?lat=${c.lat}&lng=${c.lng + 0.012}&zoom=13`);
+    await page.goto(`${e2e.server.url}/?lat=${c.lat}&lng=${c.lng + 0.012}&zoom=13`);
     const titles = () => page.locator('.card .title').allInnerTexts();
     await expect.poll(async () => (await titles()).includes('Soup outside Midwood'), { timeout: 10_000 }).toBe(true);
     await page.getByLabel('Show').selectOption({ label: 'Midwood Neighbors' });
@@ -504,7 +475,7 @@ describe('community admins', () => {
     expect(await page.locator('path.community-outline').count()).toBe(0);
 
     // Mo leaves, after being told what it means; the organizer pages go with it.
-    await organizer.goto(`${server.url}/communities/${id}`);
+    await organizer.goto(`${e2e.server.url}/communities/${id}`);
     await organizer.getByRole('button', { name: 'Leave this community' }).click();
     await organizer.getByText(/^Leave\? Its organizers will no longer see the exact places of your posts/).waitFor();
     await accessible(organizer, 'confirming leaving a community');
@@ -518,7 +489,7 @@ describe('community admins', () => {
   it('a user makes a private calendar address, copies it, replaces it and turns it off; an old address then answers 404', async () => {
     const cal = await apiUser('Cal');
     const page = await cal.phoneAs('/matches');
-    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: e2e.server.url });
     await page.getByRole('heading', { name: 'Your matches in your calendar' }).waitFor();
     await page.getByText(/Anyone who has this address can see your accepted matches/).waitFor();
     await accessible(page, 'my matches with the calendar address');
@@ -526,7 +497,7 @@ describe('community admins', () => {
     const field = page.getByLabel('Your calendar address');
     await field.waitFor();
     const first = await field.inputValue();
-    expect(first).toMatch(new RegExp(`^${server.url}/api/calendar/[A-Za-z0-9_-]{43}\\.ics$`));
+    expect(first).toMatch(new RegExp(`^${e2e.server.url}/api/calendar/[A-Za-z0-9_-]{43}\\.ics$`));
     const feed = await fetch(first);
     expect(feed.status).toBe(200);
     expect(await feed.text()).toContain('BEGIN:VCALENDAR');
@@ -603,7 +574,7 @@ describe('safety', () => {
     await shot(page, 'report-post-thanks');
 
     // From their match, she reports Pat himself.
-    await page.goto(`${server.url}/matches/${match.id}${here}`);
+    await page.goto(`${e2e.server.url}/matches/${match.id}${here}`);
     await page.getByRole('button', { name: 'Report Pat' }).click();
     await page.getByLabel('What is wrong? The organizers of this area will read it.').fill('Rude in messages');
     await page.getByRole('button', { name: 'Send report' }).click();
@@ -625,7 +596,7 @@ describe('safety', () => {
     await shot(org, 'organizer-volunteers');
 
     // She blocks Pat, after being told plainly what that does.
-    await page.goto(`${server.url}/posts/${need.id}${here}`);
+    await page.goto(`${e2e.server.url}/posts/${need.id}${here}`);
     await page.getByRole('button', { name: 'Block Pat' }).click();
     await page.getByText("Block Pat? You will not see each other's posts and cannot be matched. You can undo this.").waitFor();
     await accessible(page, 'confirming a block');
