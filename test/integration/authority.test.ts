@@ -330,6 +330,9 @@ describe('platform moderators', () => {
     // The map drops the post at once, not at its next change.
     const dropped = await map.next('post.updated');
     expect(dropped.post).toMatchObject({ id: p, status: 'hidden' });
+    // A neighbour's map gets the public point, as for any post event.
+    expect(dropped.post.location).not.toEqual(at);
+    expect(dropped.post.locationPrecisionM).toBeGreaterThan(0);
     expect((await call(troll!, 'GET', '/api/me')).statusCode).toBe(401);
     const login = await call(null, 'POST', '/api/auth/login', { email: troll!.email, password: PASSWORD });
     expect(login.statusCode).toBe(403);
@@ -362,7 +365,9 @@ describe('platform moderators', () => {
 
     expect((await call(neighbor!, 'DELETE', `/api/moderation/suspensions/${troll!.id}`)).statusCode).toBe(403);
     expect((await call(mod!, 'DELETE', `/api/moderation/suspensions/${troll!.id}`)).statusCode).toBe(204);
-    expect((await map.next('post.updated')).post).toMatchObject({ id: p, status: 'open' });
+    const back = (await map.next('post.updated')).post;
+    expect(back).toMatchObject({ id: p, status: 'open' });
+    expect(back.location).not.toEqual(at);
     expect((await call(mod!, 'DELETE', `/api/moderation/suspensions/${troll!.id}`)).statusCode).toBe(204);
     expect((await call(null, 'POST', '/api/auth/login', { email: troll!.email, password: PASSWORD })).statusCode).toBe(200);
     expect(await listed()).toBe(true);
