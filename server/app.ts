@@ -15,13 +15,14 @@ import database from './plugins/database';
 import docs from './plugins/docs';
 import errors from './plugins/errors';
 import security from './plugins/security';
-import session from './plugins/session';
+import session from './auth/session';
 import limits from './limits/plugin';
 import validation from './plugins/validation';
 import web from './plugins/web';
 import live, { type LiveOptions } from './live/plugin';
 import postsRoutes from './posts/routes';
 import matchesRoutes from './matches/routes';
+import { suggestFor } from './matches/service';
 import communitiesRoutes from './communities/routes';
 import calendarRoutes from './calendar/routes';
 import safetyRoutes from './safety/routes';
@@ -113,7 +114,7 @@ export async function buildApp(options: AppOptions) {
     async (api) => {
       await api.register(healthRoutes, { config });
       await api.register(authRoutes, { cookieSecure: config.cookieSecure });
-      await api.register(postsRoutes);
+      await api.register(postsRoutes, { afterSave: (row, now) => suggestFor(api.db, row, now) });
       await api.register(matchesRoutes);
       await api.register(communitiesRoutes);
       await api.register(calendarRoutes, { publicUrl: config.publicUrl });

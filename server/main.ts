@@ -21,7 +21,7 @@ const logStream = logStreamFor(config.logFormat, process.stdout.isTTY === true);
 const app = await buildApp({ config, database, ...(logStream ? { logStream } : {}) });
 
 if (process.argv.includes('--demo')) {
-  const { seedDemo } = await import('../db/seed');
+  const { seedDemo } = await import('./demo/seed');
   const summary = await seedDemo(database.db);
   app.log.info(summary, 'demo neighborhood ready');
 }

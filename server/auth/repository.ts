@@ -1,7 +1,7 @@
-import { and, desc, eq, gt, isNull, lt, lte, ne, or } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import { createHash, randomBytes } from 'node:crypto';
 import { type Executor, sessions, users } from '../../db';
-import type { User } from './schemas';
+import { type User } from '../contract/auth';
 
 /** How long a session lasts: ended after `idleMs` without a request, and `maxMs` after sign-in whatever happens. */
 export interface SessionLifetime {
@@ -212,3 +212,11 @@ export const sessionsRepo = {
     return gone.map((g) => g.tokenHash);
   },
 };
+
+/** Carries the key of a session that signed out (sessionKey): every instance closes that session's sockets. */
+export const SIGNED_OUT_CHANNEL = 'aidmap_signed_out';
+
+/** Tells every instance that a session ended, so no socket keeps showing its user's private events. */
+export async function announceSignOut(db: Executor, key: string): Promise<void> {
+  await db.execute(sql`SELECT pg_notify(${SIGNED_OUT_CHANNEL}, ${key})`);
+}

@@ -1,32 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { HttpProblem, ProblemSchema, conflict, forbidden, invalid, notFound, unauthorized } from '../http/problem';
-import { authenticate, clearSessionCookie, requireUser, setSessionCookie } from '../plugins/session';
-import { announceSignOut } from '../live/outbox';
+import { HttpProblem, conflict, forbidden, invalid, notFound, unauthorized } from '../http/problem';
 import { LIMITS, type RouteLimit } from '../limits/plugin';
 import { hashPassword, verifyPassword } from './passwords';
 import { passwordProblems } from './policy';
-import {
-  isEmail,
-  normalizeEmail,
-  sessionKey,
-  sessionKeyOfHash,
-  sessionPublicId,
-  sessionsRepo,
-  toUser,
-  usersRepo,
-} from './repository';
-import {
-  ChangePasswordBodySchema,
-  EndedSessionsReplySchema,
-  LoginBodySchema,
-  SessionParamsSchema,
-  SessionsReplySchema,
-  SignupBodySchema,
-  UserReplySchema,
-} from './schemas';
+import { isEmail, normalizeEmail, sessionKey, sessionKeyOfHash, sessionPublicId, sessionsRepo, toUser, usersRepo, announceSignOut } from './repository';
 import { describeUserAgent } from './user-agent';
+import { ProblemSchema } from '../contract/problem';
+import { ChangePasswordBodySchema, EndedSessionsReplySchema, LoginBodySchema, SessionParamsSchema, SessionsReplySchema, SignupBodySchema, UserReplySchema } from '../contract/auth';
+import { authenticate, clearSessionCookie, requireUser, setSessionCookie } from './session';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema };
 

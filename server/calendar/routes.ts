@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { notFound, ProblemSchema } from '../http/problem';
-import { authenticate, requireUser } from '../plugins/session';
+import { notFound } from '../http/problem';
 import { calendarFeed, calendarOwner, calendarStatus, newCalendarToken, revokeCalendarToken } from './service';
+import { ProblemSchema } from '../contract/problem';
+import { authenticate, requireUser } from '../auth/session';
 
 const calendarRoutes: FastifyPluginAsyncTypebox<{ publicUrl: string }> = async (app, { publicUrl }) => {
   app.post(

@@ -5,8 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { calendarTokens, type DB, users } from '../../db';
 import { listMatches } from '../matches/service';
-import type { Match } from '../matches/schemas';
 import { calendar, type IcsEvent } from './ics';
+import { type Match } from '../contract/matches';
 
 const hash = (token: string) => createHash('sha256').update(token).digest();
 

@@ -3,14 +3,14 @@
 // candidate graph of a time range solved exactly by server/assign, then
 // applied as proposals the helpers answer).
 import { sql } from 'drizzle-orm';
-import { type DB, type Executor, rowsOf } from '../../db';
+import { type DB, type Executor, rowsOf, uuidArray } from '../../db';
 import { solveAssignment, type AssignEdge } from '../assign/solve';
 import { conflict, HttpProblem, invalid } from '../http/problem';
 import { AUTHOR_VIEW, countCandidates, ENTITLED_VIEW, findCandidates } from '../matching/candidates';
 import { proposeAsOrganizer } from '../matches/service';
 import { postsRepo } from '../posts/repository';
-import { audit, lockCommunity, requireRole } from './service';
-import { inBoundary, memberPost, uuidArray } from './sql';
+import { audit } from './service';
+import { lockCommunity, requireRole, inBoundary, memberPost } from '../access';
 
 /** Candidates looked at per need when building a plan's graph (the matching engine's best first). */
 const CANDIDATES_PER_NEED = 60;

@@ -4,10 +4,9 @@
 // are not in them at all, nor the posts of anyone who blocked the organizer
 // or whom the organizer blocked.
 import { sql } from 'drizzle-orm';
-import { type DB, rowsOf } from '../../db';
+import { type DB, rowsOf, uuidArray } from '../../db';
 import { roundLatLng } from '../geo/geo';
-import { requireRole } from './service';
-import { inBoundary, memberPost, uuidArray } from './sql';
+import { requireRole, inBoundary, memberPost } from '../access';
 
 /** Posts of the last 90 days and every open one: what a group works from. */
 const EXPORT_DAYS = 90;

@@ -13,30 +13,10 @@ import { cancelPostAndMatches } from '../matches/service';
 import type { PostRow } from '../posts/repository';
 import { postsRepo } from '../posts/repository';
 import type { SessionUser } from '../auth/repository';
-import { isModerator, logModeration } from '../moderation/service';
-import { notBlocked } from '../safety/block-sql';
-import { audit, lockCommunity, membershipOf, RANK, requireRole } from './service';
-import { memberPost } from './sql';
-
-/**
- * The community where the user (an unsuspended organizer or admin) may act on
- * the post (memberPost: its author an active member there, the smallest
- * community holding its true place, nobody blocked either way), or null.
- */
-export async function organizedHomeOf(db: Executor, userId: string, postId: string): Promise<string | null> {
-  const [row] = rowsOf<{ id: string }>(
-    await db.execute(sql`SELECT m.community_id AS id FROM posts p
-      JOIN memberships m ON m.user_id = ${userId} AND m.role IN ('organizer', 'admin') AND m.suspended_at IS NULL
-      WHERE p.id = ${postId} AND ${memberPost(sql`m.community_id`, userId)}
-      ORDER BY m.community_id LIMIT 1`),
-  );
-  return row?.id ?? null;
-}
-
-/** Whether the user may act on the post as an organizer (organizedHomeOf). */
-export async function organizesHome(db: Executor, userId: string, postId: string): Promise<boolean> {
-  return (await organizedHomeOf(db, userId, postId)) !== null;
-}
+import { logModeration } from '../moderation/service';
+import { audit } from './service';
+import { isModerator, lockCommunity, memberPost, membershipOf, notBlocked, organizedHomeOf, RANK, requireRole } from '../access';
+import { postChange } from '../posts/view';
 
 export interface FlagInput {
   postId?: string;
@@ -237,7 +217,7 @@ export async function unhidePost(db: DB, actor: { id: string }, postId: string, 
     await postsRepo.update(tx, postId, { status: 'open', hiddenAt: null, hiddenBy: null, updatedAt: now });
     const after = (await postsRepo.find(tx, postId))!;
     const events = new Outbox(now);
-    events.post(after, row);
+    events.post(postChange(after, row, now));
     await events.flush(tx);
     const change = { subjectId: postId, before: { status: 'hidden' }, after: { status: 'open' } };
     if (authority === 'moderator') {

@@ -3,9 +3,7 @@
 import { sql } from 'drizzle-orm';
 import { type DB, rowsOf } from '../../db';
 import { invalid } from '../http/problem';
-import { requireRole } from './service';
-import { notBlocked } from '../safety/block-sql';
-import { activeMember, countedIn, inBoundary, memberPost, nearBoundary } from './sql';
+import { requireRole, notBlocked, activeMember, countedIn, inBoundary, memberPost, nearBoundary } from '../access';
 
 const DAY = 86_400_000;
 

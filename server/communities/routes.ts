@@ -3,38 +3,20 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { badRequest, ProblemSchema } from '../http/problem';
+import { badRequest } from '../http/problem';
 import { LIMITS } from '../limits/plugin';
-import { IdParamsSchema, Page } from '../http/types';
-import { authenticate, requireUser } from '../plugins/session';
-import {
-  AuditEntrySchema,
-  AuditQuerySchema,
-  CommunitySchema,
-  CreateCommunityBodySchema,
-  InviteBodySchema,
-  InviteParamsSchema,
-  InviteSchema,
-  JoinBodySchema,
-  MemberParamsSchema,
-  MembershipSchema,
-  RoleBodySchema,
-  TriageItemSchema,
-  PlanBodySchema,
-  PlanSchema,
-  ApplyBodySchema,
-  ApplySchema,
-} from './schemas';
 import { apply, plan, triage } from './assignments';
 import { csvChunks, exportFileName, exportPages, geoJsonChunks, planExport } from './exports';
 import { coverage, roster } from './overview';
-import { CoverageQuerySchema, CoverageSchema, RosterItemSchema } from './schemas';
 import { communityFlags, fileFlag, hidePost, suspend, unhidePost, unsuspend } from './moderation';
 import { suggestFor } from '../matches/service';
-import { FlagBodySchema, FlagSchema, HideBodySchema, MAX_BOUNDARY_POSITIONS, SuspendBodySchema } from './schemas';
-import { PostReplySchema } from '../posts/schemas';
 import { postView } from '../posts/view';
 import { COMMUNITY_CREATE_LIMIT, createCommunity, createInvite, getCommunity, joinCommunity, leaveCommunity, listCommunities, listInvites, listMembers, readAudit, revokeInvite, setRole } from './service';
+import { ProblemSchema } from '../contract/problem';
+import { IdParamsSchema, Page } from '../contract/types';
+import { PostReplySchema } from '../contract/posts';
+import { authenticate, requireUser } from '../auth/session';
+import { AuditEntrySchema, AuditQuerySchema, CommunitySchema, CreateCommunityBodySchema, InviteBodySchema, InviteParamsSchema, InviteSchema, JoinBodySchema, MemberParamsSchema, MembershipSchema, RoleBodySchema, TriageItemSchema, PlanBodySchema, PlanSchema, ApplyBodySchema, ApplySchema, CoverageQuerySchema, CoverageSchema, RosterItemSchema, FlagBodySchema, FlagSchema, HideBodySchema, MAX_BOUNDARY_POSITIONS, SuspendBodySchema } from '../contract/communities';
 
 /** A POST whose body is all optional may come without one (`curl -X POST`): that is `{}`. */
 async function bodyOrEmpty(request: FastifyRequest): Promise<void> {

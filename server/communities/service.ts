@@ -6,22 +6,11 @@ import { randomInt } from 'node:crypto';
 import { and, count, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import { auditLog, communities, type DB, type Executor, invites, memberships, rowsOf, sqlState, users } from '../../db';
 import type { GeoJsonArea } from '../../db/geography';
-import type { COMMUNITY_ROLES } from '../../db/schema';
 import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/problem';
 import { isValidTimeZone } from '../posts/windows';
-import { notBlocked } from '../safety/block-sql';
-import type { Community, CreateCommunityBody, Invite, Membership } from './schemas';
-import { MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS, MAX_EDGE_DEGREES } from './schemas';
 import { enforce } from '../limits/counter';
-import { activeMember, covers, homeCommunity, memberPost, uuidArray } from './sql';
-
-export type Role = (typeof COMMUNITY_ROLES)[number];
-/** Roles in order of what they may do (an admin has every organizer power). */
-export const RANK: Record<Role, number> = { member: 0, organizer: 1, admin: 2 };
-
-interface Actor {
-  id: string;
-}
+import { type Actor, covers, lockCommunity, membershipOf, type Role, requireRole } from '../access';
+import { type Community, type CreateCommunityBody, type Invite, type Membership, MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS, MAX_EDGE_DEGREES } from '../contract/communities';
 
 export interface AuditInput {
   communityId: string;
@@ -200,15 +189,6 @@ export async function createCommunity(db: DB, actor: Actor, body: CreateCommunit
   }
 }
 
-/** The caller's membership of a community, or null. */
-export async function membershipOf(db: Executor, communityId: string, userId: string): Promise<{ role: Role; suspendedAt: Date | null } | null> {
-  const [row] = await db
-    .select({ role: memberships.role, suspendedAt: memberships.suspendedAt })
-    .from(memberships)
-    .where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
-  return row ?? null;
-}
-
 export async function getCommunity(db: Executor, id: string, userId?: string): Promise<Community> {
   const [row] = await db.select(communityColumns).from(communities).where(eq(communities.id, id));
   if (!row) {
@@ -243,31 +223,9 @@ function uuidOrNull(text: SQL): SQL {
 }
 
 /**
- * Serializes changes to a community's roles, suspensions and members (held
- * to the end of the transaction); `share`: for work that relies on them not
- * changing meanwhile (an organizer's proposal), which need not wait for each other.
- */
-export async function lockCommunity(tx: Executor, communityId: string, mode: 'update' | 'share' = 'update'): Promise<boolean> {
-  const rows = rowsOf(await tx.execute(sql`SELECT 1 FROM ${communities} WHERE id = ${communityId} ${mode === 'share' ? sql`FOR SHARE` : sql`FOR UPDATE`}`));
-  return rows.length > 0;
-}
-
-/**
  * The caller holds at least `min` in the community (suspended members hold
  * nothing). 404 when the community does not exist, 403 otherwise.
  */
-
-export async function requireRole(db: Executor, communityId: string, actor: Actor, min: Role): Promise<Role> {
-  const [c] = await db.select({ id: communities.id }).from(communities).where(eq(communities.id, communityId));
-  if (!c) {
-    throw notFound('No community with this id.');
-  }
-  const m = await membershipOf(db, communityId, actor.id);
-  if (!m || m.suspendedAt || RANK[m.role] < RANK[min]) {
-    throw forbidden(min === 'admin' ? "Only the community's admins can do this." : min === 'organizer' ? "Only the community's organizers can do this." : 'Join this community first.');
-  }
-  return m.role;
-}
 
 async function membershipView(db: Executor, communityId: string, userId: string): Promise<Membership> {
   const [row] = await db
@@ -508,76 +466,4 @@ export async function readAudit(db: DB, actor: Actor, communityId: string, befor
     })),
     nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null,
   };
-}
-
-/**
- * Of these posts, the ones whose exact place `viewerId` may see as an
- * organizer: the post lies in a community (the smallest whose boundary holds
- * it) that the viewer organizes or administers, and its author is a member
- * there (joining is the consent); suspended memberships count for neither.
- */
-export async function organizedPostIds(db: Executor, viewerId: string, postIds: string[]): Promise<Set<string>> {
-  if (postIds.length === 0) {
-    return new Set();
-  }
-  // Most people organize nothing: one indexed look decides that before any geometry.
-  const [organizes] = await db
-    .select({ one: sql`1` })
-    .from(memberships)
-    .where(and(eq(memberships.userId, viewerId), sql`${memberships.role} IN ('organizer', 'admin')`, sql`${memberships.suspendedAt} IS NULL`))
-    .limit(1);
-  if (!organizes) {
-    return new Set();
-  }
-  const rows = rowsOf<{ id: string }>(
-    await db.execute(sql`
-      SELECT p.id FROM posts p
-      JOIN memberships org ON org.community_id = ${homeCommunity(sql`p.location`)} AND org.user_id = ${viewerId}
-        AND org.role IN ('organizer', 'admin') AND org.suspended_at IS NULL
-      WHERE p.id = ANY(${uuidArray(postIds)}) AND ${activeMember(sql`org.community_id`, sql`p.author_id`)}
-        AND ${notBlocked(viewerId, sql`p.author_id`)}`),
-  );
-  return new Set(rows.map((r) => r.id));
-}
-
-/**
- * For each of these posts, the organizers and admins who may see its exact
- * place (the rule of organizedPostIds, from the posts' side): live events
- * carry them so sockets get the form each is entitled to. Posts nobody
- * organizes are absent.
- */
-export async function entitledOrganizers(db: Executor, postIds: string[]): Promise<Map<string, string[]>> {
-  if (postIds.length === 0) {
-    return new Map();
-  }
-  const rows = rowsOf<{ id: string; organizers: string[] }>(
-    await db.execute(sql`
-      SELECT p.id, array_agg(org.user_id) AS organizers FROM posts p
-      JOIN memberships org ON org.community_id = ${homeCommunity(sql`p.location`)}
-        AND org.role IN ('organizer', 'admin') AND org.suspended_at IS NULL AND org.user_id <> p.author_id
-      WHERE p.id = ANY(${uuidArray(postIds)}) AND ${activeMember(sql`org.community_id`, sql`p.author_id`)}
-        AND ${notBlocked(sql`org.user_id`, sql`p.author_id`)}
-      GROUP BY p.id`),
-  );
-  return new Map(rows.map((r) => [r.id, r.organizers]));
-}
-
-/**
- * The community whose organizers may act on a post (memberPost: its author
- * is an active member there, and the smallest community holding its true
- * place) and those of its active organizers and admins neither blocked by
- * the author nor blocking them; none when the author is no member there.
- */
-export async function organizersOfPost(db: Executor, postId: string): Promise<{ communityId: string; organizerIds: string[] }[]> {
-  const rows = rowsOf<{ community_id: string; organizers: string[] }>(
-    await db.execute(sql`
-      SELECT m.community_id, array_agg(m.user_id ORDER BY m.user_id) AS organizers
-      FROM posts p
-      JOIN memberships m ON m.role IN ('organizer', 'admin') AND m.suspended_at IS NULL
-      WHERE p.id = ${postId}
-        AND m.community_id = ${homeCommunity(sql`p.location`)}
-        AND ${memberPost(sql`m.community_id`, sql`m.user_id`)}
-      GROUP BY m.community_id ORDER BY m.community_id`),
-  );
-  return rows.map((r) => ({ communityId: r.community_id, organizerIds: r.organizers }));
 }

@@ -1,32 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import { STATUS_CODES } from 'node:http';
-import Type from 'typebox';
 
-/** One thing wrong with a request: a JSON pointer into the part it came from, and what to do. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
-/** RFC 9457 problem details, as every 4xx/5xx of the API is answered. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: FieldError[];
-}
-
-export const ProblemSchema = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
-  },
-  { description: 'RFC 9457 problem details' },
-);
+import { type FieldError, type Problem } from '../contract/problem';
 
 /** Thrown by routes and services; the error handler turns it into problem+json. */
 export class HttpProblem extends Error {

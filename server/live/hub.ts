@@ -8,11 +8,11 @@ import { desc, gt, lt, sql } from 'drizzle-orm';
 import RBush from 'rbush';
 import type { WebSocket } from 'ws';
 import { type Database, events, rowsOf } from '../../db';
-import { inBBox } from '../geo/bbox';
 import type { Clock } from '../clock';
-import { organizedPostIds } from '../communities/service';
 import { EVENTS_CHANNEL } from './outbox';
-import type { BBox } from './schemas';
+import { organizedPostIds } from '../access';
+import { inBBox } from '../contract/bbox';
+import { type BBox } from '../contract/live';
 
 /** At least 24 hours are kept for resuming (the contract); pruned past 48. */
 export const RETENTION_MS = 48 * 3600 * 1000;

@@ -4,21 +4,12 @@
 // orders the appends is held only from the flush to the commit.
 import { sql } from 'drizzle-orm';
 import { events, type Executor } from '../../db';
-import { entitledOrganizers } from '../communities/service';
-import type { PostRow } from '../posts/repository';
-import { postView } from '../posts/view';
-import type { Message } from '../matches/schemas';
-import type { MatchEventType, Notice, PostEventType } from './schemas';
+import { entitledOrganizers } from '../access';
+import { type Message } from '../contract/matches';
+import { type MatchEventType, type Notice, type PostEventType } from '../contract/live';
 
 /** NOTIFY channel that wakes every process's hub after a commit that appended events. */
 export const EVENTS_CHANNEL = 'aidmap_events';
-/** Carries the key of a session that signed out (sessionKey): every instance closes that session's sockets. */
-export const SIGNED_OUT_CHANNEL = 'aidmap_signed_out';
-
-/** Tells every instance that a session ended, so no socket keeps showing its user's private events. */
-export async function announceSignOut(db: Executor, key: string): Promise<void> {
-  await db.execute(sql`SELECT pg_notify(${SIGNED_OUT_CHANNEL}, ${key})`);
-}
 /**
  * Appends are serialized by this transaction-level advisory lock, held to
  * the commit: `seq` order is then commit order, and a reader that saw seq N
@@ -26,12 +17,25 @@ export async function announceSignOut(db: Executor, key: string): Promise<void> 
  */
 const APPEND_LOCK = 0x61_69_64_6d; // "aidm"
 
-export type { MatchEventType, PostEventType } from './schemas';
 
 type NewEvent = typeof events.$inferInsert;
 
 /** The form of a match each party sees; built by the matches service (it owns the view). */
 export type MatchForm = (viewer: { id: string }) => unknown;
+
+/** A post's change as its event carries it; built by the posts feature, which owns the views. */
+export interface PostChange {
+  id: string;
+  type: PostEventType;
+  /** Its public point now, and where that was when the change moved it. */
+  at: { lat: number; lng: number };
+  movedFrom: { lat: number; lng: number } | null;
+  kind: NonNullable<NewEvent['kind']>;
+  category: NonNullable<NewEvent['category']>;
+  authorId: string;
+  publicView: unknown;
+  authorView: unknown;
+}
 
 
 export class Outbox {
@@ -39,40 +43,38 @@ export class Outbox {
   /** Post events' rows by post id: flush adds who organizes each. */
   private readonly posts = new Map<string, NewEvent[]>();
 
-  constructor(private readonly now: Date) {}
+  constructor(readonly now: Date) {}
 
   /**
-   * A post was created or changed: `before` is the row as it was (null when
-   * new). Closed when it stops being open; nothing when it was closed and
-   * stays so without changing what its author sees.
+   * A post was created or changed, as the posts feature prepared it
+   * (posts/view.ts postChange): its public point, the form everyone may see
+   * and the form its author sees. Flush adds who organizes it.
    */
-  post(after: PostRow, before: PostRow | null): void {
-    const type: PostEventType = before === null ? 'post.created' : before.status === 'open' && after.status !== 'open' ? 'post.closed' : 'post.updated';
-    const moved = before !== null && (before.publicLocation.lat !== after.publicLocation.lat || before.publicLocation.lng !== after.publicLocation.lng);
+  post(change: PostChange): void {
     const event: NewEvent = {
-      type,
-      lat: after.publicLocation.lat,
-      lng: after.publicLocation.lng,
-      prevLat: moved ? before.publicLocation.lat : null,
-      prevLng: moved ? before.publicLocation.lng : null,
-      kind: after.kind,
-      category: after.category,
-      authorId: after.authorId,
-      data: { post: postView(after, null, this.now) },
-      authorData: { post: postView(after, { id: after.authorId }, this.now) },
+      type: change.type,
+      lat: change.at.lat,
+      lng: change.at.lng,
+      prevLat: change.movedFrom?.lat ?? null,
+      prevLng: change.movedFrom?.lng ?? null,
+      kind: change.kind,
+      category: change.category,
+      authorId: change.authorId,
+      data: { post: change.publicView },
+      authorData: { post: change.authorView },
       createdAt: this.now,
     };
     this.pending.push(event);
-    const same = this.posts.get(after.id);
+    const same = this.posts.get(change.id);
     if (same) {
       same.push(event);
     } else {
-      this.posts.set(after.id, [event]);
+      this.posts.set(change.id, [event]);
     }
   }
 
   /** A match event for its two parties, each in the form they may see. */
-  match(type: MatchEventType, need: PostRow, offer: PostRow, view: MatchForm): void {
+  match(type: MatchEventType, need: { authorId: string }, offer: { authorId: string }, view: MatchForm): void {
     const parties = [need.authorId, offer.authorId];
     this.pending.push({
       type,

@@ -6,13 +6,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { RawData, WebSocket } from 'ws';
 import { CATEGORIES, POST_KINDS } from '../../db';
-import { bboxProblems } from '../geo/bbox';
-import { sessionKey } from '../auth/repository';
+import { sessionKey, SIGNED_OUT_CHANNEL } from '../auth/repository';
 import { forbidden } from '../http/problem';
 import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions, LiveClient, type Subscription } from './hub';
-import { SIGNED_OUT_CHANNEL } from './outbox';
-import { BLOCKS_CHANNEL, blockedIdsOf } from '../safety/block-sql';
-import type { BBox, FrameErrorCode, ServerFrame } from './schemas';
+import { BLOCKS_CHANNEL, blockedIdsOf } from '../access';
+import { bboxProblems } from '../contract/bbox';
+import { type BBox, type FrameErrorCode, type ServerFrame } from '../contract/live';
 
 declare module 'fastify' {
   interface FastifyInstance {

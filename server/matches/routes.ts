@@ -1,27 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { DateTime } from 'luxon';
-import { ProblemSchema, forbidden } from '../http/problem';
-import { IdempotencyHeaders, IdParamsSchema, Page } from '../http/types';
+import { forbidden } from '../http/problem';
 import { idempotencyClaim, once } from '../http/idempotency';
 import { AUTHOR_VIEW, findCandidates, zoneOf } from '../matching/candidates';
-import { authenticate, requireUser } from '../plugins/session';
 import { getPost } from '../posts/service';
 import { postView } from '../posts/view';
 import { matchesRepo } from './repository';
-import {
-  CandidateSchema,
-  CandidatesQuerySchema,
-  ListMatchesQuerySchema,
-  MatchReplySchema,
-  MatchSchema,
-  type Message,
-  MessageBodySchema,
-  MessageSchema,
-  ProposeBodySchema,
-} from './schemas';
-import { actOnMatch, listMatches, type MatchAction, matchFor, matchView, messageView, postMessage, proposeMatch } from './service';
+import { actOnMatch, cancelPostAndMatches, listMatches, type MatchAction, matchFor, matchView, messageView, postMessage, proposeMatch } from './service';
 import { LIMITS } from '../limits/plugin';
+import { ProblemSchema } from '../contract/problem';
+import { IdempotencyHeaders, IdParamsSchema, Page } from '../contract/types';
+import { CandidateSchema, CandidatesQuerySchema, ListMatchesQuerySchema, MatchReplySchema, MatchSchema, type Message, MessageBodySchema, MessageSchema, ProposeBodySchema } from '../contract/matches';
+import { authenticate, requireUser } from '../auth/session';
+import { PostReplySchema } from '../contract/posts';
 
 const problems = {
   400: ProblemSchema,
@@ -37,7 +29,28 @@ export function coarseScore(score: number): number {
   return Math.round(score * 10) / 10;
 }
 
+const postProblems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
+
 const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.delete(
+    '/posts/:id',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['posts'],
+        summary: 'Cancel your post (it is kept, with status cancelled)',
+        params: IdParamsSchema,
+        response: { 200: PostReplySchema, ...postProblems },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const now = app.clock.now();
+      const row = await cancelPostAndMatches(app.db, user, request.params.id, now);
+      return { post: postView(row, user, now) };
+    },
+  );
+
   app.get(
     '/posts/:id/matches',
     {

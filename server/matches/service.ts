@@ -1,15 +1,13 @@
 import type { DB, Executor } from '../../db';
 import type { SessionUser } from '../auth/repository';
 import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/problem';
-import { type MatchEventType, Outbox } from '../live/outbox';
+import { Outbox } from '../live/outbox';
 import { findCandidates, type Place, PUBLIC_VIEW, toMatchPost } from '../matching/candidates';
 import { evaluatePair } from '../matching/score';
 import { type PostRow, postsRepo } from '../posts/repository';
 import { decodeCursor, encodeCursor } from '../http/cursor';
-import { postView, statusAt, type Viewer } from '../posts/view';
+import { postChange, postView, statusAt, type Viewer } from '../posts/view';
 import { type MatchRow, type MatchStatus, matchesRepo } from './repository';
-import { isBlocked } from '../safety/block-sql';
-import { organizersOfPost } from '../communities/service';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../db';
 import { type IdempotencyClaim, recordClaim } from '../http/idempotency';
@@ -24,7 +22,9 @@ async function startsWithin(db: Executor, postId: string, now: Date, ms: number)
   );
   return row?.next !== null && row?.next !== undefined && new Date(row.next).getTime() - now.getTime() < ms;
 }
-import type { Match, Message, ProposeBody } from './schemas';
+import { isBlocked, organizersOfPost } from '../access';
+import { type Match, type Message, type ProposeBody } from '../contract/matches';
+import { type MatchEventType } from '../contract/live';
 
 /** How many of a post's best candidates the server records as suggestions. */
 export const SUGGESTIONS_PER_POST = 5;
@@ -201,9 +201,9 @@ export async function postMessage(db: DB, user: SessionUser, matchId: string, bo
 async function postChanges(tx: Executor, events: Outbox, before: PostRow[]): Promise<Map<string, PostRow>> {
   const after = await postsRepo.findMany(tx, before.map((p) => p.id));
   for (const old of before) {
-    const now = after.get(old.id)!;
-    if (now.status !== old.status || now.capacityLeft !== old.capacityLeft) {
-      events.post(now, old);
+    const row = after.get(old.id)!;
+    if (row.status !== old.status || row.capacityLeft !== old.capacityLeft) {
+      events.post(postChange(row, old, events.now));
     }
   }
   return after;

@@ -1,13 +1,11 @@
 import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import { type Executor, matches, postWindows, posts, rowsOf, users } from '../../db';
+import { type Executor, matches, postWindows, posts, rowsOf, users, uuidArray } from '../../db';
 import { postColumns, type PostRow, upcomingWindow } from '../posts/repository';
 import { buildSchedule, type Interval, type Recurrence, type Window } from '../posts/windows';
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
-import { notBlocked } from '../safety/block-sql';
-import { accountActive } from '../moderation/sql';
-import { uuidArray } from '../communities/sql';
 import { PUBLIC_OFFSET_MAX_M } from '../geo/geo';
+import { notBlocked, accountActive } from '../access';
 
 /** At most this many nearby rows are scored per query; the nearest come first. */
 const PREFILTER_LIMIT = 300;

@@ -3,7 +3,7 @@
 // candidates.ts only narrows by indexes; every rule is decided here.
 import { DateTime } from 'luxon';
 import { distanceM, type LatLng } from '../geo/geo';
-import type { Interval } from '../posts/windows';
+import { type Interval } from '../posts/windows';
 
 export interface MatchPost {
   id: string;

@@ -3,11 +3,11 @@
 // (communities/routes.ts), which let a moderator act on any post.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ProblemSchema } from '../http/problem';
-import { Page } from '../http/types';
-import { authenticate, requireUser } from '../plugins/session';
 import { ModerationFlagSchema, ModerationFlagsQuerySchema, ModerationLogEntrySchema, ModerationLogQuerySchema, SuspendAccountBodySchema } from './schemas';
 import { moderationFlags, readModerationLog, suspendAccount, unsuspendAccount } from './service';
+import { ProblemSchema } from '../contract/problem';
+import { Page } from '../contract/types';
+import { authenticate, requireUser } from '../auth/session';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema };
 

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { DateTime, Uuid } from '../http/types';
+import { DateTime, Uuid } from '../contract/types';
 
 const Person = Type.Object({ id: Uuid, displayName: Type.String() });
 

@@ -3,12 +3,15 @@
 // report with its reporter, hide and bring back any post, and suspend
 // accounts platform-wide; each of those, and each grant, is appended to
 // moderation_log in the transaction of the change.
-import { and, desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
+import { desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import { type DB, type Executor, moderationLog, rowsOf, sessions, users } from '../../db';
 import { roundLatLng } from '../geo/geo';
 import { forbidden, notFound } from '../http/problem';
-import { announceSignOut, Outbox } from '../live/outbox';
+import { Outbox } from '../live/outbox';
 import { postsRepo } from '../posts/repository';
+import { requireModerator } from '../access';
+import { postChange } from '../posts/view';
+import { announceSignOut } from '../auth/repository';
 
 export interface LogEntry {
   /** null: the command line. */
@@ -32,24 +35,6 @@ export async function logModeration(db: Executor, entry: LogEntry): Promise<void
     after: entry.after ?? null,
     createdAt: entry.now,
   });
-}
-
-export async function isModerator(db: Executor, userId: string): Promise<boolean> {
-  const [row] = await db.select({ one: sql`1` }).from(users).where(and(eq(users.id, userId), isNotNull(users.moderatorSince), sql`${users.suspendedAt} IS NULL`));
-  return row !== undefined;
-}
-
-/** Whether an account is suspended platform-wide (its posts are out of sight but to moderators). */
-export async function isSuspended(db: Executor, userId: string): Promise<boolean> {
-  const [row] = await db.select({ one: sql`1` }).from(users).where(and(eq(users.id, userId), isNotNull(users.suspendedAt)));
-  return row !== undefined;
-}
-
-/** 403 unless the user is a platform moderator (read again on every request: a revoke takes effect at once). */
-export async function requireModerator(db: Executor, user: { id: string }): Promise<void> {
-  if (!(await isModerator(db, user.id))) {
-    throw forbidden('Only platform moderators can do this.');
-  }
 }
 
 // ---- the command line's side: grants ----------------------------------------------------------
@@ -131,7 +116,7 @@ export async function suspendAccount(db: DB, actor: { id: string }, userId: stri
     // Maps showing their open posts drop them now, as for a hidden post, not at the posts' next change.
     const events = new Outbox(now);
     for (const row of await postsRepo.openByAuthor(tx, userId, now)) {
-      events.post({ ...row, hiddenAt: now }, row);
+      events.post(postChange({ ...row, hiddenAt: now }, row, now));
     }
     await events.flush(tx);
     const gone = await tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ tokenHash: sessions.tokenHash });
@@ -160,7 +145,7 @@ export async function unsuspendAccount(db: DB, actor: { id: string }, userId: st
     // And maps in view of them show them again.
     const events = new Outbox(now);
     for (const row of await postsRepo.openByAuthor(tx, userId, now)) {
-      events.post(row, { ...row, hiddenAt: now });
+      events.post(postChange(row, { ...row, hiddenAt: now }, now));
     }
     await events.flush(tx);
     await logModeration(tx, { actorId: actor.id, action: 'user.unsuspend', subjectType: 'user', subjectId: userId, before: { suspended: true }, after: { suspended: false }, now });

@@ -3,8 +3,9 @@ import ajvFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import sjson from 'secure-json-parse';
-import { badRequest, type FieldError, invalid } from '../http/problem';
-import { isOffsetDateTime } from '../posts/windows';
+import { badRequest, invalid } from '../http/problem';
+import { type FieldError } from '../contract/problem';
+import { isOffsetDateTime } from '../contract/time';
 
 // ajv-formats is CommonJS; under native ESM its function sits on `.default`.
 const addFormats = ((ajvFormats as unknown as { default?: typeof ajvFormats }).default ?? ajvFormats);

@@ -1,9 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { type Executor, postWindows, posts, rowsOf, users } from '../../db';
 import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
-import { notBlocked } from '../safety/block-sql';
-import { homeCommunity } from '../communities/sql';
-import { accountActive } from '../moderation/sql';
+import { notBlocked, homeCommunity, accountActive } from '../access';
 
 /** A post as read: every column but `schedule` and `weekHours` (index keys, derived from post_windows). */
 export type PostRow = Omit<typeof posts.$inferSelect, 'schedule' | 'weekHours'> & { authorName: string };

@@ -1,37 +1,34 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { loadSecret } from '../../db';
-import { ProblemSchema } from '../http/problem';
-import { IdParamsSchema, Page } from '../http/types';
-import { authenticate, requireUser } from '../plugins/session';
-import {
-  CreatePostBodySchema,
-  ListPostsQuerySchema,
-  PatchPostBodySchema,
-  PostReplySchema,
-  PostSchema,
-  SimilarQuerySchema,
-} from './schemas';
 import { createPost, extendSchedules, getPost, LOCATION_KEY, listPosts, updatePost } from './service';
 import { postView } from './view';
-import { cancelPostAndMatches, suggestFor } from '../matches/service';
-import { organizedPostIds } from '../communities/service';
-import { organizesHome } from '../communities/moderation';
-import { isModerator, isSuspended } from '../moderation/service';
 import { similarPosts } from './similar';
-import { isBlocked } from '../safety/block-sql';
 import { notFound } from '../http/problem';
 import { type PostRow, postsRepo } from './repository';
 import Type from 'typebox';
 import { LIMITS } from '../limits/plugin';
-import { IdempotencyHeaders } from '../http/types';
 import { idempotencyClaim, once } from '../http/idempotency';
+import { organizedPostIds, organizesHome, isModerator, isSuspended, isBlocked } from '../access';
+import { ProblemSchema } from '../contract/problem';
+import { IdParamsSchema, Page, IdempotencyHeaders } from '../contract/types';
+import { CreatePostBodySchema, ListPostsQuerySchema, PatchPostBodySchema, PostReplySchema, PostSchema, SimilarQuerySchema } from '../contract/posts';
+import { authenticate, requireUser } from '../auth/session';
 
 /** How often a process brings the stored weekly occurrences up to the clock. */
 const EXTEND_EVERY_MS = 10 * 60 * 1000;
 /** "My posts" shows this many, newest first. */
 const MY_POSTS_LIMIT = 200;
 
-const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export interface PostsRoutesOptions {
+  /**
+   * Runs after a post is created or edited, before the reply (app.ts gives
+   * the matches feature's suggestions: posts sit below matches and do not
+   * import it).
+   */
+  afterSave?: (row: PostRow, now: Date) => Promise<void>;
+}
+
+const postsRoutes: FastifyPluginAsyncTypebox<PostsRoutesOptions> = async (app, opts) => {
   const locationKey = await loadSecret(app.db, LOCATION_KEY);
   const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 
@@ -60,10 +57,10 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     await extending;
   });
 
-  /** The post is saved either way; a failed suggestion is logged, not the author's problem. */
+  /** The post is saved either way; a failed follow-up is logged, not the author's problem. */
   async function suggest(row: PostRow, now: Date): Promise<void> {
     try {
-      await suggestFor(app.db, row, now);
+      await opts.afterSave?.(row, now);
     } catch (err) {
       app.log.error({ err }, 'suggesting matches failed');
     }
@@ -206,25 +203,6 @@ const postsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const now = app.clock.now();
       const row = await updatePost(app.db, user, request.params.id, request.body, { now, locationKey });
       await suggest(row, now);
-      return { post: postView(row, user, now) };
-    },
-  );
-
-  app.delete(
-    '/posts/:id',
-    {
-      preValidation: authenticate,
-      schema: {
-        tags: ['posts'],
-        summary: 'Cancel your post (it is kept, with status cancelled)',
-        params: IdParamsSchema,
-        response: { 200: PostReplySchema, ...problems },
-      },
-    },
-    async (request) => {
-      const user = requireUser(request);
-      const now = app.clock.now();
-      const row = await cancelPostAndMatches(app.db, user, request.params.id, now);
       return { post: postView(row, user, now) };
     },
   );

@@ -1,17 +1,19 @@
 import { CATEGORIES, type DB, type Executor } from '../../db';
 import type { SessionUser } from '../auth/repository';
-import { bboxProblems } from '../geo/bbox';
 import { applyOffset, derivedOffset, type LatLng, PUBLIC_OFFSET_MAX_M } from '../geo/geo';
-import { type FieldError, conflict, forbidden, invalid, notFound, unauthorized } from '../http/problem';
-import { requireRole } from '../communities/service';
+import { conflict, forbidden, invalid, notFound, unauthorized } from '../http/problem';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { Outbox } from '../live/outbox';
 import { enforce, type Limit } from '../limits/counter';
 import { type IdempotencyClaim, recordClaim } from '../http/idempotency';
 import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
-import type { CreatePostBody, ListPostsQuery, PatchPostBody } from './schemas';
 import { type PostInput, validatePost, withDefaults } from './validate';
 import { expandRecurrence, horizonEnd, lastWindowEnd, type Recurrence, ruleStart, SCHEDULE_HORIZON_MS } from './windows';
+import { requireRole } from '../access';
+import { postChange } from './view';
+import { bboxProblems } from '../contract/bbox';
+import { type FieldError } from '../contract/problem';
+import { type CreatePostBody, type ListPostsQuery, type PatchPostBody } from '../contract/posts';
 
 /** The rule's occurrences are stored a week past the horizon, so extending is a weekly chore per post. */
 const MATERIALIZE_MARGIN_MS = 7 * 24 * 3600 * 1000;
@@ -106,7 +108,7 @@ export async function createPost(db: DB, author: SessionUser, body: CreatePostBo
     }
     const row = (await postsRepo.find(tx, id))!;
     const events = new Outbox(now);
-    events.post(row, null);
+    events.post(postChange(row, null, now));
     await events.flush(tx);
     return row;
   });
@@ -170,7 +172,7 @@ export async function updatePost(
     await postsRepo.replaceWindows(tx, id, oneOffs, occurrences);
     const after = (await postsRepo.find(tx, id))!;
     const events = new Outbox(now);
-    events.post(after, row);
+    events.post(postChange(after, row, now));
     await events.flush(tx);
     return after;
   });

@@ -5,9 +5,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type Executor, posts, users } from '../../db';
 import { invalid } from '../http/problem';
-import { notBlocked } from '../safety/block-sql';
-import { accountActive } from '../moderation/sql';
 import { postColumns, type PostRow } from './repository';
+import { notBlocked, accountActive } from '../access';
 
 /** How far to look around the point being written (metres). */
 export const SIMILAR_RADIUS_M = 1500;

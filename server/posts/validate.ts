@@ -1,15 +1,10 @@
 import type { ValidateFunction } from 'ajv';
 import type { CATEGORIES, POST_KINDS } from '../../db/schema';
-import { type FieldError, fieldErrors } from '../http/problem';
+import { fieldErrors } from '../http/problem';
 import { bodyAjv } from '../plugins/validation';
-import {
-  type CreatePostBody,
-  MealDetailsSchema,
-  NoDetailsSchema,
-  RideDetailsSchema,
-  TutoringDetailsSchema,
-} from './schemas';
 import { buildSchedule, type Recurrence, validateRecurrence, type Window } from './windows';
+import { type FieldError } from '../contract/problem';
+import { type CreatePostBody, MealDetailsSchema, NoDetailsSchema, RideDetailsSchema, TutoringDetailsSchema } from '../contract/posts';
 
 /** The longest one-off window: a week's meals fit, a month-long "window" is a mistake. */
 export const MAX_WINDOW_MS = 31 * 24 * 3600 * 1000;

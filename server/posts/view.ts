@@ -1,7 +1,9 @@
 import { type LatLng, roundLatLng } from '../geo/geo';
 import type { PostRow } from './repository';
-import type { Post } from './schemas';
 import { buildSchedule, type Recurrence, type Window } from './windows';
+import { type PostChange } from '../live/outbox';
+import { type Post } from '../contract/posts';
+import { type PostEventType } from '../contract/live';
 
 /** Who is looking at a post; decides exact or public location. */
 export interface Viewer {
@@ -59,5 +61,26 @@ export function postView(row: PostRow, viewer: Viewer | null, now: Date, entitle
     author: { id: row.authorId, displayName: row.authorName },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * A post's change as its live event carries it (`before` is the row as it
+ * was, null when new): closed when it stops being open; the public point it
+ * moved from, so maps showing the old place drop it.
+ */
+export function postChange(after: PostRow, before: PostRow | null, now: Date): PostChange {
+  const type: PostEventType = before === null ? 'post.created' : before.status === 'open' && after.status !== 'open' ? 'post.closed' : 'post.updated';
+  const moved = before !== null && (before.publicLocation.lat !== after.publicLocation.lat || before.publicLocation.lng !== after.publicLocation.lng);
+  return {
+    id: after.id,
+    type,
+    at: after.publicLocation,
+    movedFrom: moved ? before.publicLocation : null,
+    kind: after.kind,
+    category: after.category,
+    authorId: after.authorId,
+    publicView: postView(after, null, now),
+    authorView: postView(after, { id: after.authorId }, now),
   };
 }

@@ -3,10 +3,11 @@
 
 import { DateTime, IANAZone } from 'luxon';
 // FieldError paths here are JSON pointers relative to the recurrence object, e.g. '/endTime'.
-import type { FieldError } from '../http/problem';
 
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+import { MAX_YEAR, MIN_YEAR, parseInstant } from '../contract/time';
+import { type Weekday, WEEKDAYS } from '../contract/posts';
+import { type FieldError } from '../contract/problem';
+
 
 /** RFC 3339 date-time strings with an offset; see isOffsetDateTime. */
 export interface Window {
@@ -41,20 +42,6 @@ const DAY_MS = 86_400_000;
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
-// Window strings must carry their own offset: without one, parsing would depend on the server's zone.
-// Strict RFC 3339 (seconds optional): 'T' and 'Z' in upper case, offsets as ±HH:MM up to ±23:59.
-// Whether the date exists (no 02-30) is left to Luxon.
-const ISO_WITH_OFFSET_RE =
-  /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
-
-// Dates and instants are kept to a sane range: PostgreSQL's timestamptz can't hold years past
-// 294276 or before 4713 BC, and year 10000 no longer serialises as a 4-digit ISO year.
-const MIN_YEAR = 1900;
-const MAX_YEAR = 8999;
-/** Instants accepted in window strings: [MIN_INSTANT_MS, END_INSTANT_MS). */
-const MIN_INSTANT_MS = Date.UTC(MIN_YEAR, 0, 1);
-const END_INSTANT_MS = Date.UTC(MAX_YEAR + 1, 0, 1);
-
 const DAY_NAMES: Record<Weekday, string> = {
   mon: 'Monday',
   tue: 'Tuesday',
@@ -414,33 +401,6 @@ export function horizonEnd(rule: Recurrence | null | undefined, now: Date): Date
     }
   }
   return new Date(base + SCHEDULE_HORIZON_MS);
-}
-
-function parseInstant(iso: string): number {
-  const ms =
-    typeof iso === 'string' && ISO_WITH_OFFSET_RE.test(iso)
-      ? DateTime.fromISO(iso, { setZone: true }).toMillis()
-      : NaN;
-  if (!(ms >= MIN_INSTANT_MS && ms < END_INSTANT_MS)) {
-    throw new RangeError(
-      `"${iso}" is not an RFC 3339 date-time with an offset between ${MIN_YEAR}-01-01T00:00:00Z and ${MAX_YEAR + 1}-01-01T00:00:00Z`,
-    );
-  }
-  return ms;
-}
-
-/**
- * Whether `s` is what window strings must be: an RFC 3339 date-time with an offset,
- * 'YYYY-MM-DDTHH:MM[:SS[.fraction]]' then 'Z' or '±HH:MM' ('T' and 'Z' upper case), naming a
- * real instant from 1900-01-01T00:00:00Z (inclusive) to 9000-01-01T00:00:00Z (exclusive).
- */
-export function isOffsetDateTime(s: string): boolean {
-  try {
-    parseInstant(s);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The instant the rule's `from` day begins in its zone; null without `from`. */

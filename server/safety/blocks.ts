@@ -6,7 +6,7 @@ import { blocks, type DB, matches, posts, users } from '../../db';
 import type { SessionUser } from '../auth/repository';
 import { badRequest, notFound } from '../http/problem';
 import { actOnMatch } from '../matches/service';
-import { announceBlockChange } from './block-sql';
+import { announceBlockChange } from '../access';
 
 /** Blocks someone (201), or answers the block already made (200); cancels the live matches between them. */
 export async function block(db: DB, user: SessionUser, blockedId: string, now: Date): Promise<boolean> {

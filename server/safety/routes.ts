@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ProblemSchema } from '../http/problem';
-import { DateTime, Uuid } from '../http/types';
-import { authenticate, requireUser } from '../plugins/session';
 import { block, myBlocks, unblock } from './blocks';
+import { ProblemSchema } from '../contract/problem';
+import { DateTime, Uuid } from '../contract/types';
+import { authenticate, requireUser } from '../auth/session';
 
 const Blocked = Type.Object({ user: Type.Object({ id: Uuid, displayName: Type.String() }), createdAt: DateTime });
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema };

@@ -25,10 +25,10 @@ import { ensureDatabase } from './database';
 import { hashPassword } from '../../server/auth/passwords';
 import { AUTHOR_VIEW, ENTITLED_VIEW, findCandidates, type Perspective, PUBLIC_VIEW } from '../../server/matching/candidates';
 import { type PostRow, postsRepo } from '../../server/posts/repository';
-import type { CreatePostBody } from '../../server/posts/schemas';
 import { createPost, LOCATION_KEY } from '../../server/posts/service';
 import { eachLimited } from '../../server/communities/assignments';
 import { intEnv } from './env';
+import { type CreatePostBody } from '../../server/contract/posts';
 
 /** A database of its own on the local server unless told otherwise (never the app's: it is filled and refilled). */
 const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/aidmap_bench';

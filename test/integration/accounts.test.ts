@@ -8,9 +8,9 @@ import { rowsOf } from '../../db';
 import { LAST_SEEN_EVERY_MS } from '../../server/auth/repository';
 import { PASSWORD_CHANGE_LIMIT } from '../../server/auth/routes';
 import { LIMITS } from '../../server/limits/plugin';
-import { endIdleSessions } from '../../server/plugins/session';
 import { buildTestApp, signup, type TestContext } from '../helper';
 import { TestSocket } from '../live-client';
+import { endIdleSessions } from '../../server/auth/session';
 
 const PASSWORD = 'correct horse battery';
 const DAY = 86_400_000;

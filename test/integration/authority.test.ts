@@ -14,11 +14,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase, rowsOf } from '../../db';
 import { COMMUNITY_CREATE_LIMIT } from '../../server/communities/service';
-import { MAX_BOUNDARY_POSITIONS } from '../../server/communities/schemas';
 import { runAdmin } from '../../server/moderation/cli';
 import { grantModerator } from '../../server/moderation/service';
 import { buildTestApp, cloneTestDatabase, openTestDatabase, postBody, signup, type TestContext } from '../helper';
 import { TestSocket } from '../live-client';
+import { MAX_BOUNDARY_POSITIONS } from '../../server/contract/communities';
 
 type User = { cookie: string; id: string; email: string };
 type LatLng = { lat: number; lng: number };

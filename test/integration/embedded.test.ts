@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db';
-import { DEMO_PASSWORD, seedDemo } from '../../db/seed';
 import { type App, buildApp } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { CATEGORIES } from '../../db/schema';
 import { postBody, TestClock } from '../helper';
+import { DEMO_PASSWORD, seedDemo } from '../../server/demo/seed';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'aidmap-data-'));
 const clock = new TestClock();

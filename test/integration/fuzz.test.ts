@@ -21,9 +21,9 @@ import type { FastifyInstance, LightMyRequestResponse, RouteOptions } from 'fast
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
 import { grantModerator } from '../../server/moderation/service';
-import { authenticate } from '../../server/plugins/session';
-import { MealDetailsSchema, RideDetailsSchema, TutoringDetailsSchema } from '../../server/posts/schemas';
 import { buildTestApp, postBody, signup } from '../helper';
+import { MealDetailsSchema, RideDetailsSchema, TutoringDetailsSchema } from '../../server/contract/posts';
+import { authenticate } from '../../server/auth/session';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_201);
 const RUNS_SCALE = Number(process.env.FUZZ_RUNS_SCALE ?? 1);

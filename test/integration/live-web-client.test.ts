@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import type { LiveEvent } from '../../server/live/schemas';
 import { LiveConnection, type LiveStatus, type SocketLike } from '../../web/src/lib/live';
 import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+import { type LiveEvent } from '../../server/contract/live';
 
 let ctx: TestContext;
 let url: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Post } from '../../server/posts/schemas';
-import { inBBox } from '../../server/geo/bbox';
 import { type Area, areaBounds, inArea, NO_FILTERS, PostsView, shows } from '../../web/src/lib/posts';
+import { type Post } from '../../server/contract/posts';
+import { inBBox } from '../../server/contract/bbox';
 
 const BOX: [number, number, number, number] = [-74, 40.6, -73.9, 40.7];
 let n = 0;

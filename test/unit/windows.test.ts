@@ -1,19 +1,9 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { DateTime, Settings } from 'luxon';
-import {
-  WEEKDAYS,
-  SCHEDULE_HORIZON_MS,
-  isValidTimeZone,
-  isValidLocalDate,
-  isValidLocalTime,
-  isOffsetDateTime,
-  validateRecurrence,
-  expandRecurrence,
-  horizonEnd,
-  buildSchedule,
-  lastWindowEnd,
-} from '../../server/posts/windows';
-import type { Recurrence, Window, Interval } from '../../server/posts/windows';
+import { SCHEDULE_HORIZON_MS, isValidTimeZone, isValidLocalDate, isValidLocalTime, validateRecurrence, expandRecurrence, horizonEnd, buildSchedule, lastWindowEnd } from '../../server/posts/windows';
+import { type Recurrence, type Window, type Interval } from '../../server/posts/windows';
+import { WEEKDAYS } from '../../server/contract/posts';
+import { isOffsetDateTime } from '../../server/contract/time';
 
 const at = (iso: string) => new Date(iso);
 const range = (start: string, end: string): Interval => ({ start: at(start), end: at(end) });

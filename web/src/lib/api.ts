@@ -1,11 +1,11 @@
 // The HTTP API as the web app uses it: one typed function per route, the
 // session in its cookie, errors as ApiError carrying the server's problem
 // (so forms can show each message next to the field it names).
-import type { CreatePostBody, PatchPostBody, Post } from '../../../server/posts/schemas';
-import type { Candidate, Match, Message } from '../../../server/matches/schemas';
-import type { Session, User } from '../../../server/auth/schemas';
-import type { FieldError, Problem } from '../../../server/http/problem';
-import type { BBox } from '../../../server/live/schemas';
+import type { CreatePostBody, PatchPostBody, Post } from '../../../server/contract/posts';
+import type { Candidate, Match, Message } from '../../../server/contract/matches';
+import type { Session, User } from '../../../server/contract/auth';
+import type { FieldError, Problem } from '../../../server/contract/problem';
+import type { BBox } from '../../../server/contract/live';
 import type { Static } from 'typebox';
 import type {
   ApplySchema,
@@ -19,7 +19,7 @@ import type {
   PlanSchema,
   RosterItemSchema,
   TriageItemSchema,
-} from '../../../server/communities/schemas';
+} from '../../../server/contract/communities';
 
 export type { Candidate, CreatePostBody, Match, Message, PatchPostBody, Post, Session, User };
 export type { Community, CreateCommunityBody, Invite, Membership };

@@ -2,7 +2,7 @@
 // the app once each and in order, and survives bad networks — it reconnects
 // with backoff and, on reconnect, subscribes and resumes from the last `seq`
 // in one frame, so nothing is missed or repeated; on `resync` the app reloads.
-import type { BBox, ClientFrame, LiveEvent, ServerFrame } from '../../../server/live/schemas';
+import type { BBox, ClientFrame, LiveEvent, ServerFrame } from '../../../server/contract/live';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
 

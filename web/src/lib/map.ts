@@ -6,8 +6,8 @@
 // 404 under Vite, STACK.md trap 6): markers are our own divIcons.
 import L from 'leaflet';
 import Supercluster from 'supercluster';
-import type { Post } from '../../../server/posts/schemas';
-import type { BBox } from '../../../server/live/schemas';
+import type { Post } from '../../../server/contract/posts';
+import type { BBox } from '../../../server/contract/live';
 import type { Area } from './posts';
 
 export interface View {

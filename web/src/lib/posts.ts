@@ -1,9 +1,9 @@
 // The posts the map and the list show: what the last load returned for the
 // box and filters, kept current by live events. Plain TypeScript (the Svelte
 // state class wraps it), so the rules are unit-tested without a browser.
-import type { Post } from '../../../server/posts/schemas';
-import { inBBox } from '../../../server/geo/bbox';
-import type { BBox, LiveEvent } from '../../../server/live/schemas';
+import type { Post } from '../../../server/contract/posts';
+import { inBBox } from '../../../server/contract/bbox';
+import type { BBox, LiveEvent } from '../../../server/contract/live';
 
 /** A community's area (GeoJSON Polygon or MultiPolygon, [lng, lat] positions). */
 export interface Area {

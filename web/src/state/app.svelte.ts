@@ -1,7 +1,7 @@
 // The app's state: who is signed in, the language, the map's view (kept in
 // the URL), the posts in view (loaded for the box, then kept current by the
 // live connection), the selection, and the notices private events bring.
-import type { BBox, LiveEvent } from '../../../server/live/schemas';
+import type { BBox, LiveEvent } from '../../../server/contract/live';
 import { type Api, createApi, type Post, type User } from '../lib/api';
 import { type Locale, type MessageKey, pickLocale, translate } from '../lib/i18n';
 import { LiveConnection, type LiveStatus } from '../lib/live';

@@ -1,9 +1,8 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { LAST_SEEN_EVERY_MS, type SessionLifetime, type SessionUser, sessionKeyOfHash, sessionsRepo } from '../auth/repository';
+import { LAST_SEEN_EVERY_MS, type SessionLifetime, type SessionUser, sessionKeyOfHash, sessionsRepo, announceSignOut } from './repository';
 import { unauthorized } from '../http/problem';
-import { announceSignOut } from '../live/outbox';
 
 export const SESSION_COOKIE = 'aidmap_session';
 

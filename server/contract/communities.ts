@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { CATEGORIES, COMMUNITY_ROLES, JOIN_POLICIES } from '../../db/schema';
-import { DateTime, StringEnum, Uuid } from '../http/types';
+import { DateTime, StringEnum, Uuid } from './types';
 
 /**
  * The most vertices a boundary may have, all rings together (a

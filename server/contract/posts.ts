@@ -1,7 +1,9 @@
 import Type, { type Static } from 'typebox';
 import { CATEGORIES, POST_KINDS } from '../../db/schema';
-import { DateTime, StringEnum, Uuid } from '../http/types';
-import { WEEKDAYS } from './windows';
+import { DateTime, StringEnum, Uuid } from './types';
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
 
 export const DIETARY_TAGS = ['vegetarian', 'vegan', 'halal', 'kosher', 'gluten-free', 'nut-free', 'dairy-free'] as const;
 export const TUTORING_MODES = ['in_person', 'remote', 'either'] as const;

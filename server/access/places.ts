@@ -1,8 +1,8 @@
-// The SQL every community rule is built from, written once: which community
-// a post belongs to, who counts as a member, and a list of ids as a
-// parameter.
+// Places and communities, as the SQL every rule is built from, written once:
+// whether an area holds a place, which community a post belongs to, who
+// counts as a member, and which posts an organizer may act on or count.
 import { type SQL, sql } from 'drizzle-orm';
-import { notBlocked } from '../safety/block-sql';
+import { notBlocked } from './blocks';
 
 /**
  * Whether a community's boundary holds a place (a point, inside or on an
@@ -65,9 +65,4 @@ export function nearBoundary(boundary: SQL, p: SQL = sql`p`): SQL {
 /** Whether the user is a member of the community and not suspended (joining is the consent organizers' rights rest on). */
 export function activeMember(communityId: SQL | string, userId: SQL | string): SQL {
   return sql`EXISTS (SELECT 1 FROM memberships am WHERE am.community_id = ${communityId} AND am.user_id = ${userId} AND am.suspended_at IS NULL)`;
-}
-
-/** Ids as one uuid[] parameter (ids are validated UUIDs: the route schemas check them). */
-export function uuidArray(ids: string[]): SQL {
-  return sql`${`{${ids.join(',')}}`}::uuid[]`;
 }

@@ -1,5 +1,5 @@
-// Who blocked whom, as SQL conditions and one lookup (no service imports:
-// posts, matching and matches all use these).
+// Who blocked whom, as SQL conditions and lookups: a block either way hides
+// each from the other everywhere (listings, candidates, organizer tools).
 import { and, eq, or, type SQL, sql } from 'drizzle-orm';
 import { blocks, type Executor } from '../../db';
 

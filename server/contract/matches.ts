@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { MATCH_STATUSES } from '../../db/schema';
-import { PostSchema } from '../posts/schemas';
-import { DateTime, StringEnum, Uuid } from '../http/types';
+import { PostSchema } from './posts';
+import { DateTime, StringEnum, Uuid } from './types';
 
 export const MessageSchema = Type.Object({
   id: Uuid,

@@ -3,12 +3,12 @@
 // server first when it runs on the embedded database) or `npm start -- --demo`.
 // Idempotent: a second run finds the demo neighbors and adds nothing.
 import { DateTime } from 'luxon';
-import { hashPassword } from '../server/auth/passwords';
-import { normalizeEmail, usersRepo } from '../server/auth/repository';
-import { loadConfig } from '../server/config';
-import type { CreatePostBody } from '../server/posts/schemas';
-import { createPost, LOCATION_KEY } from '../server/posts/service';
-import { type DB, loadSecret } from './index';
+import { hashPassword } from '../auth/passwords';
+import { normalizeEmail, usersRepo } from '../auth/repository';
+import { loadConfig } from '../config';
+import { createPost, LOCATION_KEY } from '../posts/service';
+import { type DB, loadSecret } from '../../db';
+import { type CreatePostBody } from '../contract/posts';
 
 export const DEMO_PASSWORD = 'aidmap-demo';
 const CENTER = { lat: 40.6782, lng: -73.9442 };
@@ -109,7 +109,7 @@ export async function seedDemo(db: DB, now = new Date()): Promise<{ users: numbe
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { openDatabase } = await import('./index');
+  const { openDatabase } = await import('../../db');
   const config = loadConfig();
   const database = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
   try {

@@ -1,7 +1,7 @@
 // The /ws protocol, written once: the server sends these and the web client
 // (web/src/lib/live.ts) reads them by `import type`.
-import type { Match, Message } from '../matches/schemas';
-import type { Post } from '../posts/schemas';
+import type { Match, Message } from './matches';
+import type { Post } from './posts';
 
 export type BBox = [west: number, south: number, east: number, north: number];
 
