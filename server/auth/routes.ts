@@ -1,12 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { HttpProblem, conflict, forbidden, invalid, notFound, unauthorized } from '../http/problem';
 import { LIMITS, type RouteLimit } from '../limits/plugin';
-import { hashPassword, verifyPassword } from './passwords';
-import { passwordProblems } from './policy';
-import { isEmail, normalizeEmail, sessionKey, sessionKeyOfHash, sessionPublicId, sessionsRepo, toUser, usersRepo, announceSignOut } from './repository';
-import { describeUserAgent } from './user-agent';
+import { toUser } from './repository';
+import { changePassword, endOtherSessions, endSession, listSessions, logIn, logOut, type SessionStart, signUp } from './service';
 import { ProblemSchema } from '../contract/problem';
 import { ChangePasswordBodySchema, EndedSessionsReplySchema, LoginBodySchema, SessionParamsSchema, SessionsReplySchema, SignupBodySchema, UserReplySchema } from '../contract/auth';
 import { authenticate, clearSessionCookie, requireUser, setSessionCookie } from './session';
@@ -26,17 +23,8 @@ export const PASSWORD_CHANGE_LIMIT: RouteLimit = {
   message: 'Too many tries at changing the password of this account.',
 };
 
-function userAgentOf(request: FastifyRequest): string | undefined {
-  return request.headers['user-agent'];
-}
-
 const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (app, opts) => {
-  /** Closes the ended sessions' sockets on every instance (code 4001), as signing out does. */
-  async function announceEnded(tokenHashes: Buffer[]): Promise<void> {
-    for (const tokenHash of tokenHashes) {
-      await announceSignOut(app.db, sessionKeyOfHash(tokenHash));
-    }
-  }
+  const sessionStart = (request: FastifyRequest): SessionStart => ({ now: app.clock.now(), lifetime: app.sessionLifetime, userAgent: request.headers['user-agent'] });
 
   app.post(
     '/auth/signup',
@@ -51,31 +39,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
       },
     },
     async (request, reply) => {
-      const displayName = request.body.displayName.trim();
-      const email = normalizeEmail(request.body.email);
-      const errors = [
-        ...(isEmail(email) ? [] : [{ path: '/email', message: 'must be an e-mail address, like name@example.org' }]),
-        ...(displayName === '' ? [{ path: '/displayName', message: 'must not be blank' }] : []),
-        // Judged before hashing: a refused password costs no argon2 time.
-        ...passwordProblems(request.body.password, { email, displayName }).map((message) => ({ path: '/password', message })),
-      ];
-      if (errors.length > 0) {
-        throw invalid(errors);
-      }
-      const passwordHash = await hashPassword(request.body.password);
-      // The account and its first session together, or neither.
-      const created = await app.db.transaction(async (tx) => {
-        const user = await usersRepo.create(tx, { email, passwordHash, displayName });
-        return user
-          ? { user, session: await sessionsRepo.create(tx, user.id, app.clock.now(), app.sessionLifetime, userAgentOf(request)) }
-          : null;
-      });
-      if (!created) {
-        throw conflict('An account with this e-mail address already exists. Sign in instead.', [
-          { path: '/email', message: 'is already registered' },
-        ]);
-      }
-      const { user, session } = created;
+      const { user, session } = await signUp(app.db, request.body, sessionStart(request));
       setSessionCookie(reply, session.token, opts.cookieSecure);
       return reply.status(201).send({ user: toUser(user) });
     },
@@ -96,19 +60,9 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
       },
     },
     async (request, reply) => {
-      const found = await usersRepo.findByEmail(app.db, normalizeEmail(request.body.email));
-      // One answer, and the same work, whether or not the address exists.
-      const ok = await verifyPassword(found?.passwordHash, request.body.password);
-      if (!found || !ok) {
-        throw unauthorized('The e-mail address or the password is not right.');
-      }
-      // Told only to whoever knows the password: a suspension is no one else's business.
-      if (found.suspendedAt) {
-        throw forbidden('This account is suspended by the platform moderators; it cannot sign in.');
-      }
-      const session = await sessionsRepo.create(app.db, found.id, app.clock.now(), app.sessionLifetime, userAgentOf(request));
+      const { user, session } = await logIn(app.db, request.body, sessionStart(request));
       setSessionCookie(reply, session.token, opts.cookieSecure);
-      return { user: toUser(found) };
+      return { user: toUser(user) };
     },
   );
 
@@ -117,8 +71,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
     { preValidation: authenticate, schema: { tags: ['auth'], summary: 'Sign out of this session', response: { 204: Type.Null(), 401: ProblemSchema } } },
     async (request, reply) => {
       requireUser(request);
-      await sessionsRepo.delete(app.db, request.sessionToken!);
-      await announceSignOut(app.db, sessionKey(request.sessionToken!));
+      await logOut(app.db, request.sessionToken!);
       clearSessionCookie(reply, opts.cookieSecure);
       return reply.status(204).send(null);
     },
@@ -147,23 +100,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
     },
     async (request, reply) => {
       const user = requireUser(request);
-      // The current password first: whoever holds only the cookie learns nothing else.
-      const ok = await verifyPassword(await usersRepo.passwordHashOf(app.db, user.id), request.body.currentPassword);
-      if (!ok) {
-        throw new HttpProblem(403, 'The current password is not right.', [{ path: '/currentPassword', message: 'is not right' }]);
-      }
-      const errors = passwordProblems(request.body.newPassword, user).map((message) => ({ path: '/newPassword', message }));
-      if (errors.length > 0) {
-        throw invalid(errors);
-      }
-      const passwordHash = await hashPassword(request.body.newPassword);
-      // Whoever else was signed in (perhaps the reason for the change) is out in the same commit.
-      const ended = await app.db.transaction(async (tx) => {
-        await usersRepo.setPasswordHash(tx, user.id, passwordHash);
-        return sessionsRepo.deleteOthers(tx, user.id, request.sessionToken!);
-      });
-      await announceEnded(ended);
-      request.log.info({ userId: user.id, endedSessions: ended.length }, 'password changed');
+      const ended = await changePassword(app.db, user, request.sessionToken!, request.body);
+      request.log.info({ userId: user.id, endedSessions: ended }, 'password changed');
       return reply.status(204).send(null);
     },
   );
@@ -181,16 +119,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
     },
     async (request) => {
       const user = requireUser(request);
-      const current = sessionKey(request.sessionToken!);
-      const rows = await sessionsRepo.listFor(app.db, user.id, app.clock.now(), app.sessionLifetime);
-      const items = rows.map((row) => ({
-        id: sessionPublicId(row.tokenHash),
-        createdAt: row.createdAt.toISOString(),
-        lastSeenAt: row.lastSeenAt.toISOString(),
-        userAgent: describeUserAgent(row.userAgent),
-        current: sessionKeyOfHash(row.tokenHash) === current,
-      }));
-      return { items: [...items.filter((s) => s.current), ...items.filter((s) => !s.current)] };
+      return { items: await listSessions(app.db, user, request.sessionToken!, app.clock.now(), app.sessionLifetime) };
     },
   );
 
@@ -208,14 +137,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
     },
     async (request, reply) => {
       const user = requireUser(request);
-      const rows = await sessionsRepo.listFor(app.db, user.id, app.clock.now(), app.sessionLifetime);
-      const target = rows.find((row) => sessionPublicId(row.tokenHash) === request.params.id);
-      // Another account's session is as unknown as one that never was.
-      if (!target || !(await sessionsRepo.deleteOwn(app.db, user.id, target.tokenHash))) {
-        throw notFound('You have no session with this id; it may have ended already.');
-      }
-      await announceEnded([target.tokenHash]);
-      if (sessionKeyOfHash(target.tokenHash) === sessionKey(request.sessionToken!)) {
+      const { wasCurrent } = await endSession(app.db, user, request.sessionToken!, request.params.id, app.clock.now(), app.sessionLifetime);
+      if (wasCurrent) {
         clearSessionCookie(reply, opts.cookieSecure);
       }
       return reply.status(204).send(null);
@@ -235,9 +158,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
     },
     async (request) => {
       const user = requireUser(request);
-      const ended = await sessionsRepo.deleteOthers(app.db, user.id, request.sessionToken!);
-      await announceEnded(ended);
-      return { ended: ended.length };
+      return { ended: await endOtherSessions(app.db, user, request.sessionToken!) };
     },
   );
 };
