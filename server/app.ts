@@ -14,6 +14,7 @@ import budget from './plugins/budget';
 import database from './plugins/database';
 import docs from './plugins/docs';
 import errors from './plugins/errors';
+import jobs from './plugins/jobs';
 import security from './plugins/security';
 import session from './auth/session';
 import limits from './limits/plugin';
@@ -104,6 +105,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(validation);
   // Before docs and the web app, so their routes get its headers.
   await app.register(security, { tileUrl: config.tileUrl, publicUrl: config.publicUrl, allowedOrigins: config.allowedOrigins });
+  await app.register(jobs);
   await app.register(database, { database: options.database, clock: options.clock ?? systemClock });
   await app.register(session, { idleMs: config.sessionIdleMs, maxMs: config.sessionMaxMs });
   await app.register(limits, { scale: config.rateLimitScale });
@@ -125,17 +127,7 @@ export async function buildApp(options: AppOptions) {
   );
   const sweepEveryMs = options.sweepEveryMs === undefined ? 60_000 : options.sweepEveryMs;
   if (sweepEveryMs !== null) {
-    let running: Promise<unknown> | null = null;
-    const timer = setInterval(() => {
-      running ??= sweep(app.db, app.clock.now(), { ...DEFAULT_HYGIENE, proposalTtlMs: config.proposalTtlMs })
-        .catch((err: unknown) => app.log.error({ err }, 'hygiene sweep failed'))
-        .finally(() => (running = null));
-    }, sweepEveryMs);
-    timer.unref();
-    app.addHook('preClose', async () => {
-      clearInterval(timer);
-      await running;
-    });
+    app.jobs.every('hygiene sweep', sweepEveryMs, () => sweep(app.db, app.clock.now(), { ...DEFAULT_HYGIENE, proposalTtlMs: config.proposalTtlMs }));
   }
   await app.register(web, { root: config.webRoot });
   return app;

@@ -88,19 +88,9 @@ export default fp(
         await sessionsRepo.touch(app.db, token, now);
       }
     });
-    let pruning: Promise<unknown> | null = null;
-    const timer = setInterval(() => {
-      pruning ??= endIdleSessions(app)
-        .catch((err: unknown) => app.log.warn({ err }, 'pruning ended sessions failed'))
-        .finally(() => (pruning = null));
-    }, PRUNE_EVERY_MS);
-    timer.unref();
-    app.addHook('preClose', async () => {
-      clearInterval(timer);
-      await pruning;
-    });
+    app.jobs.every('prune ended sessions', PRUNE_EVERY_MS, () => endIdleSessions(app));
   },
-  { name: 'session', dependencies: ['database'] },
+  { name: 'session', dependencies: ['database', 'jobs'] },
 );
 
 /**

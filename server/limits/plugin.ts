@@ -77,17 +77,9 @@ export default fp(
       }
     });
     // Ended windows and day-old idempotency keys are dropped now and then by whichever instance gets there.
-    let pruning: Promise<unknown> | null = null;
-    const timer = setInterval(() => {
-      pruning ??= Promise.all([pruneCounters(app.db, app.clock.now()), pruneIdempotencyKeys(app.db, app.clock.now())])
-        .catch((err: unknown) => app.log.warn({ err }, 'pruning rate counters failed'))
-        .finally(() => (pruning = null));
-    }, 10 * 60_000);
-    timer.unref();
-    app.addHook('preClose', async () => {
-      clearInterval(timer);
-      await pruning;
-    });
+    app.jobs.every('prune rate counters and idempotency keys', 10 * 60_000, () =>
+      Promise.all([pruneCounters(app.db, app.clock.now()), pruneIdempotencyKeys(app.db, app.clock.now())]),
+    );
   },
-  { name: 'limits', dependencies: ['database'] },
+  { name: 'limits', dependencies: ['database', 'jobs'] },
 );

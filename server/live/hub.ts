@@ -9,6 +9,7 @@ import RBush from 'rbush';
 import type { WebSocket } from 'ws';
 import { type Database, events, rowsOf } from '../../db';
 import type { Clock } from '../clock';
+import type { Scheduler } from '../plugins/jobs';
 import { EVENTS_CHANNEL } from './outbox';
 import { organizedPostIds } from '../access';
 import { inBBox } from '../contract/bbox';
@@ -124,7 +125,7 @@ export class Hub {
   lastSeq = 0;
   private polling: Promise<void> | null = null;
   private again = false;
-  private timers: NodeJS.Timeout[] = [];
+  private timers: (() => void)[] = [];
   private unlisten: (() => Promise<void>) | null = null;
   private stopped = false;
 
@@ -132,7 +133,8 @@ export class Hub {
     private readonly database: Database,
     private readonly clock: Clock,
     private readonly log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void },
-    private readonly options: HubOptions = DEFAULT_HUB_OPTIONS,
+    private readonly options: HubOptions,
+    private readonly scheduler: Scheduler,
   ) {}
 
   /** Reads go through the database's tail connection, apart from the request pool. */
@@ -145,21 +147,16 @@ export class Hub {
     const [last] = await this.db.select({ seq: events.seq }).from(events).orderBy(desc(events.seq)).limit(1);
     this.lastSeq = last?.seq ?? 0;
     this.unlisten = await this.database.listen(EVENTS_CHANNEL, () => this.wake());
-    const every = (ms: number, fn: () => void) => {
-      const t = setInterval(fn, ms);
-      t.unref();
-      this.timers.push(t);
-    };
-    every(this.options.pollMs, () => this.wake());
-    every(this.options.pruneMs, () => {
-      this.prune().catch((error: unknown) => this.log.error({ err: error }, 'pruning live events failed'));
-    });
+    this.timers.push(
+      this.scheduler.every('live poll', this.options.pollMs, () => this.wake()),
+      this.scheduler.every('prune live events', this.options.pruneMs, () => this.prune()),
+    );
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) {
-      clearInterval(t);
+    for (const cancel of this.timers.splice(0)) {
+      cancel();
     }
     await this.unlisten?.().catch(() => {});
     await this.polling?.catch(() => {});

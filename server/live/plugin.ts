@@ -149,11 +149,11 @@ export function parseFrame(data: RawData, isBinary: boolean): ClientFrame {
 export default fp(
   async function live(app: FastifyInstance, opts: { options?: Partial<LiveOptions> }) {
     const options: LiveOptions = { ...DEFAULT_LIVE_OPTIONS, ...opts.options };
-    const hub = new Hub(app.database, app.clock, app.log, options);
+    const hub = new Hub(app.database, app.clock, app.log, options, app.jobs);
     app.decorate('live', hub);
     await app.register(websocket, { options: { maxPayload: HARD_FRAME_BYTES } });
 
-    const heartbeat = setInterval(() => {
+    const stopHeartbeat = app.jobs.every('socket heartbeat', options.heartbeatMs, () => {
       for (const client of hub.clients) {
         if (!client.alive) {
           hub.remove(client);
@@ -163,8 +163,7 @@ export default fp(
         client.alive = false;
         client.socket.ping();
       }
-    }, options.heartbeatMs);
-    heartbeat.unref();
+    });
 
     const reloadBlocks = async (client: LiveClient) => {
       try {
@@ -205,7 +204,7 @@ export default fp(
     });
     // Before the database closes (its onClose hook runs after ours: registered earlier).
     app.addHook('preClose', async () => {
-      clearInterval(heartbeat);
+      stopHeartbeat();
       for (const client of hub.clients) {
         client.socket.close(1001, 'Server restarting; reconnect and resume');
       }
@@ -312,5 +311,5 @@ export default fp(
       });
     });
   },
-  { name: 'live', dependencies: ['database', 'session', 'security'] },
+  { name: 'live', dependencies: ['database', 'session', 'security', 'jobs'] },
 );

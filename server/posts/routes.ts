@@ -50,10 +50,9 @@ const postsRoutes: FastifyPluginAsyncTypebox<PostsRoutesOptions> = async (app, o
       });
     await extending;
   }
-  const timer = setInterval(() => void freshSchedules(app.clock.now()), EXTEND_EVERY_MS);
-  timer.unref();
+  app.jobs.every('extend schedules', EXTEND_EVERY_MS, () => freshSchedules(app.clock.now()));
+  // A listing may have started one as the app closes.
   app.addHook('onClose', async () => {
-    clearInterval(timer);
     await extending;
   });
 

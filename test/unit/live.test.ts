@@ -93,7 +93,7 @@ describe('formFor: who sees what', () => {
 
 describe('slow consumers', () => {
   it('a socket whose unsent data passes the limit is closed with 1013 instead of buffering more', () => {
-    const hub = new Hub({} as Database, { now: () => new Date() }, { warn() {}, error() {} }, { maxBufferedBytes: 1000, pollMs: 1000, pruneMs: 1000 });
+    const hub = new Hub({} as Database, { now: () => new Date() }, { warn() {}, error() {} }, { maxBufferedBytes: 1000, pollMs: 1000, pruneMs: 1000 }, { every: () => () => {} });
     const fast = socket(0);
     const slow = socket(5000);
     const a = new LiveClient(fast.ws, null);
