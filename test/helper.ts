@@ -125,7 +125,10 @@ export async function buildTestApp(
 let emails = 0;
 
 /** Signs a new user up; returns the cookie header to act as them. */
-export async function signup(app: App, name = 'Neighbor'): Promise<{ cookie: string; id: string; email: string }> {
+/** A signed-up neighbour as the tests hold one: the session cookie and the account id. */
+export type TestUser = { cookie: string; id: string };
+
+export async function signup(app: App, name = 'Neighbor'): Promise<TestUser & { email: string }> {
   const email = `user${++emails}-${process.pid}@example.org`;
   const res = await app.inject({
     method: 'POST',

@@ -172,32 +172,28 @@ interface Graph {
   edgeCost: Float64Array;
 }
 
+/** One side's ids to positions and their amounts, refusing a repeated id or an amount that is not an integer ≥ 1. */
+function indexSide<T extends { id: string }>(items: T[], side: string, amountName: string, amountOf: (item: T) => number) {
+  const index = new Map<string, number>();
+  const amounts = new Float64Array(items.length);
+  items.forEach((item, i) => {
+    if (index.has(item.id)) {
+      throw new Error(`assignment: duplicate ${side} id "${item.id}"`);
+    }
+    index.set(item.id, i);
+    const amount = amountOf(item);
+    if (!Number.isSafeInteger(amount) || amount < 1) {
+      throw new Error(`assignment: ${side} "${item.id}" has ${amountName} ${amount}; ${amountName} must be an integer ≥ 1`);
+    }
+    amounts[i] = amount;
+  });
+  return { index, amounts };
+}
+
 function validate(input: AssignInput): Graph {
   const { needs, offers, edges } = input;
-  const needIndex = new Map<string, number>();
-  const units = new Float64Array(needs.length);
-  needs.forEach((need, i) => {
-    if (needIndex.has(need.id)) {
-      throw new Error(`assignment: duplicate need id "${need.id}"`);
-    }
-    needIndex.set(need.id, i);
-    if (!Number.isSafeInteger(need.units) || need.units < 1) {
-      throw new Error(`assignment: need "${need.id}" has units ${need.units}; units must be an integer ≥ 1`);
-    }
-    units[i] = need.units;
-  });
-  const offerIndex = new Map<string, number>();
-  const capacity = new Float64Array(offers.length);
-  offers.forEach((offer, j) => {
-    if (offerIndex.has(offer.id)) {
-      throw new Error(`assignment: duplicate offer id "${offer.id}"`);
-    }
-    offerIndex.set(offer.id, j);
-    if (!Number.isSafeInteger(offer.capacity) || offer.capacity < 1) {
-      throw new Error(`assignment: offer "${offer.id}" has capacity ${offer.capacity}; capacity must be an integer ≥ 1`);
-    }
-    capacity[j] = offer.capacity;
-  });
+  const { index: needIndex, amounts: units } = indexSide(needs, 'need', 'units', (need) => need.units);
+  const { index: offerIndex, amounts: capacity } = indexSide(offers, 'offer', 'capacity', (offer) => offer.capacity);
   const edgeNeed = new Int32Array(edges.length);
   const edgeOffer = new Int32Array(edges.length);
   const edgeCost = new Float64Array(edges.length);

@@ -1,5 +1,8 @@
 // The database a benchmark fills: created on the local server when missing.
+import { type Logger } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { type DB, schema } from '../../db';
 
 /** Creates the database `databaseUrl` names when its server does not have it yet; says so through `log`. */
 export async function ensureDatabase(databaseUrl: string, script: string, log: (s: string) => void = () => {}): Promise<void> {
@@ -22,4 +25,13 @@ export async function ensureDatabase(databaseUrl: string, script: string, log: (
   } finally {
     await admin.end({ timeout: 5 });
   }
+}
+
+/** A drizzle database on its own connection that records the SQL it sends. */
+export function recordingDb(databaseUrl: string): { db: DB; queries: { sql: string; params: unknown[] }[]; close: () => Promise<void> } {
+  const client = postgres(databaseUrl, { max: 1, onnotice: () => {}, connection: { jit: 'off' } });
+  const queries: { sql: string; params: unknown[] }[] = [];
+  const logger: Logger = { logQuery: (q, params) => void queries.push({ sql: q, params }) };
+  const db = drizzle(client, { schema, casing: 'snake_case', logger }) as unknown as DB;
+  return { db, queries, close: () => client.end({ timeout: 5 }) };
 }

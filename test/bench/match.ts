@@ -16,12 +16,11 @@
 // never wiped.
 // Targets (issue 3): p99 <= 10 ms at 1M posts, >= 1,000 matches/s at
 // concurrency 8, within 1.5x of the floor.
-import { type Logger, sql as dsql } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/postgres-js';
+import { sql as dsql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { type DB, loadSecret, openDatabase, rowsOf, schema } from '../../db';
+import { type DB, loadSecret, openDatabase, rowsOf } from '../../db';
 import { FLOOR_SQL, floorParams } from './candidate-floor';
-import { ensureDatabase } from './database';
+import { ensureDatabase, recordingDb } from './database';
 import { hashPassword } from '../../server/auth/passwords';
 import { AUTHOR_VIEW, ENTITLED_VIEW, findCandidates, type Perspective, PUBLIC_VIEW } from '../../server/matching/candidates';
 import { type PostRow, postsRepo } from '../../server/posts/repository';
@@ -753,15 +752,6 @@ async function measure<T>(subjects: T[], concurrency: number, fn: (s: T) => Prom
 }
 
 
-/** A drizzle database on its own connection that records the SQL it sends. */
-function recordingDb(): { db: DB; queries: { sql: string; params: unknown[] }[]; close: () => Promise<void> } {
-  const client = postgres(databaseUrl, { max: 1, onnotice: () => {}, connection: { jit: 'off' } });
-  const queries: { sql: string; params: unknown[] }[] = [];
-  const logger: Logger = { logQuery: (q, params) => void queries.push({ sql: q, params }) };
-  const db = drizzle(client, { schema, casing: 'snake_case', logger }) as unknown as DB;
-  return { db, queries, close: () => client.end({ timeout: 5 }) };
-}
-
 const ms = (x: number) => (x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`);
 const pad = (s: string, n: number) => s.padEnd(n);
 
@@ -911,7 +901,7 @@ async function main(): Promise<void> {
     // Where findCandidates' time goes, per call at concurrency 1: its two statements replayed
     // (captured through drizzle's logger; the engine sends them together), the rest is JS.
     const sample = subjects.slice(0, Math.min(300, subjects.length));
-    const rec = recordingDb();
+    const rec = recordingDb(databaseUrl);
     let tNearby = 0;
     let tOwn = 0;
     let tWhole = 0;

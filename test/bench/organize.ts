@@ -34,18 +34,17 @@
 // PHASES (default triage,plan,sweep).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type Logger, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { type DB, openDatabase, schema } from '../../db';
+import { type DB, openDatabase } from '../../db';
 import { type AssignEdge, solveAssignmentWithStats } from '../../server/assign/solve';
 import { eachLimited, FAIRNESS_M_PER_ACCEPT, plan, triage } from '../../server/communities/assignments';
 import { sweep } from '../../server/hygiene/sweep';
 import { AUTHOR_VIEW, ENTITLED_VIEW, findCandidates } from '../../server/matching/candidates';
 import { postsRepo } from '../../server/posts/repository';
 import { FLOOR_SQL, floorParams } from './candidate-floor';
-import { ensureDatabase } from './database';
+import { ensureDatabase, recordingDb } from './database';
 import { intEnv } from './env';
 
 const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/aidmap_bench_org';
@@ -134,15 +133,6 @@ async function rolledBack<T>(db: DB, fn: (tx: DB) => Promise<T>): Promise<T> {
     }
   }
   return out as T;
-}
-
-/** A drizzle database on its own connection that records the SQL it sends. */
-function recordingDb(): { db: DB; queries: { sql: string; params: unknown[] }[]; close: () => Promise<void> } {
-  const client = postgres(databaseUrl, { max: 1, onnotice: () => {}, connection: { jit: 'off' } });
-  const queries: { sql: string; params: unknown[] }[] = [];
-  const logger: Logger = { logQuery: (q, params) => void queries.push({ sql: q, params }) };
-  const db = drizzle(client, { schema, casing: 'snake_case', logger }) as unknown as DB;
-  return { db, queries, close: () => client.end({ timeout: 5 }) };
 }
 
 /** EXPLAIN (ANALYZE, BUFFERS) of a statement, in a transaction rolled back (the sweep's UPDATE writes). */
@@ -452,7 +442,7 @@ async function main(): Promise<void> {
       log(`  triage()                           ${show(st)}  ${items.length} needs, ${items.filter((i) => i.noCandidates).length} with no candidate, ${items.filter((i) => i.stillNeededAsked).length} asked, ${items.filter((i) => i.helperCancelledLate).length} late cancellations`);
 
       // The statements triage sends, captured once and replayed alone.
-      const rec = recordingDb();
+      const rec = recordingDb(databaseUrl);
       await triage(rec.db, organizer, district!.id, now);
       await rec.close();
       const list = rec.queries.find((q) => q.sql.includes('min(lower(w.during))'))!;
@@ -506,7 +496,7 @@ async function main(): Promise<void> {
           continue;
         }
         // Breakdown and floor: the same phases by hand with the real functions.
-        const rec = recordingDb();
+        const rec = recordingDb(databaseUrl);
         await plan(rec.db, organizer, district!.id, query, now);
         await rec.close();
         const lists = rec.queries.filter((q) => q.sql.includes('min(lower(w.during))'));
@@ -571,7 +561,7 @@ async function main(): Promise<void> {
       const r = last as { asked: number; withdrawn: number } | null;
       log(`  sweep()                            ${show(st)}  asked ${r?.asked}, withdrew ${r?.withdrawn} (the last minute's)`);
 
-      const rec = recordingDb();
+      const rec = recordingDb(databaseUrl);
       await rolledBack(rec.db, (tx) => sweep(tx, now));
       await rec.close();
       const update = rec.queries.find((q) => q.sql.includes('still_needed_asked_at'))!;

@@ -30,7 +30,7 @@ import { destinationPoint, distanceM, leastSquares, median, reflect, rmsResidual
 import type { LatLng } from '../../server/geo/geo';
 import { TestSocket } from '../live-client';
 import { prng } from '../random';
-import { buildTestApp, signup, type TestContext } from '../helper';
+import { buildTestApp, signup, type TestContext, type TestUser } from '../helper';
 
 /**
  * Neighbours attacked: 24 in every run (about a minute on a 2-core machine);
@@ -47,7 +47,7 @@ const FAR_REACH = 5000;
 /** An estimate the attacker is this sure of (m) must not be near the truth. */
 const SURE_M = 25;
 
-type User = { cookie: string; id: string };
+type User = TestUser;
 interface Victim {
   id: string;
   /** The first ORDER_VICTIMS ask for groceries, the rest for errands: order is bisected among few needs, so none falls past a page. */

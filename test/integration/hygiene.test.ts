@@ -4,11 +4,11 @@ import { sql } from 'drizzle-orm';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweep } from '../../server/hygiene/sweep';
-import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+import { buildTestApp, postBody, signup, type TestContext, type TestUser } from '../helper';
 import { TestSocket } from '../live-client';
 
 let ctx: TestContext;
-type User = { cookie: string; id: string };
+type User = TestUser;
 
 beforeAll(async () => {
   ctx = await buildTestApp();

@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
-import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+import { buildTestApp, postBody, signup, type TestContext, type TestUser } from '../helper';
 
 let ctx: TestContext;
-type User = { cookie: string; id: string };
+type User = TestUser;
 
 beforeAll(async () => {
   ctx = await buildTestApp();

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { destinationPoint } from '../../server/geo/geo';
 import { Outbox } from '../../server/live/outbox';
-import { buildTestApp, openTestDatabasePair, postBody, signup, TestClock, type TestContext } from '../helper';
+import { buildTestApp, openTestDatabasePair, postBody, signup, TestClock, type TestContext, type TestUser } from '../helper';
 import { type Frame, TestSocket } from '../live-client';
 
-type User = { cookie: string; id: string };
+type User = TestUser;
 const HOME = { lat: 40.678213, lng: -73.944187 };
 const at = (bearing: number, m: number) => {
   const p = destinationPoint(HOME, bearing, m);

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destinationPoint, distanceM, type LatLng } from '../../server/geo/geo';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../db';
-import { buildTestApp, postBody, publicPointOf, signup, type TestContext } from '../helper';
+import { buildTestApp, postBody, publicPointOf, signup, type TestContext, type TestUser } from '../helper';
 
 let ctx: TestContext;
-type User = { cookie: string; id: string };
+type User = TestUser;
 let needer: User;
 let helpers: User[];
 let stranger: User;

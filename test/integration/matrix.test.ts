@@ -106,6 +106,13 @@ async function inject(method: Method, url: string, cookie: string | null, payloa
   return ctx.app.inject({ method, url, headers: cookie ? { cookie } : {}, ...(payload !== undefined ? { payload: payload as never } : {}) });
 }
 
+/** A second session of the role's account (the matrix keeps its own): its cookie. */
+async function secondSession(role: Role): Promise<string> {
+  const res = await inject('POST', '/api/auth/login', null, { email: users[role]!.email, password: PASSWORD });
+  const setCookie = res.headers['set-cookie'];
+  return (Array.isArray(setCookie) ? setCookie[0]! : setCookie!).split(';')[0]!;
+}
+
 async function ok<T = Record<string, unknown>>(user: User, method: Method, url: string, payload?: unknown): Promise<T> {
   const res = await inject(method, url, user.cookie, payload);
   if (res.statusCode >= 300) {
@@ -235,9 +242,7 @@ const CASES: Case<unknown>[] = [
       if (role === 'anonymous') {
         return null;
       }
-      const res = await inject('POST', '/api/auth/login', null, { email: users[role]!.email, password: PASSWORD });
-      const setCookie = res.headers['set-cookie'];
-      return (Array.isArray(setCookie) ? setCookie[0]! : setCookie!).split(';')[0]!;
+      return secondSession(role);
     },
     req: (cookie) => ({ url: '/api/auth/logout', cookie }),
     after: async (cookie) => check((await inject('GET', '/api/me', cookie)).statusCode === 401, 'the session still works after signing out'),
@@ -259,9 +264,7 @@ const CASES: Case<unknown>[] = [
       if (role === 'anonymous') {
         return null;
       }
-      const res = await inject('POST', '/api/auth/login', null, { email: users[role]!.email, password: PASSWORD });
-      const setCookie = res.headers['set-cookie'];
-      const cookie = (Array.isArray(setCookie) ? setCookie[0]! : setCookie!).split(';')[0]!;
+      const cookie = await secondSession(role);
       const items = JSON.parse((await inject('GET', '/api/me/sessions', cookie)).body).items as { id: string; current: boolean }[];
       return { id: items.find((s) => s.current)!.id, cookie };
     },

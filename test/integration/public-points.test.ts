@@ -6,10 +6,10 @@
 // points placed on either side of the line where true and public differ.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destinationPoint, distanceM, type LatLng } from '../../server/geo/geo';
-import { buildTestApp, postBody, publicPointOf, signup, type TestContext } from '../helper';
+import { buildTestApp, postBody, publicPointOf, signup, type TestContext, type TestUser } from '../helper';
 
 let ctx: TestContext;
-type User = { cookie: string; id: string };
+type User = TestUser;
 
 const TRUE_PLACE = { lat: 40.674512, lng: -73.948871 };
 const RADIUS = 1000;
