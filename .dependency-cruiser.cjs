@@ -1,3 +1,4 @@
+/* global module */
 // Which way imports may go (issue 14): run by `npm run lint` (depcruise).
 // server/ is a stack of layers; a folder imports its own layer or lower
 // ones, never a higher one, so no two folders depend on each other. db/
