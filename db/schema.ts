@@ -18,6 +18,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { geographyArea, geographyPoint, tstzmultirange, tstzrange } from './geography';
+import type { EventPayload, LoggedState, PostDetails, StoredRecurrence, StoredWindow } from './json';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   dataType() {
@@ -156,11 +157,11 @@ export const posts = pgTable(
     capacity: integer().notNull(),
     capacityLeft: integer().notNull(),
     /** Category details as given, without the destination (held in the columns above). */
-    details: jsonb().notNull().default({}),
+    details: jsonb().$type<PostDetails>().notNull().default({}),
     /** One-off windows exactly as given. */
-    windows: jsonb().notNull().default([]),
+    windows: jsonb().$type<StoredWindow[]>().notNull().default([]),
     /** The weekly rule as given, or null. */
-    recurrence: jsonb(),
+    recurrence: jsonb().$type<StoredRecurrence>(),
     status: postStatus().notNull().default('open'),
     /** End of the last window ever (null: a rule without `until` never runs out). */
     endsAt: timestamp({ withTimezone: true }),
@@ -312,8 +313,8 @@ export const events = pgTable(
     authorId: uuid(),
     /** Private events (matches, messages): only these users; `data` maps each one to their form. */
     audience: uuid().array(),
-    data: jsonb().notNull(),
-    authorData: jsonb(),
+    data: jsonb().$type<EventPayload>().notNull(),
+    authorData: jsonb().$type<EventPayload>(),
     /**
      * Post events: the organizers and admins entitled, when the event was
      * written, to the exact form (`authorData`) of this post: those of its
@@ -405,8 +406,8 @@ export const auditLog = pgTable(
     action: text().notNull(),
     subjectType: text().notNull(),
     subjectId: text().notNull(),
-    before: jsonb(),
-    after: jsonb(),
+    before: jsonb().$type<LoggedState>(),
+    after: jsonb().$type<LoggedState>(),
     createdAt: createdAt(),
   },
   (t) => [index('audit_log_community_idx').on(t.communityId, t.id)],
@@ -477,8 +478,8 @@ export const moderationLog = pgTable(
     action: text().notNull(),
     subjectType: text().notNull(),
     subjectId: text().notNull(),
-    before: jsonb(),
-    after: jsonb(),
+    before: jsonb().$type<LoggedState>(),
+    after: jsonb().$type<LoggedState>(),
     createdAt: createdAt(),
   },
 );

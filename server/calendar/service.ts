@@ -2,32 +2,29 @@
 // matches that calendar apps subscribe to. The address holds a random token
 // (stored hashed, like sessions); making a new one retires the old.
 import { createHash, randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
-import { calendarTokens, type DB, users } from '../../db';
+import type { DB } from '../../db';
 import { listMatches } from '../matches/service';
 import { calendar, type IcsEvent } from './ics';
 import { type Match } from '../contract/matches';
+import { calendarTokensRepo } from './repository';
 
 const hash = (token: string) => createHash('sha256').update(token).digest();
 
 /** A new address for the user (the previous one stops working). */
 export async function newCalendarToken(db: DB, userId: string): Promise<string> {
   const token = randomBytes(32).toString('base64url');
-  await db
-    .insert(calendarTokens)
-    .values({ userId, tokenHash: hash(token) })
-    .onConflictDoUpdate({ target: calendarTokens.userId, set: { tokenHash: hash(token), createdAt: new Date() } });
+  await calendarTokensRepo.replace(db, userId, hash(token));
   return token;
 }
 
 /** Whether the user has an address, and since when (the address itself is not kept: only its hash). */
 export async function calendarStatus(db: DB, userId: string): Promise<{ active: boolean; createdAt?: string }> {
-  const [row] = await db.select({ createdAt: calendarTokens.createdAt }).from(calendarTokens).where(eq(calendarTokens.userId, userId));
-  return row ? { active: true, createdAt: row.createdAt.toISOString() } : { active: false };
+  const createdAt = await calendarTokensRepo.createdAt(db, userId);
+  return createdAt ? { active: true, createdAt: createdAt.toISOString() } : { active: false };
 }
 
 export async function revokeCalendarToken(db: DB, userId: string): Promise<void> {
-  await db.delete(calendarTokens).where(eq(calendarTokens.userId, userId));
+  await calendarTokensRepo.delete(db, userId);
 }
 
 /** The owner of a token, or null (unknown, or replaced since). */
@@ -35,12 +32,7 @@ export async function calendarOwner(db: DB, token: string): Promise<{ id: string
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) {
     return null;
   }
-  const [row] = await db
-    .select({ id: users.id, displayName: users.displayName })
-    .from(calendarTokens)
-    .innerJoin(users, eq(users.id, calendarTokens.userId))
-    .where(eq(calendarTokens.tokenHash, hash(token)));
-  return row ?? null;
+  return (await calendarTokensRepo.owner(db, hash(token))) ?? null;
 }
 
 /** When the two meet: the first upcoming overlap of their windows, else the need's next window. */

@@ -2,15 +2,15 @@
 // urgent first, with their candidate counts) and bulk assignment (the
 // candidate graph of a time range solved exactly by server/assign, then
 // applied as proposals the helpers answer).
-import { sql } from 'drizzle-orm';
-import { type DB, type Executor, rowsOf, uuidArray } from '../../db';
+import type { DB } from '../../db';
 import { solveAssignment, type AssignEdge } from '../assign/solve';
 import { conflict, HttpProblem, invalid } from '../http/problem';
 import { AUTHOR_VIEW, countCandidates, ENTITLED_VIEW, findCandidates } from '../matching/candidates';
 import { proposeAsOrganizer } from '../matches/service';
 import { postsRepo } from '../posts/repository';
 import { audit } from './service';
-import { lockCommunity, requireRole, inBoundary, memberPost } from '../access';
+import { organizingRepo } from './organizing-repository';
+import { lockCommunity, requireRole } from '../access';
 
 /** Candidates looked at per need when building a plan's graph (the matching engine's best first). */
 const CANDIDATES_PER_NEED = 60;
@@ -25,28 +25,6 @@ const PLAN_TIME_LIMIT_MS = 2000;
 interface Actor {
   id: string;
   displayName: string;
-}
-
-/**
- * Open posts of a kind that the organizer may act on in the community (its
- * active members' posts there, nobody blocked either way: memberPost), with
- * a window meeting [from, to), the earliest upcoming window first.
- */
-async function communityPosts(db: Executor, organizerId: string, communityId: string, kind: 'need' | 'offer', range: { from: Date; to: Date }, categories: string[] | undefined, now: Date, limit: number) {
-  return rowsOf<{ id: string; next_start: Date | string | null }>(
-    await db.execute(sql`
-      SELECT p.id, min(lower(w.during)) AS next_start
-      FROM communities me
-      JOIN posts p ON ${inBoundary(sql`me.boundary`)}
-      JOIN post_windows w ON w.post_id = p.id AND w.during && tstzrange(${range.from.toISOString()}::timestamptz, ${range.to.toISOString()}::timestamptz, '[)')
-        AND upper(w.during) > ${now.toISOString()}::timestamptz
-      WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}
-        ${categories && categories.length > 0 ? sql`AND p.category::text = ANY(${`{${categories.join(',')}}`}::text[])` : sql``}
-        AND ${memberPost(sql`me.id`, organizerId)}
-      GROUP BY p.id, p.created_at
-      ORDER BY next_start, p.created_at, p.id
-      LIMIT ${limit}`),
-  ).map((r) => ({ id: r.id, nextStart: r.next_start === null ? null : new Date(r.next_start) }));
 }
 
 /** Runs `fn` over `items`, `concurrency` at a time (the pool has a few connections). */
@@ -69,17 +47,13 @@ const DAY = 86_400_000;
 /** Unmet needs of the community in the next `days` days, most urgent first, each with how many offers could serve it. */
 export async function triage(db: DB, actor: Actor, communityId: string, now: Date, days = 14) {
   await requireRole(db, communityId, actor, 'organizer');
-  const needs = await communityPosts(db, actor.id, communityId, 'need', { from: now, to: new Date(now.getTime() + days * DAY) }, undefined, now, 200);
+  const needs = await organizingRepo.openPosts(db, actor.id, communityId, 'need', { from: now, to: new Date(now.getTime() + days * DAY) }, undefined, now, 200);
   const rows = await postsRepo.findMany(db, needs.map((n) => n.id));
   const counted = await eachLimited(needs, 4, async (n) => {
     const row = rows.get(n.id)!;
     return { row, nextStart: n.nextStart, ...(await countCandidates(db, row, now, TRIAGE_CANDIDATES, { ...AUTHOR_VIEW, notBlockedWith: actor.id })) };
   });
-  const late = new Set(
-    needs.length === 0
-      ? []
-      : rowsOf<{ need_id: string }>(await db.execute(sql`SELECT DISTINCT need_id FROM matches WHERE cancelled_late AND need_id = ANY(${uuidArray(needs.map((n) => n.id))})`)).map((r) => r.need_id),
-  );
+  const late = await organizingRepo.cancelledLate(db, needs.map((n) => n.id));
   return counted.map(({ row, nextStart, count, more }) => ({
     needId: row.id,
     title: row.title,
@@ -124,8 +98,8 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   const range = rangeOf(query);
   // Members' posts only: an organizer proposes on behalf of people who joined.
   const [needs, offers] = await Promise.all([
-    communityPosts(db, actor.id, communityId, 'need', range, query.categories, now, MAX_PLAN_POSTS + 1),
-    communityPosts(db, actor.id, communityId, 'offer', range, query.categories, now, MAX_PLAN_POSTS + 1),
+    organizingRepo.openPosts(db, actor.id, communityId, 'need', range, query.categories, now, MAX_PLAN_POSTS + 1),
+    organizingRepo.openPosts(db, actor.id, communityId, 'offer', range, query.categories, now, MAX_PLAN_POSTS + 1),
   ]);
   if (needs.length > MAX_PLAN_POSTS || offers.length > MAX_PLAN_POSTS) {
     throw new HttpProblem(422, `More than ${MAX_PLAN_POSTS} needs or offers in this range; plan a shorter range or fewer categories.`);
@@ -133,13 +107,7 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   const among = offers.map((o) => o.id);
   const rows = await postsRepo.findMany(db, [...needs.map((n) => n.id), ...offers.map((o) => o.id)]);
   // Fairness: matches each helper accepted in the last 7 days.
-  const accepts = new Map(
-    rowsOf<{ helper_id: string; n: number }>(
-      await db.execute(sql`SELECT helper_id, count(*)::int AS n FROM matches
-        WHERE status IN ('accepted', 'completed') AND accepted_at > ${new Date(now.getTime() - 7 * DAY).toISOString()}::timestamptz
-        GROUP BY helper_id`),
-    ).map((r) => [r.helper_id, Number(r.n)]),
-  );
+  const accepts = await organizingRepo.acceptsSince(db, new Date(now.getTime() - 7 * DAY));
   const edges: AssignEdge[] = [];
   await eachLimited(needs, 4, async (n) => {
     // Among the plan's offers only: the nearest of them, not the nearest of the city's.
@@ -158,19 +126,6 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
     { timeLimitMs: PLAN_TIME_LIMIT_MS },
   );
   return { ...result, needs: needs.length, offers: offers.length, edges: edges.length };
-}
-
-/** Which of these posts the organizer may act on in this community (memberPost). */
-async function belongs(db: Executor, organizerId: string, communityId: string, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) {
-    return new Set();
-  }
-  return new Set(
-    rowsOf<{ id: string }>(
-      await db.execute(sql`SELECT p.id FROM posts p
-        WHERE p.id = ANY(${uuidArray(ids)}) AND ${memberPost(communityId, organizerId)}`),
-    ).map((r) => r.id),
-  );
 }
 
 /**
@@ -200,7 +155,7 @@ export async function apply(db: DB, actor: Actor, communityId: string, pairs: { 
             roleLost = error;
             throw error;
           });
-          const inside = await belongs(tx, actor.id, communityId, [pair.needId, pair.offerId]);
+          const inside = await organizingRepo.actionable(tx, actor.id, communityId, [pair.needId, pair.offerId]);
           if (!inside.has(pair.needId) || !inside.has(pair.offerId)) {
             throw conflict('Both posts must be in this community and by its members.');
           }

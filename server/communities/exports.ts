@@ -3,10 +3,11 @@
 // consent); the file name says so when a file holds any. Non-members' posts
 // are not in them at all, nor the posts of anyone who blocked the organizer
 // or whom the organizer blocked.
-import { sql } from 'drizzle-orm';
-import { type DB, rowsOf, uuidArray } from '../../db';
+import type { DB } from '../../db';
 import { roundLatLng } from '../geo/geo';
-import { requireRole, inBoundary, memberPost } from '../access';
+import { requireRole } from '../access';
+import { communitiesRepo } from './repository';
+import { organizingRepo } from './organizing-repository';
 
 /** Posts of the last 90 days and every open one: what a group works from. */
 const EXPORT_DAYS = 90;
@@ -49,23 +50,12 @@ export interface ExportPlan {
  */
 export async function planExport(db: DB, actor: { id: string }, communityId: string, now: Date): Promise<ExportPlan> {
   await requireRole(db, communityId, actor, 'organizer');
-  const since = new Date(now.getTime() - EXPORT_DAYS * 86_400_000).toISOString();
-  const rows = rowsOf<{ id: string; slug: string }>(
-    await db.execute(sql`
-      SELECT p.id, me.slug
-      FROM communities me
-      JOIN posts p ON ${inBoundary(sql`me.boundary`)}
-      WHERE me.id = ${communityId}
-        AND (p.status = 'open' OR p.created_at > ${since}::timestamptz)
-        AND ${memberPost(sql`me.id`, actor.id)}
-      ORDER BY p.created_at, p.id
-      LIMIT ${EXPORT_MAX_ROWS}`),
-  );
+  const since = new Date(now.getTime() - EXPORT_DAYS * 86_400_000);
+  const rows = await organizingRepo.exportPicks(db, actor.id, communityId, since, EXPORT_MAX_ROWS);
   if (rows.length > 0) {
     return { slug: rows[0]!.slug, ids: rows.map((r) => r.id) };
   }
-  const [c] = rowsOf<{ slug: string }>(await db.execute(sql`SELECT slug FROM communities WHERE id = ${communityId}`));
-  return { slug: c!.slug, ids: [] };
+  return { slug: (await communitiesRepo.slug(db, communityId))!, ids: [] };
 }
 
 /**
@@ -80,67 +70,28 @@ export async function* exportPages(db: DB, actor: { id: string }, communityId: s
 }
 
 async function exportPage(db: DB, actor: { id: string }, communityId: string, ids: string[], now: Date): Promise<ExportRow[]> {
-  const rows = rowsOf<{
-    id: string;
-    kind: string;
-    category: string;
-    title: string;
-    status: string;
-    hidden: boolean;
-    author_id: string;
-    author_name: string;
-    lat: number;
-    lng: number;
-    capacity: number;
-    capacity_left: number;
-    next_start: Date | string | null;
-    created_at: Date | string;
-    matches: { id: string; status: string; needId: string | null; offerId: string | null; acceptedAt: string | null }[] | string | null;
-  }>(
-    await db.execute(sql`
-      SELECT p.id, p.kind, p.category, p.title, p.status, p.hidden_at IS NOT NULL AS hidden,
-             p.author_id, u.display_name AS author_name,
-             ST_Y(p.location::geometry) AS lat, ST_X(p.location::geometry) AS lng,
-             p.capacity, p.capacity_left,
-             (SELECT min(lower(w.during)) FROM post_windows w WHERE w.post_id = p.id AND upper(w.during) > ${now.toISOString()}::timestamptz) AS next_start,
-             p.created_at,
-             -- The other post of a match is named only when the organizer may act on it too (a member's):
-             -- a non-member's post, matched and so off the map, is no organizer's business.
-             (SELECT coalesce(json_agg(json_build_object('id', x.id, 'status', x.status,
-                       'needId', CASE WHEN x.need_id = p.id OR ${memberPost(sql`me.id`, actor.id, sql`xo`)} THEN x.need_id END,
-                       'offerId', CASE WHEN x.offer_id = p.id OR ${memberPost(sql`me.id`, actor.id, sql`xo`)} THEN x.offer_id END,
-                       'acceptedAt', x.accepted_at) ORDER BY x.created_at), '[]'::json)
-                FROM matches x JOIN posts xo ON xo.id = (CASE WHEN x.need_id = p.id THEN x.offer_id ELSE x.need_id END)
-                WHERE x.need_id = p.id OR x.offer_id = p.id) AS matches
-      FROM communities me
-      JOIN posts p ON p.id = ANY(${uuidArray(ids)})
-      JOIN users u ON u.id = p.author_id
-      WHERE me.id = ${communityId}
-        AND ${memberPost(sql`me.id`, actor.id)}
-      ORDER BY p.created_at, p.id`),
-  );
+  const rows = await organizingRepo.exportRows(db, actor.id, communityId, ids, now);
   return rows.map((r) => {
-    const point = roundLatLng({ lat: Number(r.lat), lng: Number(r.lng) });
-    const matches = (typeof r.matches === 'string' ? JSON.parse(r.matches) : (r.matches ?? [])) as ExportRow['matches'];
+    const point = roundLatLng({ lat: r.lat, lng: r.lng });
     return {
       id: r.id,
       kind: r.kind,
       category: r.category,
       title: r.title,
       status: r.hidden ? 'hidden' : r.status,
-      authorId: r.author_id,
-      authorName: r.author_name,
+      authorId: r.authorId,
+      authorName: r.authorName,
       // Every row is a member's post now; the columns stay so files keep their shape.
       authorIsMember: true,
       lat: point.lat,
       lng: point.lng,
       exact: true,
       precisionM: 0,
-      capacity: Number(r.capacity),
-      capacityLeft: Number(r.capacity_left),
-      nextStart: r.next_start === null ? null : new Date(r.next_start).toISOString(),
-      createdAt: new Date(r.created_at).toISOString(),
-      matches: matches.map((m) => ({ ...m, acceptedAt: m.acceptedAt ? new Date(m.acceptedAt).toISOString() : null })),
+      capacity: r.capacity,
+      capacityLeft: r.capacityLeft,
+      nextStart: r.nextStart?.toISOString() ?? null,
+      createdAt: r.createdAt.toISOString(),
+      matches: r.matches.map((m) => ({ ...m, acceptedAt: m.acceptedAt ? new Date(m.acceptedAt).toISOString() : null })),
     };
   });
 }

@@ -5,8 +5,7 @@
 // (server/moderation) hide any post. Every action is audited in its own
 // transaction: an organizer's in the community's log, a moderator's in the
 // moderation log.
-import { and, eq, sql } from 'drizzle-orm';
-import { type DB, type Executor, flags, memberships, rowsOf, sqlState } from '../../db';
+import { type DB, type Executor, sqlState } from '../../db';
 import { badRequest, conflict, forbidden, notFound } from '../http/problem';
 import { Outbox } from '../live/outbox';
 import { cancelPostAndMatches } from '../matches/service';
@@ -15,7 +14,9 @@ import { postsRepo } from '../posts/repository';
 import type { SessionUser } from '../auth/repository';
 import { logModeration } from '../moderation/service';
 import { audit } from './service';
-import { isModerator, lockCommunity, memberPost, membershipOf, notBlocked, organizedHomeOf, RANK, requireRole } from '../access';
+import { flagsRepo } from './flags-repository';
+import { membershipsRepo } from './repository';
+import { isModerator, lockCommunity, membershipOf, organizedHomeOf, RANK, requireRole } from '../access';
 import { postChange } from '../posts/view';
 
 export interface FlagInput {
@@ -38,13 +39,9 @@ export async function fileFlag(db: DB, reporter: { id: string }, input: FlagInpu
   }
   const target = input.postId ? { postId: input.postId } : { userId: input.userId! };
   try {
-    const [row] = await db
-      .insert(flags)
-      .values({ reporterId: reporter.id, ...target, reason })
-      .onConflictDoNothing()
-      .returning({ id: flags.id });
-    if (row) {
-      return { created: true, id: row.id };
+    const id = await flagsRepo.insert(db, { reporterId: reporter.id, ...target, reason });
+    if (id) {
+      return { created: true, id };
     }
   } catch (error) {
     if (sqlState(error) === '23503') {
@@ -52,11 +49,7 @@ export async function fileFlag(db: DB, reporter: { id: string }, input: FlagInpu
     }
     throw error;
   }
-  const [existing] = await db
-    .select({ id: flags.id })
-    .from(flags)
-    .where(and(eq(flags.reporterId, reporter.id), input.postId ? eq(flags.postId, input.postId) : eq(flags.userId, input.userId!)));
-  return { created: false, id: existing!.id };
+  return { created: false, id: (await flagsRepo.find(db, reporter.id, target))! };
 }
 
 /**
@@ -70,40 +63,13 @@ export async function fileFlag(db: DB, reporter: { id: string }, input: FlagInpu
  */
 export async function communityFlags(db: DB, actor: { id: string }, communityId: string) {
   await requireRole(db, communityId, actor, 'organizer');
-  const rows = rowsOf<{
-    id: string;
-    reason: string;
-    created_at: Date | string;
-    post_id: string | null;
-    post_title: string | null;
-    post_hidden: boolean | null;
-    user_id: string | null;
-    user_name: string | null;
-  }>(
-    await db.execute(sql`
-      SELECT f.id, f.reason, f.created_at,
-             p.id AS post_id, p.title AS post_title, p.hidden_at IS NOT NULL AS post_hidden,
-             u.id AS user_id, u.display_name AS user_name
-      FROM flags f
-      LEFT JOIN posts p ON p.id = f.post_id
-      LEFT JOIN users u ON u.id = f.user_id
-      WHERE (f.post_id IS NOT NULL AND p.author_id <> ${actor.id} AND ${memberPost(communityId, actor.id)})
-         OR (f.user_id IS NOT NULL AND f.user_id <> ${actor.id}
-             AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = ${communityId} AND m.user_id = f.user_id AND m.suspended_at IS NULL)
-             AND ${notBlocked(actor.id, sql`f.user_id`)}
-             -- A report about a person goes to the communities the two share; to all of the person's when they share none.
-             AND (EXISTS (SELECT 1 FROM memberships mr WHERE mr.community_id = ${communityId} AND mr.user_id = f.reporter_id)
-                  OR NOT EXISTS (SELECT 1 FROM memberships a JOIN memberships b ON b.community_id = a.community_id
-                                 WHERE a.user_id = f.user_id AND b.user_id = f.reporter_id)))
-      ORDER BY f.created_at DESC, f.id
-      LIMIT 500`),
-  );
+  const rows = await flagsRepo.forOrganizer(db, actor.id, communityId);
   return rows.map((r) => ({
     id: r.id,
     reason: r.reason,
-    createdAt: new Date(r.created_at).toISOString(),
-    ...(r.post_id ? { post: { id: r.post_id, title: r.post_title!, hidden: r.post_hidden === true } } : {}),
-    ...(r.user_id ? { user: { id: r.user_id, displayName: r.user_name! } } : {}),
+    createdAt: r.createdAt.toISOString(),
+    ...(r.post ? { post: r.post } : {}),
+    ...(r.user ? { user: r.user } : {}),
   }));
 }
 
@@ -174,7 +140,7 @@ export async function suspend(db: DB, actor: { id: string }, communityId: string
     if (target.suspendedAt) {
       return;
     }
-    await tx.update(memberships).set({ suspendedAt: now }).where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+    await membershipsRepo.update(tx, communityId, userId, { suspendedAt: now });
     await audit(tx, { communityId, actorId: actor.id, action: 'member.suspend', subjectType: 'user', subjectId: userId, before: { suspended: false }, after: { suspended: true, ...(reason ? { reason } : {}) } });
   });
 }
@@ -195,7 +161,7 @@ export async function unsuspend(db: DB, actor: { id: string }, communityId: stri
     if (!target.suspendedAt) {
       return;
     }
-    await tx.update(memberships).set({ suspendedAt: null }).where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+    await membershipsRepo.update(tx, communityId, userId, { suspendedAt: null });
     await audit(tx, { communityId, actorId: actor.id, action: 'member.unsuspend', subjectType: 'user', subjectId: userId, before: { suspended: true }, after: { suspended: false } });
   });
 }

@@ -3,28 +3,20 @@
 // the change, so the log never misses one and never holds one that did not
 // happen.
 import { randomInt } from 'node:crypto';
-import { and, count, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
-import { auditLog, communities, type DB, type Executor, invites, memberships, rowsOf, sqlState, users } from '../../db';
+import { type DB, type Executor, sqlState } from '../../db';
 import type { GeoJsonArea } from '../../db/geography';
 import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/problem';
 import { isValidTimeZone } from '../posts/windows';
 import { enforce } from '../limits/counter';
-import { type Actor, covers, lockCommunity, membershipOf, type Role, requireRole } from '../access';
+import { type Actor, lockCommunity, membershipOf, type Role, requireRole } from '../access';
 import { type Community, type CreateCommunityBody, type Invite, type Membership, MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS, MAX_EDGE_DEGREES } from '../contract/communities';
+import { type AuditEntry, auditRepo, communitiesRepo, type CommunityRow, type InviteRow, invitesRepo, membershipsRepo } from './repository';
 
-export interface AuditInput {
-  communityId: string;
-  actorId: string;
-  action: string;
-  subjectType: string;
-  subjectId: string;
-  before?: unknown;
-  after?: unknown;
-}
+export type AuditInput = AuditEntry;
 
 /** Appends to the audit log (in the caller's transaction). */
 export async function audit(db: Executor, entry: AuditInput): Promise<void> {
-  await db.insert(auditLog).values({ ...entry, before: entry.before ?? null, after: entry.after ?? null });
+  await auditRepo.append(db, entry);
 }
 
 /** How many communities one account may start in COMMUNITY_CREATE_LIMIT's window: drawing areas must not be a cheap weapon. */
@@ -84,20 +76,6 @@ function boundaryProblems(boundary: GeoJsonArea): { path: string; message: strin
   return problems;
 }
 
-const communityColumns = {
-  id: communities.id,
-  name: communities.name,
-  slug: communities.slug,
-  boundary: sql<GeoJsonArea>`ST_AsGeoJSON(${communities.boundary}, 7)::json`,
-  areaSqm: communities.areaSqm,
-  timezone: communities.timezone,
-  joinPolicy: communities.joinPolicy,
-  createdAt: communities.createdAt,
-  memberCount: sql<number>`(SELECT count(*)::int FROM ${memberships} m WHERE m.community_id = ${communities.id} AND m.suspended_at IS NULL)`,
-};
-
-type CommunityRow = { [K in keyof typeof communityColumns]: K extends 'boundary' ? GeoJsonArea : K extends 'memberCount' ? number : (typeof communities.$inferSelect)[K & keyof typeof communities.$inferSelect] };
-
 function communityView(row: CommunityRow, mine?: { role: Role; suspendedAt: Date | null } | null): Community {
   return {
     id: row.id,
@@ -118,9 +96,9 @@ function communityView(row: CommunityRow, mine?: { role: Role; suspendedAt: Date
  * still refuse the shape (a geometry error, SQLSTATE XX000 or 22023), that
  * is a 400 naming its words, not a 500.
  */
-async function shapeQuery(db: Executor, query: SQL) {
+async function shapeQuery<T>(query: () => Promise<T>): Promise<T> {
   try {
-    return await db.execute(query);
+    return await query();
   } catch (error) {
     const state = sqlState(error);
     if (state === 'XX000' || state === '22023' || state === '22000') {
@@ -143,42 +121,37 @@ export async function createCommunity(db: DB, actor: Actor, body: CreateCommunit
   const geojson = JSON.stringify(body.boundary);
   // What PostGIS thinks of the shape, validity first: a self-crossing outline cannot hold posts, and an
   // invalid one is never measured (ST_Area of 50 copies of one ring fails with "area < 0").
-  const [shape] = rowsOf<{ valid: boolean; reason: string }>(
-    await shapeQuery(db, sql`SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326) AS g) s`),
-  );
-  if (!shape!.valid) {
-    throw invalid([{ path: '/boundary', message: `is not a valid area: ${shape!.reason}` }]);
+  const shape = await shapeQuery(() => communitiesRepo.shapeOf(db, geojson));
+  if (!shape.valid) {
+    throw invalid([{ path: '/boundary', message: `is not a valid area: ${shape.reason}` }]);
   }
-  const [size] = rowsOf<{ km2: number }>(await shapeQuery(db, sql`SELECT ST_Area(ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326)::geography) / 1e6 AS km2`));
-  if (!(Number(size!.km2) > 0) || Number(size!.km2) > MAX_AREA_KM2) {
-    throw invalid([{ path: '/boundary', message: `must cover more than 0 and at most ${MAX_AREA_KM2} km² (this covers ${Math.round(Number(size!.km2))} km²)` }]);
+  const km2 = await shapeQuery(() => communitiesRepo.areaKm2(db, geojson));
+  if (!(km2 > 0) || km2 > MAX_AREA_KM2) {
+    throw invalid([{ path: '/boundary', message: `must cover more than 0 and at most ${MAX_AREA_KM2} km² (this covers ${Math.round(km2)} km²)` }]);
   }
   try {
     const id = await db.transaction(async (tx) => {
       // Counted with the community it allows: a refused or failed creation is not counted.
       await enforce(tx, COMMUNITY_CREATE_LIMIT, actor.id, now, `You have started ${COMMUNITY_CREATE_LIMIT.max} communities in the last day, the most one account may.`);
-      const [row] = await tx
-        .insert(communities)
-        .values({
-          name,
-          slug: body.slug,
-          boundary: body.boundary as GeoJsonArea,
-          areaSqm: sql`ST_Area(ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326)::geography)`,
-          timezone: body.timezone,
-          joinPolicy: body.joinPolicy,
-          createdBy: actor.id,
-        })
-        .returning({ id: communities.id });
-      await tx.insert(memberships).values({ communityId: row!.id, userId: actor.id, role: 'admin' });
+      const communityId = await communitiesRepo.insert(tx, {
+        name,
+        slug: body.slug,
+        boundary: body.boundary as GeoJsonArea,
+        geojson,
+        timezone: body.timezone,
+        joinPolicy: body.joinPolicy,
+        createdBy: actor.id,
+      });
+      await membershipsRepo.insert(tx, { communityId, userId: actor.id, role: 'admin' });
       await audit(tx, {
-        communityId: row!.id,
+        communityId,
         actorId: actor.id,
         action: 'community.create',
         subjectType: 'community',
-        subjectId: row!.id,
+        subjectId: communityId,
         after: { name, slug: body.slug, timezone: body.timezone, joinPolicy: body.joinPolicy },
       });
-      return row!.id;
+      return communityId;
     });
     return await getCommunity(db, id, actor.id);
   } catch (error) {
@@ -190,56 +163,34 @@ export async function createCommunity(db: DB, actor: Actor, body: CreateCommunit
 }
 
 export async function getCommunity(db: Executor, id: string, userId?: string): Promise<Community> {
-  const [row] = await db.select(communityColumns).from(communities).where(eq(communities.id, id));
+  const row = await communitiesRepo.find(db, id);
   if (!row) {
     throw notFound('No community with this id.');
   }
-  return communityView(row as CommunityRow, userId ? await membershipOf(db, id, userId) : null);
+  return communityView(row, userId ? await membershipOf(db, id, userId) : null);
 }
 
 /** Communities whose boundary holds the point, smallest first; or the caller's own. */
 export async function listCommunities(db: Executor, options: { at?: { lat: number; lng: number }; memberId?: string; userId?: string }): Promise<Community[]> {
-  const where = options.at
-    ? covers(sql`${communities.boundary}`, sql`ST_SetSRID(ST_MakePoint(${options.at.lng}, ${options.at.lat}), 4326)`)
-    : options.memberId
-      ? sql`${communities.id} IN (SELECT community_id FROM ${memberships} WHERE user_id = ${options.memberId})`
-      : sql`true`;
-  const rows = await db.select(communityColumns).from(communities).where(where).orderBy(communities.areaSqm, communities.id).limit(100);
+  const rows = await communitiesRepo.list(db, options);
   const mine = new Map<string, { role: Role; suspendedAt: Date | null }>();
   if (options.userId && rows.length > 0) {
-    for (const m of await db
-      .select({ communityId: memberships.communityId, role: memberships.role, suspendedAt: memberships.suspendedAt })
-      .from(memberships)
-      .where(eq(memberships.userId, options.userId))) {
+    for (const m of await membershipsRepo.ofUser(db, options.userId)) {
       mine.set(m.communityId, m);
     }
   }
-  return rows.map((r) => communityView(r as CommunityRow, mine.get(r.id)));
+  return rows.map((r) => communityView(r, mine.get(r.id)));
 }
-
-/** A text column as a uuid when it holds one, else NULL (audit subjects are ids or codes). */
-function uuidOrNull(text: SQL): SQL {
-  return sql`(CASE WHEN ${text} ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN ${text}::uuid END)`;
-}
-
-/**
- * The caller holds at least `min` in the community (suspended members hold
- * nothing). 404 when the community does not exist, 403 otherwise.
- */
 
 async function membershipView(db: Executor, communityId: string, userId: string): Promise<Membership> {
-  const [row] = await db
-    .select({ role: memberships.role, suspendedAt: memberships.suspendedAt, createdAt: memberships.createdAt, displayName: users.displayName })
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+  const row = await membershipsRepo.find(db, communityId, userId);
   return { communityId, user: { id: userId, displayName: row!.displayName }, role: row!.role, suspended: row!.suspendedAt !== null, joinedAt: row!.createdAt.toISOString() };
 }
 
 /** Joins as a member (201), or answers the membership one already has (200). */
 export async function joinCommunity(db: DB, actor: Actor, communityId: string, inviteCode: string | undefined, now: Date): Promise<{ created: boolean; membership: Membership }> {
-  const [c] = await db.select({ joinPolicy: communities.joinPolicy }).from(communities).where(eq(communities.id, communityId));
-  if (!c) {
+  const policy = await communitiesRepo.joinPolicy(db, communityId);
+  if (!policy) {
     throw notFound('No community with this id.');
   }
   const existing = await membershipOf(db, communityId, actor.id);
@@ -249,28 +200,17 @@ export async function joinCommunity(db: DB, actor: Actor, communityId: string, i
   if (existing) {
     return { created: false, membership: await membershipView(db, communityId, actor.id) };
   }
-  if (c.joinPolicy === 'invite') {
+  if (policy === 'invite') {
     if (!inviteCode) {
       throw forbidden('This community is joined by invitation: ask an organizer for a code.');
     }
-    const [invite] = await db
-      .select({ code: invites.code })
-      .from(invites)
-      .where(
-        and(
-          eq(invites.communityId, communityId),
-          eq(invites.code, inviteCode.trim().toUpperCase()),
-          sql`${invites.revokedAt} IS NULL`,
-          sql`(${invites.expiresAt} IS NULL OR ${invites.expiresAt} > ${now.toISOString()}::timestamptz)`,
-        ),
-      );
-    if (!invite) {
+    if (!(await invitesRepo.works(db, communityId, inviteCode.trim().toUpperCase(), now))) {
       throw new HttpProblem(403, 'This invite code does not work here (mistyped, revoked or expired). Ask an organizer for a new one.', [
         { path: '/inviteCode', message: 'is not a valid code for this community' },
       ]);
     }
   }
-  await db.insert(memberships).values({ communityId, userId: actor.id, role: 'member' }).onConflictDoNothing();
+  await membershipsRepo.insert(db, { communityId, userId: actor.id, role: 'member' }, { ifAbsent: true });
   return { created: true, membership: await membershipView(db, communityId, actor.id) };
 }
 
@@ -294,20 +234,12 @@ export async function leaveCommunity(db: DB, actor: Actor, communityId: string):
     if (current.suspendedAt) {
       throw conflict("You are suspended from this community, so you stay on its list; its organizers already no longer see your posts' exact places. Ask one of them to lift the suspension.");
     }
-    if (current.role === 'admin' && (await activeAdmins(tx, communityId)) <= 1) {
+    if (current.role === 'admin' && (await membershipsRepo.activeAdmins(tx, communityId)) <= 1) {
       throw conflict('You are the only admin of this community; make someone else admin first.');
     }
-    await tx.delete(memberships).where(and(eq(memberships.communityId, communityId), eq(memberships.userId, actor.id)));
+    await membershipsRepo.delete(tx, communityId, actor.id);
     await audit(tx, { communityId, actorId: actor.id, action: 'member.leave', subjectType: 'user', subjectId: actor.id, before: { role: current.role }, after: null });
   });
-}
-
-async function activeAdmins(tx: Executor, communityId: string): Promise<number> {
-  const [{ admins }] = (await tx
-    .select({ admins: count() })
-    .from(memberships)
-    .where(and(eq(memberships.communityId, communityId), eq(memberships.role, 'admin'), sql`${memberships.suspendedAt} IS NULL`))) as [{ admins: number }];
-  return Number(admins);
 }
 
 /** Unambiguous letters and digits (no 0/O, 1/I/L): codes are read aloud and typed on phones. */
@@ -321,16 +253,7 @@ function inviteCode(): string {
   return code;
 }
 
-const inviteColumns = {
-  code: invites.code,
-  createdAt: invites.createdAt,
-  expiresAt: invites.expiresAt,
-  revokedAt: invites.revokedAt,
-  creatorId: invites.createdBy,
-  creatorName: users.displayName,
-};
-
-function inviteView(r: { code: string; createdAt: Date; expiresAt: Date | null; revokedAt: Date | null; creatorId: string; creatorName: string }): Invite {
+function inviteView(r: InviteRow): Invite {
   return {
     code: r.code,
     createdAt: r.createdAt.toISOString(),
@@ -345,22 +268,15 @@ export async function createInvite(db: DB, actor: Actor, communityId: string, ex
   const code = inviteCode();
   const expiresAt = expiresInDays ? new Date(now.getTime() + expiresInDays * 86_400_000) : null;
   await db.transaction(async (tx) => {
-    await tx.insert(invites).values({ code, communityId, createdBy: actor.id, createdAt: now, expiresAt });
+    await invitesRepo.insert(tx, { code, communityId, createdBy: actor.id, createdAt: now, expiresAt });
     await audit(tx, { communityId, actorId: actor.id, action: 'invite.create', subjectType: 'invite', subjectId: code, after: { expiresAt: expiresAt?.toISOString() ?? null } });
   });
-  const [row] = await db.select(inviteColumns).from(invites).innerJoin(users, eq(users.id, invites.createdBy)).where(eq(invites.code, code));
-  return inviteView(row!);
+  return inviteView((await invitesRepo.find(db, code))!);
 }
 
 export async function listInvites(db: DB, actor: Actor, communityId: string): Promise<Invite[]> {
   await requireRole(db, communityId, actor, 'organizer');
-  const rows = await db
-    .select(inviteColumns)
-    .from(invites)
-    .innerJoin(users, eq(users.id, invites.createdBy))
-    .where(eq(invites.communityId, communityId))
-    .orderBy(desc(invites.createdAt))
-    .limit(200);
+  const rows = await invitesRepo.list(db, communityId);
   return rows.map(inviteView);
 }
 
@@ -368,18 +284,14 @@ export async function listInvites(db: DB, actor: Actor, communityId: string): Pr
 export async function revokeInvite(db: DB, actor: Actor, communityId: string, code: string, now: Date): Promise<void> {
   await requireRole(db, communityId, actor, 'organizer');
   await db.transaction(async (tx) => {
-    const [row] = await tx
-      .select({ revokedAt: invites.revokedAt })
-      .from(invites)
-      .where(and(eq(invites.communityId, communityId), eq(invites.code, code.toUpperCase())))
-      .for('update');
+    const row = await invitesRepo.lock(tx, communityId, code.toUpperCase());
     if (!row) {
       throw notFound('No invite with this code in this community.');
     }
     if (row.revokedAt) {
       return;
     }
-    await tx.update(invites).set({ revokedAt: now }).where(eq(invites.code, code.toUpperCase()));
+    await invitesRepo.revoke(tx, code.toUpperCase(), now);
     await audit(tx, { communityId, actorId: actor.id, action: 'invite.revoke', subjectType: 'invite', subjectId: code.toUpperCase(), before: { revokedAt: null }, after: { revokedAt: now.toISOString() } });
   });
 }
@@ -403,11 +315,11 @@ export async function setRole(db: DB, actor: Actor, communityId: string, userId:
       throw conflict('This member is suspended; lift the suspension before giving them a role.', [{ path: '/role', message: 'a suspended member can only be a member' }]);
     }
     if (current.role === 'admin') {
-      if ((await activeAdmins(tx, communityId)) <= 1) {
+      if ((await membershipsRepo.activeAdmins(tx, communityId)) <= 1) {
         throw conflict('This is the only admin of the community; make someone else admin first.');
       }
     }
-    await tx.update(memberships).set({ role }).where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+    await membershipsRepo.update(tx, communityId, userId, { role });
     await audit(tx, { communityId, actorId: actor.id, action: 'member.role', subjectType: 'user', subjectId: userId, before: { role: current.role }, after: { role } });
   });
   return membershipView(db, communityId, userId);
@@ -415,42 +327,13 @@ export async function setRole(db: DB, actor: Actor, communityId: string, userId:
 
 export async function listMembers(db: DB, actor: Actor, communityId: string): Promise<Membership[]> {
   await requireRole(db, communityId, actor, 'organizer');
-  const rows = await db
-    .select({ userId: memberships.userId, role: memberships.role, suspendedAt: memberships.suspendedAt, createdAt: memberships.createdAt, displayName: users.displayName })
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(eq(memberships.communityId, communityId))
-    .orderBy(desc(memberships.role), users.displayName)
-    .limit(5000);
+  const rows = await membershipsRepo.list(db, communityId);
   return rows.map((r) => ({ communityId, user: { id: r.userId, displayName: r.displayName }, role: r.role, suspended: r.suspendedAt !== null, joinedAt: r.createdAt.toISOString() }));
 }
 
 export async function readAudit(db: DB, actor: Actor, communityId: string, before: number | undefined, limit: number) {
   await requireRole(db, communityId, actor, 'admin');
-  const rows = await db
-    .select({
-      id: auditLog.id,
-      actorId: auditLog.actorId,
-      actorName: users.displayName,
-      action: auditLog.action,
-      subjectType: auditLog.subjectType,
-      subjectId: auditLog.subjectId,
-      before: auditLog.before,
-      after: auditLog.after,
-      createdAt: auditLog.createdAt,
-      // What the entry is about, by name as of now (it may be gone: a person deleted, a post removed).
-      subjectName: sql<string | null>`CASE ${auditLog.subjectType}
-        WHEN 'user' THEN (SELECT su.display_name FROM users su WHERE su.id = ${uuidOrNull(sql`${auditLog.subjectId}`)})
-        WHEN 'post' THEN (SELECT sp.title FROM posts sp WHERE sp.id = ${uuidOrNull(sql`${auditLog.subjectId}`)})
-        WHEN 'match' THEN (SELECT sn.title FROM matches sm JOIN posts sn ON sn.id = sm.need_id WHERE sm.id = ${uuidOrNull(sql`${auditLog.subjectId}`)})
-        WHEN 'community' THEN (SELECT sc.name FROM communities sc WHERE sc.id = ${uuidOrNull(sql`${auditLog.subjectId}`)})
-        WHEN 'invite' THEN ${auditLog.subjectId} END`,
-    })
-    .from(auditLog)
-    .innerJoin(users, eq(users.id, auditLog.actorId))
-    .where(and(eq(auditLog.communityId, communityId), before ? lt(auditLog.id, before) : sql`true`))
-    .orderBy(desc(auditLog.id))
-    .limit(limit + 1);
+  const rows = await auditRepo.page(db, communityId, before, limit);
   const page = rows.slice(0, limit);
   return {
     items: page.map((r) => ({
