@@ -5,7 +5,7 @@
 // with the coverage page, so the main bundle does not carry it.
 import L from 'leaflet';
 import { boundsOf, LEVEL_COLOR, type Level } from './coverage';
-import { reportingTiles } from './map';
+import { reportingTiles, type TileSource } from './map';
 
 export interface DrawnCell {
   /** [west, south, east, north] */
@@ -19,8 +19,7 @@ export interface DrawnCell {
 export interface CoverageMapOptions {
   boundary: { type: string; coordinates: unknown };
   cells: DrawnCell[];
-  tileUrl: string;
-  attribution: string;
+  tiles: TileSource;
   onTilesFailing(failing: boolean): void;
 }
 
@@ -39,7 +38,7 @@ function outlines(boundary: CoverageMapOptions['boundary']): L.LatLngExpression[
 
 export function coverageAction(node: HTMLElement, options: CoverageMapOptions) {
   const map = L.map(node, { zoomControl: true, attributionControl: true });
-  const tiles = reportingTiles(map, options.tileUrl, options.attribution, (failing) => options.onTilesFailing(failing));
+  const tiles = reportingTiles(map, options.tiles, (failing) => options.onTilesFailing(failing));
   const outline = L.layerGroup().addTo(map);
   const cells = L.layerGroup().addTo(map);
   let boundary: CoverageMapOptions['boundary'] | null = null;
@@ -91,7 +90,7 @@ export function coverageAction(node: HTMLElement, options: CoverageMapOptions) {
         .addTo(cells);
       // The mark is drawn, not a control: the rectangle beneath takes the tap.
       L.marker(bounds.getCenter(), {
-        icon: L.divIcon({ html: `<span class="mark level-${cell.level}" aria-hidden="true">${escapeHtml(cell.mark)}</span>`, className: 'coverage-mark', iconSize: [28, 28], iconAnchor: [14, 14] }),
+        icon: L.divIcon({ html: `<span class="mark glyph level-${cell.level}" aria-hidden="true">${escapeHtml(cell.mark)}</span>`, className: 'coverage-mark', iconSize: [28, 28], iconAnchor: [14, 14] }),
         interactive: false,
         keyboard: false,
       }).addTo(cells);

@@ -16,10 +16,15 @@ export interface View {
   zoom: number;
 }
 
+/** Where the maps' background tiles come from, and whose they are (the server's settings, /api/config). */
+export interface TileSource {
+  tileUrl: string;
+  tileAttribution: string;
+}
+
 export interface MapOptions {
   view: View;
-  tileUrl: string;
-  attribution: string;
+  tiles: TileSource;
   onMove(view: View, bbox: BBox): void;
   /** Tiles failed to load (offline, blocked): the app says so; markers and the list keep working. */
   onTilesFailing(failing: boolean): void;
@@ -117,7 +122,7 @@ class MarkerLayer {
       if (props.cluster) {
         const count = props.point_count!;
         key = `c${count}@${lat.toFixed(6)},${lng.toFixed(6)}`;
-        html = `<span class="cluster" aria-hidden="true">${count}</span>`;
+        html = `<span class="cluster glyph" aria-hidden="true">${count}</span>`;
         label = this.options.labels.cluster(count);
         // The id as of the latest draw (a kept marker outlives the index it was made from).
         onClick = () => this.map.flyTo([lat, lng], Math.min(this.index.getClusterExpansionZoom(this.markers.get(key)!.clusterId!), 18));
@@ -125,7 +130,7 @@ class MarkerLayer {
         const post = this.posts.get(props.id!)!;
         key = post.id;
         const selected = this.options.selected === post.id;
-        html = `<span class="pin ${post.kind} cat-${post.category}${selected ? ' selected' : ''}" aria-hidden="true">${GLYPH[post.category] ?? '•'}</span>`;
+        html = `<span class="pin glyph ${post.kind} cat-${post.category}${selected ? ' selected' : ''}" aria-hidden="true">${GLYPH[post.category] ?? '•'}</span>`;
         label = `${post.kind === 'need' ? this.options.labels.need : this.options.labels.offer}: ${this.options.labels.category(post.category)} — ${post.title}`;
         onClick = () => this.options.onSelect(post.id);
       }
@@ -182,10 +187,10 @@ class MarkerLayer {
  * before any loads (offline, blocked) and `onFailing(false)` when they load
  * again: the app then says so, and markers and lists keep working.
  */
-export function reportingTiles(map: L.Map, url: string, attribution: string, onFailing: (failing: boolean) => void): L.TileLayer {
+export function reportingTiles(map: L.Map, tiles: TileSource, onFailing: (failing: boolean) => void): L.TileLayer {
   let failures = 0;
   let loaded = 0;
-  return L.tileLayer(url, { attribution, maxZoom: 19, crossOrigin: true })
+  return L.tileLayer(tiles.tileUrl, { attribution: tiles.tileAttribution, maxZoom: 19, crossOrigin: true })
     .on('tileerror', () => {
       failures++;
       if (failures >= 3 && loaded === 0) {
@@ -204,7 +209,7 @@ export function reportingTiles(map: L.Map, url: string, attribution: string, onF
 
 export function mapAction(node: HTMLElement, options: MapOptions) {
   const map = L.map(node, { zoomControl: true, attributionControl: true }).setView([options.view.lat, options.view.lng], options.view.zoom);
-  const tiles = reportingTiles(map, options.tileUrl, options.attribution, (failing) => options.onTilesFailing(failing));
+  const tiles = reportingTiles(map, options.tiles, (failing) => options.onTilesFailing(failing));
   const layer = new MarkerLayer(map, options);
   layer.setPosts(options.posts);
   let outline: L.GeoJSON | null = null;
@@ -257,15 +262,14 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
 export interface PickerOptions {
   center: View;
   value: { lat: number; lng: number } | null;
-  tileUrl: string;
-  attribution: string;
+  tiles: TileSource;
   onPick(point: { lat: number; lng: number }): void;
 }
 
 /** A small map where a tap sets a point (the post's place, a ride's destination). */
 export function pickerAction(node: HTMLElement, options: PickerOptions) {
   const map = L.map(node).setView([options.value?.lat ?? options.center.lat, options.value?.lng ?? options.center.lng], Math.max(options.center.zoom, 15));
-  L.tileLayer(options.tileUrl, { attribution: options.attribution, maxZoom: 19 }).addTo(map);
+  L.tileLayer(options.tiles.tileUrl, { attribution: options.tiles.tileAttribution, maxZoom: 19 }).addTo(map);
   let current = options;
   let marker: L.Marker | null = null;
   const show = (p: { lat: number; lng: number } | null) => {

@@ -1,5 +1,7 @@
 // Client-side routes over the History API. The map stays mounted beneath
 // every page, so going back to it keeps its place and its live posts.
+import type { MessageKey } from '../lib/i18n';
+
 export type Route =
   | { name: 'map' }
   | { name: 'post'; id: string }
@@ -48,6 +50,27 @@ export function parseRoute(pathname: string): Route {
     default:
       return { name: 'map' };
   }
+}
+
+/** What the tab (and a screen reader) calls each page (WCAG 2.4.2). */
+export function pageTitle(route: Route['name'], t: (key: MessageKey) => string): string {
+  const names = {
+    map: null,
+    post: 'page.post',
+    new: 'newPost',
+    edit: 'editPost',
+    mine: 'myPosts',
+    account: 'account',
+    matches: 'myMatches',
+    match: 'page.match',
+    communities: 'communities',
+    community: 'communities',
+    members: 'page.members',
+    audit: 'page.audit',
+    coverage: 'page.coverage',
+  } as const;
+  const name = names[route];
+  return name ? `${t(name)} · ${t('appName')}` : `${t('appName')} — ${t('tagline')}`;
 }
 
 export class Router {

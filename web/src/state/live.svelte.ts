@@ -1,0 +1,51 @@
+// The live connection (/ws) and how it is doing, and whether the browser is
+// online at all. Whoever needs the live events watches them here: the posts
+// on the map, the notices, and an open post or match page.
+import type { BBox, LiveEvent } from '../../../server/contract/live';
+import { type Filters, LiveConnection, type LiveStatus } from '../lib/live';
+
+export class LiveState {
+  status = $state<LiveStatus>('offline');
+  /** The browser says it has a network. */
+  online = $state(true);
+  private connection: LiveConnection | null = null;
+  private readonly listeners = new Set<(event: LiveEvent) => void>();
+
+  /** @param resync called when what was missed cannot be replayed: what is shown must be reloaded. */
+  constructor(private readonly resync: () => void) {}
+
+  /** Follows the browser's online and offline events. */
+  followNetwork(): void {
+    this.online = navigator.onLine;
+    addEventListener('online', () => (this.online = true));
+    addEventListener('offline', () => (this.online = false));
+  }
+
+  /** Opens the socket, or reopens it (after signing in or out: the session decides what it may see). */
+  start(): void {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    this.connection?.stop();
+    this.connection = new LiveConnection({
+      url: `${scheme}://${location.host}/ws`,
+      onEvent: (event) => {
+        for (const listener of this.listeners) {
+          listener(event);
+        }
+      },
+      onResync: () => this.resync(),
+      onStatus: (status) => (this.status = status),
+    });
+    this.connection.start();
+  }
+
+  /** Watch this box (replaces the previous one). */
+  subscribe(bbox: BBox, filters: Filters): void {
+    this.connection?.subscribe(bbox, filters);
+  }
+
+  /** Calls `listener` with every live event until the returned function is called (an `$effect`'s cleanup). */
+  watch(listener: (event: LiveEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

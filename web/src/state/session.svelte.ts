@@ -1,0 +1,55 @@
+// Who is signed in, in which language the app speaks, and the API they
+// speak to it through.
+import { type Api, type User } from '../lib/api';
+import { type Locale, type MessageKey, pickLocale, translate } from '../lib/i18n';
+
+const LOCALE_KEY = 'aidmap.locale';
+
+export class SessionState {
+  locale = $state<Locale>('en');
+  user = $state<User | null>(null);
+  /** The sign-in dialog is open. */
+  authOpen = $state(false);
+
+  /**
+   * @param switched called after someone signs in or out: the live socket must
+   *   be reopened, since the session decides what it may see.
+   */
+  constructor(
+    readonly api: Api,
+    private readonly switched: () => void,
+  ) {}
+
+  t = (key: MessageKey, params?: Record<string, string | number>): string => translate(this.locale, key, params);
+
+  /** The language saved on this device, else the browser's. */
+  pickLocale(): void {
+    this.locale = pickLocale(navigator.languages ?? [navigator.language], localStorage.getItem(LOCALE_KEY));
+    document.documentElement.lang = this.locale;
+  }
+
+  setLocale(locale: Locale): void {
+    this.locale = locale;
+    localStorage.setItem(LOCALE_KEY, locale);
+    document.documentElement.lang = locale;
+  }
+
+  /** Shows the sign-in dialog when nobody is signed in; true when someone is. */
+  requireUser(): boolean {
+    if (!this.user) {
+      this.authOpen = true;
+    }
+    return this.user !== null;
+  }
+
+  /** `user` signed in (null: whoever was signed in is no longer). */
+  switchTo(user: User | null): void {
+    this.user = user;
+    this.switched();
+  }
+
+  async signOut(): Promise<void> {
+    await this.api.logout().catch(() => {});
+    this.switchTo(null);
+  }
+}
