@@ -202,7 +202,7 @@ export const posts = pgTable(
     // Listings compare the public point with a lat/lng box; as geometry the
     // box edges are parallels and meridians, as on the map.
     index('posts_public_location_gix').using('gist', sql`(${t.publicLocation}::geometry)`),
-    // Which community a true place lies in (server/communities/sql.ts, covers): planar, as drawn on the map.
+    // Which community a true place lies in (server/access/places.ts, covers): planar, as drawn on the map.
     index('posts_location_geom_gix').using('gist', sql`(${t.location}::geometry)`),
     index('posts_public_destination_gix').using('gist', t.publicDestination),
     index('posts_created_idx').on(t.createdAt.desc(), t.id.desc()),
@@ -349,7 +349,7 @@ export const communities = pgTable(
       .references(() => users.id),
     createdAt: createdAt(),
   },
-  // Boundaries are tested as drawn on the map, in longitude and latitude (server/communities/sql.ts, covers).
+  // Boundaries are tested as drawn on the map, in longitude and latitude (server/access/places.ts, covers).
   (t) => [uniqueIndex('communities_slug_key').on(t.slug), index('communities_boundary_geom_gix').using('gist', sql`(${t.boundary}::geometry)`)],
 );
 

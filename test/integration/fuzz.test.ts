@@ -266,7 +266,7 @@ afterAll(async () => {
  *  - rate_counters: the limits count every attempt before the handler runs,
  *    refused ones included (server/limits/plugin.ts): that is their job;
  *  - sessions.last_seen_at: written by any signed-in request when older than
- *    a few minutes (server/plugins/session.ts); the rest of a session counts;
+ *    a few minutes (server/auth/session.ts); the rest of a session counts;
  *  - tables owned by an extension (PostGIS's spatial_ref_sys): reference data.
  * idempotency_keys is kept: a key is recorded only in the transaction that
  * makes its resource, so a refused request must not leave one.
