@@ -90,6 +90,11 @@ export const usersRepo = {
     await db.update(users).set({ passwordHash }).where(eq(users.id, id));
   },
 
+  async exists(db: Executor, id: string): Promise<boolean> {
+    const [row] = await db.select({ id: users.id }).from(users).where(eq(users.id, id));
+    return row !== undefined;
+  },
+
   async findByEmail(db: Executor, email: string) {
     const [row] = await db
       .select({ ...userColumns, passwordHash: users.passwordHash, suspendedAt: users.suspendedAt })
@@ -189,6 +194,12 @@ export const sessionsRepo = {
   },
 
   /** Ends every session of the account but the one with `keep` (this request's token); returns the ended hashes. */
+  /** Ends every session of the account (a suspension); answers their token hashes. */
+  async deleteAllOf(db: Executor, userId: string): Promise<Buffer[]> {
+    const gone = await db.delete(sessions).where(eq(sessions.userId, userId)).returning({ tokenHash: sessions.tokenHash });
+    return gone.map((s) => s.tokenHash);
+  },
+
   async deleteOthers(db: Executor, userId: string, keep: string): Promise<Buffer[]> {
     const gone = await db
       .delete(sessions)
@@ -219,4 +230,11 @@ export const SIGNED_OUT_CHANNEL = 'aidmap_signed_out';
 /** Tells every instance that a session ended, so no socket keeps showing its user's private events. */
 export async function announceSignOut(db: Executor, key: string): Promise<void> {
   await db.execute(sql`SELECT pg_notify(${SIGNED_OUT_CHANNEL}, ${key})`);
+}
+
+/** Closes the ended sessions' sockets on every instance (code 4001), as signing out does. */
+export async function announceEnded(db: Executor, tokenHashes: Buffer[]): Promise<void> {
+  for (const tokenHash of tokenHashes) {
+    await announceSignOut(db, sessionKeyOfHash(tokenHash));
+  }
 }

@@ -8,6 +8,7 @@ import { conflict, forbidden, HttpProblem, invalid, notFound, unauthorized } fro
 import { hashPassword, verifyPassword } from './passwords';
 import { passwordProblems } from './policy';
 import {
+  announceEnded,
   announceSignOut,
   isEmail,
   normalizeEmail,
@@ -31,13 +32,6 @@ export interface SessionStart {
 export interface SignedIn {
   user: SessionUser;
   session: { token: string; expiresAt: Date };
-}
-
-/** Closes the ended sessions' sockets on every instance (code 4001), as signing out does. */
-export async function announceEnded(db: Executor, tokenHashes: Buffer[]): Promise<void> {
-  for (const tokenHash of tokenHashes) {
-    await announceSignOut(db, sessionKeyOfHash(tokenHash));
-  }
 }
 
 /** A new account and its first session, together or neither; 400 with every problem, 409 when the address is taken. */

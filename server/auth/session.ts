@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { LAST_SEEN_EVERY_MS, type SessionLifetime, type SessionUser, sessionKeyOfHash, sessionsRepo, announceSignOut } from './repository';
+import { announceEnded, LAST_SEEN_EVERY_MS, type SessionLifetime, type SessionUser, sessionsRepo } from './repository';
 import { unauthorized } from '../http/problem';
 
 export const SESSION_COOKIE = 'aidmap_session';
@@ -100,8 +100,6 @@ export default fp(
  */
 export async function endIdleSessions(app: FastifyInstance): Promise<number> {
   const ended = await sessionsRepo.prune(app.db, app.clock.now(), app.sessionLifetime);
-  for (const tokenHash of ended) {
-    await announceSignOut(app.db, sessionKeyOfHash(tokenHash));
-  }
+  await announceEnded(app.db, ended);
   return ended.length;
 }

@@ -3,7 +3,7 @@
 // (requireModerator) and what they set off (events, sign-outs) is service.ts's
 // business.
 import { desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
-import { type Executor, moderationLog, rowsOf, sessions, users } from '../../db';
+import { type Executor, moderationLog, rowsOf, users } from '../../db';
 import type { LoggedState } from '../../db/json';
 
 export interface ModerationEntry {
@@ -120,13 +120,6 @@ export const moderationRepo = {
       .where(isNotNull(users.moderatorSince))
       .orderBy(users.moderatorSince, users.email);
   },
-
-  /** Ends every session of the account; returns the ended sessions' token hashes. */
-  async endSessions(db: Executor, userId: string): Promise<Buffer[]> {
-    const gone = await db.delete(sessions).where(eq(sessions.userId, userId)).returning({ tokenHash: sessions.tokenHash });
-    return gone.map((s) => s.tokenHash);
-  },
-
   /** Every report older than report `before`, newest first, one more than `limit`. */
   async flagsPage(db: Executor, before: string | undefined, limit: number): Promise<ModerationFlagRow[]> {
     const rows = rowsOf<ModerationFlagRecord>(

@@ -11,7 +11,7 @@ import { Outbox } from '../live/outbox';
 import { postsRepo } from '../posts/repository';
 import { requireModerator } from '../access';
 import { postChange } from '../posts/view';
-import { announceSignOut } from '../auth/repository';
+import { announceEnded, sessionsRepo } from '../auth/repository';
 import { moderationRepo } from './repository';
 
 export interface LogEntry {
@@ -112,14 +112,12 @@ export async function suspendAccount(db: DB, actor: { id: string }, userId: stri
       events.post(postChange({ ...row, hiddenAt: now }, row, now));
     }
     await events.flush(tx);
-    const gone = await moderationRepo.endSessions(tx, userId);
+    const gone = await sessionsRepo.deleteAllOf(tx, userId);
     await logModeration(tx, { actorId: actor.id, action: 'user.suspend', subjectType: 'user', subjectId: userId, before: { suspended: false }, after: { suspended: true, reason: reason.trim() }, now });
     return gone;
   });
   // Their sockets close (code 4001), on every process: the sessions are gone already.
-  for (const tokenHash of ended) {
-    await announceSignOut(db, Buffer.from(tokenHash).toString('hex'));
-  }
+  await announceEnded(db, ended);
 }
 
 /** Lifts a platform suspension (idempotent); the account signs in again, its open posts come back. */

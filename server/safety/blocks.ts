@@ -2,7 +2,7 @@
 // posts (listings, a post's page, candidates, similar posts) and they cannot
 // be matched. Live matches between them are cancelled when the block is made.
 import type { DB } from '../../db';
-import type { SessionUser } from '../auth/repository';
+import { type SessionUser, usersRepo } from '../auth/repository';
 import { badRequest, notFound } from '../http/problem';
 import { actOnMatch } from '../matches/service';
 import { announceBlockChange } from '../access';
@@ -13,7 +13,7 @@ export async function block(db: DB, user: SessionUser, blockedId: string, now: D
   if (blockedId === user.id) {
     throw badRequest('You cannot block yourself.', [{ path: '/userId', message: 'is you' }]);
   }
-  if (!(await blocksRepo.personExists(db, blockedId))) {
+  if (!(await usersRepo.exists(db, blockedId))) {
     throw notFound('There is no person with this id.');
   }
   const created = await blocksRepo.insert(db, user.id, blockedId, now);

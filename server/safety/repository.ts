@@ -12,12 +12,6 @@ export interface BlockedRow {
 }
 
 export const blocksRepo = {
-  /** Whether an account with this id exists. */
-  async personExists(db: Executor, userId: string): Promise<boolean> {
-    const [target] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId));
-    return target !== undefined;
-  },
-
   /** Records the block; false when it was made already. */
   async insert(db: Executor, blockerId: string, blockedId: string, now: Date): Promise<boolean> {
     const [row] = await db.insert(blocks).values({ blockerId, blockedId, createdAt: now }).onConflictDoNothing().returning({ blockedId: blocks.blockedId });
