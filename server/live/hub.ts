@@ -82,7 +82,7 @@ export class LiveClient {
 export function formFor(client: LiveClient, ev: EventRow): { key: string; payload: unknown } | undefined {
   if (ev.audience) {
     if (client.userId !== null && ev.audience.includes(client.userId)) {
-      return { key: client.userId, payload: (ev.data as Record<string, unknown>)[client.userId] };
+      return { key: client.userId, payload: ev.data[client.userId] };
     }
     return undefined;
   }

@@ -2,7 +2,7 @@ import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { type Executor, matches, postWindows, posts, rowsOf, users, uuidArray } from '../../db';
 import { postColumns, type PostRow, upcomingWindow } from '../posts/repository';
-import { buildSchedule, type Interval, type Recurrence, type Window } from '../posts/windows';
+import { buildSchedule, type Interval } from '../posts/windows';
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
 import { PUBLIC_OFFSET_MAX_M } from '../geo/geo';
 import { notBlocked, accountActive } from '../access';
@@ -44,17 +44,17 @@ export const ENTITLED_VIEW: Perspective = { subject: 'exact', others: 'exact' };
 
 /** The zone a post's times are shown in: its rule's, else its first window's offset. */
 export function zoneOf(row: Pick<PostRow, 'recurrence' | 'windows'>): string {
-  const rule = row.recurrence as Recurrence | null;
+  const rule = row.recurrence;
   if (rule) {
     return rule.timezone;
   }
-  const first = (row.windows as Window[])[0];
+  const first = row.windows[0];
   return first ? (DateTime.fromISO(first.start, { setZone: true }).zoneName ?? 'UTC') : 'UTC';
 }
 
 /** A post for score.ts, its schedule expanded from the rule (one post; candidates read theirs from post_windows). */
 export function toMatchPost(row: PostRow, now: Date, place: Place): MatchPost {
-  const schedule: Interval[] = buildSchedule(row.windows as Window[], row.recurrence as Recurrence | null, now).map((w) => ({
+  const schedule: Interval[] = buildSchedule(row.windows, row.recurrence, now).map((w) => ({
     start: new Date(w.start),
     end: new Date(w.end),
   }));
@@ -71,7 +71,7 @@ function matchPost(row: PostRow, schedule: Interval[], zone: string, place: Plac
     radiusM: row.radiusM,
     capacity: row.capacity,
     capacityLeft: row.capacityLeft,
-    details: row.details as Record<string, unknown>,
+    details: row.details,
     destination: place === 'exact' ? row.destination : row.publicDestination,
     createdAt: row.createdAt,
     schedule,
@@ -141,7 +141,7 @@ async function nearbyCandidates(
   let locality = local;
   if (subject.category === 'tutoring') {
     // Remote tutoring: both remote, or one remote and the other either; distance does not count.
-    const mine = modeOf(subject.details as Record<string, unknown>);
+    const mine = modeOf(subject.details);
     const theirs = sql`COALESCE(${posts.details}->>'mode', 'either')`;
     const remote =
       mine === 'remote'

@@ -71,9 +71,9 @@ function inputOf(row: PostRow): PostInput {
     location: row.location,
     radiusM: row.radiusM,
     windows: row.windows as PostInput['windows'],
-    recurrence: (row.recurrence as Recurrence | null) ?? undefined,
+    recurrence: row.recurrence ?? undefined,
     capacity: row.capacity,
-    details: { ...(row.details as Record<string, unknown>), ...(row.destination ? { destination: row.destination } : {}) },
+    details: { ...row.details, ...(row.destination ? { destination: row.destination } : {}) },
   };
 }
 
@@ -281,7 +281,7 @@ export async function extendSchedules(db: DB, now: Date, batch = 500): Promise<n
     const count = await db.transaction(async (tx) => {
       const rows = await postsRepo.dueForExtension(tx, due, batch);
       for (const row of rows) {
-        const rule = row.recurrence as Recurrence;
+        const rule = row.recurrence!;
         const until = materializeUntil(rule, now);
         const occurrences = expandRecurrence(rule, { start: row.windowsUntil ?? now, end: until });
         await postsRepo.addWindows(tx, row.id, occurrences, true);

@@ -1,6 +1,6 @@
 import { type LatLng, roundLatLng } from '../geo/geo';
 import type { PostRow } from './repository';
-import { buildSchedule, type Recurrence, type Window } from './windows';
+import { buildSchedule } from './windows';
 import { type PostChange } from '../live/outbox';
 import { type Post } from '../contract/posts';
 import { type PostEventType } from '../contract/live';
@@ -35,13 +35,13 @@ export function statusAt(row: Pick<PostRow, 'status' | 'endsAt'> & { hiddenAt?: 
 export function postView(row: PostRow, viewer: Viewer | null, now: Date, entitled = false): Post {
   // `entitled`: the caller established a right to the exact points (the other party of an accepted match, an organizer).
   const exact = entitled || seesExact(row, viewer);
-  const details: Record<string, unknown> = { ...(row.details as Record<string, unknown>) };
+  const details: Record<string, unknown> = { ...row.details };
   const destination = exact ? row.destination : row.publicDestination;
   if (destination) {
     details.destination = roundLatLng(destination);
   }
-  const windows = row.windows as Window[];
-  const recurrence = (row.recurrence as Recurrence | null) ?? undefined;
+  const windows = row.windows;
+  const recurrence = row.recurrence ?? undefined;
   return {
     id: row.id,
     kind: row.kind,
