@@ -57,6 +57,11 @@ export const postCategory = pgEnum('post_category', CATEGORIES);
 export const postStatus = pgEnum('post_status', STORED_POST_STATUSES);
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+/** A person the row belongs to: it goes when their account goes. */
+const person = () =>
+  uuid()
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' });
 
 export const users = pgTable(
   'users',
@@ -80,9 +85,7 @@ export const sessions = pgTable(
   {
     /** SHA-256 of the cookie's random token: a leaked table does not sign anyone in. */
     tokenHash: bytea().primaryKey(),
-    userId: uuid()
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: person(),
     createdAt: createdAt(),
     expiresAt: timestamp({ withTimezone: true }).notNull(),
     /** Last request seen on this session (written at most every few minutes): idle sessions end. */
@@ -97,9 +100,7 @@ export const sessions = pgTable(
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
-    userId: uuid()
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: person(),
     key: text().notNull(),
     /** `post`, `match` or `message`: the kind of resource the key made. */
     scope: text().notNull(),
@@ -138,9 +139,7 @@ export const posts = pgTable(
   'posts',
   {
     id: uuid().primaryKey().defaultRandom(),
-    authorId: uuid()
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    authorId: person(),
     kind: postKind().notNull(),
     category: postCategory().notNull(),
     title: text().notNull(),
@@ -244,9 +243,7 @@ export const matches = pgTable(
       .references(() => posts.id, { onDelete: 'cascade' }),
     status: matchStatus().notNull(),
     /** The offer's author, for the fairness term (matches each helper accepted lately). */
-    helperId: uuid()
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    helperId: person(),
     /** Who proposed (null while only the server suggested it). */
     proposedBy: uuid().references(() => users.id, { onDelete: 'set null' }),
     /** Capacity taken from the offer while accepted (the need's capacity at acceptance). */
@@ -282,9 +279,7 @@ export const messages = pgTable(
     matchId: uuid()
       .notNull()
       .references(() => matches.id, { onDelete: 'cascade' }),
-    authorId: uuid()
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    authorId: person(),
     body: text().notNull(),
     createdAt: createdAt(),
   },
@@ -359,9 +354,7 @@ export const memberships = pgTable(
     communityId: uuid()
       .notNull()
       .references(() => communities.id, { onDelete: 'cascade' }),
-    userId: uuid()
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: person(),
     role: communityRole().notNull(),
     /** Suspended by an organizer: no member rights, cannot rejoin until lifted. */
     suspendedAt: timestamp({ withTimezone: true }),
@@ -418,9 +411,7 @@ export const flags = pgTable(
   'flags',
   {
     id: uuid().primaryKey().defaultRandom(),
-    reporterId: uuid()
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    reporterId: person(),
     postId: uuid().references(() => posts.id, { onDelete: 'cascade' }),
     userId: uuid().references(() => users.id, { onDelete: 'cascade' }),
     reason: text().notNull(),
@@ -453,12 +444,8 @@ export const calendarTokens = pgTable(
 export const blocks = pgTable(
   'blocks',
   {
-    blockerId: uuid()
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
-    blockedId: uuid()
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    blockerId: person(),
+    blockedId: person(),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.blockerId, t.blockedId] }), index('blocks_blocked_idx').on(t.blockedId, t.blockerId)],
