@@ -254,30 +254,17 @@ export const organizingRepo = {
 
   /** These posts with their matches, for an export, those the organizer may still act on; oldest first. */
   async exportRows(db: Executor, organizerId: string, communityId: string, ids: string[], now: Date): Promise<ExportRecord[]> {
-    const rows = rowsOf<{
-      id: string;
-      kind: string;
-      category: string;
-      title: string;
-      status: string;
-      hidden: boolean;
-      author_id: string;
-      author_name: string;
-      lat: number;
-      lng: number;
-      capacity: number;
-      capacity_left: number;
-      next_start: Date | string | null;
-      created_at: Date | string;
-      matches: ExportRecord['matches'] | string | null;
-    }>(
+    // Named as the record names them; dates and the JSON come as each driver gives them.
+    const rows = rowsOf<
+      Omit<ExportRecord, 'nextStart' | 'createdAt' | 'matches'> & { nextStart: Date | string | null; createdAt: Date | string; matches: ExportRecord['matches'] | string | null }
+    >(
       await db.execute(sql`
       SELECT p.id, p.kind, p.category, p.title, p.status, p.hidden_at IS NOT NULL AS hidden,
-             p.author_id, u.display_name AS author_name,
+             p.author_id AS "authorId", u.display_name AS "authorName",
              ST_Y(p.location::geometry) AS lat, ST_X(p.location::geometry) AS lng,
-             p.capacity, p.capacity_left,
-             (SELECT min(lower(w.during)) FROM post_windows w WHERE w.post_id = p.id AND upper(w.during) > ${now.toISOString()}::timestamptz) AS next_start,
-             p.created_at,
+             p.capacity, p.capacity_left AS "capacityLeft",
+             (SELECT min(lower(w.during)) FROM post_windows w WHERE w.post_id = p.id AND upper(w.during) > ${now.toISOString()}::timestamptz) AS "nextStart",
+             p.created_at AS "createdAt",
              -- The other post of a match is named only when the organizer may act on it too (a member's):
              -- a non-member's post, matched and so off the map, is no organizer's business.
              (SELECT coalesce(json_agg(json_build_object('id', x.id, 'status', x.status,
@@ -294,20 +281,13 @@ export const organizingRepo = {
       ORDER BY p.created_at, p.id`),
     );
     return rows.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      category: r.category,
-      title: r.title,
-      status: r.status,
-      hidden: r.hidden,
-      authorId: r.author_id,
-      authorName: r.author_name,
+      ...r,
       lat: Number(r.lat),
       lng: Number(r.lng),
       capacity: Number(r.capacity),
-      capacityLeft: Number(r.capacity_left),
-      nextStart: r.next_start === null ? null : new Date(r.next_start),
-      createdAt: new Date(r.created_at),
+      capacityLeft: Number(r.capacityLeft),
+      nextStart: r.nextStart === null ? null : new Date(r.nextStart),
+      createdAt: new Date(r.createdAt),
       matches: parsed(r.matches ?? []),
     }));
   },
