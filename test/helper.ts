@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { PGlite } from '@electric-sql/pglite';
 import { type Database, loadSecret, openDatabase, openPglite } from '../db';
 import { applyOffset, derivedOffset, type LatLng } from '../server/geo/geo';
@@ -120,6 +120,22 @@ export async function buildTestApp(
   });
   await app.ready();
   return { app, clock, database };
+}
+
+/**
+ * An app for the tests of a file (or of the describe block it is called in):
+ * built before the first of them, and before the hooks registered after this
+ * call; closed after the last. Its fields are there from then on.
+ */
+export function useTestApp(options: Parameters<typeof buildTestApp>[0] = {}): TestContext {
+  const ctx = {} as TestContext;
+  beforeAll(async () => {
+    Object.assign(ctx, await buildTestApp(options));
+  });
+  afterAll(async () => {
+    await ctx.app?.close();
+  });
+  return ctx;
 }
 
 let emails = 0;

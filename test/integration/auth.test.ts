@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../db';
-import { buildTestApp, signup, type TestContext } from '../helper';
+import { useTestApp, buildTestApp, signup } from '../helper';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await buildTestApp();
-});
-afterAll(async () => {
-  await ctx?.app.close();
-});
+const ctx = useTestApp();
 
 function cookieOf(res: { headers: Record<string, unknown> }): string {
   const header = res.headers['set-cookie'];

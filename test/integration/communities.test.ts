@@ -2,16 +2,15 @@
 // codes, the append-only audit log, and who may do what (a matrix over every
 // route and role, asserting exact statuses).
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { sqlState } from '../../db';
 import { TestSocket } from '../live-client';
 import { ENTITLED_VIEW, findCandidates } from '../../server/matching/candidates';
 import { postsRepo } from '../../server/posts/repository';
-import { buildTestApp, postBody, signup, type TestContext, type TestUser } from '../helper';
+import { useTestApp, postBody, signup, type TestUser } from '../helper';
 
-let ctx: TestContext;
-type User = TestUser;
+const ctx = useTestApp();
 
 // Crown Heights, roughly (a closed ring, [lng, lat]).
 const CROWN_HEIGHTS = {
@@ -42,11 +41,11 @@ const BLOCK = {
   ],
 };
 
-async function call(user: User | null, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
+async function call(user: TestUser | null, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
   return ctx.app.inject({ method, url, headers: user ? { cookie: user.cookie } : {}, ...(payload !== undefined ? { payload: payload as never } : {}) });
 }
 
-async function create(user: User, body: Record<string, unknown>) {
+async function create(user: TestUser, body: Record<string, unknown>) {
   const res = await call(user, 'POST', '/api/communities', { name: 'Crown Heights Mutual Aid', slug: `ch-${Math.random().toString(36).slice(2, 8)}`, boundary: CROWN_HEIGHTS, timezone: 'America/New_York', joinPolicy: 'open', ...body });
   expect(res.statusCode, res.body).toBe(201);
   return res.json().community as { id: string; slug: string; myRole?: string; memberCount: number; areaKm2: number; boundary: { type: string } };
@@ -60,12 +59,6 @@ async function wsUrl(): Promise<string> {
   return `ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`;
 }
 
-beforeAll(async () => {
-  ctx = await buildTestApp();
-});
-afterAll(async () => {
-  await ctx?.app.close();
-});
 
 describe('communities', () => {
   it('a neighbor starts one and is its admin; its area is public; points find the smallest first', async () => {
@@ -223,7 +216,7 @@ describe('communities', () => {
     ];
     const c = await create(admin, { joinPolicy: 'invite' });
     const elsewhere = await create(otherOrganizer, {});
-    const join = async (u: User) => {
+    const join = async (u: TestUser) => {
       const code = (await call(admin, 'POST', `/api/communities/${c.id}/invites`)).json().invite.code;
       expect((await call(u, 'POST', `/api/communities/${c.id}/join`, { inviteCode: code })).statusCode).toBe(201);
     };
@@ -232,9 +225,9 @@ describe('communities', () => {
     await call(admin, 'PUT', `/api/communities/${c.id}/members/${organizer.id}`, { role: 'organizer' });
     expect(elsewhere.myRole).toBe('admin');
 
-    const roles: Record<string, User | null> = { anonymous: null, outsider, member, otherOrganizer, organizer, admin };
+    const roles: Record<string, TestUser | null> = { anonymous: null, outsider, member, otherOrganizer, organizer, admin };
     const code = (await call(admin, 'POST', `/api/communities/${c.id}/invites`)).json().invite.code;
-    const routes: { name: string; run: (u: User | null) => Promise<{ statusCode: number }>; expect: Record<string, number> }[] = [
+    const routes: { name: string; run: (u: TestUser | null) => Promise<{ statusCode: number }>; expect: Record<string, number> }[] = [
       { name: 'GET community', run: (u) => call(u, 'GET', `/api/communities/${c.id}`), expect: { anonymous: 200, outsider: 200, member: 200, otherOrganizer: 200, organizer: 200, admin: 200 } },
       { name: 'GET members', run: (u) => call(u, 'GET', `/api/communities/${c.id}/members`), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 200, admin: 200 } },
       { name: 'GET invites', run: (u) => call(u, 'GET', `/api/communities/${c.id}/invites`), expect: { anonymous: 401, outsider: 403, member: 403, otherOrganizer: 403, organizer: 200, admin: 200 } },
@@ -291,7 +284,7 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     await call(admin, 'PUT', `/api/communities/${c.id}/members/${organizer.id}`, { role: 'organizer' });
     await call(member, 'POST', `/api/communities/${block.id}/join`); // a member of both
 
-    const postAt = async (author: User, location: { lat: number; lng: number }) => {
+    const postAt = async (author: TestUser, location: { lat: number; lng: number }) => {
       const start = new Date(ctx.clock.now().getTime() + 86_400_000);
       const windows = [{ start: start.toISOString(), end: new Date(start.getTime() + 7_200_000).toISOString() }];
       const res = await call(author, 'POST', '/api/posts', postBody({ location, windows }));
@@ -302,7 +295,7 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     const nonMemberPost = await postAt(nonMember, { lat: 40.676, lng: -73.951 });
     const blockPost = await postAt(member, { lat: 40.67, lng: -73.9425 }); // inside the block: the block's post
 
-    const viewers: Record<string, User | null> = { anonymous: null, admin, organizer, member: await signup(ctx.app, 'OtherMember'), nonMember, otherOrganizer, blockOrganizer };
+    const viewers: Record<string, TestUser | null> = { anonymous: null, admin, organizer, member: await signup(ctx.app, 'OtherMember'), nonMember, otherOrganizer, blockOrganizer };
     await call(viewers.member!, 'POST', `/api/communities/${c.id}/join`);
     const exactFor = async (postId: string, exactAt: { lat: number; lng: number }) => {
       const seen: Record<string, boolean> = {};
@@ -324,7 +317,7 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     expect(await exactFor(blockPost.id, blockPost.location)).toEqual({ ...none, blockOrganizer: true });
 
     // Members filter the map to their community: by public points (what the map shows), so the smallest community holding a post's public point decides.
-    const filtered = async (viewer: User | null, id: string) => call(viewer, 'GET', `/api/posts?bbox=-73.97,40.66,-73.91,40.69&limit=1000&community=${id}`);
+    const filtered = async (viewer: TestUser | null, id: string) => call(viewer, 'GET', `/api/posts?bbox=-73.97,40.66,-73.91,40.69&limit=1000&community=${id}`);
     const publicOf = async (postId: string) => (await call(null, 'GET', `/api/posts/${postId}`)).json().post.location as { lat: number; lng: number };
     // The smallest community holding the public point, as the communities list answers it: earlier tests'
     // communities count too (a public point up to hundreds of metres off may land in one of theirs).
@@ -337,7 +330,7 @@ describe('organizers see the exact places of their members’ posts, and nobody 
     const ofC = (await filtered(viewers.member!, c.id)).json().items.map((p: { id: string }) => p.id);
     expect(three.filter((id) => ofC.includes(id))).toEqual(three.filter((_, i) => homes[i] === c.id));
     // The filter shows each post in the form its reader is entitled to: public to another member, exact to the organizers.
-    const formIn = async (viewer: User, postId: string) => ((await filtered(viewer, c.id)).json().items as { id: string; locationPrecisionM: number }[]).find((p) => p.id === postId);
+    const formIn = async (viewer: TestUser, postId: string) => ((await filtered(viewer, c.id)).json().items as { id: string; locationPrecisionM: number }[]).find((p) => p.id === postId);
     if (homes[0] === c.id) {
       expect((await formIn(viewers.member!, memberPost.id))!.locationPrecisionM).toBeGreaterThan(0);
       expect((await formIn(organizer, memberPost.id))!.locationPrecisionM).toBe(0);
@@ -361,7 +354,7 @@ describe('organizers see the exact places of their members’ posts, and nobody 
       sockets[name].send({ type: 'subscribe', bbox: [-73.97, 40.66, -73.91, 40.69] });
       await sockets[name].next('subscribed');
     }
-    const exactLive = async (author: User, post: { id: string; location: { lat: number; lng: number } }, title: string) => {
+    const exactLive = async (author: TestUser, post: { id: string; location: { lat: number; lng: number } }, title: string) => {
       expect((await call(author, 'PATCH', `/api/posts/${post.id}`, { title })).statusCode).toBe(200);
       const seen: Record<string, boolean> = {};
       for (const [name, socket] of Object.entries(sockets)) {
@@ -443,7 +436,7 @@ describe('organizer tools: triage, a bulk plan, applying it', () => {
     for (const u of [member, h1, h2, n1, n2, n3, lonely]) {
       await call(u!, 'POST', `/api/communities/${c.id}/join`);
     }
-    const make = async (u: User, body: Record<string, unknown>) => {
+    const make = async (u: TestUser, body: Record<string, unknown>) => {
       const res = await call(u, 'POST', '/api/posts', postBody({ windows, ...body }));
       expect(res.statusCode, res.body).toBe(201);
       return res.json().post.id as string;
@@ -528,7 +521,7 @@ describe('triage at a glance', () => {
     }
     const day = new Date(ctx.clock.now().getTime() + 2 * 86_400_000);
     const windows = [{ start: day.toISOString(), end: new Date(day.getTime() + 3 * 3_600_000).toISOString() }];
-    const make = async (u: User, body: Record<string, unknown>) => {
+    const make = async (u: TestUser, body: Record<string, unknown>) => {
       const res = await call(u, 'POST', '/api/posts', postBody({ windows, ...body }));
       expect(res.statusCode, res.body).toBe(201);
       return res.json().post.id as string;
@@ -653,7 +646,7 @@ describe('moderation: reports, hiding, suspensions', () => {
     for (const u of [organizer, organizer2]) {
       await call(admin!, 'PUT', `/api/communities/${c.id}/members/${u!.id}`, { role: 'organizer' });
     }
-    const suspendIt = (by: User, userId: string) => call(by, 'POST', `/api/communities/${c.id}/suspensions`, { userId, reason: 'Harassment' });
+    const suspendIt = (by: TestUser, userId: string) => call(by, 'POST', `/api/communities/${c.id}/suspensions`, { userId, reason: 'Harassment' });
     expect((await suspendIt(member!, organizer!.id)).statusCode).toBe(403);
     expect((await suspendIt(organizer!, organizer2!.id)).statusCode).toBe(403);
     expect((await suspendIt(organizer!, admin!.id)).statusCode).toBe(409);
@@ -822,7 +815,7 @@ describe('roster and coverage', () => {
       const start = new Date(base + d * 86_400_000);
       return [{ start: start.toISOString(), end: new Date(start.getTime() + 7_200_000).toISOString() }];
     };
-    const make = async (u: User, body: Record<string, unknown>) => {
+    const make = async (u: TestUser, body: Record<string, unknown>) => {
       const res = await call(u, 'POST', '/api/posts', postBody(body));
       expect(res.statusCode, res.body).toBe(201);
       return res.json().post.id as string;

@@ -2,20 +2,13 @@
 // posts and proposals, late cancellations.
 import { sql } from 'drizzle-orm';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sweep } from '../../server/hygiene/sweep';
-import { buildTestApp, postBody, signup, type TestContext, type TestUser } from '../helper';
+import { useTestApp, postBody, signup, type TestUser } from '../helper';
 import { TestSocket } from '../live-client';
 
-let ctx: TestContext;
-type User = TestUser;
+const ctx = useTestApp();
 
-beforeAll(async () => {
-  ctx = await buildTestApp();
-});
-afterAll(async () => {
-  await ctx?.app.close();
-});
 
 let listening: string | null = null;
 /** The app's /ws address (listening once for the file). */
@@ -27,7 +20,7 @@ async function wsUrl(): Promise<string> {
   return listening;
 }
 
-async function post(user: User, body: Record<string, unknown>) {
+async function post(user: TestUser, body: Record<string, unknown>) {
   const res = await ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie: user.cookie }, payload: postBody(body) });
   expect(res.statusCode, res.body).toBe(201);
   return res.json().post as { id: string; location: { lat: number; lng: number } };
@@ -75,7 +68,7 @@ describe('blocking', () => {
     const need = await post(ann, { kind: 'need', capacity: 1, title: 'Dinner for Ann', windows: thu, location: at });
     const bobs = await post(bob, { title: 'Bob’s soup', windows: thu, location: { lat: 40.6485, lng: -73.9645 } });
     const cats = await post(cat, { title: 'Cat’s soup', windows: thu, location: { lat: 40.6486, lng: -73.9641 } });
-    const inject = (u: User, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
+    const inject = (u: TestUser, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
       ctx.app.inject({ method, url, headers: { cookie: u.cookie }, ...(payload ? { payload: payload as never } : {}) });
     const proposed = await inject(ann, 'POST', '/api/matches', { needId: need.id, offerId: bobs.id });
     expect(proposed.statusCode).toBe(201);
@@ -89,7 +82,7 @@ describe('blocking', () => {
     expect((await inject(bob, 'GET', `/api/matches/${proposed.json().match.id}`)).json().match.status).toBe('cancelled');
 
     const box = '/api/posts?bbox=-73.98,40.63,-73.95,40.67'; // wide enough for public points 400 m off
-    const ids = async (u: User) => (await inject(u, 'GET', box)).json().items.map((p: { id: string }) => p.id);
+    const ids = async (u: TestUser) => (await inject(u, 'GET', box)).json().items.map((p: { id: string }) => p.id);
     expect(await ids(ann)).not.toContain(bobs.id);
     expect(await ids(ann)).toContain(cats.id);
     expect(await ids(bob)).not.toContain(need.id); // both ways

@@ -3,21 +3,14 @@
 // identical requests racing make one thing.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
-import { buildTestApp, postBody, signup, type TestContext, type TestUser } from '../helper';
+import { useTestApp, postBody, signup, type TestUser } from '../helper';
 
-let ctx: TestContext;
-type User = TestUser;
+const ctx = useTestApp();
 
-beforeAll(async () => {
-  ctx = await buildTestApp();
-});
-afterAll(async () => {
-  await ctx?.app.close();
-});
 
-const post = (user: User, key: string | undefined, body: Record<string, unknown>) =>
+const post = (user: TestUser, key: string | undefined, body: Record<string, unknown>) =>
   ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie: user.cookie, ...(key ? { 'idempotency-key': key } : {}) }, payload: body });
 
 async function count(table: 'posts' | 'matches' | 'messages', where = sql`TRUE`): Promise<number> {

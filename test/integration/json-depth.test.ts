@@ -2,20 +2,16 @@
 // any handler or recursive helper sees it (issue 13: a 30,000-deep [[[…]]]
 // overflowed the stack in unstorableText and answered 500).
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
 import { MAX_JSON_DEPTH } from '../../server/plugins/validation';
-import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+import { useTestApp, postBody, signup } from '../helper';
 
-let ctx: TestContext;
+const ctx = useTestApp();
 let victim: { cookie: string };
 
 beforeAll(async () => {
-  ctx = await buildTestApp();
   victim = await signup(ctx.app);
-});
-afterAll(async () => {
-  await ctx?.app.close();
 });
 
 function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number) {

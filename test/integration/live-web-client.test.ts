@@ -1,26 +1,22 @@
 // The web app's live connection (web/src/lib/live.ts) against the real server:
 // reconnect with backoff, resume from the last seq, each event once, resync.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { LiveConnection, type LiveStatus, type SocketLike } from '../../web/src/lib/live';
-import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+import { useTestApp, postBody, signup } from '../helper';
 import { type LiveEvent } from '../../server/contract/live';
 
-let ctx: TestContext;
+const ctx = useTestApp();
 let url: string;
 let user: { cookie: string; id: string };
 const HOME = { lat: 40.678213, lng: -73.944187 };
 const BOX: [number, number, number, number] = [HOME.lng - 0.05, HOME.lat - 0.05, HOME.lng + 0.05, HOME.lat + 0.05];
 
 beforeAll(async () => {
-  ctx = await buildTestApp();
   await ctx.app.listen({ port: 0, host: '127.0.0.1' });
   url = `ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`;
   user = await signup(ctx.app, 'Web');
-});
-afterAll(async () => {
-  await ctx?.app.close();
 });
 
 async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {

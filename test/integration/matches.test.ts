@@ -1,14 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { destinationPoint, distanceM, type LatLng } from '../../server/geo/geo';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../db';
-import { buildTestApp, postBody, publicPointOf, signup, type TestContext, type TestUser } from '../helper';
+import { useTestApp, postBody, publicPointOf, signup, type TestUser } from '../helper';
 
-let ctx: TestContext;
-type User = TestUser;
-let needer: User;
-let helpers: User[];
-let stranger: User;
+const ctx = useTestApp();
+let needer: TestUser;
+let helpers: TestUser[];
+let stranger: TestUser;
 
 const HOME = { lat: 40.678213, lng: -73.944187 };
 const at = (bearing: number, m: number) => {
@@ -19,7 +18,6 @@ const at = (bearing: number, m: number) => {
 const THU = { start: '2026-12-03T17:00:00-05:00', end: '2026-12-03T19:00:00-05:00' };
 
 beforeAll(async () => {
-  ctx = await buildTestApp();
   needer = await signup(ctx.app, 'Needer');
   helpers = [];
   for (let i = 0; i < 6; i++) {
@@ -27,18 +25,15 @@ beforeAll(async () => {
   }
   stranger = await signup(ctx.app, 'Stranger');
 });
-afterAll(async () => {
-  await ctx?.app.close();
-});
 
-async function create(user: User, overrides: Record<string, unknown>) {
+async function create(user: TestUser, overrides: Record<string, unknown>) {
   ctx.clock.advance(1000);
   const res = await ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie: user.cookie }, payload: postBody(overrides) });
   expect(res.statusCode, res.body).toBe(201);
   return res.json().post as { id: string; location: { lat: number; lng: number } };
 }
 
-async function call(user: User | null, method: 'GET' | 'POST', url: string, payload?: unknown) {
+async function call(user: TestUser | null, method: 'GET' | 'POST', url: string, payload?: unknown) {
   return ctx.app.inject({ method, url, headers: user ? { cookie: user.cookie } : {}, payload: payload as never });
 }
 
@@ -62,7 +57,7 @@ describe('candidates', () => {
       capacity: 2,
       details: { dietary: ['vegetarian'] },
     });
-    const [h0, h1, h2, h3, h4, h5] = helpers as [User, User, User, User, User, User];
+    const [h0, h1, h2, h3, h4, h5] = helpers as [TestUser, TestUser, TestUser, TestUser, TestUser, TestUser];
     const near = await create(h0, meal({ location: at(0, 300) }));
     const farther = await create(h1, meal({ location: at(90, 1200) }));
     const partial = await create(h2, meal({ location: at(180, 400), windows: [{ start: '2026-12-03T18:20:00-05:00', end: '2026-12-03T20:00:00-05:00' }] }));

@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
 import { distanceM } from '../../server/geo/geo';
-import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+import { useTestApp, postBody, signup, type TestUser } from '../helper';
 
-let ctx: TestContext;
+const ctx = useTestApp();
 let alice: { cookie: string; id: string };
 let bob: { cookie: string; id: string };
 
@@ -13,12 +13,8 @@ const HOME = { lat: 40.678213, lng: -73.944187 };
 const CLINIC = { lat: 40.655517, lng: -73.941309 };
 
 beforeAll(async () => {
-  ctx = await buildTestApp();
   alice = await signup(ctx.app, 'Alice');
   bob = await signup(ctx.app, 'Bob');
-});
-afterAll(async () => {
-  await ctx?.app.close();
 });
 
 async function create(cookie: string, overrides: Record<string, unknown> = {}) {
@@ -164,14 +160,10 @@ describe('creating and reading posts', () => {
 });
 
 describe('listing posts', () => {
-  let ctxList: TestContext;
-  let carol: { cookie: string; id: string };
+  const ctxList = useTestApp();
+  let carol: TestUser;
   beforeAll(async () => {
-    ctxList = await buildTestApp();
     carol = await signup(ctxList.app, 'Carol');
-  });
-  afterAll(async () => {
-    await ctxList?.app.close();
   });
 
   async function make(overrides: Record<string, unknown>) {

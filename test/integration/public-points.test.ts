@@ -4,29 +4,22 @@
 // moved often enough to probe around a neighbour. The attack harness
 // (attack.test.ts) plays a whole attacker; these pin each rule down with
 // points placed on either side of the line where true and public differ.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { destinationPoint, distanceM, type LatLng } from '../../server/geo/geo';
-import { buildTestApp, postBody, publicPointOf, signup, type TestContext, type TestUser } from '../helper';
+import { useTestApp, postBody, publicPointOf, signup, type TestUser } from '../helper';
 
-let ctx: TestContext;
-type User = TestUser;
+const ctx = useTestApp();
 
 const TRUE_PLACE = { lat: 40.674512, lng: -73.948871 };
 const RADIUS = 1000;
 const THU = { start: '2026-12-03T17:00:00-05:00', end: '2026-12-03T19:00:00-05:00' };
 
-beforeAll(async () => {
-  ctx = await buildTestApp();
-});
-afterAll(async () => {
-  await ctx?.app.close();
-});
 
-function call(user: User | null, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
+function call(user: TestUser | null, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
   return ctx.app.inject({ method, url, headers: user ? { cookie: user.cookie } : {}, ...(payload === undefined ? {} : { payload: payload as never }) });
 }
 
-async function create(user: User, overrides: Record<string, unknown>) {
+async function create(user: TestUser, overrides: Record<string, unknown>) {
   ctx.clock.advance(1000);
   const res = await call(user, 'POST', '/api/posts', postBody({ category: 'errand', details: {}, capacity: 1, windows: [THU], ...overrides }));
   expect(res.statusCode, res.body).toBe(201);

@@ -1,17 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
-import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+import { useTestApp, postBody, signup } from '../helper';
 
-let ctx: TestContext;
+const ctx = useTestApp();
 let cookie: string;
 
 beforeAll(async () => {
-  ctx = await buildTestApp();
   ({ cookie } = await signup(ctx.app));
-});
-afterAll(async () => {
-  await ctx?.app.close();
 });
 
 async function countRows(): Promise<number> {

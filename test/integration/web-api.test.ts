@@ -1,12 +1,12 @@
 // The web app's API client (web/src/lib/api.ts) against the real server over HTTP.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { get, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { ApiError, createApi, NetworkError } from '../../web/src/lib/api';
-import { buildTestApp, postBody, type TestContext } from '../helper';
+import { useTestApp, postBody } from '../helper';
 
-let ctx: TestContext;
+const ctx = useTestApp();
 
 /** A GET through node:http, which (unlike fetch) hands over the body as sent, still compressed. */
 function request(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
@@ -38,12 +38,8 @@ function browserFetch(): typeof fetch {
 }
 
 beforeAll(async () => {
-  ctx = await buildTestApp();
   await ctx.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await ctx?.app.close();
 });
 
 describe('web API client', () => {
