@@ -7,9 +7,10 @@
 const LAYERS = [
   ['server/contract'],
   ['server/clock.ts', 'server/config.ts', 'server/geo', 'server/assign', 'server/http'],
-  ['server/plugins', 'server/limits'],
+  ['server/plugins', 'server/limits', 'server/queue', 'server/mail'],
   ['server/access'],
   ['server/auth'],
+  ['server/notifications'],
   ['server/live'],
   ['server/posts'],
   ['server/matching'],

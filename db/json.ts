@@ -34,3 +34,17 @@ export type EventPayload = Record<string, unknown>;
 
 /** What an audit or moderation log entry says changed: a small object of the fields before or after (null: none). */
 export type LoggedState = Record<string, unknown>;
+
+/** What a notification says (server/contract/notifications.ts, NotificationData). */
+export interface NotificationData {
+  title?: string;
+  actorName?: string;
+  text?: string;
+  [key: string]: unknown;
+}
+
+/** A PushSubscription's keys (base64url), as the browser gave them. */
+export interface StoredPushKeys {
+  p256dh: string;
+  auth: string;
+}

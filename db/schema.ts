@@ -18,7 +18,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { geographyArea, geographyPoint, tstzmultirange, tstzrange } from './geography';
-import type { EventPayload, LoggedState, PostDetails, StoredRecurrence, StoredWindow } from './json';
+import type { EventPayload, LoggedState, NotificationData, PostDetails, StoredPushKeys, StoredRecurrence, StoredWindow } from './json';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   dataType() {
@@ -76,6 +76,10 @@ export const users = pgTable(
     moderatorSince: timestamp({ withTimezone: true }),
     /** Suspended platform-wide by a moderator: cannot sign in, and their open posts leave listings and candidate lists. */
     suspendedAt: timestamp({ withTimezone: true }),
+    /** The address was shown to be theirs (a link mailed to it was opened); until then nothing else is mailed to it. */
+    emailVerifiedAt: timestamp({ withTimezone: true }),
+    /** The language mails are written in (`en`, `es`), as the person last chose it in the app. */
+    locale: text().notNull().default('en'),
   },
   (t) => [uniqueIndex('users_email_key').on(t.email)],
 );
@@ -469,4 +473,124 @@ export const moderationLog = pgTable(
     after: jsonb().$type<LoggedState>(),
     createdAt: createdAt(),
   },
+);
+
+/**
+ * What happened that concerns a person (server/notifications): kept for their
+ * inbox with read state, and delivered by the channels they want. Written in
+ * the transaction of the change, with the delivery jobs.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: person(),
+    /** server/contract/notifications.ts, NOTIFICATION_KINDS. */
+    kind: text().notNull(),
+    postId: uuid().references(() => posts.id, { onDelete: 'set null' }),
+    matchId: uuid().references(() => matches.id, { onDelete: 'set null' }),
+    communityId: uuid().references(() => communities.id, { onDelete: 'set null' }),
+    /** What the inbox and the channels say: the post's title, who acted, a message's first words. */
+    data: jsonb().$type<NotificationData>().notNull(),
+    createdAt: createdAt(),
+    readAt: timestamp({ withTimezone: true }),
+    /** By e-mail: `due` (the next mail of the person takes it), `sent`; null: not by e-mail. */
+    email: text(),
+  },
+  (t) => [
+    index('notifications_user_idx').on(t.userId, t.createdAt.desc(), t.id),
+    index('notifications_unread_idx').on(t.userId).where(sql`read_at IS NULL`),
+    index('notifications_email_due_idx').on(t.userId).where(sql`email = 'due'`),
+  ],
+);
+
+/**
+ * Work done after a commit, with retries (server/queue): claimed with FOR
+ * UPDATE SKIP LOCKED so that of several processes exactly one runs a job;
+ * a claim is a lease, so the work of a process that died runs again.
+ */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    /** Which handler runs it (`email`, `push`, …). */
+    kind: text().notNull(),
+    /** At most one job waiting per key (a person's next mail): enqueueing a second one joins the first. */
+    key: text(),
+    payload: jsonb().$type<Record<string, unknown>>().notNull(),
+    runAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    attempts: integer().notNull().default(0),
+    /** Claimed by a process until then; after it, another may claim it. */
+    lockedUntil: timestamp({ withTimezone: true }),
+    lastError: text(),
+    /** Given up after the last attempt (kept for the operator to read). */
+    failedAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('jobs_due_idx').on(t.runAt).where(sql`failed_at IS NULL`),
+    uniqueIndex('jobs_key_key').on(t.key).where(sql`failed_at IS NULL`),
+  ],
+);
+
+/** A browser that takes Web Push for a person (the PushSubscription it gave). */
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: person(),
+    /** The push service's address for this browser: unique, a browser re-subscribing replaces its row. */
+    endpoint: text().notNull(),
+    keys: jsonb().$type<StoredPushKeys>().notNull(),
+    userAgent: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('push_subscriptions_endpoint_key').on(t.endpoint), index('push_subscriptions_user_idx').on(t.userId)],
+);
+
+/** A person's choice for one kind of notification on one channel, where it differs from the default. */
+export const notificationPrefs = pgTable(
+  'notification_prefs',
+  {
+    userId: person(),
+    kind: text().notNull(),
+    /** `email` or `push` (the inbox and open pages always get everything). */
+    channel: text().notNull(),
+    enabled: boolean().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.kind, t.channel] })],
+);
+
+/** A helper asks to hear of new needs of these categories within a radius of a place, at most so many a day. */
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: person(),
+    center: geographyPoint().notNull(),
+    radiusM: integer().notNull(),
+    categories: postCategory().array().notNull(),
+    dailyMax: integer().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('alerts_user_idx').on(t.userId), index('alerts_center_idx').using('gist', t.center)],
+);
+
+/**
+ * Single-use links mailed to a person: verifying an address (`verify`, for
+ * the address in `email`) or resetting a password (`reset`). Only the hash of
+ * the token is kept, as for sessions.
+ */
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    tokenHash: bytea().primaryKey(),
+    userId: person(),
+    purpose: text().notNull(),
+    email: text().notNull(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    usedAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('account_tokens_user_idx').on(t.userId, t.purpose)],
 );

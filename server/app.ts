@@ -15,6 +15,7 @@ import database from './plugins/database';
 import docs from './plugins/docs';
 import errors from './plugins/errors';
 import jobs from './plugins/jobs';
+import queue from './queue/plugin';
 import security from './plugins/security';
 import session from './auth/session';
 import limits from './limits/plugin';
@@ -42,6 +43,8 @@ export interface AppOptions {
   live?: Partial<LiveOptions>;
   /** How often hygiene sweeps run (default a minute); null: never (tests call `sweep` themselves). */
   sweepEveryMs?: number | null;
+  /** How often the job queue looks for due jobs unwoken (default config.jobsPollMs); null: never, nor on NOTIFY (tests call `app.queue.wake()`). */
+  queuePollMs?: number | null;
 }
 
 /** 64 KB: the largest post (20 windows, 2,000-character description) is a few KB. */
@@ -107,6 +110,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(security, { tileUrl: config.tileUrl, publicUrl: config.publicUrl, allowedOrigins: config.allowedOrigins });
   await app.register(jobs);
   await app.register(database, { database: options.database, clock: options.clock ?? systemClock });
+  await app.register(queue, { pollMs: options.queuePollMs === undefined ? config.jobsPollMs : options.queuePollMs });
   await app.register(session, { idleMs: config.sessionIdleMs, maxMs: config.sessionMaxMs });
   await app.register(limits, { scale: config.rateLimitScale });
   await app.register(budget, { concurrency: config.heavyConcurrency, queue: config.heavyQueue });

@@ -49,6 +49,16 @@ export interface Config {
   readonly heavyConcurrency: number;
   /** …and waiting for a turn, at most 10 s each (HEAVY_QUEUE, default 4); beyond it, 503. */
   readonly heavyQueue: number;
+  /** smtp:// or smtps:// server mails go through (SMTP_URL); absent: mails are written to the log and to `dataDir`/mail. */
+  readonly smtpUrl: string | undefined;
+  /** The From of every mail (MAIL_FROM, default `Aidmap <aidmap@localhost>`). */
+  readonly mailFrom: string;
+  /** Fewest minutes between two mails to one person (MAIL_DIGEST_MINUTES, default 5): a burst goes as one mail. */
+  readonly mailDigestMs: number;
+  /** VAPID contact push services may write to (PUSH_CONTACT, a mailto: or https: address; default mailto: of MAIL_FROM's address). */
+  readonly pushContact: string;
+  /** How often each process looks for due jobs without being woken (JOBS_POLL_MS, default 1000). */
+  readonly jobsPollMs: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -129,6 +139,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!(Number.isInteger(heavyQueue) && heavyQueue >= 0)) {
     problems.push(`HEAVY_QUEUE must be a whole number, 0 or more, got "${env.HEAVY_QUEUE}"`);
   }
+  const smtpUrl = env.SMTP_URL?.trim() || undefined;
+  if (smtpUrl && !/^smtps?:\/\/[^/]/.test(smtpUrl)) {
+    problems.push(`SMTP_URL must be an smtp:// or smtps:// address like smtp://user:password@mail.example.org:587, got "${smtpUrl.replace(/\/\/[^@/]*@/, '//…@')}"`);
+  }
+  const mailFrom = env.MAIL_FROM?.trim() || 'Aidmap <aidmap@localhost>';
+  const fromAddress = /<([^<>@\s]+@[^<>@\s]+)>\s*$/.exec(mailFrom)?.[1] ?? (/^[^<>@\s]+@[^<>@\s]+$/.test(mailFrom) ? mailFrom : undefined);
+  if (!fromAddress) {
+    problems.push(`MAIL_FROM must be an address, alone or as "Name <address>", got "${mailFrom}"`);
+  }
+  const digestMinutes = Number(env.MAIL_DIGEST_MINUTES ?? '5');
+  if (!(digestMinutes >= 0 && digestMinutes <= 24 * 60)) {
+    problems.push(`MAIL_DIGEST_MINUTES must be a number of minutes from 0 to 1440, got "${env.MAIL_DIGEST_MINUTES}"`);
+  }
+  const pushContact = env.PUSH_CONTACT?.trim() || `mailto:${fromAddress ?? 'aidmap@localhost'}`;
+  if (!/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/.test(pushContact)) {
+    problems.push(`PUSH_CONTACT must be a mailto: or https: address, got "${env.PUSH_CONTACT}"`);
+  }
+  const jobsPollMs = Number(env.JOBS_POLL_MS ?? '1000');
+  if (!(Number.isInteger(jobsPollMs) && jobsPollMs >= 10)) {
+    problems.push(`JOBS_POLL_MS must be a whole number of milliseconds, 10 or more, got "${env.JOBS_POLL_MS}"`);
+  }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   }
@@ -156,6 +187,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectTimeoutMs,
     heavyConcurrency,
     heavyQueue,
+    smtpUrl,
+    mailFrom,
+    mailDigestMs: digestMinutes * 60_000,
+    pushContact,
+    jobsPollMs,
   });
 }
 

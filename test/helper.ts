@@ -103,6 +103,8 @@ export async function buildTestApp(
     /** A database opened by the test (say, one of a pair); a fresh one otherwise. */
     database?: Database;
     live?: AppOptions['live'];
+    /** The job queue's poll (and NOTIFY wake-ups); default none: a test runs jobs by `app.queue.wake()`. */
+    queuePollMs?: number | null;
   } = {},
 ): Promise<TestContext> {
   const clock = options.clock ?? new TestClock();
@@ -117,6 +119,7 @@ export async function buildTestApp(
     logStream: options.logStream,
     ...(options.live ? { live: options.live } : {}),
     sweepEveryMs: null,
+    queuePollMs: options.queuePollMs ?? null,
   });
   await app.ready();
   return { app, clock, database };

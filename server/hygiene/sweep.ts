@@ -52,7 +52,8 @@ export async function sweep(db: DB, now: Date, options: HygieneOptions = DEFAULT
       await matchesRepo.update(tx, match.id, { status: 'cancelled', updatedAt: now });
       const after = { ...match, status: 'cancelled' as const, updatedAt: now };
       const events = new Outbox(now);
-      events.match('match.cancelled', need, offer, (viewer) => matchView(after, need, offer, viewer, now));
+      // Told by the proposal_expired notice below, not twice.
+      events.match('match.cancelled', { matchId: match.id, actorId: null, notify: false }, need, offer, (viewer) => matchView(after, need, offer, viewer, now));
       events.notice([need.authorId, offer.authorId], { kind: 'proposal_expired', postId: need.id, matchId: match.id, title: need.title });
       await events.flush(tx);
       return true;

@@ -7,6 +7,7 @@ import { events, type Executor } from '../../db';
 import { entitledOrganizers } from '../access';
 import { type Message } from '../contract/matches';
 import { type MatchEventType, type Notice, type PostEventType } from '../contract/live';
+import { type NewNeed, type NewNotification, recordNeedAlerts, recordNotifications } from '../notifications/record';
 
 /** NOTIFY channel that wakes every process's hub after a commit that appended events. */
 export const EVENTS_CHANNEL = 'aidmap_events';
@@ -33,13 +34,33 @@ export interface PostChange {
   kind: NonNullable<NewEvent['kind']>;
   category: NonNullable<NewEvent['category']>;
   authorId: string;
+  /** Its title, for the alerts a new need meets. */
+  title: string;
   publicView: unknown;
   authorView: unknown;
 }
 
 
+/** Who a match event is about and who caused it (null: the server did); notify false: the parties' inboxes are not told. */
+export interface MatchEventOf {
+  matchId: string;
+  actorId: string | null;
+  notify?: boolean;
+}
+
+/** A post a match is between, as the outbox needs it. */
+export interface MatchSide {
+  id: string;
+  authorId: string;
+  title: string;
+}
+
 export class Outbox {
   private readonly pending: NewEvent[] = [];
+  /** What the people concerned are told (inbox, push, e-mail), written with the events. */
+  private readonly notes: NewNotification[] = [];
+  /** New needs, for the alerts they meet. */
+  private readonly needs: NewNeed[] = [];
   /** Post events' rows by post id: flush adds who organizes each. */
   private readonly posts = new Map<string, NewEvent[]>();
 
@@ -65,6 +86,9 @@ export class Outbox {
       createdAt: this.now,
     };
     this.pending.push(event);
+    if (change.type === 'post.created' && change.kind === 'need') {
+      this.needs.push({ id: change.id, authorId: change.authorId, category: change.category, title: change.title, lat: change.at.lat, lng: change.at.lng });
+    }
     const same = this.posts.get(change.id);
     if (same) {
       same.push(event);
@@ -73,8 +97,11 @@ export class Outbox {
     }
   }
 
-  /** A match event for its two parties, each in the form they may see. */
-  match(type: MatchEventType, need: { authorId: string }, offer: { authorId: string }, view: MatchForm): void {
+  /**
+   * A match event for its two parties, each in the form they may see; the
+   * party who did not cause it is notified (both, when the server did).
+   */
+  match(type: MatchEventType, of: MatchEventOf, need: MatchSide, offer: MatchSide, view: MatchForm): void {
     const parties = [need.authorId, offer.authorId];
     this.pending.push({
       type,
@@ -82,23 +109,41 @@ export class Outbox {
       data: Object.fromEntries(parties.map((id) => [id, { match: view({ id }) }])),
       createdAt: this.now,
     });
+    if (of.notify !== false) {
+      for (const userId of parties.filter((id) => id !== of.actorId)) {
+        this.notes.push({ userId, kind: type, postId: need.id, matchId: of.matchId, actorId: of.actorId, data: { title: need.title } });
+      }
+    }
   }
 
-  message(matchId: string, parties: string[], message: Message): void {
+  /** A message in a match's thread, to both parties; the one who did not write it is notified. */
+  message(match: { id: string; title: string }, parties: string[], message: Message): void {
     this.pending.push({
       type: 'message.created',
       audience: parties,
-      data: Object.fromEntries(parties.map((id) => [id, { matchId, message }])),
+      data: Object.fromEntries(parties.map((id) => [id, { matchId: match.id, message }])),
       createdAt: this.now,
     });
+    for (const userId of parties.filter((id) => id !== message.author.id)) {
+      this.notes.push({
+        userId,
+        kind: 'message.created',
+        matchId: match.id,
+        actorId: message.author.id,
+        data: { title: match.title, text: message.body.length > 140 ? `${message.body.slice(0, 139)}…` : message.body },
+      });
+    }
   }
 
-  /** A hygiene notice to the people it concerns (each gets the same form). */
+  /** A hygiene notice to the people it concerns (each gets the same form), who are notified of it. */
   notice(audience: string[], notice: Notice): void {
     if (audience.length === 0) {
       return;
     }
     this.pending.push({ type: 'notice', audience, data: Object.fromEntries(audience.map((id) => [id, { notice }])), createdAt: this.now });
+    for (const userId of audience) {
+      this.notes.push({ userId, kind: notice.kind, postId: notice.postId, matchId: notice.matchId, communityId: notice.communityId, data: { title: notice.title } });
+    }
   }
 
   get size(): number {
@@ -116,6 +161,9 @@ export class Outbox {
     if (this.pending.length === 0) {
       return;
     }
+    // The notifications and their delivery jobs, before the ordering lock is taken.
+    await recordNotifications(tx, this.now, this.notes.splice(0));
+    await recordNeedAlerts(tx, this.now, this.needs.splice(0));
     // Who organizes each post, read before the lock is taken. The posts are
     // written by now, in this transaction, so this is where they are after it.
     if (this.posts.size > 0) {

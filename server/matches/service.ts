@@ -159,13 +159,13 @@ async function propose(
     match = await matchesRepo.insert(tx, { needId: need.id, offerId: offer.id, helperId: offer.authorId, status: 'proposed', proposedBy: user.id, createdAt: now, updatedAt: now });
   }
   const events = new Outbox(now);
-  events.match('match.proposed', need, offer, (viewer) => matchView(match, need, offer, viewer, now));
+  events.match('match.proposed', { matchId: match.id, actorId: user.id }, need, offer, (viewer) => matchView(match, need, offer, viewer, now));
   if (message !== undefined) {
     if (message.trim() === '') {
       throw invalid([{ path: '/message', message: 'must not be blank' }]);
     }
     const row = await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body: message, createdAt: now });
-    events.message(match.id, [need.authorId, offer.authorId], messageView(row, user));
+    events.message({ id: match.id, title: need.title }, [need.authorId, offer.authorId], messageView(row, user));
   }
   await events.flush(tx);
   return match;
@@ -191,7 +191,7 @@ export async function postMessage(db: DB, user: SessionUser, matchId: string, bo
       await recordClaim(tx, idempotency, message.id, now);
     }
     const events = new Outbox(now);
-    events.message(match.id, [need.authorId, offer.authorId], message);
+    events.message({ id: match.id, title: need.title }, [need.authorId, offer.authorId], message);
     await events.flush(tx);
     return message;
   });
@@ -287,7 +287,7 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
     const events = new Outbox(now);
     const posts = await postChanges(tx, events, [need, offer]);
     const [needNow, offerNow] = [posts.get(need.id)!, posts.get(offer.id)!];
-    events.match(EVENT_OF[action], needNow, offerNow, (viewer) => matchView(after, needNow, offerNow, viewer, now));
+    events.match(EVENT_OF[action], { matchId: id, actorId: user.id }, needNow, offerNow, (viewer) => matchView(after, needNow, offerNow, viewer, now));
     if (late) {
       // The helper dropped out at the last minute: the need's organizers hear of it (and triage shows it).
       for (const home of await organizersOfPost(tx, need.id)) {
@@ -367,7 +367,7 @@ export async function cancelPostAndMatches(db: DB, user: SessionUser, id: string
       const [need, offer] = [posts.get(match.needId)!, posts.get(match.offerId)!];
       // As cancelMatch left it.
       const cancelled: MatchRow = { ...match, status: 'cancelled', amount: 0, updatedAt: now };
-      events.match('match.cancelled', need, offer, (viewer) => matchView(cancelled, need, offer, viewer, now));
+      events.match('match.cancelled', { matchId: match.id, actorId: user.id, notify: match.status !== 'suggested' }, need, offer, (viewer) => matchView(cancelled, need, offer, viewer, now));
     }
     await events.flush(tx);
     return posts.get(id)!;
@@ -474,13 +474,13 @@ export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void
       const pair = sides(match);
       if (pair) {
         const gone = { ...match, status: 'cancelled' as const, updatedAt: now };
-        events.match('match.cancelled', ...pair, (viewer) => matchView(gone, ...pair, viewer, now));
+        events.match('match.cancelled', { matchId: match.id, actorId: null, notify: match.status !== 'suggested' }, ...pair, (viewer) => matchView(gone, ...pair, viewer, now));
       }
     }
     for (const match of made) {
       const pair = sides(match);
       if (pair) {
-        events.match('match.suggested', ...pair, (viewer) => matchView(match, ...pair, viewer, now));
+        events.match('match.suggested', { matchId: match.id, actorId: null }, ...pair, (viewer) => matchView(match, ...pair, viewer, now));
       }
     }
     await events.flush(tx);

@@ -80,6 +80,7 @@ export function postChange(after: PostRow, before: PostRow | null, now: Date): P
     kind: after.kind,
     category: after.category,
     authorId: after.authorId,
+    title: after.title,
     publicView: postView(after, null, now),
     authorView: postView(after, { id: after.authorId }, now),
   };

@@ -386,7 +386,7 @@ describe('live updates across two instances on one database', () => {
     // The first transaction appends and then stays open; the second appends and tries to commit meanwhile.
     const first = a.database.db.transaction(async (tx) => {
       const out = new Outbox(a.clock.now());
-      out.message('m', [user.id], note('first'));
+      out.message({ id: 'm', title: 'Thread' }, [user.id], note('first'));
       await out.flush(tx);
       await held;
     });
@@ -395,7 +395,7 @@ describe('live updates across two instances on one database', () => {
     const second = b.database.db
       .transaction(async (tx) => {
         const out = new Outbox(b.clock.now());
-        out.message('m', [user.id], note('second'));
+        out.message({ id: 'm', title: 'Thread' }, [user.id], note('second'));
         await out.flush(tx);
       })
       .then(() => {
