@@ -484,6 +484,8 @@ export const notifications = pgTable(
   'notifications',
   {
     id: uuid().primaryKey().defaultRandom(),
+    /** Order of writing: the inbox lists by it, newest first (several of one change share their created_at). */
+    seq: bigserial({ mode: 'number' }).notNull(),
     userId: person(),
     /** server/contract/notifications.ts, NOTIFICATION_KINDS. */
     kind: text().notNull(),
@@ -498,7 +500,7 @@ export const notifications = pgTable(
     email: text(),
   },
   (t) => [
-    index('notifications_user_idx').on(t.userId, t.createdAt.desc(), t.id),
+    index('notifications_user_idx').on(t.userId, t.seq.desc()),
     index('notifications_unread_idx').on(t.userId).where(sql`read_at IS NULL`),
     index('notifications_email_due_idx').on(t.userId).where(sql`email = 'due'`),
   ],

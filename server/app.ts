@@ -29,6 +29,7 @@ import communitiesRoutes from './communities/routes';
 import calendarRoutes from './calendar/routes';
 import safetyRoutes from './safety/routes';
 import moderationRoutes from './moderation/routes';
+import notificationsRoutes from './notifications/routes';
 import { DEFAULT_HYGIENE, sweep } from './hygiene/sweep';
 
 export interface AppOptions {
@@ -126,6 +127,7 @@ export async function buildApp(options: AppOptions) {
       await api.register(calendarRoutes, { publicUrl: config.publicUrl });
       await api.register(safetyRoutes);
       await api.register(moderationRoutes);
+      await api.register(notificationsRoutes);
     },
     { prefix: '/api' },
   );

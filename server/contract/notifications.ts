@@ -16,8 +16,6 @@ export const NOTIFICATION_KINDS = {
   'match.declined': { email: true, push: true },
   'match.cancelled': { email: true, push: true },
   'match.completed': { email: false, push: false },
-  /** A possible match the server found: shown in the inbox only unless asked for. */
-  'match.suggested': { email: false, push: false },
   'message.created': { email: true, push: true },
   /** Your need is due within a day and nobody has offered yet: still needed? */
   still_needed: { email: true, push: true },

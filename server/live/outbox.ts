@@ -109,9 +109,10 @@ export class Outbox {
       data: Object.fromEntries(parties.map((id) => [id, { match: view({ id }) }])),
       createdAt: this.now,
     });
-    if (of.notify !== false) {
+    // Suggestions come and go with every post nearby: pages show them live; they are nobody's notification.
+    if (of.notify !== false && type !== 'match.suggested') {
       for (const userId of parties.filter((id) => id !== of.actorId)) {
-        this.notes.push({ userId, kind: type, postId: need.id, matchId: of.matchId, actorId: of.actorId, data: { title: need.title } });
+        this.notes.push({ userId, kind: type as Exclude<MatchEventType, 'match.suggested'>, postId: need.id, matchId: of.matchId, actorId: of.actorId, data: { title: need.title } });
       }
     }
   }
