@@ -7,7 +7,7 @@
 const LAYERS = [
   ['server/contract'],
   ['server/clock.ts', 'server/config.ts', 'server/geo', 'server/assign', 'server/http'],
-  ['server/plugins', 'server/limits', 'server/queue', 'server/mail'],
+  ['server/plugins', 'server/limits', 'server/queue', 'server/mail', 'server/push'],
   ['server/access'],
   ['server/auth'],
   ['server/notifications'],
@@ -18,7 +18,7 @@ const LAYERS = [
   ['server/safety'],
   ['server/moderation'],
   ['server/communities'],
-  ['server/calendar', 'server/hygiene'],
+  ['server/calendar', 'server/hygiene', 'server/account'],
   ['server/app.ts', 'server/main.ts', 'server/health.ts', 'server/migrate.ts', 'server/demo'],
 ];
 

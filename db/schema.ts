@@ -80,6 +80,8 @@ export const users = pgTable(
     emailVerifiedAt: timestamp({ withTimezone: true }),
     /** The language mails are written in (`en`, `es`), as the person last chose it in the app. */
     locale: text().notNull().default('en'),
+    /** The person deleted their account: the row stays, nameless and unable to sign in, so others' threads keep their messages. */
+    deletedAt: timestamp({ withTimezone: true }),
   },
   (t) => [uniqueIndex('users_email_key').on(t.email)],
 );

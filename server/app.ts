@@ -30,6 +30,7 @@ import calendarRoutes from './calendar/routes';
 import safetyRoutes from './safety/routes';
 import moderationRoutes from './moderation/routes';
 import notificationsRoutes from './notifications/routes';
+import accountRoutes from './account/routes';
 import { DEFAULT_HYGIENE, sweep } from './hygiene/sweep';
 
 export interface AppOptions {
@@ -128,6 +129,7 @@ export async function buildApp(options: AppOptions) {
       await api.register(safetyRoutes);
       await api.register(moderationRoutes);
       await api.register(notificationsRoutes);
+      await api.register(accountRoutes, { cookieSecure: config.cookieSecure });
     },
     { prefix: '/api' },
   );

@@ -325,7 +325,7 @@ export async function cancelMatch(tx: Executor, match: MatchRow, need: PostRow, 
  * it, giving capacity back to the other side of accepted ones. Posts are
  * locked in id order, as everywhere, before any match.
  */
-export async function cancelPostAndMatches(db: DB, user: SessionUser, id: string, now: Date, options: { hide?: (tx: Executor, row: PostRow) => Promise<void> } = {}): Promise<PostRow> {
+export async function cancelPostAndMatches(db: Executor, user: SessionUser, id: string, now: Date, options: { hide?: (tx: Executor, row: PostRow) => Promise<void> } = {}): Promise<PostRow> {
   return db.transaction(async (tx) => {
     const counterpart = (m: MatchRow) => (m.needId === id ? m.offerId : m.needId);
     const locked = new Map<string, PostRow | undefined>();

@@ -1,0 +1,60 @@
+// The signed-in person's account: the name others see, and deleting it.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { authenticate, clearSessionCookie, requireUser } from '../auth/session';
+import { ProblemSchema } from '../contract/problem';
+import type { RouteLimit } from '../limits/plugin';
+import { deleteAccount, FORMER_NEIGHBOUR, renameAccount } from './service';
+
+/**
+ * Deleting asks for the password, so a stolen session cookie could guess it
+ * here: counted with the password changes' tries (the same counter's name),
+ * one budget for guessing one account's password.
+ */
+const DELETE_LIMIT: RouteLimit = {
+  name: 'password.account',
+  by: 'account',
+  max: 10,
+  windowMs: 15 * 60_000,
+  message: 'Too many tries with the password of this account.',
+};
+
+const accountRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (app, opts) => {
+  app.patch(
+    '/me',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: 'Change the name others see',
+        body: Type.Object({ displayName: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ displayName: Type.String() }), 400: ProblemSchema, 401: ProblemSchema },
+      },
+    },
+    async (request) => ({ displayName: await renameAccount(app.db, requireUser(request), request.body.displayName) }),
+  );
+
+  app.delete(
+    '/me',
+    {
+      preValidation: authenticate,
+      config: { limits: [DELETE_LIMIT] },
+      schema: {
+        tags: ['auth'],
+        summary: 'Delete your account, after giving your password again',
+        description:
+          'Every open post is cancelled (the other side of each match is told), every exact place is erased, and you are signed out everywhere. ' +
+          `Messages you wrote stay in the other person's thread, from "${FORMER_NEIGHBOUR}". The address may sign up again. 403 when the password is not right.`,
+        body: Type.Object({ password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ cancelledPosts: Type.Integer() }), 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 429: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const result = await deleteAccount(app.db, requireUser(request), request.body.password, app.clock.now());
+      clearSessionCookie(reply, opts.cookieSecure);
+      return result;
+    },
+  );
+};
+
+export default accountRoutes;
