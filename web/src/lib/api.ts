@@ -6,6 +6,7 @@ import type { Candidate, Match, Message } from '../../../server/contract/matches
 import type { Session, User } from '../../../server/contract/auth';
 import type { FieldError, Problem } from '../../../server/contract/problem';
 import type { BBox } from '../../../server/contract/live';
+import type { Alert, Channel, Notification, NotificationKind, Preferences } from '../../../server/contract/notifications';
 import type { Static } from 'typebox';
 import type {
   ApplySchema,
@@ -23,6 +24,25 @@ import type {
 
 export type { Candidate, CreatePostBody, Match, Message, PatchPostBody, Post, Session, User };
 export type { Community, CreateCommunityBody, Invite, Membership };
+export type { Alert, Channel, Notification, NotificationKind, Preferences };
+/** One page of the inbox: `next` is passed as `before` for the older one (null: no more). */
+export interface InboxPage {
+  items: Notification[];
+  unread: number;
+  next: string | null;
+}
+/** A browser's push subscription as `PushSubscription.toJSON()` gives it (written out: the server's type check has no DOM). */
+export interface PushSubscriptionBody {
+  endpoint?: string;
+  expirationTime?: number | null;
+  keys?: Record<string, string>;
+}
+export interface NewAlert {
+  center: { lat: number; lng: number };
+  radiusM: number;
+  categories: string[];
+  dailyMax?: number;
+}
 export type TriageItem = Static<typeof TriageItemSchema>;
 export type Plan = Static<typeof PlanSchema>;
 export type Applied = Static<typeof ApplySchema>;
@@ -227,6 +247,34 @@ export function createApi(t: Transport = defaultTransport) {
     revokeCalendar: () => call<void>('DELETE', '/api/me/calendar'),
     /** Whether there is an address, and since when (the address itself is shown only when made). */
     calendarStatus: () => call<{ active: boolean; createdAt?: string }>('GET', '/api/me/calendar'),
+
+    /** One page of one's notifications, newest first; `before` is the previous page's `next`. */
+    notifications: (q: { before?: string | null; limit?: number; unread?: boolean } = {}, signal?: AbortSignal) =>
+      call<InboxPage>(
+        'GET',
+        `/api/me/notifications?${new URLSearchParams({ limit: String(q.limit ?? 30), ...(q.before ? { before: q.before } : {}), ...(q.unread ? { unread: 'true' } : {}) })}`,
+        undefined,
+        signal,
+      ),
+    /** Marks these notifications read, or all of them; the unread left. */
+    markRead: (which: { ids: string[] } | { all: true }) => call<{ unread: number }>('POST', '/api/me/notifications/read', which).then((r) => r.unread),
+    notificationPreferences: () => call<Preferences>('GET', '/api/me/notification-preferences'),
+    setNotificationPreferences: (changes: { kind: NotificationKind; channel: Channel; enabled: boolean }[]) =>
+      call<Preferences>('PUT', '/api/me/notification-preferences', { changes }),
+    alerts: () => call<{ items: Alert[] }>('GET', '/api/me/alerts').then((r) => r.items),
+    createAlert: (body: NewAlert) => call<{ alert: Alert }>('POST', '/api/me/alerts', body).then((r) => r.alert),
+    deleteAlert: (id: string) => call<void>('DELETE', `/api/me/alerts/${encodeURIComponent(id)}`),
+    /** The server's VAPID public key (base64url) for Web Push subscriptions. */
+    pushKey: () => call<{ publicKey: string }>('GET', '/api/push/key').then((r) => r.publicKey),
+    savePushSubscription: (subscription: PushSubscriptionBody) => call<unknown>('POST', '/api/me/push-subscriptions', subscription),
+    deletePushSubscription: (endpoint: string) => call<void>('DELETE', '/api/me/push-subscriptions', { endpoint }),
+
+    /** Mails the signed-in person a new link to verify their address. */
+    resendVerification: () => call<unknown>('POST', '/api/auth/verify-email/resend', {}),
+    verifyEmail: (token: string) => call<unknown>('POST', '/api/auth/verify-email', { token }),
+    /** Always accepted (202), whether or not an account uses the address: it says nothing of who has one. */
+    requestPasswordReset: (email: string) => call<unknown>('POST', '/api/auth/password-reset', { email }),
+    confirmPasswordReset: (token: string, password: string) => call<unknown>('POST', '/api/auth/password-reset/confirm', { token, password }),
   };
 }
 

@@ -15,7 +15,10 @@ export type Route =
   | { name: 'community'; id: string }
   | { name: 'members'; id: string }
   | { name: 'audit'; id: string }
-  | { name: 'coverage'; id: string };
+  | { name: 'coverage'; id: string }
+  | { name: 'inbox' }
+  | { name: 'verifyEmail' }
+  | { name: 'resetPassword' };
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
@@ -47,6 +50,12 @@ export function parseRoute(pathname: string): Route {
       return { name: 'matches' };
     case '/communities':
       return { name: 'communities' };
+    case '/inbox':
+      return { name: 'inbox' };
+    case '/verify-email':
+      return { name: 'verifyEmail' };
+    case '/reset-password':
+      return { name: 'resetPassword' };
     default:
       return { name: 'map' };
   }
@@ -68,6 +77,9 @@ export function pageTitle(route: Route['name'], t: (key: MessageKey) => string):
     members: 'page.members',
     audit: 'page.audit',
     coverage: 'page.coverage',
+    inbox: 'inbox',
+    verifyEmail: 'page.verifyEmail',
+    resetPassword: 'page.resetPassword',
   } as const;
   const name = names[route];
   return name ? `${t(name)} · ${t('appName')}` : `${t('appName')} — ${t('tagline')}`;
