@@ -32,7 +32,9 @@ export type LiveEvent =
   | { type: PostEventType; seq: number; post: Post }
   | { type: MatchEventType; seq: number; match: Match }
   | { type: 'message.created'; seq: number; matchId: string; message: Message }
-  | { type: 'notice'; seq: number; notice: Notice };
+  | { type: 'notice'; seq: number; notice: Notice }
+  /** Something was added to your inbox that no other event tells of (a new need near one of your alerts). */
+  | { type: 'inbox'; seq: number };
 
 export type FrameErrorCode = 'bad_json' | 'too_large' | 'unknown_type' | 'bad_frame' | 'rate_limited' | 'unavailable';
 

@@ -162,9 +162,13 @@ export class Outbox {
     if (this.pending.length === 0) {
       return;
     }
-    // The notifications and their delivery jobs, before the ordering lock is taken.
+    // The notifications and their delivery jobs, before the ordering lock is taken. Those told of a
+    // new need by their alerts hear of it live too (the other notifications come with their own event).
     await recordNotifications(tx, this.now, this.notes.splice(0));
-    await recordNeedAlerts(tx, this.now, this.needs.splice(0));
+    const alerted = await recordNeedAlerts(tx, this.now, this.needs.splice(0));
+    if (alerted.length > 0) {
+      this.pending.push({ type: 'inbox', audience: alerted, data: Object.fromEntries(alerted.map((id) => [id, {}])), createdAt: this.now });
+    }
     // Who organizes each post, read before the lock is taken. The posts are
     // written by now, in this transaction, so this is where they are after it.
     if (this.posts.size > 0) {

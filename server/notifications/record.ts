@@ -43,11 +43,11 @@ const DEFAULTS = JSON.stringify(NOTIFICATION_KINDS);
 /**
  * Inserts the notifications `source` yields (columns user_id, kind, post_id,
  * match_id, community_id, actor_id, data) and their delivery jobs, in one
- * statement; returns how many were written.
+ * statement; returns who was notified.
  */
-async function insert(tx: Executor, now: Date, source: SQL): Promise<number> {
+async function insert(tx: Executor, now: Date, source: SQL): Promise<string[]> {
   const at = now.toISOString();
-  const [row] = rowsOf<{ n: number }>(
+  const [row] = rowsOf<{ users: string | null }>(
     await tx.execute(sql`
       WITH src AS (${source}),
       n AS (
@@ -76,16 +76,16 @@ async function insert(tx: Executor, now: Date, source: SQL): Promise<number> {
         FROM n WHERE n.email = 'due'
         ON CONFLICT (key) WHERE failed_at IS NULL DO NOTHING
         RETURNING 1)
-      SELECT (SELECT count(*) FROM n)::int AS n,
+      SELECT (SELECT string_agg(DISTINCT n.user_id::text, ',') FROM n) AS users,
              CASE WHEN (SELECT count(*) FROM push) + (SELECT count(*) FROM mail) > 0 THEN pg_notify(${JOBS_CHANNEL}, '') END AS woken`),
   );
-  return Number(row?.n ?? 0);
+  return row?.users ? row.users.split(',') : [];
 }
 
-/** Writes these notifications and their delivery jobs in the caller's transaction. */
-export async function recordNotifications(tx: Executor, now: Date, items: NewNotification[]): Promise<number> {
+/** Writes these notifications and their delivery jobs in the caller's transaction; returns who was notified. */
+export async function recordNotifications(tx: Executor, now: Date, items: NewNotification[]): Promise<string[]> {
   if (items.length === 0) {
-    return 0;
+    return [];
   }
   const rows = items.map((i) => ({
     user_id: i.userId,
@@ -110,10 +110,11 @@ export async function recordNotifications(tx: Executor, now: Date, items: NewNot
  * the alert's, its public point within the radius, its author neither them
  * nor blocked either way, and the alert under its daily number. One
  * notification a person and need, however many of their alerts it meets.
+ * Returns who was told.
  */
-export async function recordNeedAlerts(tx: Executor, now: Date, needs: NewNeed[]): Promise<number> {
+export async function recordNeedAlerts(tx: Executor, now: Date, needs: NewNeed[]): Promise<string[]> {
   if (needs.length === 0) {
-    return 0;
+    return [];
   }
   const rows = needs.map((n) => ({ id: n.id, author_id: n.authorId, category: n.category, title: n.title, lat: n.lat, lng: n.lng }));
   const dayAgo = new Date(now.getTime() - 86_400_000).toISOString();

@@ -3,10 +3,12 @@
 // paging, choices per kind and channel; alerts of new needs near a place,
 // decided on public points.
 import { sql } from 'drizzle-orm';
+import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
 import { destinationPoint, distanceM } from '../../server/geo/geo';
 import { postBody, publicPointOf, signup, type TestUser, useTestApp } from '../helper';
+import { TestSocket } from '../live-client';
 
 const ctx = useTestApp();
 const HOME = { lat: 40.678213, lng: -73.944187 };
@@ -160,7 +162,12 @@ describe('alerts', () => {
 
     const nearby = async () => (await inbox(watcher)).items.filter((n) => n.kind === 'need_nearby').map((n) => n.data.title);
     const near = destinationPoint(center, 0, 300);
+    // An open page hears that its inbox changed (no other event tells of a need near an alert).
+    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+    const socket = await TestSocket.open(`ws://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}/ws`, { cookie: watcher.cookie });
     await create(poster, { kind: 'need', title: 'Dinner nearby', location: near, category: 'meal', capacity: 1 });
+    expect((await socket.next('inbox')).type).toBe('inbox');
+    socket.ws.close();
     await create(poster, { kind: 'need', title: 'Ride nearby', location: near, category: 'ride', details: { destination: HOME }, capacity: 1 });
     await create(poster, { kind: 'offer', title: 'Offer nearby', location: near, category: 'meal' });
     await create(poster, { kind: 'need', title: 'Dinner far away', location: destinationPoint(center, 0, 5000), category: 'meal', capacity: 1 });

@@ -10,7 +10,7 @@ const PAGE = 30;
 
 /** A live event that is about the signed-in person (not a post on the map). */
 export function isPrivate(event: LiveEvent): boolean {
-  return event.type.startsWith('match.') || event.type === 'message.created' || event.type === 'notice';
+  return event.type.startsWith('match.') || event.type === 'message.created' || event.type === 'notice' || event.type === 'inbox';
 }
 
 export class InboxState {
