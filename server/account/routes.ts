@@ -4,7 +4,8 @@ import Type from 'typebox';
 import { authenticate, clearSessionCookie, requireUser } from '../auth/session';
 import { ProblemSchema } from '../contract/problem';
 import type { RouteLimit } from '../limits/plugin';
-import { deleteAccount, FORMER_NEIGHBOUR, renameAccount } from './service';
+import { StringEnum } from '../contract/types';
+import { deleteAccount, FORMER_NEIGHBOUR, LOCALES, updateAccount } from './service';
 
 /**
  * Deleting asks for the password, so a stolen session cookie could guess it
@@ -26,12 +27,18 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = asyn
       preValidation: authenticate,
       schema: {
         tags: ['auth'],
-        summary: 'Change the name others see',
-        body: Type.Object({ displayName: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ displayName: Type.String() }), 400: ProblemSchema, 401: ProblemSchema },
+        summary: 'Change the name others see, or the language mails and pushes are written in',
+        body: Type.Object(
+          {
+            displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 60 })),
+            locale: Type.Optional(StringEnum(LOCALES, { description: 'the language of mails and pushes; the app sends the one chosen in it' })),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: Type.Object({ displayName: Type.String(), locale: StringEnum(LOCALES) }), 400: ProblemSchema, 401: ProblemSchema },
       },
     },
-    async (request) => ({ displayName: await renameAccount(app.db, requireUser(request), request.body.displayName) }),
+    async (request) => updateAccount(app.db, requireUser(request), request.body),
   );
 
   app.delete(

@@ -27,17 +27,29 @@ import { cancelPostAndMatches } from '../matches/service';
 /** What others see of a deleted account's messages and matches. */
 export const FORMER_NEIGHBOUR = 'A former neighbour';
 
-export async function renameAccount(db: Executor, user: SessionUser, displayName: string): Promise<string> {
-  const name = displayName.trim();
-  if (name === '') {
-    throw invalid([{ path: '/displayName', message: 'must not be blank' }]);
+/** The languages mails and pushes are written in. */
+export const LOCALES = ['en', 'es'] as const;
+export type AccountLocale = (typeof LOCALES)[number];
+
+/** Changes the name others see and/or the language the person is written to in; answers both as they now are. */
+export async function updateAccount(db: Executor, user: SessionUser, change: { displayName?: string; locale?: AccountLocale }): Promise<{ displayName: string; locale: AccountLocale }> {
+  const set: { displayName?: string; locale?: AccountLocale } = {};
+  if (change.displayName !== undefined) {
+    const name = change.displayName.trim();
+    if (name === '') {
+      throw invalid([{ path: '/displayName', message: 'must not be blank' }]);
+    }
+    // The name of deleted accounts: nobody may pass as one.
+    if (name.toLowerCase() === FORMER_NEIGHBOUR.toLowerCase()) {
+      throw invalid([{ path: '/displayName', message: 'is the name shown for deleted accounts; choose another' }]);
+    }
+    set.displayName = name;
   }
-  // The name of deleted accounts: nobody may pass as one.
-  if (name.toLowerCase() === FORMER_NEIGHBOUR.toLowerCase()) {
-    throw invalid([{ path: '/displayName', message: 'is the name shown for deleted accounts; choose another' }]);
+  if (change.locale !== undefined) {
+    set.locale = change.locale;
   }
-  await db.update(users).set({ displayName: name }).where(eq(users.id, user.id));
-  return name;
+  const [row] = await db.update(users).set(set).where(eq(users.id, user.id)).returning({ displayName: users.displayName, locale: users.locale });
+  return { displayName: row!.displayName, locale: LOCALES.find((l) => l === row!.locale) ?? 'en' };
 }
 
 /**

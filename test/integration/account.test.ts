@@ -20,12 +20,15 @@ async function create(user: TestUser, overrides: Record<string, unknown>) {
   return res.json().post as { id: string };
 }
 
-describe('the name others see', () => {
+describe('the name others see, and the language one is written to in', () => {
   it('changes, trimmed; blank or the deleted accounts’ name is a 400', async () => {
     const ann = await signup(ctx.app, 'Ann');
     const renamed = await call(ann, 'PATCH', '/api/me', { displayName: '  Ann B.  ' });
     expect(renamed.statusCode, renamed.body).toBe(200);
-    expect(renamed.json()).toEqual({ displayName: 'Ann B.' });
+    expect(renamed.json()).toEqual({ displayName: 'Ann B.', locale: 'en' });
+    expect((await call(ann, 'PATCH', '/api/me', { locale: 'es' })).json()).toEqual({ displayName: 'Ann B.', locale: 'es' });
+    expect((await call(ann, 'PATCH', '/api/me', { locale: 'fr' })).statusCode).toBe(400);
+    expect((await call(ann, 'PATCH', '/api/me', {})).statusCode).toBe(400);
     expect((await call(ann, 'GET', '/api/me')).json().user.displayName).toBe('Ann B.');
     for (const displayName of ['   ', 'a former NEIGHBOUR', 'x'.repeat(61)]) {
       const res = await call(ann, 'PATCH', '/api/me', { displayName });
@@ -46,6 +49,7 @@ describe('deleting an account', () => {
     const m = await call(other, 'POST', '/api/matches', { needId: need.id, offerId: offer.id, message: 'I have soup' });
     const matchId = m.json().match.id as string;
     expect((await call(del, 'POST', `/api/matches/${matchId}/accept`)).statusCode).toBe(200);
+    ctx.clock.advance(1000);
     expect((await call(del, 'POST', `/api/matches/${matchId}/messages`, { body: 'Thank you, I live at 12 Elm St' })).statusCode).toBe(201);
     await call(del, 'POST', '/api/me/alerts', { center: { lat: 40.68, lng: -73.94 }, radiusM: 1000, categories: ['meal'] });
     // A second device.
@@ -71,10 +75,10 @@ describe('deleting an account', () => {
     expect(told.data.actorName).toBe('A former neighbour');
     expect(JSON.stringify(told)).not.toContain('Dora');
     const thread = (await call(other, 'GET', `/api/matches/${matchId}/messages`)).json().items as { author: { displayName: string }; body: string }[];
-    // Newest first.
+    // Oldest first.
     expect(thread.map((x) => [x.author.displayName, x.body])).toEqual([
-      ['A former neighbour', 'Thank you, I live at 12 Elm St'],
       ['Olaf', 'I have soup'],
+      ['A former neighbour', 'Thank you, I live at 12 Elm St'],
     ]);
 
     // Nothing exact is left, and nothing personal of theirs.

@@ -584,6 +584,43 @@ const CASES: Case<unknown>[] = [
     },
   }),
   row({ route: 'GET /api/me/blocks', expect: signedIn(200), req: () => ({ url: '/api/me/blocks' }) }),
+
+  // One's own account, inbox, choices and alerts: anyone signed in, of themselves only.
+  row({ route: 'PATCH /api/me', expect: signedIn(200), req: () => ({ url: '/api/me', payload: { locale: 'en' } }) }),
+  // A wrong password deletes nothing (deleting with the right one: test/integration/account.test.ts).
+  row({ route: 'DELETE /api/me', expect: [401, 403, 403, 403, 403, 403, 403], req: () => ({ url: '/api/me', payload: { password: 'not the password' } }) }),
+  row({ route: 'GET /api/me/notifications', expect: signedIn(200), req: () => ({ url: '/api/me/notifications' }) }),
+  row({ route: 'POST /api/me/notifications/read', expect: signedIn(200), req: () => ({ url: '/api/me/notifications/read', payload: { all: true } }) }),
+  row({ route: 'GET /api/me/notification-preferences', expect: signedIn(200), req: () => ({ url: '/api/me/notification-preferences' }) }),
+  row({
+    route: 'PUT /api/me/notification-preferences',
+    expect: signedIn(200),
+    req: () => ({ url: '/api/me/notification-preferences', payload: { changes: [{ kind: 'match.completed', channel: 'email', enabled: false }] } }),
+  }),
+  row({ route: 'GET /api/me/alerts', expect: signedIn(200), req: () => ({ url: '/api/me/alerts' }) }),
+  row({
+    route: 'POST /api/me/alerts',
+    expect: signedIn(201),
+    perRole: true,
+    // Each role's alerts are cleared first: ten is the most one person keeps.
+    make: async (role) => {
+      if (users[role]) {
+        for (const a of (await ok<{ items: { id: string }[] }>(users[role], 'GET', '/api/me/alerts')).items) {
+          await ok(users[role], 'DELETE', `/api/me/alerts/${a.id}`);
+        }
+      }
+      return null;
+    },
+    req: () => ({ url: '/api/me/alerts', payload: { center: { lat: 40.7, lng: -73.9 }, radiusM: 1000, categories: ['ride'] } }),
+  }),
+  row<string>({
+    route: 'DELETE /api/me/alerts/:id',
+    expect: signedIn(204),
+    perRole: true,
+    // The role's own alert (anonymous: someone's).
+    make: async (role) => (await ok<{ alert: { id: string } }>(users[role] ?? member, 'POST', '/api/me/alerts', { center: { lat: 40.7, lng: -73.9 }, radiusM: 1000, categories: ['ride'] })).alert.id,
+    req: (id) => ({ url: `/api/me/alerts/${id}` }),
+  }),
 ];
 
 /**
