@@ -500,6 +500,8 @@ export const notifications = pgTable(
     readAt: timestamp({ withTimezone: true }),
     /** By e-mail: `due` (the next mail of the person takes it), `sent`; null: not by e-mail. */
     email: text(),
+    /** When the mail that carried it went (a person's last mail decides when the next may go). */
+    emailedAt: timestamp({ withTimezone: true }),
   },
   (t) => [
     index('notifications_user_idx').on(t.userId, t.seq.desc()),

@@ -16,6 +16,13 @@ import docs from './plugins/docs';
 import errors from './plugins/errors';
 import jobs from './plugins/jobs';
 import queue from './queue/plugin';
+import mail from './mail/plugin';
+import { loadSecret } from '../db';
+import { ACCOUNT_MAIL_JOB, accountMailHandler } from './auth/recovery';
+import recoveryRoutes from './auth/recovery-routes';
+import { emailJobHandler, enqueueStrandedMail } from './notifications/email';
+import { EMAIL_JOB } from './notifications/record';
+import unsubscribeRoutes from './notifications/unsubscribe-routes';
 import security from './plugins/security';
 import session from './auth/session';
 import limits from './limits/plugin';
@@ -112,7 +119,16 @@ export async function buildApp(options: AppOptions) {
   await app.register(security, { tileUrl: config.tileUrl, publicUrl: config.publicUrl, allowedOrigins: config.allowedOrigins });
   await app.register(jobs);
   await app.register(database, { database: options.database, clock: options.clock ?? systemClock });
-  await app.register(queue, { pollMs: options.queuePollMs === undefined ? config.jobsPollMs : options.queuePollMs });
+  const queuePollMs = options.queuePollMs === undefined ? config.jobsPollMs : options.queuePollMs;
+  await app.register(queue, { pollMs: queuePollMs });
+  await app.register(mail, { smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir });
+  // The deliveries: mails of notifications (one per person per digest period) and of account links.
+  const mailChannel = { db: app.db, mailer: app.mailer, publicUrl: config.publicUrl };
+  app.queue.handle(EMAIL_JOB, emailJobHandler({ ...mailChannel, digestMs: config.mailDigestMs, unsubscribeKey: await loadSecret(app.db, 'unsubscribe') }));
+  app.queue.handle(ACCOUNT_MAIL_JOB, accountMailHandler(mailChannel));
+  if (queuePollMs !== null) {
+    app.jobs.every('stranded mail', 60_000, () => enqueueStrandedMail(app.db, app.clock.now()));
+  }
   await app.register(session, { idleMs: config.sessionIdleMs, maxMs: config.sessionMaxMs });
   await app.register(limits, { scale: config.rateLimitScale });
   await app.register(budget, { concurrency: config.heavyConcurrency, queue: config.heavyQueue });
@@ -122,6 +138,8 @@ export async function buildApp(options: AppOptions) {
     async (api) => {
       await api.register(healthRoutes, { config });
       await api.register(authRoutes, { cookieSecure: config.cookieSecure });
+      await api.register(recoveryRoutes);
+      await api.register(unsubscribeRoutes);
       await api.register(postsRoutes, { afterSave: (row, now) => suggestFor(api.db, row, now) });
       await api.register(matchesRoutes);
       await api.register(communitiesRoutes);

@@ -50,7 +50,8 @@ CREATE TABLE "notifications" (
 	"data" jsonb NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"read_at" timestamp with time zone,
-	"email" text
+	"email" text,
+	"emailed_at" timestamp with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "push_subscriptions" (

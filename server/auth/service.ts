@@ -7,6 +7,7 @@ import type { Session } from '../contract/auth';
 import { conflict, forbidden, HttpProblem, invalid, notFound, unauthorized } from '../http/problem';
 import { hashPassword, verifyPassword } from './passwords';
 import { passwordProblems } from './policy';
+import { mailLink } from './recovery';
 import {
   announceEnded,
   announceSignOut,
@@ -50,7 +51,12 @@ export async function signUp(db: DB, body: { email: string; password: string; di
   const passwordHash = await hashPassword(body.password);
   const created = await db.transaction(async (tx) => {
     const user = await usersRepo.create(tx, { email, passwordHash, displayName });
-    return user ? { user, session: await sessionsRepo.create(tx, user.id, start.now, start.lifetime, start.userAgent) } : null;
+    if (!user) {
+      return null;
+    }
+    // The link that verifies the address goes with the account (nothing else is mailed until it is opened).
+    await mailLink(tx, start.now, 'verify', user.id, email);
+    return { user, session: await sessionsRepo.create(tx, user.id, start.now, start.lifetime, start.userAgent) };
   });
   if (!created) {
     throw conflict('An account with this e-mail address already exists. Sign in instead.', [{ path: '/email', message: 'is already registered' }]);

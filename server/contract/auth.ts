@@ -67,3 +67,12 @@ export const SessionParamsSchema = Type.Object({
 export const EndedSessionsReplySchema = Type.Object({
   ended: Type.Integer({ description: 'how many other sessions were signed out' }),
 });
+
+/** A single-use link's token, as the mailed link carries it. */
+const Token = Type.String({ minLength: 20, maxLength: 200, description: 'the token from the mailed link' });
+
+export const VerifyEmailBodySchema = Type.Object({ token: Token }, { additionalProperties: false });
+
+export const PasswordResetBodySchema = Type.Object({ email: Email }, { additionalProperties: false });
+
+export const PasswordResetConfirmBodySchema = Type.Object({ token: Token, password: NewPassword }, { additionalProperties: false });

@@ -48,6 +48,10 @@ export const LIMITS = {
   proposePerAccount: { name: 'propose.account', by: 'account', max: 30, windowMs: HOUR, message: 'You have proposed a lot of matches in the last hour.' },
   messagePerAccount: { name: 'message.account', by: 'account', max: 120, windowMs: HOUR, message: 'You have sent a lot of messages in the last hour.' },
   flagPerAccount: { name: 'flag.account', by: 'account', max: 20, windowMs: HOUR, message: 'You have sent a lot of reports in the last hour.' },
+  // Reset links: few per address (each is a mail to someone who may not have asked), more per connection.
+  resetPerEmail: { name: 'reset.email', by: (r) => emailOf(r), max: 3, windowMs: HOUR, message: 'A reset link was asked for this address several times in the last hour.' },
+  resetPerIp: { name: 'reset.ip', by: 'ip', max: 20, windowMs: HOUR, message: 'Many reset links were asked for from this connection.' },
+  verifyResendPerAccount: { name: 'verify.account', by: 'account', max: 5, windowMs: HOUR, message: 'You asked for the verification link several times in the last hour.' },
   communityPerIp: { name: 'community.ip', by: 'ip', max: 10, windowMs: 24 * HOUR, message: 'Many communities were started from this connection today.' },
 } satisfies Record<string, RouteLimit>;
 

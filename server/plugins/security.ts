@@ -16,6 +16,15 @@ declare module 'fastify' {
      */
     trustedOrigin(request: FastifyRequest): boolean;
   }
+  interface FastifyContextConfig {
+    /**
+     * A write that needs no session and is authorized by a token in its URL
+     * alone (RFC 8058's one-click unsubscribe, which a mail provider posts as
+     * a form from its own servers): exempt from the Origin and JSON checks,
+     * which protect cookie-authorized writes.
+     */
+    tokenAuthorized?: boolean;
+  }
 }
 
 export interface SecurityOptions {
@@ -167,7 +176,7 @@ export default fp(
       if (request.protocol === 'https') {
         void reply.header('strict-transport-security', HSTS);
       }
-      if (!WRITES.has(request.method)) {
+      if (!WRITES.has(request.method) || request.routeOptions.config?.tokenAuthorized === true) {
         return;
       }
       if (!app.trustedOrigin(request)) {
