@@ -57,6 +57,8 @@ export class TestSmtp {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      // down(): the app's pooled connections are cut at once, as a server that went away would.
+      closeTimeout: 50,
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));

@@ -585,6 +585,18 @@ const CASES: Case<unknown>[] = [
   }),
   row({ route: 'GET /api/me/blocks', expect: signedIn(200), req: () => ({ url: '/api/me/blocks' }) }),
 
+  // Links mailed to an address: the token is the authority, not the session (a made-up one is a 400 for all).
+  row({ route: 'POST /api/auth/verify-email', expect: [400, 400, 400, 400, 400, 400, 400], req: () => ({ url: '/api/auth/verify-email', payload: { token: 'x'.repeat(43) } }) }),
+  row({ route: 'POST /api/auth/verify-email/resend', expect: signedIn(202), req: () => ({ url: '/api/auth/verify-email/resend' }) }),
+  row({ route: 'POST /api/auth/password-reset', expect: [202, 202, 202, 202, 202, 202, 202], req: () => ({ url: '/api/auth/password-reset', payload: { email: 'someone@example.org' } }) }),
+  row({
+    route: 'POST /api/auth/password-reset/confirm',
+    expect: [400, 400, 400, 400, 400, 400, 400],
+    req: () => ({ url: '/api/auth/password-reset/confirm', payload: { token: 'x'.repeat(43), password: 'lamp violin harbor tuesday' } }),
+  }),
+  row({ route: 'POST /api/unsubscribe', expect: [400, 400, 400, 400, 400, 400, 400], req: () => ({ url: '/api/unsubscribe?token=made.up-token' }) }),
+  row({ route: 'GET /api/unsubscribe', expect: [400, 400, 400, 400, 400, 400, 400], req: () => ({ url: '/api/unsubscribe?token=made.up-token' }) }),
+
   // One's own account, inbox, choices and alerts: anyone signed in, of themselves only.
   row({ route: 'PATCH /api/me', expect: signedIn(200), req: () => ({ url: '/api/me', payload: { locale: 'en' } }) }),
   // A wrong password deletes nothing (deleting with the right one: test/integration/account.test.ts).
