@@ -111,7 +111,7 @@ describe('deleting an account', () => {
 });
 
 describe('guessing the password by deleting', () => {
-  it('shares the password-change budget: the 11th try in 15 minutes is 429, and nothing is deleted', async () => {
+  it('shares the password-change budget: the 11th try in 15 minutes is 429, and nothing is deleted', { timeout: 120_000 }, async () => {
     const limited = await buildTestApp({ env: { RATE_LIMIT_SCALE: '1' } });
     try {
       const victim = await signup(limited.app, 'Vic');

@@ -93,7 +93,7 @@ describe('resetting a forgotten password', () => {
     expect((await login(hal.email, PASSWORD)).statusCode).toBe(200);
   });
 
-  it('is limited per address: the fourth request in an hour is 429', async () => {
+  it('is limited per address: the fourth request in an hour is 429', { timeout: 120_000 }, async () => {
     const limited = await buildTestApp({ env: { RATE_LIMIT_SCALE: '1' } });
     try {
       for (let i = 0; i < 3; i++) {
@@ -107,7 +107,7 @@ describe('resetting a forgotten password', () => {
 });
 
 describe('without SMTP_URL', () => {
-  it('writes each mail under DATA_DIR/mail, so a developer can open the link', async () => {
+  it('writes each mail under DATA_DIR/mail, so a developer can open the link', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aidmap-mail-'));
     const local = await buildTestApp({ env: { DATA_DIR: dir } });
     try {
