@@ -84,7 +84,7 @@ describe('your account', () => {
 
     // In Spanish.
     await phoneA.getByLabel('Language').selectOption('es');
-    await phoneA.getByRole('heading', { name: 'Su cuenta' }).waitFor();
+    await phoneA.getByRole('heading', { name: 'Su cuenta', exact: true }).waitFor();
     await phoneA.getByRole('heading', { name: 'Dónde tiene la sesión abierta' }).waitFor();
     await shot(phoneA, 'account-es');
   });

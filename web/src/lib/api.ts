@@ -8,6 +8,7 @@ import type { FieldError, Problem } from '../../../server/contract/problem';
 import type { BBox } from '../../../server/contract/live';
 import type { Alert, Channel, Notification, NotificationKind, Preferences } from '../../../server/contract/notifications';
 import type { Static } from 'typebox';
+import type { Locale } from './i18n';
 import type {
   ApplySchema,
   AuditEntrySchema,
@@ -36,6 +37,11 @@ export interface PushSubscriptionBody {
   endpoint?: string;
   expirationTime?: number | null;
   keys?: Record<string, string>;
+}
+/** What `PATCH /api/me` changes (at least one; server/account/routes.ts). */
+export interface AccountChange {
+  displayName?: string;
+  locale?: Locale;
 }
 export interface NewAlert {
   center: { lat: number; lng: number };
@@ -155,6 +161,10 @@ export function createApi(t: Transport = defaultTransport) {
     mySessions: () => call<{ items: Session[] }>('GET', '/api/me/sessions').then((r) => r.items),
     endSession: (id: string) => call<void>('DELETE', `/api/me/sessions/${encodeURIComponent(id)}`),
     endOtherSessions: () => call<{ ended: number }>('POST', '/api/me/sessions/revoke-others', {}).then((r) => r.ended),
+    /** Changes the name others see and/or the language mails and pushes are written in; answers both as they now are. */
+    updateMe: (body: AccountChange) => call<Required<AccountChange>>('PATCH', '/api/me', body),
+    /** Deletes the account (the password again: a borrowed phone is not enough); how many open posts it cancelled. */
+    deleteAccount: (password: string) => call<{ cancelledPosts: number }>('DELETE', '/api/me', { password }).then((r) => r.cancelledPosts),
 
     /** Open posts whose public point is in the box, newest first, every page. */
     /**

@@ -78,7 +78,7 @@ export function provideStates(api: Api = createApi()) {
       session.pickLocale();
       live.followNetwork();
       const [user] = await Promise.all([api.me().catch(() => null), view.start()]);
-      session.user = user;
+      session.resume(user);
       live.start();
       inbox.refresh();
       // Back on a phone's screen after a while: what came meanwhile shows in the count.

@@ -28,7 +28,8 @@ type Translate = (key: MessageKey, params?: Record<string, string | number>) => 
 
 /** The notice a live event brings to `me` (null: none, as for posts on the map or one's own doings). */
 export function noticeFor(event: LiveEvent, me: string | undefined, t: Translate): { text: string; href: string } | null {
-  if ('post' in event) {
+  // Posts on the map say nothing here; an inbox event shows in the inbox's count (InboxState.heard).
+  if ('post' in event || event.type === 'inbox') {
     return null;
   }
   if (event.type === 'message.created') {

@@ -32,6 +32,18 @@ export class SessionState {
     this.locale = locale;
     localStorage.setItem(LOCALE_KEY, locale);
     document.documentElement.lang = locale;
+    if (this.user) {
+      this.tellLocale();
+    }
+  }
+
+  /**
+   * Tells the server the language chosen here: mails and pushes are written
+   * in it. Quietly: the screen already speaks it, and a failure changes
+   * nothing here (the next start, sign-in or choice sends it again).
+   */
+  private tellLocale(): void {
+    this.api.updateMe({ locale: this.locale }).catch(() => {});
   }
 
   /** Shows the sign-in dialog when nobody is signed in; true when someone is. */
@@ -42,10 +54,29 @@ export class SessionState {
     return this.user !== null;
   }
 
+  /** Whoever the server says is signed in as the app starts (nothing to switch from yet). */
+  resume(user: User | null): void {
+    this.user = user;
+    if (user) {
+      this.tellLocale();
+    }
+  }
+
   /** `user` signed in (null: whoever was signed in is no longer). */
   switchTo(user: User | null): void {
     this.user = user;
+    if (user) {
+      this.tellLocale();
+    }
     this.switched();
+  }
+
+  /** The signed-in person's name, as the server now has it. */
+  renamed(displayName: string): void {
+    // In place: whatever shows the name follows, without the whole user (and the effects keyed on it) changing.
+    if (this.user) {
+      this.user.displayName = displayName;
+    }
   }
 
   async signOut(): Promise<void> {
