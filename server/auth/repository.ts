@@ -75,7 +75,7 @@ export const usersRepo = {
   /** Null when the address is taken (no error: it may run inside a transaction). */
   async create(
     db: Executor,
-    input: { email: string; passwordHash: string; displayName: string },
+    input: { email: string; passwordHash: string; displayName: string; locale?: string },
   ): Promise<SessionUser | null> {
     const [row] = await db.insert(users).values(input).onConflictDoNothing({ target: users.email }).returning(userColumns);
     return row ?? null;

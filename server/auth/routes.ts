@@ -5,7 +5,17 @@ import { LIMITS, type RouteLimit } from '../limits/plugin';
 import { toUser } from './repository';
 import { changePassword, endOtherSessions, endSession, listSessions, logIn, logOut, type SessionStart, signUp } from './service';
 import { ProblemSchema } from '../contract/problem';
-import { ChangePasswordBodySchema, EndedSessionsReplySchema, LoginBodySchema, SessionParamsSchema, SessionsReplySchema, SignupBodySchema, UserReplySchema } from '../contract/auth';
+import {
+  ChangePasswordBodySchema,
+  EndedSessionsReplySchema,
+  LoginBodySchema,
+  MAIL_LOCALES,
+  type MailLocale,
+  SessionParamsSchema,
+  SessionsReplySchema,
+  SignupBodySchema,
+  UserReplySchema,
+} from '../contract/auth';
 import { authenticate, clearSessionCookie, requireUser, setSessionCookie } from './session';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema };
@@ -23,6 +33,25 @@ export const PASSWORD_CHANGE_LIMIT: RouteLimit = {
   message: 'Too many tries at changing the password of this account.',
 };
 
+/**
+ * The language of a new account's mails when the app does not say: the one
+ * of ours the browser prefers most (Accept-Language, RFC 9110 §12.5.4), so
+ * the verification mail, sent at once, is already in it; else English.
+ */
+export function localeFromAcceptLanguage(header: string | undefined): MailLocale {
+  let best: { locale: MailLocale; q: number } | null = null;
+  for (const range of (header ?? '').split(',').slice(0, 20)) {
+    const [tag, ...params] = range.trim().toLowerCase().split(';');
+    const locale = MAIL_LOCALES.find((l) => l === tag!.split('-')[0]);
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (locale && Number.isFinite(q) && q > 0 && (!best || q > best.q)) {
+      best = { locale, q };
+    }
+  }
+  return best?.locale ?? 'en';
+}
+
 const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (app, opts) => {
   const sessionStart = (request: FastifyRequest): SessionStart => ({ now: app.clock.now(), lifetime: app.sessionLifetime, userAgent: request.headers['user-agent'] });
 
@@ -39,7 +68,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
       },
     },
     async (request, reply) => {
-      const { user, session } = await signUp(app.db, request.body, sessionStart(request));
+      const locale = request.body.locale ?? localeFromAcceptLanguage(request.headers['accept-language']);
+      const { user, session } = await signUp(app.db, { ...request.body, locale }, sessionStart(request));
       setSessionCookie(reply, session.token, opts.cookieSecure);
       return reply.status(201).send({ user: toUser(user) });
     },

@@ -36,7 +36,7 @@ export interface SignedIn {
 }
 
 /** A new account and its first session, together or neither; 400 with every problem, 409 when the address is taken. */
-export async function signUp(db: DB, body: { email: string; password: string; displayName: string }, start: SessionStart): Promise<SignedIn> {
+export async function signUp(db: DB, body: { email: string; password: string; locale?: string; displayName: string }, start: SessionStart): Promise<SignedIn> {
   const displayName = body.displayName.trim();
   const email = normalizeEmail(body.email);
   const errors = [
@@ -50,7 +50,7 @@ export async function signUp(db: DB, body: { email: string; password: string; di
   }
   const passwordHash = await hashPassword(body.password);
   const created = await db.transaction(async (tx) => {
-    const user = await usersRepo.create(tx, { email, passwordHash, displayName });
+    const user = await usersRepo.create(tx, { email, passwordHash, displayName, ...(body.locale ? { locale: body.locale } : {}) });
     if (!user) {
       return null;
     }

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { StringEnum } from './types';
 
 export const UserSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -21,11 +22,18 @@ const NewPassword = Type.String({
   description: 'at least 10 characters (spaces count), not your e-mail address or name, and not a common or easily guessed password',
 });
 
+/** The languages mails and pushes are written in. */
+export const MAIL_LOCALES = ['en', 'es'] as const;
+export type MailLocale = (typeof MAIL_LOCALES)[number];
+
 export const SignupBodySchema = Type.Object(
   {
     email: Email,
     password: NewPassword,
     displayName: Type.String({ minLength: 1, maxLength: 60 }),
+    locale: Type.Optional(
+      StringEnum(MAIL_LOCALES, { description: 'the language of mails and pushes, from the first (the verification mail) on; default: from Accept-Language, else en' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -7,7 +7,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type DB, notifications, notificationPrefs, rowsOf, users } from '../../db';
-import { NOTIFICATION_KIND_NAMES, type NotificationKind } from '../contract/notifications';
+import { NOTIFICATION_KIND_NAMES, NOTIFICATION_KINDS, type NotificationKind } from '../contract/notifications';
 import type { Mailer } from '../mail/transport';
 import { digestMail, type MailItem, mailLocale } from '../mail/texts';
 import { type JobHandler, PermanentJobError } from '../queue/queue';
@@ -76,19 +76,36 @@ export function emailJobHandler(channel: EmailChannel): JobHandler {
       .select({ email: users.email, name: users.displayName, locale: users.locale, verified: users.emailVerifiedAt, deleted: users.deletedAt })
       .from(users)
       .where(eq(users.id, userId));
-    const due = await db
+    const waiting = await db
       .select({ id: notifications.id, kind: notifications.kind, postId: notifications.postId, matchId: notifications.matchId, data: notifications.data })
       .from(notifications)
       .where(and(eq(notifications.userId, userId), eq(notifications.email, 'due')))
       .orderBy(notifications.seq)
       .limit(50);
-    if (due.length === 0) {
+    if (waiting.length === 0) {
       return;
     }
     if (!person || person.verified === null || person.deleted !== null) {
       // The address is no longer one we may write to: these go by no mail.
-      await db.update(notifications).set({ email: null }).where(inArray(notifications.id, due.map((d) => d.id)));
+      await db.update(notifications).set({ email: null }).where(inArray(notifications.id, waiting.map((d) => d.id)));
       return;
+    }
+    // A kind turned off since they were written (an unsubscribe link, the settings page) while they waited for
+    // the digest goes by no mail either: the choice counts from when it is made, not from the next notification.
+    const prefs = await db
+      .select({ kind: notificationPrefs.kind, enabled: notificationPrefs.enabled })
+      .from(notificationPrefs)
+      .where(and(eq(notificationPrefs.userId, userId), eq(notificationPrefs.channel, 'email')));
+    const chosen = new Map(prefs.map((p) => [p.kind, p.enabled]));
+    const wanted = (kind: NotificationKind) => chosen.get(kind) ?? NOTIFICATION_KINDS[kind].email;
+    const unwanted = waiting.filter((d) => !wanted(d.kind as NotificationKind));
+    if (unwanted.length > 0) {
+      await db.update(notifications).set({ email: null }).where(inArray(notifications.id, unwanted.map((d) => d.id)));
+    }
+    const due = waiting.filter((d) => wanted(d.kind as NotificationKind));
+    if (due.length === 0) {
+      // A full page of unwanted ones: the next page may hold some that are wanted.
+      return waiting.length === 50 ? { again: job.now } : undefined;
     }
     const [last] = rowsOf<{ at: Date | string | null }>(
       await db.execute(sql`SELECT max(emailed_at) AS at FROM ${notifications} WHERE user_id = ${userId} AND email = 'sent'`),

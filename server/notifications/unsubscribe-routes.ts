@@ -18,8 +18,9 @@ function page(title: string, body: string): string {
 
 const unsubscribeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const key = await loadSecret(app.db, 'unsubscribe');
-  // The provider's one-click POST is a form (`List-Unsubscribe=One-Click`): read and ignored, the token says all.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, _body, done) => done(null, {}));
+  // The provider's one-click POST is a form (`List-Unsubscribe=One-Click`), multipart as RFC 8058 §3.1
+  // says it SHOULD be or urlencoded as it MAY be: read (within the body limit) and ignored, the token says all.
+  app.addContentTypeParser(['multipart/form-data', 'application/x-www-form-urlencoded'], { parseAs: 'string' }, (_request, _body, done) => done(null, {}));
 
   const read = (token: string) => {
     const u = readUnsubscribeToken(key, token);
