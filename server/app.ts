@@ -23,6 +23,9 @@ import recoveryRoutes from './auth/recovery-routes';
 import { emailJobHandler, enqueueStrandedMail } from './notifications/email';
 import { EMAIL_JOB } from './notifications/record';
 import unsubscribeRoutes from './notifications/unsubscribe-routes';
+import { handlePushJobs } from './notifications/push';
+import pushRoutes from './notifications/push-routes';
+import { servesLoopback } from './push/subscription';
 import security from './plugins/security';
 import session from './auth/session';
 import limits from './limits/plugin';
@@ -126,6 +129,7 @@ export async function buildApp(options: AppOptions) {
   const mailChannel = { db: app.db, mailer: app.mailer, publicUrl: config.publicUrl };
   app.queue.handle(EMAIL_JOB, emailJobHandler({ ...mailChannel, digestMs: config.mailDigestMs, unsubscribeKey: await loadSecret(app.db, 'unsubscribe') }));
   app.queue.handle(ACCOUNT_MAIL_JOB, accountMailHandler(mailChannel));
+  const push = await handlePushJobs(app, { contact: config.pushContact });
   if (queuePollMs !== null) {
     app.jobs.every('stranded mail', 60_000, () => enqueueStrandedMail(app.db, app.clock.now()));
   }
@@ -147,6 +151,7 @@ export async function buildApp(options: AppOptions) {
       await api.register(safetyRoutes);
       await api.register(moderationRoutes);
       await api.register(notificationsRoutes);
+      await api.register(pushRoutes, { publicKey: push.publicKey, allowLoopback: servesLoopback(config.publicUrl) });
       await api.register(accountRoutes, { cookieSecure: config.cookieSecure });
     },
     { prefix: '/api' },

@@ -57,10 +57,12 @@ async function storedLocale(email: string): Promise<string | null> {
 const patchMe = (page: Page): Promise<Request> => page.waitForRequest((r) => r.method() === 'PATCH' && new URL(r.url()).pathname === '/api/me');
 
 /** The element that has the focus: its name attribute, or its text. */
-const focused = (page: Page): Promise<string> => page.evaluate(() => {
-  const el = document.activeElement as HTMLInputElement | null;
-  return el?.name || el?.textContent?.trim() || '';
-});
+const focused = (page: Page): Promise<string> =>
+  page.evaluate(() => {
+    // The page's globals, typed by hand (the tests compile without the DOM library).
+    const el = (globalThis as unknown as { document: { activeElement: { name?: string; textContent: string | null } | null } }).document.activeElement;
+    return el?.name || el?.textContent?.trim() || '';
+  });
 
 describe('your name, your language, and deleting your account', () => {
   it('renames with the reasons at the field, keeps the language on the server, deletes after the password and a question', async () => {

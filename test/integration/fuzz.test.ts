@@ -93,6 +93,8 @@ interface WriteRoute {
   body?: JsonSchema;
   headers?: JsonSchema;
   signedIn: boolean;
+  /** Authorized by a token in its URL, not a cookie (one-click unsubscribe): open to other sites by design. */
+  tokenAuthorized: boolean;
 }
 
 const routes: WriteRoute[] = discovered.flatMap((route) =>
@@ -109,6 +111,7 @@ const routes: WriteRoute[] = discovered.flatMap((route) =>
         body: schema.body,
         headers: schema.headers,
         signedIn: [route.preValidation].flat().includes(authenticate),
+        tokenAuthorized: (route.config as { tokenAuthorized?: boolean } | undefined)?.tokenAuthorized === true,
       };
     }),
 );
@@ -903,8 +906,11 @@ describe('fuzzing every write route from its schema: never 5xx, and a 4xx writes
     // Any route may be drawn: a fresh world for all of them.
     await prepare('/api/posts/:id');
     const variant = fc.constantFrom('foreign origin', 'null origin', 'text/plain', 'form', 'signed out');
+    // Cookie-authorized writes only; a token-authorized one is open to mail providers' servers by design (its own test: mail.test.ts).
+    const guarded = routes.filter((r) => !r.tokenAuthorized);
+    expect(guarded.length).toBe(routes.length - 1);
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: routes.length - 1 }).chain((i) => fc.tuple(fc.constant(routes[i]!), requestArb(routes[i]!, { wellFormed: true }), variant)), async ([route, req, how]) => {
+      fc.asyncProperty(fc.nat({ max: guarded.length - 1 }).chain((i) => fc.tuple(fc.constant(guarded[i]!), requestArb(guarded[i]!, { wellFormed: true }), variant)), async ([route, req, how]) => {
         const payload = payloadOf(req.body) ?? '{}';
         const body: Body = { kind: 'raw', text: payload };
         let res: LightMyRequestResponse;

@@ -8,6 +8,7 @@
 // replayed. A route the app registers without a row here fails the coverage
 // test, and so does a row for a route it no longer registers.
 import { sql } from 'drizzle-orm';
+import { createECDH, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
@@ -101,6 +102,14 @@ let nonMember: User; // N: not a member of C, author of a need inside it
 let helperOffer: string; // the offer of the member's accepted match
 let flagCount = 0;
 let moderator: User; // a platform moderator, a member of no community
+
+let pushes = 0;
+/** A browser's PushSubscription JSON: a real P-256 point and 16 auth bytes, at a push service's https address. */
+function pushSubscription(name: string) {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return { endpoint: `https://push.example.org/send/${name}`, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') } };
+}
 
 async function inject(method: Method, url: string, cookie: string | null, payload?: unknown) {
   return ctx.app.inject({ method, url, headers: cookie ? { cookie } : {}, ...(payload !== undefined ? { payload: payload as never } : {}) });
@@ -596,6 +605,21 @@ const CASES: Case<unknown>[] = [
   }),
   row({ route: 'POST /api/unsubscribe', expect: [400, 400, 400, 400, 400, 400, 400], req: () => ({ url: '/api/unsubscribe?token=made.up-token' }) }),
   row({ route: 'GET /api/unsubscribe', expect: [400, 400, 400, 400, 400, 400, 400], req: () => ({ url: '/api/unsubscribe?token=made.up-token' }) }),
+
+  // Web Push: the key is public; a browser's subscription is its person's own.
+  row({ route: 'GET /api/push/key', expect: [200, 200, 200, 200, 200, 200, 200], req: () => ({ url: '/api/push/key' }) }),
+  row({
+    route: 'POST /api/me/push-subscriptions',
+    expect: signedIn(201),
+    perRole: true,
+    make: async (role) => role,
+    req: (role) => ({ url: '/api/me/push-subscriptions', payload: pushSubscription(`${role}-${++pushes}`) }),
+  }),
+  row({
+    route: 'DELETE /api/me/push-subscriptions',
+    expect: signedIn(204),
+    req: () => ({ url: '/api/me/push-subscriptions', payload: { endpoint: 'https://push.example.org/send/none' } }),
+  }),
 
   // One's own account, inbox, choices and alerts: anyone signed in, of themselves only.
   row({ route: 'PATCH /api/me', expect: signedIn(200), req: () => ({ url: '/api/me', payload: { locale: 'en' } }) }),
