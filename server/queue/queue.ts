@@ -66,8 +66,10 @@ export interface QueueOptions {
   leaseMs?: number;
   /** Tries before a job is given up (default 10; the waits grow from 10 s to an hour, about 5 hours in all). */
   maxAttempts?: number;
-  /** Jobs claimed at once by one process (default 32). */
+  /** Jobs claimed at once by one claim (default 16). */
   batch?: number;
+  /** Claims in flight at once in one process (default 4): jobs that wait on the network overlap. */
+  parallel?: number;
 }
 
 interface Claimed {
@@ -93,6 +95,7 @@ export class Queue {
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
   private readonly batch: number;
+  private readonly parallel: number;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -105,7 +108,8 @@ export class Queue {
   ) {
     this.leaseMs = options.leaseMs ?? 120_000;
     this.maxAttempts = options.maxAttempts ?? 10;
-    this.batch = options.batch ?? 32;
+    this.batch = options.batch ?? 16;
+    this.parallel = options.parallel ?? 4;
   }
 
   /** Who runs jobs of this kind (one handler a kind). */
@@ -125,12 +129,16 @@ export class Queue {
       this.again = true;
       return this.running;
     }
+    // Several claim loops side by side; each goes on while its claims come back full (more may be due).
+    const loop = async () => {
+      while (!this.stopped && (await this.runBatch()) === this.batch) {
+        // a full batch: more may be due
+      }
+    };
     this.running = (async () => {
       do {
         this.again = false;
-        while (!this.stopped && (await this.runBatch()) === this.batch) {
-          // a full batch: more may be due
-        }
+        await Promise.all(Array.from({ length: this.parallel }, loop));
       } while (this.again && !this.stopped);
     })()
       .catch((err: unknown) => this.log.error({ err }, 'the job queue could not claim jobs'))
