@@ -10,7 +10,10 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, expect } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const ARTIFACTS = join(ROOT, 'test/e2e/artifacts');
+/** Screenshots; E2E_ARTIFACTS moves them (two runs side by side keep their own). */
+export const ARTIFACTS = process.env.E2E_ARTIFACTS ? resolve(process.env.E2E_ARTIFACTS) : join(ROOT, 'test/e2e/artifacts');
+/** The built web app the server serves: web/dist, or WEB_ROOT (the server reads the same variable). */
+const WEB_ROOT = process.env.WEB_ROOT ? resolve(process.env.WEB_ROOT) : join(ROOT, 'web/dist');
 export const PHONE = { width: 390, height: 844 };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -38,8 +41,8 @@ export interface Server {
  * a fresh embedded one.
  */
 export async function startServer(env: Record<string, string> = {}): Promise<Server> {
-  if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
-    throw new Error('web/dist is missing: run `npm run build` first (npm run test:e2e does)');
+  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
+    throw new Error(`${WEB_ROOT} is missing: run \`npm run build\` first (npm run test:e2e does)`);
   }
   const port = await freePort();
   let dropDb: (() => Promise<void>) | null = null;
