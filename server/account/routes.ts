@@ -3,22 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { authenticate, clearSessionCookie, requireUser } from '../auth/session';
 import { ProblemSchema } from '../contract/problem';
-import type { RouteLimit } from '../limits/plugin';
+import { LIMITS } from '../limits/plugin';
 import { StringEnum } from '../contract/types';
 import { deleteAccount, FORMER_NEIGHBOUR, LOCALES, updateAccount } from './service';
-
-/**
- * Deleting asks for the password, so a stolen session cookie could guess it
- * here: counted with the password changes' tries (the same counter's name),
- * one budget for guessing one account's password.
- */
-const DELETE_LIMIT: RouteLimit = {
-  name: 'password.account',
-  by: 'account',
-  max: 10,
-  windowMs: 15 * 60_000,
-  message: 'Too many tries with the password of this account.',
-};
 
 const accountRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (app, opts) => {
   app.patch(
@@ -45,7 +32,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = asyn
     '/me',
     {
       preValidation: authenticate,
-      config: { limits: [DELETE_LIMIT] },
+      config: { limits: [LIMITS.passwordPerAccount] },
       schema: {
         tags: ['auth'],
         summary: 'Delete your account, after giving your password again',

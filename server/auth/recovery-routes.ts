@@ -2,10 +2,18 @@
 // mailed to it (recovery.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { PasswordResetBodySchema, PasswordResetConfirmBodySchema, VerifyEmailBodySchema } from '../contract/auth';
+import {
+  EmailChangeBodySchema,
+  EmailChangeConfirmBodySchema,
+  EmailChangeConfirmReplySchema,
+  EmailChangeReplySchema,
+  PasswordResetBodySchema,
+  PasswordResetConfirmBodySchema,
+  VerifyEmailBodySchema,
+} from '../contract/auth';
 import { ProblemSchema } from '../contract/problem';
 import { LIMITS } from '../limits/plugin';
-import { confirmPasswordReset, requestPasswordReset, resendVerification, verifyEmail } from './recovery';
+import { confirmEmailChange, confirmPasswordReset, requestEmailChange, requestPasswordReset, resendVerification, verifyEmail } from './recovery';
 import { authenticate, requireUser } from './session';
 
 const recoveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -75,6 +83,38 @@ const recoveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await confirmPasswordReset(app.db, request.body.token, request.body.password, app.clock.now());
       return reply.status(204).send(null);
     },
+  );
+
+  app.post(
+    '/me/email',
+    {
+      preValidation: authenticate,
+      config: { limits: [LIMITS.passwordPerAccount, LIMITS.emailChangePerAccount] },
+      schema: {
+        tags: ['auth'],
+        summary: 'Move your account to another e-mail address, after giving your password again',
+        description:
+          'Mails a link to the new address (valid 24 hours, once) and tells the current one. The account keeps its address until the link is opened; ' +
+          '403 when the password is not right, 409 when the address is yours already or another account uses it.',
+        body: EmailChangeBodySchema,
+        response: { 202: EmailChangeReplySchema, 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema },
+      },
+    },
+    async (request, reply) => reply.status(202).send(await requestEmailChange(app.db, requireUser(request).id, request.body, app.clock.now())),
+  );
+
+  app.post(
+    '/auth/email-change/confirm',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Move the account to the address its link was mailed to (no session needed: the link may open on another device)',
+        description: 'The address becomes the account’s, verified. 400 when the link does not work; 409 when another account took the address meanwhile.',
+        body: EmailChangeConfirmBodySchema,
+        response: { 200: EmailChangeConfirmReplySchema, 400: ProblemSchema, 409: ProblemSchema },
+      },
+    },
+    async (request) => confirmEmailChange(app.db, request.body.token, app.clock.now()),
   );
 };
 

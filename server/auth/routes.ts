@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { LIMITS, type RouteLimit } from '../limits/plugin';
+import { LIMITS } from '../limits/plugin';
 import { toUser } from './repository';
 import { changePassword, endOtherSessions, endSession, listSessions, logIn, logOut, type SessionStart, signUp } from './service';
 import { ProblemSchema } from '../contract/problem';
@@ -19,19 +19,6 @@ import {
 import { authenticate, clearSessionCookie, requireUser, setSessionCookie } from './session';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema };
-
-/**
- * Tries at changing the password, per account. The route asks for the
- * current password, so without a limit a stolen session cookie would be a
- * way to guess it; each try also costs an argon2 hash.
- */
-export const PASSWORD_CHANGE_LIMIT: RouteLimit = {
-  name: 'password.account',
-  by: 'account',
-  max: 10,
-  windowMs: 15 * 60_000,
-  message: 'Too many tries at changing the password of this account.',
-};
 
 /**
  * The language of a new account's mails when the app does not say: the one
@@ -117,7 +104,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ cookieSecure: boolean }> = async (
     '/me/password',
     {
       preValidation: authenticate,
-      config: { limits: [PASSWORD_CHANGE_LIMIT] },
+      config: { limits: [LIMITS.passwordPerAccount] },
       schema: {
         tags: ['auth'],
         summary: 'Change the password; signs out every other session',

@@ -81,6 +81,14 @@ const Token = Type.String({ minLength: 20, maxLength: 200, description: 'the tok
 
 export const VerifyEmailBodySchema = Type.Object({ token: Token }, { additionalProperties: false });
 
+export const EmailChangeBodySchema = Type.Object(
+  { email: Email, password: Type.String({ minLength: 1, maxLength: 256, description: 'your current password' }) },
+  { additionalProperties: false },
+);
+export const EmailChangeReplySchema = Type.Object({ pendingEmail: Type.String({ description: 'where the link went; the account keeps its address until it is opened' }) });
+export const EmailChangeConfirmBodySchema = Type.Object({ token: Token }, { additionalProperties: false });
+export const EmailChangeConfirmReplySchema = Type.Object({ email: Type.String({ description: "the account's address now, verified" }) });
+
 export const PasswordResetBodySchema = Type.Object({ email: Email }, { additionalProperties: false });
 
 export const PasswordResetConfirmBodySchema = Type.Object({ token: Token, password: NewPassword }, { additionalProperties: false });

@@ -51,6 +51,10 @@ export const LIMITS = {
   // Reset links: few per address (each is a mail to someone who may not have asked), more per connection.
   resetPerEmail: { name: 'reset.email', by: (r) => emailOf(r), max: 3, windowMs: HOUR, message: 'A reset link was asked for this address several times in the last hour.' },
   resetPerIp: { name: 'reset.ip', by: 'ip', max: 20, windowMs: HOUR, message: 'Many reset links were asked for from this connection.' },
+  // Every route that asks for the password again (change it, change the address, delete the account): one
+  // counter, so a stolen session cookie gets one budget for guessing the password, and each try costs an argon2 hash.
+  passwordPerAccount: { name: 'password.account', by: 'account', max: 10, windowMs: 15 * 60_000, message: 'Too many tries with the password of this account.' },
+  emailChangePerAccount: { name: 'email-change.account', by: 'account', max: 5, windowMs: HOUR, message: 'You asked to change your address several times in the last hour.' },
   verifyResendPerAccount: { name: 'verify.account', by: 'account', max: 5, windowMs: HOUR, message: 'You asked for the verification link several times in the last hour.' },
   communityPerIp: { name: 'community.ip', by: 'ip', max: 10, windowMs: 24 * HOUR, message: 'Many communities were started from this connection today.' },
 } satisfies Record<string, RouteLimit>;

@@ -63,6 +63,12 @@ const WORDS = {
     resetSubject: 'Reset your Aidmap password',
     resetBody: 'Someone (we hope you) asked to reset the password of your Aidmap account. To choose a new one, open this link within an hour:',
     resetWhy: 'It works once. If you did not ask, ignore this mail: your password stays as it is.',
+    changeSubject: 'Confirm your new e-mail address for Aidmap',
+    changeBody: 'To use this address for your Aidmap account from now on, open this link (it works for 24 hours):',
+    changeWhy: 'Until then your account keeps its old address. If you did not ask for this, ignore this mail.',
+    noticeSubject: 'Someone asked to change your Aidmap address',
+    noticeBody: (to: string) => `Someone signed in to your Aidmap account asked to use ${to} instead of this address. The change happens only if the link we sent there is opened.`,
+    noticeWhy: 'If it was not you, change your password now: on your account page, or with "Forgot your password?" when you sign in. That signs everyone else out of your account.',
     bye: '— Aidmap',
   },
   es: {
@@ -80,6 +86,12 @@ const WORDS = {
     resetSubject: 'Restablecer su contraseña de Aidmap',
     resetBody: 'Alguien (esperamos que usted) pidió restablecer la contraseña de su cuenta de Aidmap. Para elegir una nueva, abra este enlace antes de una hora:',
     resetWhy: 'Funciona una vez. Si no lo pidió, ignore este correo: su contraseña no cambia.',
+    changeSubject: 'Confirme su nueva dirección de correo para Aidmap',
+    changeBody: 'Para usar esta dirección en su cuenta de Aidmap a partir de ahora, abra este enlace (funciona durante 24 horas):',
+    changeWhy: 'Hasta entonces su cuenta conserva la dirección anterior. Si usted no lo pidió, ignore este correo.',
+    noticeSubject: 'Alguien pidió cambiar su dirección en Aidmap',
+    noticeBody: (to: string) => `Alguien que inició sesión en su cuenta de Aidmap pidió usar ${to} en lugar de esta dirección. El cambio solo ocurre si se abre el enlace que enviamos allí.`,
+    noticeWhy: 'Si no fue usted, cambie ahora su contraseña: en la página de su cuenta, o con «¿Olvidó su contraseña?» al iniciar sesión. Así se cierran todas las demás sesiones de su cuenta.',
     bye: '— Aidmap',
   },
 } as const;
@@ -114,4 +126,15 @@ export function verifyMail(locale: MailLocale, name: string, link: string): { su
 export function resetMail(locale: MailLocale, name: string, link: string): { subject: string; text: string } {
   const w = WORDS[locale];
   return { subject: w.resetSubject, text: [w.hello(name), '', w.resetBody, '', link, '', w.resetWhy, '', w.bye].join('\n') };
+}
+
+export function changeMail(locale: MailLocale, name: string, link: string): { subject: string; text: string } {
+  const w = WORDS[locale];
+  return { subject: w.changeSubject, text: [w.hello(name), '', w.changeBody, '', link, '', w.changeWhy, '', w.bye].join('\n') };
+}
+
+/** To the old address: a move was asked for; where to go if it was not them. */
+export function changeNoticeMail(locale: MailLocale, name: string, newEmail: string, accountLink: string): { subject: string; text: string } {
+  const w = WORDS[locale];
+  return { subject: w.noticeSubject, text: [w.hello(name), '', w.noticeBody(newEmail), '', w.noticeWhy, accountLink, '', w.bye].join('\n') };
 }

@@ -6,7 +6,6 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
 import { LAST_SEEN_EVERY_MS } from '../../server/auth/repository';
-import { PASSWORD_CHANGE_LIMIT } from '../../server/auth/routes';
 import { LIMITS } from '../../server/limits/plugin';
 import { buildTestApp, signup, type TestContext } from '../helper';
 import { TestSocket } from '../live-client';
@@ -129,10 +128,26 @@ describe('sign-in limits, counted in PostgreSQL', () => {
     const me = await signup(limited.app, 'Me');
     const change = (current: string) =>
       limited.app.inject({ method: 'POST', url: '/api/me/password', headers: { cookie: me.cookie }, payload: { currentPassword: current, newPassword: 'lamp violin harbor tuesday' } });
-    for (let i = 0; i < PASSWORD_CHANGE_LIMIT.max; i++) {
+    for (let i = 0; i < LIMITS.passwordPerAccount.max; i++) {
       expect((await change(`guess ${i}`)).statusCode).toBe(403);
     }
-    expect429(await change(PASSWORD), /Too many tries at changing the password/, 15 * 60);
+    expect429(await change(PASSWORD), /Too many tries with the password of this account/, 15 * 60);
+  });
+
+  it('every route that asks for the password again counts on the same budget (change it, move the address, delete)', async () => {
+    const me = await signup(limited.app, 'Me');
+    const headers = { cookie: me.cookie };
+    const tries = [
+      () => limited.app.inject({ method: 'POST', url: '/api/me/password', headers, payload: { currentPassword: 'guess', newPassword: 'lamp violin harbor tuesday' } }),
+      () => limited.app.inject({ method: 'POST', url: '/api/me/email', headers, payload: { email: 'elsewhere@example.org', password: 'guess' } }),
+      () => limited.app.inject({ method: 'DELETE', url: '/api/me', headers, payload: { password: 'guess' } }),
+    ];
+    for (let i = 0; i < LIMITS.passwordPerAccount.max; i++) {
+      expect((await tries[i % tries.length]!()).statusCode).toBe(403);
+    }
+    for (const attempt of tries) {
+      expect429(await attempt(), /Too many tries with the password of this account/, 15 * 60);
+    }
   });
 });
 

@@ -285,6 +285,9 @@ export function createApi(t: Transport = defaultTransport) {
     /** Always accepted (202), whether or not an account uses the address: it says nothing of who has one. */
     requestPasswordReset: (email: string) => call<unknown>('POST', '/api/auth/password-reset', { email }),
     confirmPasswordReset: (token: string, password: string) => call<unknown>('POST', '/api/auth/password-reset/confirm', { token, password }),
+    /** Mails a link to `email` (and a word to the current address); the account moves when the link is opened. */
+    requestEmailChange: (email: string, password: string) => call<{ pendingEmail: string }>('POST', '/api/me/email', { email, password }),
+    confirmEmailChange: (token: string) => call<{ email: string }>('POST', '/api/auth/email-change/confirm', { token }),
   };
 }
 

@@ -18,7 +18,8 @@ export type Route =
   | { name: 'coverage'; id: string }
   | { name: 'inbox' }
   | { name: 'verifyEmail' }
-  | { name: 'resetPassword' };
+  | { name: 'resetPassword' }
+  | { name: 'changeEmail' };
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
@@ -56,6 +57,8 @@ export function parseRoute(pathname: string): Route {
       return { name: 'verifyEmail' };
     case '/reset-password':
       return { name: 'resetPassword' };
+    case '/change-email':
+      return { name: 'changeEmail' };
     default:
       return { name: 'map' };
   }
@@ -80,6 +83,7 @@ export function pageTitle(route: Route['name'], t: (key: MessageKey) => string):
     inbox: 'inbox',
     verifyEmail: 'page.verifyEmail',
     resetPassword: 'page.resetPassword',
+    changeEmail: 'page.changeEmail',
   } as const;
   const name = names[route];
   return name ? `${t(name)} · ${t('appName')}` : `${t('appName')} — ${t('tagline')}`;
