@@ -132,12 +132,15 @@ describe('the job queue', () => {
 
 describe('in the app', () => {
   let ctx: TestContext;
+  // Built in a hook (120 s): a second app on the embedded database loads its template anew, slow on a busy machine.
+  beforeAll(async () => {
+    ctx = await buildTestApp({ queuePollMs: 3_600_000, clock });
+  });
   afterAll(async () => {
     await ctx?.app.close();
   });
 
   it('is woken by the commit that adds a job (NOTIFY), not only by its poll', async () => {
-    ctx = await buildTestApp({ queuePollMs: 3_600_000, clock });
     const done: string[] = [];
     ctx.app.queue.handle('wake', async (payload) => {
       done.push(payload.name as string);
