@@ -1,6 +1,7 @@
 // Mail over real SMTP: the app's mailer talks to an smtp-server in this
 // process, and what arrives is read as a person's mail program would show
 // it. Jobs run when a test wakes the queue (no polling), on the test's clock.
+import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
@@ -278,6 +279,15 @@ describe('notifications by mail', () => {
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.body).toContain('<form method="post"');
     expect((await emailChoices(needer)).email['match.proposed']).toBe(true);
+    // Its looks are allowed by its own policy: no style attributes, and each <style> named by its hash.
+    const csp = String(page.headers['content-security-policy']);
+    const styleSrc = /(?:^|;)\s*style-src ([^;]+)/.exec(csp)?.[1]?.split(/\s+/) ?? [];
+    expect(page.body).not.toMatch(/\sstyle=/);
+    const sheets = [...page.body.matchAll(/<style>([^<]*)<\/style>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`);
+    expect(sheets.length).toBeGreaterThan(0);
+    for (const sheet of sheets) {
+      expect(styleSrc).toContain(sheet);
+    }
 
     // A link not signed by the app does nothing.
     const forged = path.replace(/token=([^.]+)\.(.)/, (_m, body: string, c: string) => `token=${body}.${c === 'A' ? 'B' : 'A'}`);
