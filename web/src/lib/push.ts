@@ -77,3 +77,12 @@ export async function disablePush(api: Api): Promise<void> {
   await subscription.unsubscribe().catch(() => false);
   await api.deletePushSubscription(endpoint);
 }
+
+/**
+ * Unsubscribes this browser without telling the server (it forgot the
+ * subscription already: the account was deleted). Nothing for anyone
+ * else then shows on this device.
+ */
+export async function forgetPushHere(): Promise<void> {
+  await (await currentSubscription().catch(() => null))?.unsubscribe().catch(() => false);
+}
