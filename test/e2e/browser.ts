@@ -15,7 +15,9 @@ export const ARTIFACTS = process.env.E2E_ARTIFACTS ? resolve(process.env.E2E_ART
 /** The built web app the server serves: web/dist, or WEB_ROOT (the server reads the same variable). */
 const WEB_ROOT = process.env.WEB_ROOT ? resolve(process.env.WEB_ROOT) : join(ROOT, 'web/dist');
 export const PHONE = { width: 390, height: 844 };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Headless, and quiet: without the background-networking flags Chromium keeps calling Google's hosts, which this machine's network refuses. */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -37,10 +39,10 @@ export interface Server {
 
 /**
  * Starts `server/main.ts` as `npm start` does (the built web app must be in
- * web/dist): on a fresh PostgreSQL database when DATABASE_URL is set, else on
- * a fresh embedded one.
+ * web/dist), with `args` (say `--demo`): on a fresh PostgreSQL database when
+ * DATABASE_URL is set, else on a fresh embedded one.
  */
-export async function startServer(env: Record<string, string> = {}): Promise<Server> {
+export async function startServer(env: Record<string, string> = {}, args: string[] = []): Promise<Server> {
   if (!existsSync(join(WEB_ROOT, 'index.html'))) {
     throw new Error(`${WEB_ROOT} is missing: run \`npm run build\` first (npm run test:e2e does)`);
   }
@@ -77,7 +79,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     dataDir = mkdtempSync(join(tmpdir(), 'aidmap-e2e-'));
     childEnv.DATA_DIR = dataDir;
   }
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
@@ -124,7 +126,7 @@ export async function launch(): Promise<Browser> {
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
   });
 }
 
