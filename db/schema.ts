@@ -259,6 +259,15 @@ export const matches = pgTable(
     acceptedAt: timestamp({ withTimezone: true }),
     /** The helper cancelled it, accepted, less than 24 hours before it was due: organizers are told. */
     cancelledLate: boolean().notNull().default(false),
+    /**
+     * The occasion it is for: the first overlap of the two posts' windows not
+     * over when it was proposed. Fixed then (a proposal is for one occasion; a
+     * window added later does not move it); null while only suggested.
+     */
+    startsAt: timestamp({ withTimezone: true }),
+    endsAt: timestamp({ withTimezone: true }),
+    /** Who made its latest change (proposed, answered, withdrew, cancelled, completed it); null: the server. */
+    actedBy: uuid().references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },

@@ -17,6 +17,14 @@ export const MatchSchema = Type.Object({
   needId: Uuid,
   offerId: Uuid,
   proposedBy: Type.Union([Uuid, Type.Null()]),
+  /** Who made its latest change (proposed, answered, withdrew, cancelled or completed it); null: the server did. A live event's match names who caused it. */
+  actedBy: Type.Union([Uuid, Type.Null()], { description: 'Who made its latest change; null: the server (a suggestion, a proposal withdrawn for want of an answer)' }),
+  /** The occasion it is for, fixed when proposed: the first overlap of the two posts' windows not over then. */
+  startsAt: Type.Union([DateTime, Type.Null()], {
+    description:
+      'When the occasion it is for starts: the first overlap of the two posts\' windows not over when it was proposed, fixed then. For a suggestion, the one a proposal now would be for. Marking it done is refused (409) before this.',
+  }),
+  endsAt: Type.Union([DateTime, Type.Null()], { description: 'When that occasion ends' }),
   /** Both posts as the viewer may see them: exact for both parties once accepted, public before. */
   need: PostSchema,
   offer: PostSchema,

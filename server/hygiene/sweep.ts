@@ -50,7 +50,7 @@ export async function sweep(db: DB, now: Date, options: HygieneOptions = DEFAULT
       const posts = await postsRepo.findMany(tx, [match.needId, match.offerId]);
       const [need, offer] = [posts.get(match.needId)!, posts.get(match.offerId)!];
       await matchesRepo.update(tx, match.id, { status: 'cancelled', updatedAt: now });
-      const after = { ...match, status: 'cancelled' as const, updatedAt: now };
+      const after = { ...match, status: 'cancelled' as const, updatedAt: now, actedBy: null };
       const events = new Outbox(now);
       // Told by the proposal_expired notice below, not twice.
       events.match('match.cancelled', { matchId: match.id, actorId: null, notify: false }, need, offer, (viewer) => matchView(after, need, offer, viewer, now));

@@ -76,7 +76,9 @@ export const matchesRepo = {
   },
 
   async update(db: Executor, id: string, values: Partial<typeof matches.$inferInsert>): Promise<void> {
-    await db.update(matches).set(values).where(eq(matches.id, id));
+    // A change of state that names nobody is the server's (the sweep withdrawing a proposal nobody answered).
+    const set = values.status !== undefined && !('actedBy' in values) ? { ...values, actedBy: null } : values;
+    await db.update(matches).set(set).where(eq(matches.id, id));
   },
 
   /** The user's matches, newest first, one more than `limit`. */

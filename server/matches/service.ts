@@ -2,8 +2,9 @@ import type { DB, Executor } from '../../db';
 import type { SessionUser } from '../auth/repository';
 import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/problem';
 import { Outbox } from '../live/outbox';
-import { findCandidates, type Place, PUBLIC_VIEW, toMatchPost } from '../matching/candidates';
-import { evaluatePair } from '../matching/score';
+import { findCandidates, type Place, PUBLIC_VIEW, toMatchPost, zoneOf } from '../matching/candidates';
+import { evaluatePair, type Fit, overlapWindows } from '../matching/score';
+import { DateTime } from 'luxon';
 import { type PostRow, postsRepo } from '../posts/repository';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { postChange, postView, statusAt, type Viewer } from '../posts/view';
@@ -45,13 +46,26 @@ function isParty(user: Viewer, need: PostRow, offer: PostRow): boolean {
 }
 
 /**
- * Why a need and an offer cannot be matched now, or null when they can,
+ * How a need and an offer fit now; throws why they cannot be matched,
  * judged with each post at the place `placeOf` says the proposer may use:
  * a party proposing learns from a 422 whether the pair fits, so the other
  * post is judged at its public point (the privacy invariant); an organizer
  * proposing for members is entitled to both true places.
  */
-function misfit(need: PostRow, offer: PostRow, now: Date, placeOf: (row: PostRow) => Place): HttpProblem | null {
+function fitOf(need: PostRow, offer: PostRow, now: Date, placeOf: (row: PostRow) => Place): Fit {
+  const problem = misfit(need, offer, now);
+  if (problem) {
+    throw problem;
+  }
+  const fit = evaluatePair(toMatchPost(need, now, placeOf(need)), toMatchPost(offer, now, placeOf(offer)), { now, viewer: 'need', helperRecentAccepts: 0, explain: false });
+  if (!fit) {
+    throw unprocessable('These posts do not fit: their places, times or details (destination, diet, subject, language, mode) do not meet.');
+  }
+  return fit;
+}
+
+/** What rules a pair out before places and times are weighed (null: nothing). */
+function misfit(need: PostRow, offer: PostRow, now: Date): HttpProblem | null {
   if (need.kind !== 'need') {
     return unprocessable('needId must name a need.', [{ path: '/needId', message: 'is an offer, not a need' }]);
   }
@@ -74,10 +88,6 @@ function misfit(need: PostRow, offer: PostRow, now: Date, placeOf: (row: PostRow
     return unprocessable(`The offer has ${offer.capacityLeft} left; the need asks for ${need.capacity}.`, [
       { path: '/offerId', message: 'has not enough capacity left' },
     ]);
-  }
-  const fit = evaluatePair(toMatchPost(need, now, placeOf(need)), toMatchPost(offer, now, placeOf(offer)), { now, viewer: 'need', helperRecentAccepts: 0, explain: false });
-  if (!fit) {
-    return unprocessable('These posts do not fit: their places, times or details (destination, diet, subject, language, mode) do not meet.');
   }
   return null;
 }
@@ -146,17 +156,18 @@ async function propose(
   if (live && live.status !== 'suggested') {
     throw conflict(`These posts already have ${live.status === 'accepted' ? 'an' : 'a'} ${live.status} match.`);
   }
-  const problem = misfit(need, offer, now, placeOf);
-  if (problem) {
-    throw problem;
-  }
+  // The proposal is for the first occasion both are free that is not over (the
+  // schedules start at now, so each overlap ends after it), stored: a window
+  // added to either post later does not move it.
+  const occasion = fitOf(need, offer, now, placeOf).overlap[0]!;
+  const proposal = { status: 'proposed' as const, proposedBy: user.id, actedBy: user.id, startsAt: occasion.start, endsAt: occasion.end, updatedAt: now };
   let match: MatchRow;
   if (live) {
     // A suggestion taken up keeps its id.
-    await matchesRepo.update(tx, live.id, { status: 'proposed', proposedBy: user.id, updatedAt: now });
+    await matchesRepo.update(tx, live.id, proposal);
     match = (await matchesRepo.find(tx, live.id))!;
   } else {
-    match = await matchesRepo.insert(tx, { needId: need.id, offerId: offer.id, helperId: offer.authorId, status: 'proposed', proposedBy: user.id, createdAt: now, updatedAt: now });
+    match = await matchesRepo.insert(tx, { needId: need.id, offerId: offer.id, helperId: offer.authorId, createdAt: now, ...proposal });
   }
   const events = new Outbox(now);
   events.match('match.proposed', { matchId: match.id, actorId: user.id }, need, offer, (viewer) => matchView(match, need, offer, viewer, now));
@@ -255,6 +266,9 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
           : `An organizer proposed this match on your behalf; the helper ${action}s it, and you may cancel it.`,
       );
     }
+    if (action === 'complete' && match.startsAt && match.startsAt > now) {
+      throw conflict(`This can be marked done once it has started, on ${occasionText(match.startsAt, need)}.`);
+    }
     if (action === 'accept') {
       // A block made after the proposal: nobody accepts across it (and so nobody's exact place crosses it).
       if (await isBlocked(tx, need.authorId, offer.authorId)) {
@@ -269,9 +283,9 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
       const left = offer.capacityLeft - need.capacity;
       await postsRepo.update(tx, offer.id, { capacityLeft: left, status: left === 0 ? 'matched' : offer.status, updatedAt: now });
       await postsRepo.update(tx, need.id, { capacityLeft: 0, status: 'matched', updatedAt: now });
-      await matchesRepo.update(tx, id, { status: 'accepted', amount: need.capacity, acceptedAt: now, updatedAt: now });
+      await matchesRepo.update(tx, id, { status: 'accepted', amount: need.capacity, acceptedAt: now, actedBy: user.id, updatedAt: now });
     } else if (action === 'cancel') {
-      await cancelMatch(tx, match, need, offer, now);
+      await cancelMatch(tx, match, need, offer, now, user.id);
       // (Not when a block ended it: that is about the two people, not a helper dropping out.)
       late = !options.byBlock && match.status === 'accepted' && user.id === offer.authorId && (await startsWithin(tx, need.id, now, LATE_CANCEL_MS));
       if (late) {
@@ -279,9 +293,9 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
       }
     } else if (action === 'complete') {
       await postsRepo.update(tx, need.id, { status: 'fulfilled', updatedAt: now });
-      await matchesRepo.update(tx, id, { status: 'completed', updatedAt: now });
+      await matchesRepo.update(tx, id, { status: 'completed', actedBy: user.id, updatedAt: now });
     } else {
-      await matchesRepo.update(tx, id, { status: action === 'decline' ? 'declined' : 'cancelled', updatedAt: now });
+      await matchesRepo.update(tx, id, { status: action === 'decline' ? 'declined' : 'cancelled', actedBy: user.id, updatedAt: now });
     }
     const after = (await matchesRepo.find(tx, id))!;
     const events = new Outbox(now);
@@ -304,7 +318,7 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
  * capacity and the need's openness (a post already cancelled stays so).
  * The caller holds the locks on both posts and the match.
  */
-export async function cancelMatch(tx: Executor, match: MatchRow, need: PostRow, offer: PostRow, now: Date): Promise<void> {
+export async function cancelMatch(tx: Executor, match: MatchRow, need: PostRow, offer: PostRow, now: Date, actedBy: string | null): Promise<void> {
   if (match.status === 'accepted') {
     await postsRepo.update(tx, offer.id, {
       capacityLeft: Math.min(offer.capacity, offer.capacityLeft + match.amount),
@@ -317,7 +331,7 @@ export async function cancelMatch(tx: Executor, match: MatchRow, need: PostRow, 
       updatedAt: now,
     });
   }
-  await matchesRepo.update(tx, match.id, { status: 'cancelled', amount: 0, updatedAt: now });
+  await matchesRepo.update(tx, match.id, { status: 'cancelled', amount: 0, actedBy, updatedAt: now });
 }
 
 /**
@@ -354,7 +368,7 @@ export async function cancelPostAndMatches(db: Executor, user: SessionUser, id: 
     for (const match of live) {
       const need = locked.get(match.needId)!;
       const offer = locked.get(match.offerId)!;
-      await cancelMatch(tx, match, need, offer, now);
+      await cancelMatch(tx, match, need, offer, now, user.id);
     }
     if (options.hide) {
       await postsRepo.update(tx, id, { status: 'cancelled', hiddenAt: now, hiddenBy: user.id, updatedAt: now });
@@ -366,7 +380,7 @@ export async function cancelPostAndMatches(db: Executor, user: SessionUser, id: 
     for (const match of live) {
       const [need, offer] = [posts.get(match.needId)!, posts.get(match.offerId)!];
       // As cancelMatch left it.
-      const cancelled: MatchRow = { ...match, status: 'cancelled', amount: 0, updatedAt: now };
+      const cancelled: MatchRow = { ...match, status: 'cancelled', amount: 0, actedBy: user.id, updatedAt: now };
       events.match('match.cancelled', { matchId: match.id, actorId: user.id, notify: match.status !== 'suggested' }, need, offer, (viewer) => matchView(cancelled, need, offer, viewer, now));
     }
     await events.flush(tx);
@@ -386,17 +400,36 @@ export async function matchFor(db: Executor, user: Viewer, id: string): Promise<
   return { match, need, offer };
 }
 
+/** "Thursday, December 3 at 5:00 PM EST": when a match's occasion starts, in the need's zone (a problem's detail is not in the reader's). */
+function occasionText(at: Date, need: PostRow): string {
+  return DateTime.fromJSDate(at, { zone: zoneOf(need) }).setLocale('en-US').toFormat("cccc, LLLL d 'at' h:mm a ZZZZ");
+}
+
+const intervals = (schedule: { start: string; end: string }[]) => schedule.map((w) => ({ start: new Date(w.start), end: new Date(w.end) }));
+
 /** A match as a party sees it: the other post exact once accepted (or completed), public before. */
 export function matchView(match: MatchRow, need: PostRow, offer: PostRow, viewer: Viewer, now: Date): Match {
   const revealed = match.status === 'accepted' || match.status === 'completed';
+  const needView = postView(need, viewer, now, revealed);
+  const offerView = postView(offer, viewer, now, revealed);
+  // A suggestion is for nothing yet: the occasion a proposal made now would be for.
+  const occasion =
+    match.startsAt && match.endsAt
+      ? { start: match.startsAt, end: match.endsAt }
+      : match.status === 'suggested'
+        ? (overlapWindows(intervals(needView.schedule), intervals(offerView.schedule))[0]?.overlap ?? null)
+        : null;
   return {
     id: match.id,
     status: match.status,
     needId: match.needId,
     offerId: match.offerId,
     proposedBy: match.proposedBy,
-    need: postView(need, viewer, now, revealed),
-    offer: postView(offer, viewer, now, revealed),
+    actedBy: match.actedBy,
+    startsAt: occasion ? occasion.start.toISOString() : null,
+    endsAt: occasion ? occasion.end.toISOString() : null,
+    need: needView,
+    offer: offerView,
     createdAt: match.createdAt.toISOString(),
     updatedAt: match.updatedAt.toISOString(),
   };
@@ -473,7 +506,7 @@ export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void
     for (const match of dropped) {
       const pair = sides(match);
       if (pair) {
-        const gone = { ...match, status: 'cancelled' as const, updatedAt: now };
+        const gone = { ...match, status: 'cancelled' as const, actedBy: null, updatedAt: now };
         events.match('match.cancelled', { matchId: match.id, actorId: null, notify: match.status !== 'suggested' }, ...pair, (viewer) => matchView(gone, ...pair, viewer, now));
       }
     }

@@ -87,7 +87,7 @@ describe('two neighbors', () => {
     expect(await b.getByText(/^Exact place/).count()).toBe(0);
     await b.getByLabel('Message (optional)').fill('I drive past there at 4.');
     await b.getByRole('button', { name: 'Propose' }).click();
-    await b.getByText('Proposed, waiting for an answer').waitFor();
+    await b.getByText('Waiting for Ann to answer.').waitFor();
     await shot(b, 'b-proposed');
     await accessible(b, 'a match page');
 
@@ -97,11 +97,11 @@ describe('two neighbors', () => {
     await shot(a, 'a-notice');
     await notice.click();
     await a.getByRole('button', { name: 'Accept' }).click();
-    await a.getByText('Accepted', { exact: true }).waitFor();
+    await a.getByText(/^Agreed: Bea is helping with/).waitFor();
     await shot(a, 'a-accepted');
 
     // B's page turns accepted live, and now shows A's exact place with directions.
-    await b.getByText('Accepted', { exact: true }).waitFor({ timeout: 15_000 });
+    await b.getByText(/^Agreed: you are helping Ann with/).waitFor({ timeout: 15_000 });
     await b.getByText(`Exact place: ${exact[0]}, ${exact[1]}`, { exact: false }).waitFor();
     expect(await b.getByRole('link', { name: 'Directions' }).getAttribute('href')).toContain(`to=${Number(exact[0])}%2C${Number(exact[1])}`);
     await shot(b, 'b-sees-exact-place');
@@ -304,7 +304,7 @@ describe('organizers', () => {
     await notice.waitFor({ timeout: 15_000 });
     await notice.click();
     await helper.getByRole('button', { name: 'Accept' }).click();
-    await helper.getByText('Accepted', { exact: true }).waitFor();
+    await helper.getByText(/^Agreed: you are helping Abe with/).waitFor();
     await shot(helper, 'helper-accepted-organizer-proposal');
   });
 });

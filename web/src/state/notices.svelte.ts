@@ -49,8 +49,8 @@ export function noticeFor(event: LiveEvent, me: string | undefined, t: Translate
     'match.cancelled': 'notice.cancelled',
     'match.completed': 'notice.completed',
   } as const)[event.type];
-  if (m.proposedBy === me && event.type === 'match.proposed') {
-    return null; // one's own proposal needs no notice
+  if (me !== undefined && m.actedBy === me) {
+    return null; // one's own doing (a proposal, an answer, a cancellation, marking it done) needs no notice
   }
   const other = m.need.author.id === me ? m.offer.author : m.need.author;
   // Proposed by neither party: an organizer, on the need's behalf.
