@@ -3,11 +3,13 @@
 // consent); the file name says so when a file holds any. Non-members' posts
 // are not in them at all, nor the posts of anyone who blocked the organizer
 // or whom the organizer blocked.
+import { DateTime } from 'luxon';
 import type { DB } from '../../db';
 import { roundLatLng } from '../geo/geo';
 import { requireRole } from '../access';
 import { communitiesRepo } from './repository';
 import { organizingRepo } from './organizing-repository';
+import { readerZone } from '../matching/reader-zone';
 
 /** Posts of the last 90 days and every open one: what a group works from. */
 const EXPORT_DAYS = 90;
@@ -41,6 +43,8 @@ export interface ExportPlan {
   slug: string;
   /** The posts the file will hold, in its order. */
   ids: string[];
+  /** The IANA zone the file's times are written in. */
+  zone: string;
 }
 
 /**
@@ -48,14 +52,14 @@ export interface ExportPlan {
  * sent: the organizer check and any database trouble still answer as a
  * problem, and the file name can say whether the file holds exact places.
  */
-export async function planExport(db: DB, actor: { id: string }, communityId: string, now: Date): Promise<ExportPlan> {
+export async function planExport(db: DB, actor: { id: string }, communityId: string, now: Date, tz?: string): Promise<ExportPlan> {
   await requireRole(db, communityId, actor, 'organizer');
+  // The file's times are local: in the zone asked for, else the community's (whose days its organizers plan by).
+  const community = await communitiesRepo.find(db, communityId);
+  const zone = readerZone(tz, community!.timezone);
   const since = new Date(now.getTime() - EXPORT_DAYS * 86_400_000);
   const rows = await organizingRepo.exportPicks(db, actor.id, communityId, since, EXPORT_MAX_ROWS);
-  if (rows.length > 0) {
-    return { slug: rows[0]!.slug, ids: rows.map((r) => r.id) };
-  }
-  return { slug: (await communitiesRepo.slug(db, communityId))!, ids: [] };
+  return { slug: community!.slug, ids: rows.map((r) => r.id), zone };
 }
 
 /**
@@ -96,10 +100,10 @@ async function exportPage(db: DB, actor: { id: string }, communityId: string, id
   });
 }
 
-/** `aidmap-<slug>-posts-<date>[-SENSITIVE-exact-locations].<ext>` */
-export function exportFileName(slug: string, exact: boolean, now: Date, ext: 'csv' | 'geojson'): string {
+/** `aidmap-<slug>-posts-<date>[-SENSITIVE-exact-locations].<ext>`, the date today's in `zone` (the file's). */
+export function exportFileName(slug: string, exact: boolean, now: Date, ext: 'csv' | 'geojson', zone: string): string {
   const sensitive = exact ? '-SENSITIVE-exact-locations' : '';
-  return `aidmap-${slug}-posts-${now.toISOString().slice(0, 10)}${sensitive}.${ext}`;
+  return `aidmap-${slug}-posts-${DateTime.fromJSDate(now, { zone }).toISODate()}${sensitive}.${ext}`;
 }
 
 /** One CSV field (RFC 4180), and never a formula a spreadsheet would run (a leading =, +, -, @ is quoted away). */
@@ -111,26 +115,46 @@ function field(value: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const CSV_HEADER = ['id', 'kind', 'category', 'title', 'status', 'author_id', 'author', 'author_is_member', 'lat', 'lng', 'exact_location', 'precision_m', 'capacity', 'capacity_left', 'next_start', 'created_at', 'matches'];
+/**
+ * Times are written as the wall clock reads them in the file's zone,
+ * "2026-12-08 09:00" (what a spreadsheet takes for a date and time, and what
+ * an organizer plans by), and the last column names that zone on every row.
+ * The column names stay the same whatever the zone, and the new column comes
+ * last, so scripts reading columns by name or by position go on working.
+ */
+const CSV_HEADER = ['id', 'kind', 'category', 'title', 'status', 'author_id', 'author', 'author_is_member', 'lat', 'lng', 'exact_location', 'precision_m', 'capacity', 'capacity_left', 'next_start', 'created_at', 'matches', 'time_zone'];
 
-function csvLine(r: ExportRow): string {
+/** "2026-12-08 09:00": an instant on the wall clock of `zone`. */
+export function wallTime(iso: string | null, zone: string): string | null {
+  return iso === null ? null : DateTime.fromISO(iso, { zone }).toFormat('yyyy-MM-dd HH:mm');
+}
+
+function csvLine(r: ExportRow, zone: string): string {
   const matches = r.matches.map((m) => `${m.id}:${m.status}`).join(' ');
-  return [r.id, r.kind, r.category, r.title, r.status, r.authorId, r.authorName, r.authorIsMember, r.lat, r.lng, r.exact, r.precisionM, r.capacity, r.capacityLeft, r.nextStart, r.createdAt, matches]
+  return [
+    ...[r.id, r.kind, r.category, r.title, r.status, r.authorId, r.authorName, r.authorIsMember, r.lat, r.lng, r.exact, r.precisionM, r.capacity, r.capacityLeft],
+    ...[wallTime(r.nextStart, zone), wallTime(r.createdAt, zone), matches, zone],
+  ]
     .map(field)
     .join(',');
 }
 
-/** The CSV file (RFC 4180, CRLF), a page of rows per chunk. */
-export async function* csvChunks(pages: AsyncIterable<ExportRow[]>): AsyncGenerator<string> {
+/** The CSV file (RFC 4180, CRLF), a page of rows per chunk, its times in `zone`. */
+export async function* csvChunks(pages: AsyncIterable<ExportRow[]>, zone: string): AsyncGenerator<string> {
   yield `${CSV_HEADER.join(',')}\r\n`;
   for await (const rows of pages) {
     if (rows.length > 0) {
-      yield `${rows.map(csvLine).join('\r\n')}\r\n`;
+      yield `${rows.map((r) => csvLine(r, zone)).join('\r\n')}\r\n`;
     }
   }
 }
 
-function feature(r: ExportRow) {
+/** An instant as ISO-8601 with the offset of `zone` then: still exact for a program, local for a person. */
+function zoned(iso: string | null, zone: string): string | null {
+  return iso === null ? null : DateTime.fromISO(iso, { zone }).toISO({ suppressMilliseconds: true });
+}
+
+function feature(r: ExportRow, zone: string) {
   return {
     type: 'Feature' as const,
     id: r.id,
@@ -145,20 +169,21 @@ function feature(r: ExportRow) {
       precisionM: r.precisionM,
       capacity: r.capacity,
       capacityLeft: r.capacityLeft,
-      nextStart: r.nextStart,
-      createdAt: r.createdAt,
-      matches: r.matches,
+      nextStart: zoned(r.nextStart, zone),
+      createdAt: zoned(r.createdAt, zone),
+      timeZone: zone,
+      matches: r.matches.map((m) => ({ ...m, acceptedAt: zoned(m.acceptedAt, zone) })),
     },
   };
 }
 
-/** The GeoJSON FeatureCollection, a page of features per chunk. */
-export async function* geoJsonChunks(pages: AsyncIterable<ExportRow[]>): AsyncGenerator<string> {
+/** The GeoJSON FeatureCollection, a page of features per chunk, its times with the offsets of `zone`. */
+export async function* geoJsonChunks(pages: AsyncIterable<ExportRow[]>, zone: string): AsyncGenerator<string> {
   yield '{"type":"FeatureCollection","features":[';
   let first = true;
   for await (const rows of pages) {
     if (rows.length > 0) {
-      yield (first ? '' : ',') + rows.map((r) => JSON.stringify(feature(r))).join(',');
+      yield (first ? '' : ',') + rows.map((r) => JSON.stringify(feature(r, zone))).join(',');
       first = false;
     }
   }

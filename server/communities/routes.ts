@@ -16,7 +16,7 @@ import { ProblemSchema } from '../contract/problem';
 import { IdParamsSchema, Page } from '../contract/types';
 import { PostReplySchema } from '../contract/posts';
 import { authenticate, requireUser } from '../auth/session';
-import { AuditEntrySchema, AuditQuerySchema, CommunitySchema, CreateCommunityBodySchema, InviteBodySchema, InviteParamsSchema, InviteSchema, JoinBodySchema, MemberParamsSchema, MembershipSchema, RoleBodySchema, TriageItemSchema, PlanBodySchema, PlanSchema, ApplyBodySchema, ApplySchema, CoverageQuerySchema, CoverageSchema, RosterItemSchema, FlagBodySchema, FlagSchema, HideBodySchema, MAX_BOUNDARY_POSITIONS, SuspendBodySchema } from '../contract/communities';
+import { AuditEntrySchema, AuditQuerySchema, CommunitySchema, CreateCommunityBodySchema, InviteBodySchema, InviteParamsSchema, InviteSchema, JoinBodySchema, MemberParamsSchema, MembershipSchema, RoleBodySchema, TriageItemSchema, PlanBodySchema, PlanSchema, ApplyBodySchema, ApplySchema, CoverageQuerySchema, CoverageSchema, RosterItemSchema, FlagBodySchema, FlagSchema, HideBodySchema, MAX_BOUNDARY_POSITIONS, ExportQuerySchema, SlugTakenProblemSchema, SuspendBodySchema } from '../contract/communities';
 
 /** A POST whose body is all optional may come without one (`curl -X POST`): that is `{}`. */
 async function bodyOrEmpty(request: FastifyRequest): Promise<void> {
@@ -269,13 +269,14 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           tags: ['organizers'],
           summary: `The community's posts and their matches as ${ext === 'csv' ? 'CSV' : 'GeoJSON'} (organizers; exact places for members' posts, the file name says so)`,
           params: IdParamsSchema,
+          querystring: ExportQuerySchema,
           response: { 200: Type.String({ description: ext === 'csv' ? 'text/csv' : 'application/geo+json' }), ...problems },
         },
       },
       async (request, reply) => {
         const now = app.clock.now();
         const actor = requireUser(request);
-        const { slug, ids } = await planExport(app.db, actor, request.params.id, now);
+        const { slug, ids, zone } = await planExport(app.db, actor, request.params.id, now, request.query.tz);
         // The file streams a page of rows at a time, so a large community's
         // export holds neither the server's memory nor one long statement.
         // Its pages are read after this handler returns, as the client takes
@@ -283,11 +284,12 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         // (their own connections, refused once the client has gone).
         const inTurn = AsyncResource.bind(<T>(read: () => T): T => read());
         const pages = exportPages(app.db, actor, request.params.id, ids, now);
-        const chunks = (ext === 'csv' ? csvChunks : geoJsonChunks)({
-          [Symbol.asyncIterator]: () => ({ next: () => inTurn(() => pages.next()) }),
-        });
+        const chunks = (ext === 'csv' ? csvChunks : geoJsonChunks)(
+          { [Symbol.asyncIterator]: () => ({ next: () => inTurn(() => pages.next()) }) },
+          zone,
+        );
         void reply
-          .header('content-disposition', `attachment; filename="${exportFileName(slug, ids.length > 0, now, ext)}"`)
+          .header('content-disposition', `attachment; filename="${exportFileName(slug, ids.length > 0, now, ext, zone)}"`)
           .header('cache-control', 'no-store')
           .type(ext === 'csv' ? 'text/csv; charset=utf-8' : 'application/geo+json; charset=utf-8');
         // A stream is sent as it is, past the (string) response schema's serializer.

@@ -196,3 +196,16 @@ export const AuditQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const ExportQuerySchema = Type.Object(
+  {
+    tz: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'IANA time zone the file\'s times are written in (default: the community\'s); the CSV names it in its time_zone column',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);

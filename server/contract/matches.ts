@@ -64,7 +64,12 @@ export const CandidateSchema = Type.Object({
 });
 
 export const CandidatesQuerySchema = Type.Object(
-  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'default 20' })) },
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'default 20' })),
+    tz: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: "The reader's IANA time zone, which the reasons' times and `overlap` are written in (default: the post's own)" }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type Candidate = Static<typeof CandidateSchema>;

@@ -4,6 +4,7 @@ import { DateTime } from 'luxon';
 import { forbidden } from '../http/problem';
 import { idempotencyClaim, once } from '../http/idempotency';
 import { AUTHOR_VIEW, findCandidates, zoneOf } from '../matching/candidates';
+import { readerZone } from '../matching/reader-zone';
 import { getPost } from '../posts/service';
 import { postView } from '../posts/view';
 import { matchesRepo } from './repository';
@@ -72,9 +73,9 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (post.authorId !== user.id) {
         throw forbidden('Only the author of this post can see its candidates.');
       }
-      const zone = zoneOf(post);
+      const zone = readerZone(request.query.tz, zoneOf(post));
       const iso = (d: Date) => DateTime.fromJSDate(d, { zone }).toISO({ suppressMilliseconds: true })!;
-      const found = await findCandidates(app.db, post, now, request.query.limit ?? 20, AUTHOR_VIEW);
+      const found = await findCandidates(app.db, post, now, request.query.limit ?? 20, AUTHOR_VIEW, { zone });
       return {
         items: found.map(({ row, fit }) => ({
           post: postView(row, user, now),

@@ -206,7 +206,7 @@ async function upcomingOf(db: Executor, post: PostRow, now: Date): Promise<Inter
  * Ranked candidates for a post, best first, as seen from `view` (whose
  * places are read exactly: see Perspective). Every prefiltered row is judged
  * and scored (rules, overlap, score: no text); only the `limit` shown get
- * their reasons, written in the subject's zone.
+ * their reasons, written in the reader's zone (options.zone) or else the subject's.
  */
 export async function findCandidates(
   db: Executor,
@@ -215,7 +215,8 @@ export async function findCandidates(
   limit: number,
   view: Perspective,
   /** `among`: only these posts (a plan's offers), so the nearest of them are found, not the city's. */
-  options: { reasons?: boolean; among?: string[] } = {},
+  /** `zone`: the reader's, which the reasons' times are written in (default: the subject's). */
+  options: { reasons?: boolean; among?: string[]; zone?: string } = {},
 ): Promise<Candidate[]> {
   if (options.among?.length === 0) {
     return [];
@@ -227,7 +228,7 @@ export async function findCandidates(
   const reasons = options.reasons ?? true;
   return ranked.slice(0, limit).map(({ row, theirs, fit }) => {
     const { upcoming: _upcoming, accepts, ...post } = row;
-    return { row: post, fit: reasons ? evaluatePair(...pairOf(theirs), { now, viewer: subject.kind, helperRecentAccepts: accepts ?? 0 })! : fit };
+    return { row: post, fit: reasons ? evaluatePair(...pairOf(theirs), { now, viewer: subject.kind, helperRecentAccepts: accepts ?? 0, zone: options.zone })! : fit };
   });
 }
 

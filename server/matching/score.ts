@@ -113,6 +113,11 @@ export interface FitContext {
    * scores them all and explains only those shown (candidates.ts).
    */
   explain?: boolean;
+  /**
+   * The zone of the person reading the reasons (IANA), which their times are
+   * written in; without one, the zone of the viewer's own post.
+   */
+  zone?: string;
 }
 
 // Built once: toLocaleString builds a formatter per call, on the scoring hot path (bench:match).
@@ -274,7 +279,7 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
   }
 
   const first = meets[0]!;
-  const viewerZone = ctx.viewer === 'need' ? need.zone : offer.zone;
+  const viewerZone = ctx.zone ?? (ctx.viewer === 'need' ? need.zone : offer.zone);
   const timeReason =
     ctx.viewer === 'need'
       ? `free ${span(first.offer, viewerZone, true)}, you need ${span(first.need, viewerZone, false)}`

@@ -1,0 +1,143 @@
+// Times in the reader's zone, end to end: Ann in New York asks for help on
+// Tuesday 9:00–11:00; Bea can help Tuesdays 8:00–12:00. Ann reads "who could
+// help" in New York time; the same Ann on a phone set to Madrid, and Bea in
+// Madrid, read the same instants in Madrid time; Bea's weekly times, edited
+// from Madrid, stay the New York times she wrote.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { DateTime } from 'luxon';
+import { apiClient, axe, launch, PHONE, type Server, shot, startServer } from './browser';
+
+const NY = 'America/New_York';
+const MADRID = 'Europe/Madrid';
+// The next Tuesday after today in New York, whatever day the test runs.
+const tuesday = (() => {
+  let d = DateTime.now().setZone(NY).startOf('day').plus({ days: 1 });
+  while (d.weekday !== 2) {
+    d = d.plus({ days: 1 });
+  }
+  return d;
+})();
+const need = { start: tuesday.set({ hour: 9 }), end: tuesday.set({ hour: 11 }) };
+const offer = { start: tuesday.set({ hour: 8 }), end: tuesday.set({ hour: 12 }) };
+const HERE = { lat: 40.6694, lng: -73.9422 };
+
+let server: Server;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+afterAll(async () => {
+  for (const c of contexts) {
+    await c.close().catch(() => {});
+  }
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A phone as browser.ts makes one, in `timezoneId`, signed in with `cookies` if given. */
+async function phoneIn(timezoneId: string, cookies: Parameters<BrowserContext['addCookies']>[0] = []): Promise<Page> {
+  const context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US', timezoneId });
+  contexts.push(context);
+  await context.addCookies(cookies);
+  return context.newPage();
+}
+
+/** The reason that speaks of times, on a post page of one's own, once candidates are shown. */
+async function timeReason(page: Page): Promise<string> {
+  const reason = page.locator('ul.reasons li').filter({ hasText: /^(free|needs) / });
+  await reason.first().waitFor();
+  return (await reason.first().textContent())!;
+}
+
+/** The post's windows as its page lists them, spaces made plain (Intl uses narrow ones). */
+async function windows(page: Page): Promise<string> {
+  const item = page.locator('article.post ul li').first();
+  await item.waitFor();
+  return (await item.textContent())!.replace(/[\u2009\u202f]/g, ' ');
+}
+
+/** "9:00 – 11:00 AM" (or "10:00 AM – 12:00 PM") of an interval in `zone`, as en-US writes a range. */
+function range(i: { start: DateTime; end: DateTime }, zone: string): RegExp {
+  const [s, e] = [i.start.setZone(zone), i.end.setZone(zone)];
+  const sameHalf = s.toFormat('a') === e.toFormat('a');
+  return new RegExp(`${s.toFormat('h:mm')}${sameHalf ? '' : ` ${s.toFormat('a')}`}\\s*–\\s*${e.toFormat('h:mm')} ${e.toFormat('a')}`);
+}
+
+const hhmm = (t: DateTime, zone: string) => t.setZone(zone).toFormat('HH:mm');
+
+describe('times in the reader’s zone', () => {
+  it('the author of a New York need reads 9:00–11:00 in its candidates; in Madrid, she and the helper read Madrid time', async () => {
+    // Bea can help Tuesdays 8:00–12:00 New York time.
+    const bea = apiClient(server.url);
+    await bea.call('POST', '/api/auth/signup', { email: `bea-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Bea' });
+    const { post: beaOffer } = await bea.call<{ post: { id: string } }>('POST', '/api/posts', {
+      kind: 'offer', category: 'errand', title: 'Errands on Tuesday mornings', location: HERE, radiusM: 3000, capacity: 1, details: {},
+      windows: [], recurrence: { days: ['tue'], startTime: '08:00', endTime: '12:00', timezone: NY },
+    });
+
+    // Ann, on a phone in New York, asks for help on Tuesday 9:00–11:00 through the form.
+    const ann = await phoneIn(NY);
+    await ann.goto(`${server.url}/?lat=${HERE.lat}&lng=${HERE.lng}&zoom=15`);
+    await ann.getByRole('button', { name: 'Sign in' }).click();
+    const dialog = ann.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Create an account' }).click();
+    await dialog.getByLabel('Your name').fill('Ann');
+    await dialog.getByLabel('Email').fill(`ann-${Date.now()}@example.org`);
+    await dialog.getByLabel('Password').fill('correct horse battery');
+    await dialog.getByRole('button', { name: 'Create an account' }).click();
+    await ann.getByRole('button', { name: 'Sign out' }).waitFor();
+    await ann.getByRole('link', { name: '+ Post a need or an offer' }).click();
+    await ann.getByLabel('Ask for help').check();
+    await ann.getByLabel('Category').selectOption('errand');
+    await ann.getByLabel('Title').fill('Help at the pharmacy');
+    await ann.getByRole('button', { name: 'Use the map’s center' }).click();
+    await ann.getByRole('textbox', { name: 'Date', exact: true }).fill(tuesday.toISODate()!);
+    await ann.getByLabel('From', { exact: true }).fill('09:00');
+    await ann.getByLabel('To', { exact: true }).fill('11:00');
+    await ann.getByRole('button', { name: 'Publish' }).click();
+    await ann.getByRole('heading', { name: 'Help at the pharmacy' }).waitFor();
+    const needId = new URL(ann.url()).pathname.split('/').at(-1)!;
+
+    // The form writes the time with Ann's offset, not as UTC: the post keeps the zone it was written in.
+    const { post } = await apiClient(server.url).call<{ post: { windows: { start: string; end: string }[] } }>('GET', `/api/posts/${needId}`);
+    expect(post.windows).toEqual([{ start: need.start.toISO({ suppressMilliseconds: true, includeOffset: true }), end: need.end.toISO({ suppressMilliseconds: true }) }]);
+
+    // Who could help, in New York time: the same 9:00–11:00 she wrote.
+    expect(await timeReason(ann)).toBe(`free Tue ${hhmm(offer.start, NY)}–${hhmm(offer.end, NY)}, you need 09:00–11:00`);
+    expect(await windows(ann)).toMatch(range(need, NY));
+    expect(await axe(ann)).toEqual([]);
+    await shot(ann, 'times-ann-new-york');
+
+    // Ann, travelling, opens it on a phone set to Madrid: the same instants, Madrid's clock.
+    const annAway = await phoneIn(MADRID, await ann.context().cookies());
+    await annAway.goto(`${server.url}/posts/${needId}`);
+    expect(await timeReason(annAway)).toBe(
+      `free ${offer.start.setZone(MADRID).toFormat('ccc')} ${hhmm(offer.start, MADRID)}–${hhmm(offer.end, MADRID)}, you need ${hhmm(need.start, MADRID)}–${hhmm(need.end, MADRID)}`,
+    );
+    expect(await windows(annAway)).toMatch(range(need, MADRID));
+    await shot(annAway, 'times-ann-madrid');
+
+    // Bea, in Madrid, reads her offer's candidates in Madrid time too.
+    const beaPhone = await phoneIn(MADRID, [{ name: bea.cookie().split('=')[0]!, value: bea.cookie().split('=').slice(1).join('='), url: server.url }]);
+    await beaPhone.goto(`${server.url}/posts/${beaOffer.id}`);
+    expect(await timeReason(beaPhone)).toBe(
+      `needs ${need.start.setZone(MADRID).toFormat('ccc')} ${hhmm(need.start, MADRID)}–${hhmm(need.end, MADRID)}, you are free ${hhmm(offer.start, MADRID)}–${hhmm(offer.end, MADRID)}`,
+    );
+    expect(await windows(beaPhone)).toMatch(range(offer, MADRID));
+    await shot(beaPhone, 'times-bea-madrid');
+
+    // Editing her weekly times from Madrid, Bea sees them as written (New York's 8:00–12:00, said so), and saving keeps them there.
+    await beaPhone.getByRole('link', { name: 'Edit this post' }).click();
+    await beaPhone.getByText(`These times are in ${NY}`).waitFor();
+    expect(await beaPhone.getByLabel('From', { exact: true }).inputValue()).toBe('08:00');
+    expect(await axe(beaPhone)).toEqual([]);
+    await beaPhone.getByRole('button', { name: 'Save changes' }).click();
+    await beaPhone.getByRole('heading', { name: 'Errands on Tuesday mornings' }).waitFor();
+    const saved = await bea.call<{ post: { recurrence: { timezone: string; startTime: string } } }>('GET', `/api/posts/${beaOffer.id}`);
+    expect(saved.post.recurrence).toMatchObject({ timezone: NY, startTime: '08:00' });
+    expect(await timeReason(beaPhone)).toMatch(new RegExp(`you are free ${hhmm(offer.start, MADRID)}–`));
+  });
+});
