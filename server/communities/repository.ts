@@ -90,6 +90,15 @@ export const communitiesRepo = {
     return db.select(communityColumns).from(communities).where(where).orderBy(communities.areaSqm, communities.id).limit(100);
   },
 
+  /** The short names taken among `base` and `base-…` (a short name holds no LIKE wildcard: SLUG_PATTERN). */
+  async slugsLike(db: Executor, base: string): Promise<Set<string>> {
+    const rows = await db
+      .select({ slug: communities.slug })
+      .from(communities)
+      .where(sql`${communities.slug} = ${base} OR ${communities.slug} LIKE ${`${base}-%`}`);
+    return new Set(rows.map((r) => r.slug));
+  },
+
   async joinPolicy(db: Executor, id: string): Promise<CommunityRow['joinPolicy'] | undefined> {
     const [row] = await db.select({ joinPolicy: communities.joinPolicy }).from(communities).where(eq(communities.id, id));
     return row?.joinPolicy;

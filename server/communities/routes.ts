@@ -37,9 +37,9 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['communities'],
         summary: 'Start a community; you become its first admin',
-        description: `One account starts at most ${COMMUNITY_CREATE_LIMIT.max} communities a day, one connection ${LIMITS.communityPerIp.max} (429 with Retry-After beyond); a boundary has at most ${MAX_BOUNDARY_POSITIONS} vertices in all its rings.`,
+        description: `Without a slug, one is derived from the name (and made free with -2, -3, …); a slug given and taken is a 409 whose \`suggestedSlug\` is free. One account starts at most ${COMMUNITY_CREATE_LIMIT.max} communities a day, one connection ${LIMITS.communityPerIp.max} (429 with Retry-After beyond); a boundary has at most ${MAX_BOUNDARY_POSITIONS} vertices in all its rings.`,
         body: CreateCommunityBodySchema,
-        response: { 201: CommunityReply, ...problems, 429: ProblemSchema },
+        response: { 201: CommunityReply, ...problems, 409: SlugTakenProblemSchema, 429: ProblemSchema },
       },
     },
     async (request, reply) => {

@@ -9,7 +9,8 @@ import { conflict, forbidden, HttpProblem, invalid, notFound } from '../http/pro
 import { isValidTimeZone } from '../posts/windows';
 import { enforce } from '../limits/counter';
 import { type Actor, lockCommunity, membershipOf, type Role, requireRole } from '../access';
-import { type Community, type CreateCommunityBody, type Invite, type Membership, MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS, MAX_EDGE_DEGREES } from '../contract/communities';
+import { arcDegrees, type Community, type Corner, type CreateCommunityBody, type Invite, type Membership, MAX_AREA_KM2, MAX_BOUNDARY_POSITIONS, MAX_EDGE_DEGREES, outlineProblem } from '../contract/communities';
+import { freeSlug, SLUG_FALLBACK, slugify } from '../contract/slug';
 import { type AuditEntry, auditRepo, communitiesRepo, type CommunityRow, type InviteRow, invitesRepo, membershipsRepo } from './repository';
 
 export type AuditInput = AuditEntry;
@@ -22,11 +23,25 @@ export async function audit(db: Executor, entry: AuditInput): Promise<void> {
 /** How many communities one account may start in COMMUNITY_CREATE_LIMIT's window: drawing areas must not be a cheap weapon. */
 export const COMMUNITY_CREATE_LIMIT = { name: 'community.create', max: 3, windowMs: 24 * 3_600_000 } as const;
 
-/** Central angle between two [lng, lat] positions, in degrees (haversine). */
-function arcDegrees([lng1, lat1]: number[], [lng2, lat2]: number[]): number {
-  const rad = Math.PI / 180;
-  const h = Math.sin(((lat2! - lat1!) * rad) / 2) ** 2 + Math.cos(lat1! * rad) * Math.cos(lat2! * rad) * Math.sin(((lng2! - lng1!) * rad) / 2) ** 2;
-  return (2 * Math.asin(Math.min(1, Math.sqrt(h)))) / rad;
+/**
+ * What is wrong with one ring in words a person drawing it can act on
+ * (corners counted from 1, as the app lists them), or null; the same rule
+ * the app applies while the area is drawn (outlineProblem).
+ */
+function ringShapeProblem(ring: number[][]): string | null {
+  const problem = outlineProblem(ring.map(([lng, lat]) => [lng, lat] as Corner));
+  const edge = ([from, to]: [number, number]) => `the edge from corner ${from + 1} to corner ${to + 1}`;
+  switch (problem?.kind) {
+    case 'tooFewCorners':
+      return 'needs at least 3 different corners to enclose an area';
+    case 'flat':
+      return 'encloses no area: its corners lie on one line';
+    case 'crossing':
+      return `crosses itself: ${edge(problem.edges[0])} crosses or touches ${edge(problem.edges[1])}; move a corner so that no two edges meet`;
+    default:
+      // Long edges, too many corners and the size are checked for the whole boundary.
+      return null;
+  }
 }
 
 /**
@@ -61,6 +76,12 @@ function boundaryProblems(boundary: GeoJsonArea): { path: string; message: strin
         const arc = Math.round(arcDegrees(ring[long]!, ring[long + 1]!));
         problems.push({ path: `${path}/${long}`, message: `the edge from here to the next position spans ${arc}° of the globe; edges must span at most ${MAX_EDGE_DEGREES}° (add positions between)` });
       }
+      if (long < 0 && first[0] === last[0] && first[1] === last[1]) {
+        const shape = ringShapeProblem(ring);
+        if (shape) {
+          problems.push({ path, message: shape });
+        }
+      }
       const key = JSON.stringify(ring.map(([lng, lat]) => [lng, lat]));
       const twin = seen.get(key);
       if (twin !== undefined) {
@@ -74,6 +95,22 @@ function boundaryProblems(boundary: GeoJsonArea): { path: string; message: strin
     problems.push({ path: '/boundary', message: `must have at most ${MAX_BOUNDARY_POSITIONS} vertices in all its rings (it has ${positions}); simplify the outline` });
   }
   return problems;
+}
+
+/** PostGIS's ST_IsValidReason in plainer words, keeping where (its "[lng lat]"), for shapes the ring checks above let through. */
+function invalidReason(reason: string): string {
+  const words: [RegExp, string][] = [
+    [/^Ring Self-intersection/i, 'a ring touches itself'],
+    [/^Self-intersection/i, 'its outlines cross or touch each other'],
+    [/^Hole lies outside shell/i, 'a hole lies outside its outline'],
+    [/^Nested shells/i, 'one polygon lies inside another (give them as one, or as an outline with a hole)'],
+    [/^Nested holes/i, 'one hole lies inside another'],
+    [/^Interior is disconnected/i, 'its holes cut the area in pieces'],
+    [/^Too few points/i, 'a ring has too few different corners'],
+  ];
+  const match = words.find(([pattern]) => pattern.test(reason));
+  const where = reason.match(/\[(-?[\d.]+) (-?[\d.]+)\]/);
+  return match ? `${match[1]}${where ? ` near ${where[2]}, ${where[1]} (lat, lng)` : ''}` : reason;
 }
 
 function communityView(row: CommunityRow, mine?: { role: Role; suspendedAt: Date | null } | null): Community {
@@ -108,6 +145,19 @@ async function shapeQuery<T>(query: () => Promise<T>): Promise<T> {
   }
 }
 
+/** 409: the short name is taken; the problem names a free one like it (`suggestedSlug`). */
+class SlugTaken extends HttpProblem {
+  constructor(
+    slug: string,
+    readonly suggestedSlug: string,
+  ) {
+    super(409, `A community with the short name "${slug}" already exists; "${suggestedSlug}" is free.`, [{ path: '/slug', message: `is taken; "${suggestedSlug}" is free` }]);
+  }
+  override toProblem() {
+    return { ...super.toProblem(), suggestedSlug: this.suggestedSlug };
+  }
+}
+
 export async function createCommunity(db: DB, actor: Actor, body: CreateCommunityBody, now: Date): Promise<Community> {
   const name = body.name.trim();
   const errors = [
@@ -123,19 +173,23 @@ export async function createCommunity(db: DB, actor: Actor, body: CreateCommunit
   // invalid one is never measured (ST_Area of 50 copies of one ring fails with "area < 0").
   const shape = await shapeQuery(() => communitiesRepo.shapeOf(db, geojson));
   if (!shape.valid) {
-    throw invalid([{ path: '/boundary', message: `is not a valid area: ${shape.reason}` }]);
+    throw invalid([{ path: '/boundary', message: `is not a valid area: ${invalidReason(shape.reason)}` }]);
   }
   const km2 = await shapeQuery(() => communitiesRepo.areaKm2(db, geojson));
   if (!(km2 > 0) || km2 > MAX_AREA_KM2) {
     throw invalid([{ path: '/boundary', message: `must cover more than 0 and at most ${MAX_AREA_KM2} km² (this covers ${Math.round(km2)} km²)` }]);
   }
+  // Without a short name the name gives one, made free with -2, -3, … (the person chose none, so any free one
+  // will do); a short name asked for and taken is a 409 that names a free one like it.
+  const base = body.slug ?? (slugify(name) || SLUG_FALLBACK);
+  const slug = body.slug ?? freeSlug(base, await communitiesRepo.slugsLike(db, base));
   try {
     const id = await db.transaction(async (tx) => {
       // Counted with the community it allows: a refused or failed creation is not counted.
       await enforce(tx, COMMUNITY_CREATE_LIMIT, actor.id, now, `You have started ${COMMUNITY_CREATE_LIMIT.max} communities in the last day, the most one account may.`);
       const communityId = await communitiesRepo.insert(tx, {
         name,
-        slug: body.slug,
+        slug,
         boundary: body.boundary as GeoJsonArea,
         geojson,
         timezone: body.timezone,
@@ -149,14 +203,14 @@ export async function createCommunity(db: DB, actor: Actor, body: CreateCommunit
         action: 'community.create',
         subjectType: 'community',
         subjectId: communityId,
-        after: { name, slug: body.slug, timezone: body.timezone, joinPolicy: body.joinPolicy },
+        after: { name, slug, timezone: body.timezone, joinPolicy: body.joinPolicy },
       });
       return communityId;
     });
     return await getCommunity(db, id, actor.id);
   } catch (error) {
     if (sqlState(error) === '23505') {
-      throw conflict('A community with this slug already exists; choose another.', [{ path: '/slug', message: 'is taken' }]);
+      throw new SlugTaken(slug, freeSlug(base, await communitiesRepo.slugsLike(db, base)));
     }
     throw error;
   }

@@ -1,5 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { CATEGORIES, COMMUNITY_ROLES, JOIN_POLICIES } from '../../db/schema';
+import { ProblemSchema } from './problem';
+import { SLUG_MAX, SLUG_MIN, SLUG_PATTERN } from './slug';
 import { DateTime, StringEnum, Uuid } from './types';
 
 /**
@@ -12,6 +14,131 @@ export const MAX_BOUNDARY_POSITIONS = 1000;
 export const MAX_EDGE_DEGREES = 10;
 /** The largest area a community may cover: a city, not a country. */
 export const MAX_AREA_KM2 = 5000;
+
+/** A corner of an area's outline, [lng, lat] (GeoJSON order). */
+export type Corner = [number, number];
+
+/** Why an outline is not a usable area, found the way the server finds it (the app warns before sending). */
+export type OutlineProblem =
+  | { kind: 'tooFewCorners' }
+  | { kind: 'flat' }
+  /** Two edges, each [from, to]: 0-based indices of corners as given. */
+  | { kind: 'crossing'; edges: [[number, number], [number, number]] }
+  | { kind: 'longEdge'; edge: [number, number]; degrees: number }
+  | { kind: 'tooManyCorners'; corners: number }
+  | { kind: 'tooLarge'; km2: number };
+
+/** Central angle between two [lng, lat] positions, in degrees (haversine). */
+export function arcDegrees([lng1, lat1]: readonly number[], [lng2, lat2]: readonly number[]): number {
+  const rad = Math.PI / 180;
+  const h = Math.sin(((lat2! - lat1!) * rad) / 2) ** 2 + Math.cos(lat1! * rad) * Math.cos(lat2! * rad) * Math.sin(((lng2! - lng1!) * rad) / 2) ** 2;
+  return (2 * Math.asin(Math.min(1, Math.sqrt(h)))) / rad;
+}
+
+/** The outline's corners without repeats of the one before (nor a closing repeat of the first), each with its index as given. */
+function distinctCorners(corners: readonly Corner[]): { at: Corner; index: number }[] {
+  const out: { at: Corner; index: number }[] = [];
+  corners.forEach((at, index) => {
+    const last = out[out.length - 1];
+    if (!last || last.at[0] !== at[0] || last.at[1] !== at[1]) {
+      out.push({ at, index });
+    }
+  });
+  while (out.length > 1 && out[0]!.at[0] === out[out.length - 1]!.at[0] && out[0]!.at[1] === out[out.length - 1]!.at[1]) {
+    out.pop();
+  }
+  return out;
+}
+
+/** Twice the signed planar area of the points (lng, lat as x, y). */
+function cross(o: Corner, a: Corner, b: Corner): number {
+  return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+}
+
+/**
+ * Whether a, b and c lie on one line, to within rounding: decimal degrees are
+ * not exact in binary, so three corners typed on a line may miss it by 1e-17.
+ */
+function collinear(a: Corner, b: Corner, c: Corner): boolean {
+  return Math.abs(cross(a, b, c)) <= 1e-12 * Math.hypot(b[0] - a[0], b[1] - a[1]) * Math.hypot(c[0] - a[0], c[1] - a[1]);
+}
+
+/** Whether q, on the line through p and r, lies within their box. */
+function within(p: Corner, q: Corner, r: Corner): boolean {
+  return Math.min(p[0], r[0]) <= q[0] && q[0] <= Math.max(p[0], r[0]) && Math.min(p[1], r[1]) <= q[1] && q[1] <= Math.max(p[1], r[1]);
+}
+
+/** Whether segments ab and cd meet (touching counts: PostGIS calls that a self-intersection too). */
+function meet(a: Corner, b: Corner, c: Corner, d: Corner): boolean {
+  const [d1, d2, d3, d4] = [cross(c, d, a), cross(c, d, b), cross(a, b, c), cross(a, b, d)];
+  if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) {
+    return true;
+  }
+  return (d1 === 0 && within(c, a, d)) || (d2 === 0 && within(c, b, d)) || (d3 === 0 && within(a, c, b)) || (d4 === 0 && within(a, d, b));
+}
+
+/**
+ * Area of an outline on the sphere, in km² (the spherical-excess sum
+ * Leaflet.draw's geodesicArea uses; PostGIS measures on the spheroid, within
+ * about half a percent of this).
+ */
+export function outlineAreaKm2(corners: readonly Corner[]): number {
+  const rad = Math.PI / 180;
+  const ring = distinctCorners(corners).map((c) => c.at);
+  let sum = 0;
+  ring.forEach((p, i) => {
+    const q = ring[(i + 1) % ring.length]!;
+    sum += (q[0] - p[0]) * rad * (2 + Math.sin(p[1] * rad) + Math.sin(q[1] * rad));
+  });
+  return Math.abs((sum * 6378137 ** 2) / 2) / 1e6;
+}
+
+/**
+ * What is wrong with one ring of an area's outline, or null: the rules the
+ * server applies (at least 3 corners not on one line, no edge crossing or
+ * touching another, as PostGIS's ST_IsValid; edges and corners within
+ * MAX_EDGE_DEGREES and MAX_BOUNDARY_POSITIONS; at most MAX_AREA_KM2), so
+ * the app can say so while the area is drawn. Edges are straight in
+ * longitude and latitude, as the map draws them and the server tests them.
+ */
+export function outlineProblem(corners: readonly Corner[]): OutlineProblem | null {
+  const ring = distinctCorners(corners);
+  const n = ring.length;
+  if (n < 3) {
+    return { kind: 'tooFewCorners' };
+  }
+  if (n + 1 > MAX_BOUNDARY_POSITIONS) {
+    return { kind: 'tooManyCorners', corners: n };
+  }
+  const at = (i: number) => ring[i % n]!.at;
+  const edge = (i: number): [number, number] => [ring[i % n]!.index, ring[(i + 1) % n]!.index];
+  if (ring.every((c) => collinear(at(0), at(1), c.at))) {
+    return { kind: 'flat' };
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const [a, b, c, d] = [at(i), at(i + 1), at(j), at(j + 1)];
+      const adjacent = j === i + 1 || (i === 0 && j === n - 1);
+      // Neighbouring edges share a corner; they go wrong only by folding back along each other.
+      const crosses = adjacent
+        ? j === i + 1
+          ? collinear(b, a, d) && (a[0] - b[0]) * (d[0] - b[0]) + (a[1] - b[1]) * (d[1] - b[1]) > 0
+          : collinear(a, b, c) && (b[0] - a[0]) * (c[0] - a[0]) + (b[1] - a[1]) * (c[1] - a[1]) > 0
+        : meet(a, b, c, d);
+      if (crosses) {
+        return { kind: 'crossing', edges: [edge(i), edge(j)] };
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const degrees = arcDegrees(at(i), at(i + 1));
+    if (degrees > MAX_EDGE_DEGREES) {
+      return { kind: 'longEdge', edge: edge(i), degrees };
+    }
+  }
+  const km2 = outlineAreaKm2(corners);
+  return km2 > MAX_AREA_KM2 ? { kind: 'tooLarge', km2 } : null;
+}
 
 const Position = Type.Array(Type.Number(), { minItems: 2, maxItems: 3, description: '[lng, lat] (GeoJSON order)' });
 const Ring = Type.Array(Position, { minItems: 4, description: 'a closed ring: first and last positions equal' });
@@ -31,7 +158,14 @@ export type Boundary = Static<typeof BoundarySchema>;
 export const CreateCommunityBodySchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 80 }),
-    slug: Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', minLength: 2, maxLength: 60, description: 'lower-case letters, digits and dashes, like "crown-heights"' }),
+    slug: Type.Optional(
+      Type.String({
+        pattern: SLUG_PATTERN,
+        minLength: SLUG_MIN,
+        maxLength: SLUG_MAX,
+        description: 'lower-case letters, digits and dashes, like "crown-heights"; when absent, derived from the name (slugify in server/contract/slug.ts, with -2, -3, … when taken)',
+      }),
+    ),
     boundary: BoundarySchema,
     timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, like "America/New_York"' }),
     joinPolicy: StringEnum(JOIN_POLICIES),
@@ -39,6 +173,12 @@ export const CreateCommunityBodySchema = Type.Object(
   { additionalProperties: false },
 );
 export type CreateCommunityBody = Static<typeof CreateCommunityBodySchema>;
+/** A taken short name's 409 names a free one like it. */
+export const SlugTakenProblemSchema = Type.Object(
+  { ...ProblemSchema.properties, suggestedSlug: Type.Optional(Type.String({ description: 'a short name like the one asked for that is free now' })) },
+  { description: 'RFC 9457 problem details' },
+);
+
 
 export const CommunitySchema = Type.Object({
   id: Uuid,
