@@ -130,9 +130,22 @@ export async function launch(): Promise<Browser> {
   });
 }
 
+export interface PhoneOptions {
+  locale?: string;
+  /** The phone's clock's zone (default New York's, the demo's). */
+  timezoneId?: string;
+}
+
 /** A phone-sized context, English, in New York's zone (the demo's), no location shared. */
-export async function phone(browser: Browser, options: { locale?: string } = {}): Promise<BrowserContext> {
-  return browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: options.locale ?? 'en-US', timezoneId: 'America/New_York' });
+export async function phone(browser: Browser, options: PhoneOptions = {}): Promise<BrowserContext> {
+  return browser.newContext({
+    viewport: PHONE,
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: options.locale ?? 'en-US',
+    timezoneId: options.timezoneId ?? 'America/New_York',
+  });
 }
 
 let shots = 0;
@@ -167,14 +180,15 @@ export async function axe(page: Page): Promise<{ id: string; impact: string; hel
 
 /**
  * A test file's server and browser: started before its tests, stopped after,
- * with every phone opened through it closed too.
+ * with every phone opened through it closed too. `env` is the server's
+ * (read when it starts, so it may name what an earlier hook started).
  */
-export function e2eSession(): { readonly server: Server; phone(options?: { locale?: string }): Promise<BrowserContext> } {
+export function e2eSession(env: () => Record<string, string> = () => ({})): { readonly server: Server; phone(options?: PhoneOptions): Promise<BrowserContext> } {
   let server: Server | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
-    server = await startServer();
+    server = await startServer(env());
     browser = await launch();
   });
   afterAll(async () => {

@@ -1,28 +1,21 @@
 // Changing one's e-mail address on a phone, with real mail: the account page
 // asks for the password, says where the link went; the old address is told;
 // the link, opened on the phone, moves the account and the page says so.
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestSmtp } from '../smtp';
-import { apiClient, axe, launch, phone, type Server, shot, startServer } from './browser';
+import { apiClient, axe, e2eSession, shot } from './browser';
 
 const PASSWORD = 'correct horse battery';
 
 let smtp: TestSmtp;
-let server: Server;
-let browser: Browser;
-
+// Started first (hooks run in order), so the server's env can name it.
 beforeAll(async () => {
   smtp = await TestSmtp.start();
-  server = await startServer({ SMTP_URL: smtp.url, MAIL_DIGEST_MINUTES: '0', JOBS_POLL_MS: '200' });
-  browser = await launch();
 });
-
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
   await smtp?.down();
 });
+const e2e = e2eSession(() => ({ SMTP_URL: smtp.url, MAIL_DIGEST_MINUTES: '0', JOBS_POLL_MS: '200' }));
 
 /** Waits until a mail to `to` whose subject matches has come. */
 async function mailTo(to: string, subject: RegExp) {
@@ -37,16 +30,16 @@ async function mailTo(to: string, subject: RegExp) {
 
 describe('your e-mail address', () => {
   it('moves to a new address only through the link mailed there, and tells the old one', async () => {
-    const api = apiClient(server.url);
+    const api = apiClient(e2e.server.url);
     const stamp = Date.now();
     const old = `nia-${stamp}@example.org`;
     const next = `nia.new-${stamp}@example.net`;
     await api.call('POST', '/api/auth/signup', { email: old, password: PASSWORD, displayName: 'Nia' });
-    const context = await phone(browser);
+    const context = await e2e.phone();
     const cookie = api.cookie();
-    await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: server.url }]);
+    await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: e2e.server.url }]);
     const page = await context.newPage();
-    await page.goto(`${server.url}/account`);
+    await page.goto(`${e2e.server.url}/account`);
 
     const section = page.getByRole('region', { name: 'Your e-mail address' });
     await section.getByText(`You sign in with ${old}`).waitFor();
@@ -70,7 +63,7 @@ describe('your e-mail address', () => {
     const notice = await mailTo(old, /change your Aidmap address/i);
     expect(notice.text).toContain(next);
     const link = (await mailTo(next, /Confirm your new e-mail address/)).text.split(/\s+/).find((w) => w.includes('/change-email?token='))!;
-    expect(link.startsWith(`${server.url}/change-email?token=`)).toBe(true);
+    expect(link.startsWith(`${e2e.server.url}/change-email?token=`)).toBe(true);
 
     await page.goto(link);
     await page.getByRole('status').getByText(`Done: your account now uses ${next}`).waitFor();
@@ -81,6 +74,5 @@ describe('your e-mail address', () => {
 
     await page.getByRole('link', { name: 'Go to your account' }).click();
     await page.getByRole('region', { name: 'Your e-mail address' }).getByText(`You sign in with ${next}`).waitFor();
-    await context.close();
   });
 });

@@ -3,10 +3,10 @@
 // help" in New York time; the same Ann on a phone set to Madrid, and Bea in
 // Madrid, read the same instants in Madrid time; Bea's weekly times, edited
 // from Madrid, stay the New York times she wrote.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import { DateTime } from 'luxon';
-import { apiClient, axe, launch, PHONE, type Server, shot, startServer } from './browser';
+import { apiClient, axe, e2eSession, shot } from './browser';
 
 const NY = 'America/New_York';
 const MADRID = 'Europe/Madrid';
@@ -22,25 +22,11 @@ const need = { start: tuesday.set({ hour: 9 }), end: tuesday.set({ hour: 11 }) }
 const offer = { start: tuesday.set({ hour: 8 }), end: tuesday.set({ hour: 12 }) };
 const HERE = { lat: 40.6694, lng: -73.9422 };
 
-let server: Server;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-afterAll(async () => {
-  for (const c of contexts) {
-    await c.close().catch(() => {});
-  }
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = e2eSession();
 
-/** A phone as browser.ts makes one, in `timezoneId`, signed in with `cookies` if given. */
+/** A phone in `timezoneId`, signed in with `cookies` if given. */
 async function phoneIn(timezoneId: string, cookies: Parameters<BrowserContext['addCookies']>[0] = []): Promise<Page> {
-  const context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US', timezoneId });
-  contexts.push(context);
+  const context = await e2e.phone({ timezoneId });
   await context.addCookies(cookies);
   return context.newPage();
 }
@@ -71,7 +57,7 @@ const hhmm = (t: DateTime, zone: string) => t.setZone(zone).toFormat('HH:mm');
 describe('times in the reader’s zone', () => {
   it('the author of a New York need reads 9:00–11:00 in its candidates; in Madrid, she and the helper read Madrid time', async () => {
     // Bea can help Tuesdays 8:00–12:00 New York time.
-    const bea = apiClient(server.url);
+    const bea = apiClient(e2e.server.url);
     await bea.call('POST', '/api/auth/signup', { email: `bea-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Bea' });
     const { post: beaOffer } = await bea.call<{ post: { id: string } }>('POST', '/api/posts', {
       kind: 'offer', category: 'errand', title: 'Errands on Tuesday mornings', location: HERE, radiusM: 3000, capacity: 1, details: {},
@@ -80,7 +66,7 @@ describe('times in the reader’s zone', () => {
 
     // Ann, on a phone in New York, asks for help on Tuesday 9:00–11:00 through the form.
     const ann = await phoneIn(NY);
-    await ann.goto(`${server.url}/?lat=${HERE.lat}&lng=${HERE.lng}&zoom=15`);
+    await ann.goto(`${e2e.server.url}/?lat=${HERE.lat}&lng=${HERE.lng}&zoom=15`);
     await ann.getByRole('button', { name: 'Sign in' }).click();
     const dialog = ann.getByRole('dialog');
     await dialog.getByRole('button', { name: 'Create an account' }).click();
@@ -102,7 +88,7 @@ describe('times in the reader’s zone', () => {
     const needId = new URL(ann.url()).pathname.split('/').at(-1)!;
 
     // The form writes the time with Ann's offset, not as UTC: the post keeps the zone it was written in.
-    const { post } = await apiClient(server.url).call<{ post: { windows: { start: string; end: string }[] } }>('GET', `/api/posts/${needId}`);
+    const { post } = await apiClient(e2e.server.url).call<{ post: { windows: { start: string; end: string }[] } }>('GET', `/api/posts/${needId}`);
     expect(post.windows).toEqual([{ start: need.start.toISO({ suppressMilliseconds: true, includeOffset: true }), end: need.end.toISO({ suppressMilliseconds: true }) }]);
 
     // Who could help, in New York time: the same 9:00–11:00 she wrote.
@@ -113,7 +99,7 @@ describe('times in the reader’s zone', () => {
 
     // Ann, travelling, opens it on a phone set to Madrid: the same instants, Madrid's clock.
     const annAway = await phoneIn(MADRID, await ann.context().cookies());
-    await annAway.goto(`${server.url}/posts/${needId}`);
+    await annAway.goto(`${e2e.server.url}/posts/${needId}`);
     expect(await timeReason(annAway)).toBe(
       `free ${offer.start.setZone(MADRID).toFormat('ccc')} ${hhmm(offer.start, MADRID)}–${hhmm(offer.end, MADRID)}, you need ${hhmm(need.start, MADRID)}–${hhmm(need.end, MADRID)}`,
     );
@@ -121,8 +107,8 @@ describe('times in the reader’s zone', () => {
     await shot(annAway, 'times-ann-madrid');
 
     // Bea, in Madrid, reads her offer's candidates in Madrid time too.
-    const beaPhone = await phoneIn(MADRID, [{ name: bea.cookie().split('=')[0]!, value: bea.cookie().split('=').slice(1).join('='), url: server.url }]);
-    await beaPhone.goto(`${server.url}/posts/${beaOffer.id}`);
+    const beaPhone = await phoneIn(MADRID, [{ name: bea.cookie().split('=')[0]!, value: bea.cookie().split('=').slice(1).join('='), url: e2e.server.url }]);
+    await beaPhone.goto(`${e2e.server.url}/posts/${beaOffer.id}`);
     expect(await timeReason(beaPhone)).toBe(
       `needs ${need.start.setZone(MADRID).toFormat('ccc')} ${hhmm(need.start, MADRID)}–${hhmm(need.end, MADRID)}, you are free ${hhmm(offer.start, MADRID)}–${hhmm(offer.end, MADRID)}`,
     );
