@@ -109,7 +109,9 @@ self.addEventListener('fetch', (event) => {
       return caches.open(CACHE).then((cache) => cache.put('/api/config', copy));
     });
   }
-  // Live data must never be stale or replayed; the app shows it is offline.
+  // Live data must never be stale or replayed. The few answers needed offline
+  // the app keeps itself, per signed-in person, and says how old they are
+  // (web/src/state/offline.svelte.ts).
   if (url.pathname === '/api' || url.pathname.startsWith('/api/') || url.pathname === '/ws') return;
 
   if (request.mode === 'navigate') {

@@ -9,6 +9,7 @@ import type { BBox } from '../../../server/contract/live';
 import type { Alert, Channel, Notification, NotificationKind, Preferences } from '../../../server/contract/notifications';
 import type { Static } from 'typebox';
 import type { Locale } from './i18n';
+import { readerZone } from './time';
 import type {
   ApplySchema,
   AuditEntrySchema,
@@ -83,6 +84,22 @@ export interface Transport {
   fetch: typeof fetch;
 }
 
+/**
+ * Where the app keeps the last answer of the reads a person needs away from
+ * a network (state/offline.svelte.ts), and hears whether the server answers.
+ */
+export interface ReadCache {
+  /** Whose copies are read and written now ('' when nobody is signed in): a copy is never kept or served for anyone else. */
+  owner(): string;
+  save(owner: string, path: string, value: unknown): void;
+  /** The copy kept for `owner` (undefined: none); the app then says it shows what was loaded, and when. */
+  load(owner: string, path: string): Promise<unknown>;
+  /** A request got no answer: the network or the server is away. */
+  unreachable(): void;
+  /** A request got an answer. */
+  reached(): void;
+}
+
 /** Posts per listing request (the API's largest page): few round trips on a slow connection. */
 const PAGE = 1000;
 
@@ -101,7 +118,7 @@ function newKey(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-async function request<T>(t: Transport, method: string, path: string, body?: unknown, signal?: AbortSignal, idempotent = false): Promise<T> {
+async function request<T>(t: Transport, method: string, path: string, body?: unknown, signal?: AbortSignal, idempotent = false, cache: ReadCache | null = null): Promise<T> {
   let res: Response;
   const payload = body === undefined ? null : JSON.stringify(body);
   const signature = `${method} ${path} ${payload}`;
@@ -122,8 +139,10 @@ async function request<T>(t: Transport, method: string, path: string, body?: unk
     if ((error as Error).name === 'AbortError') {
       throw error;
     }
+    cache?.unreachable();
     throw new NetworkError('The server cannot be reached.', { cause: error });
   }
+  cache?.reached();
   if (key && res.status < 500) {
     pendingKeys.delete(signature);
   }
@@ -148,11 +167,34 @@ export interface PostFilters {
   to?: string | undefined;
 }
 
-export function createApi(t: Transport = defaultTransport) {
-  const call = <T>(method: string, path: string, body?: unknown, signal?: AbortSignal) => request<T>(t, method, path, body, signal);
+/** @param cache keeps what a person needs offline (none: every read goes to the server, as in scripts and tests). */
+export function createApi(t: Transport = defaultTransport, cache: ReadCache | null = null) {
+  const call = <T>(method: string, path: string, body?: unknown, signal?: AbortSignal) => request<T>(t, method, path, body, signal, false, cache);
   /** A POST that makes something, safe to send again (Idempotency-Key). */
-  const make = <T>(path: string, body: unknown) => request<T>(t, 'POST', path, body, undefined, true);
+  const make = <T>(path: string, body: unknown) => request<T>(t, 'POST', path, body, undefined, true, cache);
+  /**
+   * A read kept on the device: with no answer (offline, server away), the
+   * last answer kept for the same person is given in its place. The owner is
+   * taken as the request starts, so an answer that comes after someone else
+   * signed in is not kept for them.
+   */
+  const kept = async <T>(path: string): Promise<T> => {
+    const owner = cache?.owner() ?? '';
+    try {
+      const value = await call<T>('GET', path);
+      cache?.save(owner, path, value);
+      return value;
+    } catch (error) {
+      const copy = error instanceof NetworkError ? await cache?.load(owner, path) : undefined;
+      if (copy === undefined) {
+        throw error;
+      }
+      return copy as T;
+    }
+  };
   return {
+    /** Whether the server answers (what a retry after a failed request asks). */
+    health: () => call<unknown>('GET', '/api/health'),
     me: () => call<{ user: User }>('GET', '/api/me').then((r) => r.user),
     signup: (body: { email: string; password: string; displayName: string }) => call<{ user: User }>('POST', '/api/auth/signup', body).then((r) => r.user),
     login: (body: { email: string; password: string }) => call<{ user: User }>('POST', '/api/auth/login', body).then((r) => r.user),
@@ -202,19 +244,20 @@ export function createApi(t: Transport = defaultTransport) {
         q.set('cursor', page.nextCursor);
       }
     },
-    myPosts: () => call<{ items: Post[] }>('GET', '/api/me/posts').then((r) => r.items),
-    getPost: (id: string) => call<{ post: Post }>('GET', `/api/posts/${id}`).then((r) => r.post),
+    myPosts: () => kept<{ items: Post[] }>('/api/me/posts').then((r) => r.items),
+    getPost: (id: string) => kept<{ post: Post }>(`/api/posts/${id}`).then((r) => r.post),
     createPost: (body: CreatePostBody) => make<{ post: Post }>('/api/posts', body).then((r) => r.post),
     updatePost: (id: string, body: PatchPostBody) => call<{ post: Post }>('PATCH', `/api/posts/${id}`, body).then((r) => r.post),
     cancelPost: (id: string) => call<{ post: Post }>('DELETE', `/api/posts/${id}`).then((r) => r.post),
 
-    candidates: (postId: string) => call<{ items: Candidate[] }>('GET', `/api/posts/${postId}/matches`).then((r) => r.items),
+    // The reasons are text with times in them: written in the reader's zone (lib/time.ts).
+    candidates: (postId: string) => kept<{ items: Candidate[] }>(`/api/posts/${postId}/matches?tz=${encodeURIComponent(readerZone())}`).then((r) => r.items),
     propose: (body: { needId: string; offerId: string; message?: string }) => make<{ match: Match }>('/api/matches', body).then((r) => r.match),
     act: (matchId: string, action: 'accept' | 'decline' | 'cancel' | 'complete') =>
       call<{ match: Match }>('POST', `/api/matches/${matchId}/${action}`).then((r) => r.match),
-    matches: (status?: Match['status']) => call<{ items: Match[] }>('GET', `/api/matches${status ? `?status=${status}` : ''}`).then((r) => r.items),
-    match: (id: string) => call<{ match: Match }>('GET', `/api/matches/${id}`).then((r) => r.match),
-    messages: (matchId: string) => call<{ items: Message[] }>('GET', `/api/matches/${matchId}/messages`).then((r) => r.items),
+    matches: (status?: Match['status']) => kept<{ items: Match[] }>(`/api/matches${status ? `?status=${status}` : ''}`).then((r) => r.items),
+    match: (id: string) => kept<{ match: Match }>(`/api/matches/${id}`).then((r) => r.match),
+    messages: (matchId: string) => kept<{ items: Message[] }>(`/api/matches/${matchId}/messages`).then((r) => r.items),
     sendMessage: (matchId: string, body: string) => make<{ message: Message }>(`/api/matches/${matchId}/messages`, { body }).then((r) => r.message),
 
     similar: (q: { kind: string; category: string; lat: number; lng: number; start: string; end: string }) =>

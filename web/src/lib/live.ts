@@ -66,6 +66,34 @@ export class LiveConnection {
     this.setStatus('offline');
   }
 
+  /**
+   * The network is gone (the browser says so): a socket that cannot answer
+   * may still look open until pings time out, so it is given up now — the
+   * status says offline at once — and retried with backoff; `lastSeq` stays
+   * for the resume.
+   */
+  drop(): void {
+    if (this.stopped || !this.socket) {
+      return;
+    }
+    const socket = this.socket;
+    this.socket = null; // its close, whenever it comes, is then no news
+    this.clearTimers();
+    socket.close(4001, 'offline');
+    this.setStatus('offline');
+    this.scheduleReconnect();
+  }
+
+  /** The network is back: connect now rather than when the backoff says (which may be 30 s away). */
+  retryNow(): void {
+    if (this.stopped || this.socket) {
+      return;
+    }
+    this.clearTimers();
+    this.attempt = 0;
+    this.open();
+  }
+
   /** Watch this box (replaces the previous one). */
   subscribe(bbox: BBox, filters: Filters = {}): void {
     this.subscription = { bbox, filters };

@@ -1,7 +1,8 @@
 // Who is signed in, in which language the app speaks, and the API they
 // speak to it through.
-import { type Api, type User } from '../lib/api';
+import { type Api, ApiError, type User } from '../lib/api';
 import { type Locale, type MessageKey, pickLocale, translate } from '../lib/i18n';
+import type { OfflineState } from './offline.svelte';
 
 const LOCALE_KEY = 'aidmap.locale';
 
@@ -17,6 +18,7 @@ export class SessionState {
    */
   constructor(
     readonly api: Api,
+    private readonly offline: OfflineState,
     private readonly switched: () => void,
   ) {}
 
@@ -54,6 +56,51 @@ export class SessionState {
     return this.user !== null;
   }
 
+  /**
+   * Who is signed in as the app starts: whom the server says; with no answer
+   * (offline), whom it last said, so the person goes on reading what they
+   * last loaded rather than being shown signed out.
+   */
+  async start(): Promise<void> {
+    let user: User | null = null;
+    try {
+      user = await this.api.me();
+      await this.offline.confirmed(user);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        await this.offline.confirmed(null);
+      } else {
+        user = await this.offline.lastSession();
+      }
+    }
+    this.resume(user);
+  }
+
+  /**
+   * The server answers again: who is signed in is asked anew. The user is
+   * replaced even when the same, on purpose: whatever is keyed on who is
+   * signed in (every page's load) loads again, which is what a return from
+   * offline needs. Signed out meanwhile (401): as a sign-out here.
+   */
+  async recheck(): Promise<void> {
+    if (!this.user) {
+      return;
+    }
+    try {
+      const user = await this.api.me();
+      if (user.id !== this.user?.id) {
+        this.switchTo(user);
+        return;
+      }
+      void this.offline.confirmed(user);
+      this.user = user;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401 && this.user) {
+        this.switchTo(null);
+      }
+    }
+  }
+
   /** Whoever the server says is signed in as the app starts (nothing to switch from yet). */
   resume(user: User | null): void {
     this.user = user;
@@ -65,6 +112,8 @@ export class SessionState {
   /** `user` signed in (null: whoever was signed in is no longer). */
   switchTo(user: User | null): void {
     this.user = user;
+    // What was kept for the one before (their matches, their threads) is not for whoever comes next.
+    void this.offline.confirmed(user);
     if (user) {
       this.tellLocale();
     }
