@@ -263,8 +263,8 @@ async function phase(server: Server, browser: Awaited<ReturnType<typeof launch>>
     return out;
   });
 
-  // Taps on list cards (select ↔ highlight the marker).
-  const cards = page.locator('.posts > li > button.card');
+  // Taps on the cards' "On map" buttons (select ↔ highlight the marker).
+  const cards = page.locator('.posts > li > button.locate');
   for (let i = 0; i < 5; i++) {
     await cards.nth(i).click();
     await sleep(300);

@@ -9,6 +9,7 @@ import Supercluster from 'supercluster';
 import type { Post } from '../../../server/contract/posts';
 import type { BBox } from '../../../server/contract/live';
 import type { Area } from './posts';
+import { CATEGORY_GLYPH } from './glyphs';
 
 export interface View {
   lat: number;
@@ -35,20 +36,6 @@ export interface MapOptions {
   outline?: Area | null;
   labels: { need: string; offer: string; category: (c: string) => string; approximate: (m: number) => string; cluster: (n: number) => string };
 }
-
-/** One letter per category, so markers read without color (WCAG 1.4.1). */
-const GLYPH: Record<string, string> = {
-  ride: 'R',
-  meal: 'M',
-  tutoring: 'T',
-  grocery: 'G',
-  errand: 'E',
-  childcare: 'C',
-  repair: 'F',
-  lending: 'L',
-  companionship: 'K',
-  other: '•',
-};
 
 export function bboxOf(map: L.Map): BBox {
   const b = map.getBounds();
@@ -130,7 +117,7 @@ class MarkerLayer {
         const post = this.posts.get(props.id!)!;
         key = post.id;
         const selected = this.options.selected === post.id;
-        html = `<span class="pin glyph ${post.kind} cat-${post.category}${selected ? ' selected' : ''}" aria-hidden="true">${GLYPH[post.category] ?? '•'}</span>`;
+        html = `<span class="pin glyph ${post.kind} cat-${post.category}${selected ? ' selected' : ''}" aria-hidden="true">${CATEGORY_GLYPH[post.category] ?? '•'}</span>`;
         label = `${post.kind === 'need' ? this.options.labels.need : this.options.labels.offer}: ${this.options.labels.category(post.category)} — ${post.title}`;
         onClick = () => this.options.onSelect(post.id);
       }
@@ -208,7 +195,9 @@ export function reportingTiles(map: L.Map, tiles: TileSource, onFailing: (failin
 }
 
 export function mapAction(node: HTMLElement, options: MapOptions) {
-  const map = L.map(node, { zoomControl: true, attributionControl: true }).setView([options.view.lat, options.view.lng], options.view.zoom);
+  // The credits go top right: at the bottom, the list's sheet covers them (the tiles' licence asks they be seen).
+  const map = L.map(node, { zoomControl: true, attributionControl: false }).setView([options.view.lat, options.view.lng], options.view.zoom);
+  L.control.attribution({ position: 'topright' }).addTo(map);
   const tiles = reportingTiles(map, options.tiles, (failing) => options.onTilesFailing(failing));
   const layer = new MarkerLayer(map, options);
   layer.setPosts(options.posts);
