@@ -2,6 +2,7 @@
 // speak to it through.
 import { type Api, ApiError, type User } from '../lib/api';
 import { type Locale, type MessageKey, pickLocale, translate } from '../lib/i18n';
+import { disablePush } from '../lib/push';
 import type { OfflineState } from './offline.svelte';
 
 const LOCALE_KEY = 'aidmap.locale';
@@ -129,6 +130,9 @@ export class SessionState {
   }
 
   async signOut(): Promise<void> {
+    // This browser stops getting the person's notifications (a shared phone shows the next person nothing of theirs);
+    // asked while the session still stands, so the server forgets the subscription too.
+    await disablePush(this.api).catch(() => {});
     await this.api.logout().catch(() => {});
     this.switchTo(null);
   }
