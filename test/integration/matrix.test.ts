@@ -610,6 +610,7 @@ const CASES: Case<unknown>[] = [
     expect: [400, 400, 400, 400, 400, 400, 400],
     req: () => ({ url: '/api/auth/password-reset/confirm', payload: { token: 'x'.repeat(43), password: 'lamp violin harbor tuesday' } }),
   }),
+  row({ route: 'POST /api/auth/email-change/confirm', expect: [400, 400, 400, 400, 400, 400, 400], req: () => ({ url: '/api/auth/email-change/confirm', payload: { token: 'x'.repeat(43) } }) }),
   row({ route: 'POST /api/unsubscribe', expect: [400, 400, 400, 400, 400, 400, 400], req: () => ({ url: '/api/unsubscribe?token=made.up-token' }) }),
   row({ route: 'GET /api/unsubscribe', expect: [400, 400, 400, 400, 400, 400, 400], req: () => ({ url: '/api/unsubscribe?token=made.up-token' }) }),
 
@@ -632,6 +633,8 @@ const CASES: Case<unknown>[] = [
   row({ route: 'PATCH /api/me', expect: signedIn(200), req: () => ({ url: '/api/me', payload: { locale: 'en' } }) }),
   // A wrong password deletes nothing (deleting with the right one: test/integration/account.test.ts).
   row({ route: 'DELETE /api/me', expect: [401, 403, 403, 403, 403, 403, 403], req: () => ({ url: '/api/me', payload: { password: 'not the password' } }) }),
+  // A wrong password moves nothing (moving with the right one: test/integration/email-change.test.ts).
+  row({ route: 'POST /api/me/email', expect: [401, 403, 403, 403, 403, 403, 403], req: () => ({ url: '/api/me/email', payload: { email: 'elsewhere@example.org', password: 'not the password' } }) }),
   row({ route: 'GET /api/me/notifications', expect: signedIn(200), req: () => ({ url: '/api/me/notifications' }) }),
   row({ route: 'POST /api/me/notifications/read', expect: signedIn(200), req: () => ({ url: '/api/me/notifications/read', payload: { all: true } }) }),
   row({ route: 'GET /api/me/notification-preferences', expect: signedIn(200), req: () => ({ url: '/api/me/notification-preferences' }) }),
