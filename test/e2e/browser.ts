@@ -148,6 +148,11 @@ export async function phone(browser: Browser, options: PhoneOptions = {}): Promi
   });
 }
 
+/** The map list's card of the post titled `title` (a link that opens it). */
+export function card(page: Page, title: string) {
+  return page.locator('a.card', { has: page.locator('.title', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
+}
+
 let shots = 0;
 /** Saves a screenshot under test/e2e/artifacts (emptied by the run's first one), numbered in the order taken. */
 export async function shot(page: Page, name: string): Promise<string> {

@@ -3,12 +3,10 @@
 // does B see A's exact place. Screenshots of each step go to test/e2e/artifacts.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { apiClient, axe, e2eSession, shot } from './browser';
+import { apiClient, axe, card, e2eSession, shot } from './browser';
 
 const e2e = e2eSession();
 const VIEW = '/?lat=40.6694&lng=-73.9422&zoom=15';
-/** The list's card of the post titled `title` (a link that opens it). */
-const card = (page: Page, title: string) => page.locator('a.card', { has: page.locator('.title', { hasText: new RegExp(`^${title}$`) }) });
 const tomorrow = new Date(Date.now() + 86_400_000).toLocaleDateString('en-CA', { timeZone: 'America/New_York' });
 
 async function open(path = VIEW, locale?: string): Promise<Page> {

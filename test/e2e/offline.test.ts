@@ -7,7 +7,7 @@
 // the next person. Screenshots go to test/e2e/artifacts (offline-*.png).
 import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { apiClient, axe, e2eSession, shot } from './browser';
+import { apiClient, axe, card, e2eSession, shot } from './browser';
 
 const e2e = e2eSession();
 const PASSWORD = 'correct horse battery';
@@ -82,7 +82,6 @@ async function controlled(page: Page): Promise<void> {
 }
 
 const titles = (page: Page) => page.locator('.card .title').allInnerTexts();
-const card = (page: Page, title: string) => page.getByRole('link', { name: new RegExp(`^Open.*${title}$`) });
 const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true });
 /** The header's word for the connection. */
 const connection = (page: Page) => page.getByRole('banner').getByRole('status');
