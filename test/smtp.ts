@@ -43,6 +43,15 @@ export function parseMail(raw: string, to: string[]): ReceivedMail {
   return { to, headers, subject: headers.subject ?? '', text };
 }
 
+/** The first link in a mail's text that starts with `prefix`. */
+export function linkIn(mail: ReceivedMail, prefix: string): string {
+  const found = mail.text.split(/\s+/).find((word) => word.startsWith(prefix));
+  if (!found) {
+    throw new Error(`no link starting ${prefix} in:\n${mail.text}`);
+  }
+  return found;
+}
+
 export class TestSmtp {
   readonly mails: ReceivedMail[] = [];
   private server: SMTPServer;

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
 import { buildTestApp, signup, type TestContext } from '../helper';
-import { type ReceivedMail, TestSmtp } from '../smtp';
+import { linkIn, TestSmtp } from '../smtp';
 
 const PUBLIC = 'http://aidmap.test';
 const PASSWORD = 'correct horse battery'; // the helper's sign-up password
@@ -25,14 +25,6 @@ afterAll(async () => {
 });
 
 const fresh = () => `moved${++n}-${process.pid}@example.net`;
-
-function linkIn(mail: ReceivedMail, prefix: string): string {
-  const found = mail.text.split(/\s+/).find((word) => word.startsWith(prefix));
-  if (!found) {
-    throw new Error(`no link starting ${prefix} in:\n${mail.text}`);
-  }
-  return found;
-}
 
 async function ask(cookie: string, email: string, password = PASSWORD) {
   return ctx.app.inject({ method: 'POST', url: '/api/me/email', headers: { cookie }, payload: { email, password } });

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
 import { buildTestApp, openTestDatabasePair, postBody, signup, TestClock, type TestContext, type TestUser } from '../helper';
-import { type ReceivedMail, TestSmtp } from '../smtp';
+import { linkIn, type ReceivedMail, TestSmtp } from '../smtp';
 
 const PUBLIC = 'http://aidmap.test';
 const DIGEST_MS = 5 * 60_000;
@@ -29,15 +29,6 @@ afterAll(async () => {
 /** Runs the due jobs of every instance given, side by side (as processes sharing a database would). */
 async function deliver(...apps: TestContext[]): Promise<void> {
   await Promise.all((apps.length > 0 ? apps : [ctx]).map((c) => c.app.queue.wake()));
-}
-
-/** The first link in a mail's text that starts with `prefix`. */
-function linkIn(mail: ReceivedMail, prefix: string): string {
-  const found = mail.text.split(/\s+/).find((word) => word.startsWith(prefix));
-  if (!found) {
-    throw new Error(`no link starting ${prefix} in:\n${mail.text}`);
-  }
-  return found;
 }
 
 function tokenOf(link: string): string {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, signup, type TestContext } from '../helper';
-import { type ReceivedMail, TestSmtp } from '../smtp';
+import { linkIn, TestSmtp } from '../smtp';
 
 const PUBLIC = 'http://aidmap.test';
 const PASSWORD = 'correct horse battery'; // the helper's sign-up password
@@ -13,15 +13,6 @@ const NEW_PASSWORD = 'a kettle of seven herons';
 
 async function deliver(c: TestContext): Promise<void> {
   await c.app.queue.wake();
-}
-
-/** The first link in a mail's text that starts with `prefix`. */
-function linkIn(mail: ReceivedMail, prefix: string): string {
-  const found = mail.text.split(/\s+/).find((word) => word.startsWith(prefix));
-  if (!found) {
-    throw new Error(`no link starting ${prefix} in:\n${mail.text}`);
-  }
-  return found;
 }
 
 const tokenOf = (link: string) => new URL(link).searchParams.get('token')!;
