@@ -64,7 +64,9 @@ export async function startServer(env: Record<string, string> = {}, args: string
   if (base) {
     const name = `aidmap_e2e_${process.pid}_${port}`;
     const admin = postgres(base, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE DATABASE ${name}`);
+    // A copy of the migrated template when the run made one (test/e2e/global-setup.ts).
+    const template = process.env.E2E_TEMPLATE_DATABASE;
+    await admin.unsafe(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
     await admin.end();
     const url = new URL(base);
     url.pathname = `/${name}`;
