@@ -13,6 +13,7 @@ const LAYERS = [
   ['server/notifications'],
   ['server/live'],
   ['server/posts'],
+  ['server/places'],
   ['server/matching'],
   ['server/matches'],
   ['server/safety'],

@@ -41,6 +41,7 @@ import safetyRoutes from './safety/routes';
 import moderationRoutes from './moderation/routes';
 import notificationsRoutes from './notifications/routes';
 import accountRoutes from './account/routes';
+import placesRoutes from './places/routes';
 import { DEFAULT_HYGIENE, sweep } from './hygiene/sweep';
 
 export interface AppOptions {
@@ -153,6 +154,7 @@ export async function buildApp(options: AppOptions) {
       await api.register(notificationsRoutes);
       await api.register(pushRoutes, { publicKey: push.publicKey, allowLoopback: servesLoopback(config.publicUrl) });
       await api.register(accountRoutes, { cookieSecure: config.cookieSecure });
+      await api.register(placesRoutes, { config });
     },
     { prefix: '/api' },
   );

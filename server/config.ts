@@ -59,6 +59,14 @@ export interface Config {
   readonly pushContact: string;
   /** How often each process looks for due jobs without being woken (JOBS_POLL_MS, default 1000). */
   readonly jobsPollMs: number;
+  /**
+   * A Nominatim-compatible geocoder the server asks for address search and
+   * place names (GEOCODER_URL, like https://nominatim.openstreetmap.org);
+   * absent: places are chosen on the map and shown without names.
+   */
+  readonly geocoderUrl: string | undefined;
+  /** Fewest milliseconds between two requests to it from this process (GEOCODER_INTERVAL_MS, default 1000: Nominatim's public servers allow one a second). */
+  readonly geocoderIntervalMs: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -160,6 +168,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!(Number.isInteger(jobsPollMs) && jobsPollMs >= 10)) {
     problems.push(`JOBS_POLL_MS must be a whole number of milliseconds, 10 or more, got "${env.JOBS_POLL_MS}"`);
   }
+  const geocoderUrl = env.GEOCODER_URL?.trim().replace(/\/+$/, '') || undefined;
+  if (geocoderUrl && !isHttpUrl(geocoderUrl)) {
+    problems.push(`GEOCODER_URL must be an http:// or https:// address without query or fragment, like https://nominatim.openstreetmap.org, got "${env.GEOCODER_URL}"`);
+  }
+  const geocoderIntervalMs = Number(env.GEOCODER_INTERVAL_MS ?? '1000');
+  if (!(Number.isInteger(geocoderIntervalMs) && geocoderIntervalMs >= 0)) {
+    problems.push(`GEOCODER_INTERVAL_MS must be a whole number of milliseconds, 0 or more, got "${env.GEOCODER_INTERVAL_MS}"`);
+  }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   }
@@ -192,6 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailDigestMs: digestMinutes * 60_000,
     pushContact,
     jobsPollMs,
+    geocoderUrl,
+    geocoderIntervalMs,
   });
 }
 

@@ -25,13 +25,13 @@ export function serializeError(error: Error): { type: string; message: string; s
   };
 }
 
-/** Query parameters that may hold a person's exact place (a draft post's point, "communities here"). */
-const POINT_PARAMS = new Set(['lat', 'lng']);
+/** Query parameters that may hold a person's exact place (a draft post's point, "communities here", an address searched for). */
+const POINT_PARAMS = new Set(['lat', 'lng', 'q']);
 
 /**
  * A URL as logged: private calendar addresses carry their credential in the
  * path, and some queries carry an exact point (GET /api/posts/similar?lat=&lng=,
- * GET /api/communities?lat=&lng=): both masked. A map's box is kept to two
+ * GET /api/communities?lat=&lng=) or an address (GET /api/places/search?q=): all masked. A map's box is kept to two
  * decimals (about a kilometre), enough to read a log, too coarse to place anyone.
  */
 export function maskUrl(url: string): string {
