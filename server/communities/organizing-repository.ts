@@ -5,8 +5,8 @@
 // all is checked by the services first.
 import { and, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { type Executor, matches, posts, rowsOf, uuidArray } from '../../db';
-import { activeMember, countedIn, inBoundary, memberPost, nearBoundary, notBlocked } from '../access';
+import { type Executor, posts, rowsOf, uuidArray } from '../../db';
+import { accountActive, activeMember, countedIn, inBoundary, memberPost, nearBoundary, notBlocked } from '../access';
 
 type Kind = 'need' | 'offer';
 
@@ -63,6 +63,8 @@ export interface CoverageCellCount {
   gx: number;
   gy: number;
   n: number;
+  /** Of them, needs no member's offer can serve (0 for offers). */
+  unserved: number;
 }
 
 /** Posts of one kind with a window on a day (YYYY-MM-DD in the community's zone). */
@@ -70,6 +72,8 @@ export interface CoverageDayCount {
   kind: Kind;
   day: string;
   n: number;
+  /** Of them, needs no member's offer can serve (0 for offers). */
+  unserved: number;
 }
 
 /** A post planned into an export, and its community's slug. */
@@ -140,7 +144,8 @@ export const organizingRepo = {
   /**
    * Coverage's counts over [from, to) (countedIn: members' posts at their
    * true places, others' at their public points): per grid cell of `dLng` by
-   * `dLat` degrees and category, and per day in `timezone` a post has a window.
+   * `dLat` degrees and category, and per day in `timezone` a post has a window;
+   * with how many of the needs are among `unserved`.
    */
   async coverageCounts(
     db: Executor,
@@ -148,6 +153,7 @@ export const organizingRepo = {
     communityId: string,
     range: Range,
     grid: { dLng: number; dLat: number; timezone: string },
+    unserved: string[],
   ): Promise<{ cells: CoverageCellCount[]; days: CoverageDayCount[] }> {
     const { from, to } = range;
     const { dLng, dLat } = grid;
@@ -159,25 +165,28 @@ export const organizingRepo = {
     const [cellRows, dayRows] = await Promise.all([
       db.execute(sql`
       SELECT p.kind, p.category::text AS category, count(*)::int AS n,
-        floor(ST_X(p.location::geometry) / ${dLng})::int AS gx, floor(ST_Y(p.location::geometry) / ${dLat})::int AS gy
+        floor(ST_X(p.location::geometry) / ${dLng})::int AS gx, floor(ST_Y(p.location::geometry) / ${dLat})::int AS gy,
+        (count(*) FILTER (WHERE p.id = ANY(${uuidArray(unserved)})))::int AS unserved
       FROM ${postsIn} p GROUP BY 1, 2, 4, 5`),
       // A post counts on each day (in the community's zone) it has a window.
       db.execute(sql`
-      SELECT p.kind, to_char(lower(w.during) AT TIME ZONE ${grid.timezone}, 'YYYY-MM-DD') AS day, count(DISTINCT p.id)::int AS n
+      SELECT p.kind, to_char(lower(w.during) AT TIME ZONE ${grid.timezone}, 'YYYY-MM-DD') AS day, count(DISTINCT p.id)::int AS n,
+        (count(DISTINCT p.id) FILTER (WHERE p.id = ANY(${uuidArray(unserved)})))::int AS unserved
       FROM ${postsIn} p JOIN post_windows w ON w.post_id = p.id AND ${inRange}
       GROUP BY 1, 2`),
     ]);
     return {
-      cells: rowsOf<CoverageCellCount>(cellRows).map((r) => ({ kind: r.kind, category: r.category, gx: Number(r.gx), gy: Number(r.gy), n: Number(r.n) })),
-      days: rowsOf<CoverageDayCount>(dayRows).map((r) => ({ kind: r.kind, day: r.day, n: Number(r.n) })),
+      cells: rowsOf<CoverageCellCount>(cellRows).map((r) => ({ kind: r.kind, category: r.category, gx: Number(r.gx), gy: Number(r.gy), n: Number(r.n), unserved: Number(r.unserved) })),
+      days: rowsOf<CoverageDayCount>(dayRows).map((r) => ({ kind: r.kind, day: r.day, n: Number(r.n), unserved: Number(r.unserved) })),
     };
   },
 
   /**
    * Open posts of a kind that the organizer may act on in the community (its
-   * active members' posts there, nobody blocked either way: memberPost), with
-   * a window meeting [from, to) and not over at `now`, the earliest upcoming
-   * window first.
+   * active members' posts there, nobody blocked either way: memberPost), by
+   * accounts not suspended platform-wide, with a window meeting [from, to)
+   * and not over at `now`, the earliest upcoming window first; of some
+   * categories only, or only some posts (`ids`), when asked.
    */
   async openPosts(
     db: Executor,
@@ -185,24 +194,50 @@ export const organizingRepo = {
     communityId: string,
     kind: Kind,
     range: Range,
-    categories: string[] | undefined,
     now: Date,
-    limit: number,
-  ): Promise<{ id: string; nextStart: Date | null }[]> {
-    return rowsOf<{ id: string; next_start: Date | string | null }>(
+    options: { categories?: string[] | undefined; ids?: string[]; limit: number },
+  ): Promise<{ id: string; category: string; nextStart: Date | null }[]> {
+    const { categories, ids, limit } = options;
+    return rowsOf<{ id: string; category: string; next_start: Date | string | null }>(
       await db.execute(sql`
-      SELECT p.id, min(lower(w.during)) AS next_start
+      SELECT p.id, p.category::text AS category, min(lower(w.during)) AS next_start
       FROM communities me
       JOIN posts p ON ${inBoundary(sql`me.boundary`)}
       JOIN post_windows w ON w.post_id = p.id AND w.during && tstzrange(${range.from.toISOString()}::timestamptz, ${range.to.toISOString()}::timestamptz, '[)')
         AND upper(w.during) > ${now.toISOString()}::timestamptz
       WHERE me.id = ${communityId} AND p.status = 'open' AND p.kind = ${kind}
         ${categories && categories.length > 0 ? sql`AND p.category::text = ANY(${`{${categories.join(',')}}`}::text[])` : sql``}
+        ${ids ? sql`AND p.id = ANY(${uuidArray(ids)})` : sql``}
         AND ${memberPost(sql`me.id`, organizerId)}
+        AND ${accountActive(sql`p.author_id`)}
       GROUP BY p.id, p.created_at
       ORDER BY next_start, p.created_at, p.id
       LIMIT ${limit}`),
-    ).map((r) => ({ id: r.id, nextStart: r.next_start === null ? null : new Date(r.next_start) }));
+    ).map((r) => ({ id: r.id, category: r.category, nextStart: r.next_start === null ? null : new Date(r.next_start) }));
+  },
+
+  /**
+   * The needs coverage counts over [from, to) (countedIn: members' at their
+   * true places, others' at their public points), each with whether it is a
+   * member's (whose true place decides, as for the organizer's other tools).
+   */
+  async countedNeeds(db: Executor, organizerId: string, communityId: string, range: Range): Promise<{ id: string; member: boolean }[]> {
+    return rowsOf<{ id: string; member: boolean }>(
+      await db.execute(sql`
+      SELECT n.id, ${activeMember(sql`${communityId}::uuid`, sql`n.author_id`)} AS member
+      FROM (${belongingOpen(organizerId, communityId, 'need', range.from, range.to, 'counts')}) n`),
+    );
+  },
+
+  /** The live matches (proposed or accepted) of a need with any of these offers. */
+  async liveMatches(db: Executor, needId: string, offerIds: string[]): Promise<Map<string, string>> {
+    if (offerIds.length === 0) {
+      return new Map();
+    }
+    const rows = rowsOf<{ offer_id: string; status: string }>(
+      await db.execute(sql`SELECT offer_id, status FROM matches WHERE need_id = ${needId} AND offer_id = ANY(${uuidArray(offerIds)}) AND status IN ('proposed', 'accepted')`),
+    );
+    return new Map(rows.map((r) => [r.offer_id, r.status]));
   },
 
   /** Which of these needs a helper cancelled late (accepted, then cancelled less than a day before). */
@@ -213,16 +248,6 @@ export const organizingRepo = {
     // Raw: Executor offers no selectDistinct.
     const rows = rowsOf<{ need_id: string }>(await db.execute(sql`SELECT DISTINCT need_id FROM matches WHERE cancelled_late AND need_id = ANY(${uuidArray(needIds)})`));
     return new Set(rows.map((r) => r.need_id));
-  },
-
-  /** Matches each helper accepted since `since` (accepted or completed since). */
-  async acceptsSince(db: Executor, since: Date): Promise<Map<string, number>> {
-    const rows = await db
-      .select({ helperId: matches.helperId, n: sql<number>`count(*)::int` })
-      .from(matches)
-      .where(and(sql`${matches.status} IN ('accepted', 'completed')`, sql`${matches.acceptedAt} > ${since.toISOString()}::timestamptz`))
-      .groupBy(matches.helperId);
-    return new Map(rows.map((r) => [r.helperId, Number(r.n)]));
   },
 
   /** Which of these posts the organizer may act on in this community (memberPost). */

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { badRequest } from '../http/problem';
 import { LIMITS } from '../limits/plugin';
-import { apply, plan, triage } from './assignments';
+import { apply, NOTE_MAX, plan, triage, triageNeed, writeToAuthor } from './assignments';
 import { csvChunks, exportFileName, exportPages, geoJsonChunks, planExport } from './exports';
 import { coverage, roster } from './overview';
 import { communityFlags, fileFlag, hidePost, suspend, unhidePost, unsuspend } from './moderation';
@@ -16,7 +16,7 @@ import { ProblemSchema } from '../contract/problem';
 import { IdParamsSchema, Page } from '../contract/types';
 import { PostReplySchema } from '../contract/posts';
 import { authenticate, requireUser } from '../auth/session';
-import { AuditEntrySchema, AuditQuerySchema, CommunitySchema, CreateCommunityBodySchema, InviteBodySchema, InviteParamsSchema, InviteSchema, JoinBodySchema, MemberParamsSchema, MembershipSchema, RoleBodySchema, TriageItemSchema, PlanBodySchema, PlanSchema, ApplyBodySchema, ApplySchema, CoverageQuerySchema, CoverageSchema, RosterItemSchema, FlagBodySchema, FlagSchema, HideBodySchema, MAX_BOUNDARY_POSITIONS, ExportQuerySchema, SlugTakenProblemSchema, SuspendBodySchema } from '../contract/communities';
+import { AuditEntrySchema, AuditQuerySchema, CommunitySchema, CreateCommunityBodySchema, InviteBodySchema, InviteParamsSchema, InviteSchema, JoinBodySchema, MemberParamsSchema, MembershipSchema, RoleBodySchema, TriageItemSchema, PlanBodySchema, PlanSchema, ApplyBodySchema, ApplySchema, CoverageQuerySchema, CoverageSchema, RosterItemSchema, TriageNeedSchema, NeedParamsSchema, NoteBodySchema, FlagBodySchema, FlagSchema, HideBodySchema, MAX_BOUNDARY_POSITIONS, ExportQuerySchema, SlugTakenProblemSchema, SuspendBodySchema } from '../contract/communities';
 
 /** A POST whose body is all optional may come without one (`curl -X POST`): that is `{}`. */
 async function bodyOrEmpty(request: FastifyRequest): Promise<void> {
@@ -162,6 +162,40 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => ({ items: await triage(app.db, requireUser(request), request.params.id, app.clock.now()) }),
+  );
+
+  app.get(
+    '/communities/:id/triage/:needId',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['organizers'],
+        summary: "One need triage lists, with the members' offers that could serve it, best first: helper, occasion, distance (organizers)",
+        params: NeedParamsSchema,
+        response: { 200: TriageNeedSchema, ...problems },
+      },
+    },
+    async (request) => triageNeed(app.db, requireUser(request), request.params.id, request.params.needId, app.clock.now()),
+  );
+
+  app.post(
+    '/communities/:id/triage/:needId/note',
+    {
+      preValidation: authenticate,
+      config: { limits: [LIMITS.messagePerAccount] },
+      schema: {
+        tags: ['organizers'],
+        summary: "Write to the author of a need triage lists (organizers): it reaches them as a message does, in their inbox and by e-mail or push as they chose; there is no thread to answer in",
+        description: `At most ${NOTE_MAX} characters; counted with the messages one sends (429 with Retry-After beyond).`,
+        params: NeedParamsSchema,
+        body: NoteBodySchema,
+        response: { 204: Type.Null(), ...problems, 429: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      await writeToAuthor(app.db, requireUser(request), request.params.id, request.params.needId, request.body.body, app.clock.now());
+      return reply.status(204).send(null);
+    },
   );
 
   app.post(
@@ -324,7 +358,7 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CoverageSchema, ...problems },
       },
     },
-    async (request) => coverage(app.db, requireUser(request), request.params.id, request.query),
+    async (request) => coverage(app.db, requireUser(request), request.params.id, request.query, app.clock.now()),
   );
 
   app.get(

@@ -232,10 +232,12 @@ export const TriageItemSchema = Type.Object({
   nextStart: Type.Union([DateTime, Type.Null()]),
   createdAt: DateTime,
   ageHours: Type.Integer(),
-  /** Offers that could serve it, among the nearest the matching engine reads. */
-  candidates: Type.Integer({ description: 'offers that could serve it, counted among the nearest 20 (see candidatesMore)' }),
-  candidatesMore: Type.Boolean({ description: 'there may be more than `candidates` (only the nearest were judged); `noCandidates` is always exact' }),
-  /** Nothing in reach could serve it: the needs organizers must find help for by hand. */
+  /** Helpers: members' open offers of the same days that fit it by every matching rule (what a plan of those days pairs it with). */
+  candidates: Type.Integer({
+    description: "members' open offers with a window in the next 14 days that could serve it (counted up to 20): category and details, area (the larger radius), times meeting, capacity, blocks, judged at true places (the same helpers plans and coverage count)",
+  }),
+  candidatesMore: Type.Boolean({ description: 'there may be more than `candidates` (counting stops at 20); `noCandidates` is always exact' }),
+  /** No member's offer could serve it: the needs organizers must find help for by hand. */
   noCandidates: Type.Boolean(),
   /** Its author was asked "still needed?" (due within a day, nobody yet). */
   stillNeededAsked: Type.Boolean(),
@@ -251,8 +253,41 @@ export const PlanBodySchema = Type.Object(
   },
   { additionalProperties: false },
 );
+/** One need triage lists, and the helpers it counts, the best first: what an organizer proposes by hand from. */
+export const TriageNeedSchema = Type.Object({
+  need: TriageItemSchema,
+  helpers: Type.Array(
+    Type.Object({
+      offerId: Uuid,
+      title: Type.String(),
+      helper: Type.Object({ id: Uuid, displayName: Type.String() }),
+      distanceM: Type.Number({ description: 'between the two true places, to 100 m' }),
+      startsAt: DateTime,
+      endsAt: DateTime,
+      /** A live match of this pair already: proposed (waiting for the helper) or accepted. */
+      match: Type.Union([Type.Literal('proposed'), Type.Literal('accepted'), Type.Null()]),
+    }),
+    { description: "the best 60 of the need's helpers (its `candidates`), each with the occasion a proposal made now would be for" },
+  ),
+});
+export const NeedParamsSchema = Type.Object({ id: Uuid, needId: Uuid });
+export const NoteBodySchema = Type.Object({ body: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false });
+
 export const PlanSchema = Type.Object({
-  pairs: Type.Array(Type.Object({ needId: Uuid, offerId: Uuid, distanceM: Type.Number() })),
+  pairs: Type.Array(
+    Type.Object({
+      needId: Uuid,
+      offerId: Uuid,
+      distanceM: Type.Number({ description: 'between the two true places, to 100 m' }),
+      needTitle: Type.String(),
+      offerTitle: Type.String(),
+      /** Who would help, by the name they go by. */
+      helper: Type.Object({ id: Uuid, displayName: Type.String() }),
+      /** The occasion a proposal made now would be for: the first time both are free that is not over. */
+      startsAt: DateTime,
+      endsAt: DateTime,
+    }),
+  ),
   served: Type.Integer(),
   totalDistanceM: Type.Number(),
   /** True when proven optimal; false when the time bound ran out first (needs of several units). */
@@ -302,7 +337,11 @@ export const CoverageQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
-const Counts = Type.Object({ needs: Type.Integer(), offers: Type.Integer() });
+const Counts = Type.Object({
+  needs: Type.Integer(),
+  offers: Type.Integer(),
+  unserved: Type.Integer({ description: "of the needs, those no member's offer of the range can serve (as triage and plans count)" }),
+});
 export const CoverageSchema = Type.Object({
   cellM: Type.Integer(),
   cells: Type.Array(
@@ -310,12 +349,12 @@ export const CoverageSchema = Type.Object({
       bbox: Type.Array(Type.Number(), { description: '[west, south, east, north]' }),
       needs: Type.Integer(),
       offers: Type.Integer(),
-      /** Needs no offer of their category in the cell could cover. */
+      /** Needs in the cell no member's offer of the range can serve (wherever the offer is): the sum of `unserved`. */
       gap: Type.Integer(),
       byCategory: Type.Record(Type.String(), Counts),
     }),
   ),
-  days: Type.Array(Type.Object({ date: Type.String(), needs: Type.Integer(), offers: Type.Integer(), gap: Type.Integer() })),
+  days: Type.Array(Type.Object({ date: Type.String(), needs: Type.Integer(), offers: Type.Integer(), gap: Type.Integer({ description: "the day's needs no member's offer of the range can serve" }) })),
 });
 
 export const AuditEntrySchema = Type.Object({

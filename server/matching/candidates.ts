@@ -8,8 +8,8 @@ import { PUBLIC_OFFSET_MAX_M } from '../geo/geo';
 import { notBlocked, accountActive } from '../access';
 
 /** At most this many nearby rows are scored per query; the nearest come first. */
-const PREFILTER_LIMIT = 300;
-const FAIRNESS_WINDOW_MS = 7 * 86_400_000;
+export const PREFILTER_LIMIT = 300;
+export const FAIRNESS_WINDOW_MS = 7 * 86_400_000;
 
 export interface Candidate {
   row: PostRow;
@@ -61,7 +61,7 @@ export function toMatchPost(row: PostRow, now: Date, place: Place): MatchPost {
   return matchPost(row, schedule, zoneOf(row), place);
 }
 
-function matchPost(row: PostRow, schedule: Interval[], zone: string, place: Place): MatchPost {
+export function matchPost(row: PostRow, schedule: Interval[], zone: string, place: Place): MatchPost {
   return {
     id: row.id,
     kind: row.kind,
@@ -87,13 +87,13 @@ const columns = { ...postColumns, authorName: users.displayName };
  * the set buildSchedule gives, read by an index-only scan of
  * post_windows_post_during_key (post_id, during) INCLUDE (recurring).
  */
-function upcomingWindows(postId: SQL, recurrenceFromAt: SQL, now: SQL): SQL {
+export function upcomingWindows(postId: SQL, recurrenceFromAt: SQL, now: SQL): SQL {
   return sql`(SELECT json_agg(json_build_array(date_part('epoch', lower(w.during)), date_part('epoch', upper(w.during))) ORDER BY w.during)
     FROM ${postWindows} w
     WHERE w.post_id = ${postId} AND ${upcomingWindow(recurrenceFromAt, now)})`;
 }
 
-function intervals(windows: [number, number][] | null): Interval[] {
+export function intervals(windows: [number, number][] | null): Interval[] {
   return (windows ?? []).map(([start, end]) => ({ start: new Date(Math.round(start * 1000)), end: new Date(Math.round(end * 1000)) }));
 }
 

@@ -4,12 +4,17 @@
 //   npm run bench:organize            # INDEX=1 adds the indexes test/bench/README.md proposes
 //
 // (a) triage (server/communities/assignments.ts): a district's needs of the
-//     next 14 days, soonest 200, each with findCandidates (60, no reasons).
-//     Floor: the bare indexed listing of the same needs (no smallest-community
-//     test per post) + bench:match's floor query (ids only) for each, 4 at a time.
-// (b) plan (same file): members' needs and offers of a range, findCandidates
-//     per need as the candidate graph, then server/assign. Floor: the bare
-//     listings + bare candidate ids per need; the solver on the same graph.
+//     next 14 days, soonest 200, each with its helpers (members' offers of the
+//     same days that fit), found as one set (server/matching/pairs.ts).
+//     Floor: the bare indexed listings of the same needs and offers (no
+//     smallest-community test per post) + the bare read of their windows.
+//     It also prints the counts as they were (every offer in the city at its
+//     public point, nearest 20: countCandidates), for the notes.
+// (b) plan (same file): members' needs and offers of a range, their candidate
+//     pairs as one set, then server/assign. Floor: the bare listings + the bare
+//     read of the posts' windows + the solver on the same graph. For the first
+//     range it also runs the per-need search plans used before (findCandidates
+//     with `among`, 4 at a time) and checks the pairs are the same.
 // (c) sweep (server/hygiene/sweep.ts), run every minute by every server: at
 //     the time-base, in a transaction rolled back afterwards (each run does the
 //     same work: the needs that came due in the last minute, the proposals that
@@ -33,17 +38,18 @@
 // INDEX=1 (create the proposed indexes first; without it they are dropped),
 // PHASES (default triage,plan,sweep).
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import postgres from 'postgres';
 import { type DB, openDatabase } from '../../db';
 import { type AssignEdge, solveAssignmentWithStats } from '../../server/assign/solve';
-import { eachLimited, FAIRNESS_M_PER_ACCEPT, plan, triage } from '../../server/communities/assignments';
+import { eachLimited, FAIRNESS_M_PER_ACCEPT, plan, PLAN_TIME_LIMIT_MS, triage } from '../../server/communities/assignments';
 import { sweep } from '../../server/hygiene/sweep';
-import { AUTHOR_VIEW, ENTITLED_VIEW, findCandidates } from '../../server/matching/candidates';
+import { AUTHOR_VIEW, countCandidates, ENTITLED_VIEW, findCandidates } from '../../server/matching/candidates';
+import { fittingPairs } from '../../server/matching/pairs';
 import { postsRepo } from '../../server/posts/repository';
-import { FLOOR_SQL, floorParams } from './candidate-floor';
 import { ensureDatabase, recordingDb } from './database';
 import { intEnv } from './env';
 
@@ -242,7 +248,7 @@ async function ensureSeeded(db: DB, log: (s: string) => void): Promise<{ now: Da
     if (!city?.complete || city.posts !== POSTS || city.users !== USERS || open !== POSTS || process.env.RESEED) {
       log(`seeding the city through bench:match (POSTS=${fmt(POSTS)} USERS=${fmt(USERS)}), then the communities on top`);
       // Everything goes: bench:match only seeds a database with no posts or with its own complete set.
-      await admin.unsafe(`TRUNCATE communities, memberships, invites, audit_log, flags, calendar_tokens, blocks, events, ${MATCH_TABLES.join(', ')}`);
+      await admin.unsafe(`TRUNCATE communities, memberships, invites, audit_log, flags, calendar_tokens, blocks, events, ${MATCH_TABLES.join(', ')} CASCADE`);
       await admin.unsafe(`DROP TABLE IF EXISTS bench_match_seed`);
       // bench:match truncates its tables without CASCADE; the foreign keys into them from tables
       // added since (flags, communities, …) would stop it, so they are dropped for its run and put back.
@@ -261,7 +267,7 @@ async function ensureSeeded(db: DB, log: (s: string) => void): Promise<{ now: Da
       }
     } else {
       log(`reusing bench:match's city; seeding the communities on top again`);
-      await admin.unsafe(`TRUNCATE communities, memberships, invites, audit_log, flags, blocks, events`);
+      await admin.unsafe(`TRUNCATE communities, memberships, invites, audit_log, flags, blocks, events CASCADE`);
       await admin.unsafe(`DELETE FROM matches WHERE status <> 'completed'`);
       await admin.unsafe(`UPDATE posts SET still_needed_asked_at = NULL WHERE still_needed_asked_at IS NOT NULL`);
       await admin.unsafe(`DELETE FROM users WHERE id = ${ORGANIZER_ID_SQL}`);
@@ -385,11 +391,52 @@ UPDATE posts p SET still_needed_asked_at = $1::timestamptz FROM due
 WHERE p.id = due.id AND p.kind = 'need' AND p.status = 'open' AND p.still_needed_asked_at IS NULL
 RETURNING p.id, p.author_id, p.title`;
 
+/** The least the pairs need beyond the listings: each post's windows not over, read by the index alone. */
+const WINDOWS_FLOOR_SQL = `
+SELECT w.post_id, lower(w.during), upper(w.during) FROM post_windows w
+WHERE w.post_id = ANY($1::uuid[]) AND upper(w.during) > $2::timestamptz`;
+
+/** What a captured statement is, for the breakdowns. */
+function labelOf(q: { sql: string }, i: number, all: { sql: string }[]): string {
+  if (q.sql.includes('min(lower(w.during))')) {
+    return all.slice(0, i).some((x) => x.sql.includes('min(lower(w.during))')) ? 'offers listing' : 'needs listing';
+  }
+  if (q.sql.includes('json_agg')) {
+    return 'rows and windows';
+  }
+  if (q.sql.includes('FROM blocks')) {
+    return 'blocks';
+  }
+  if (q.sql.includes('helper_id = ANY')) {
+    return 'accepts';
+  }
+  if (q.sql.includes('NOT ST_DWithin')) {
+    return 'reach at the edge';
+  }
+  if (q.sql.includes('cancelled_late')) {
+    return 'late cancellations';
+  }
+  if (/memberships/i.test(q.sql) && !q.sql.includes('post_windows')) {
+    return 'role check';
+  }
+  return q.sql.replace(/\s+/g, ' ').slice(0, 40);
+}
+
+/** Every captured statement replayed alone (median of `n`), labelled. */
+async function replayAll(raw: Sql, queries: { sql: string; params: unknown[] }[], n = 5): Promise<{ label: string; ms: number; rows: number }[]> {
+  const out: { label: string; ms: number; rows: number }[] = [];
+  for (const [i, q] of queries.entries()) {
+    out.push({ label: labelOf(q, i, queries), ...(await replay(raw, q, n)) });
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const log = (s: string) => console.log(s);
-  log(`database: ${databaseUrl.replace(/\/\/[^@/]*@/, '//')}`);
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(', ');
+  log(`database: ${databaseUrl.replace(/\/\/[^@/]*@/, '//')}; machine load (1, 5, 15 min) at the start: ${load()}`);
   await ensureDatabase(databaseUrl, 'bench:organize', log);
   const { db, close } = await openDatabase({ databaseUrl, max: 10 });
   const raw = postgres(databaseUrl, { max: 4, onnotice: () => {}, connection: { jit: 'off' } });
@@ -437,38 +484,46 @@ async function main(): Promise<void> {
 
     // -----------------------------------------------------------------------
     if (PHASES.has('triage')) {
-      log(`\n(a) triage: the district's needs of the next 14 days, soonest 200, each with its candidate count`);
+      log(`\n(a) triage: the district's needs of the next 14 days, soonest 200, each with its helpers (members' offers of those days that fit)`);
+      const cpuTriage = process.cpuUsage();
       const { stats: st, result: items } = await timed(() => triage(db, organizer, district!.id, now));
-      log(`  triage()                           ${show(st)}  ${items.length} needs, ${items.filter((i) => i.noCandidates).length} with no candidate, ${items.filter((i) => i.stillNeededAsked).length} asked, ${items.filter((i) => i.helperCancelledLate).length} late cancellations`);
+      const triageCpu = process.cpuUsage(cpuTriage);
+      log(`  triage()                           ${show(st)}  ${items.length} needs, ${items.filter((i) => i.noCandidates).length} with no helper, ${items.filter((i) => i.stillNeededAsked).length} asked, ${items.filter((i) => i.helperCancelledLate).length} late cancellations`);
+      log(`  this process's CPU per triage (its share of the work: drivers' parsing, the join and rules in memory): ${ms((triageCpu.user + triageCpu.system) / 1000 / (RUNS + 1))}`);
 
-      // The statements triage sends, captured once and replayed alone.
+      // The statements triage sends, captured once and replayed alone (listings, then the pairs' reads).
       const rec = recordingDb(databaseUrl);
       await triage(rec.db, organizer, district!.id, now);
       await rec.close();
-      const list = rec.queries.find((q) => q.sql.includes('min(lower(w.during))'))!;
-      const listTime = await replay(raw, list);
-      const ids = items.map((i) => i.needId);
-      const rows = await postsRepo.findMany(db, ids);
-      const needs = ids.map((id) => rows.get(id)!);
-      const { stats: cand } = await timed(() => eachLimited(needs, 4, (n) => findCandidates(db, n, now, 60, AUTHOR_VIEW, { reasons: false })), Math.min(RUNS, 5));
-      const listFloor = await replay(raw, { sql: LIST_FLOOR_SQL(false), params: listParams('need', now, new Date(now.getTime() + 14 * DAY), 200, null) });
-      const floorIds = (await raw.unsafe<{ id: string }[]>(LIST_FLOOR_SQL(false), listParams('need', now, new Date(now.getTime() + 14 * DAY), 200, null) as never[], { prepare: false })).map((r) => r.id);
-      const same = floorIds.filter((id) => ids.includes(id)).length;
-      const candFloor = async () =>
-        eachLimited(needs, 4, (n) => raw.unsafe(FLOOR_SQL, floorParams(n, now) as never[], { prepare: false }));
-      const { stats: candFloorSt } = await timed(candFloor, Math.min(RUNS, 5));
-      const floor = listFloor.ms + candFloorSt.p50;
-      log(`  breakdown (p50): listing statement ${ms(listTime.ms)} (${listTime.rows} rows); findCandidates × ${needs.length} at 4 at a time ${ms(cand.p50)}`);
-      log(`  floor: bare listing ${ms(listFloor.ms)} (same ${same} of ${ids.length} needs) + bare candidate ids × ${needs.length} at 4 at a time ${ms(candFloorSt.p50)} = ${ms(floor)}`);
-      log(`  triage / floor: ${(st.p50 / floor).toFixed(2)}x at p50; the listing alone ${(listTime.ms / listFloor.ms).toFixed(1)}x its floor`);
-      log(`\n  triage's listing statement, EXPLAIN (ANALYZE, BUFFERS):\n${await explain(raw, list.sql, list.params)}`);
-      log(`\n  its floor, EXPLAIN (ANALYZE, BUFFERS):\n${await explain(raw, LIST_FLOOR_SQL(false), listParams('need', now, new Date(now.getTime() + 14 * DAY), 200, null))}`);
-      summary.push(`triage: p50 ${ms(st.p50)}, p95 ${ms(st.p95)}, max ${ms(st.max)}; floor ${ms(floor)} (listing ${ms(listFloor.ms)} + candidates ${ms(candFloorSt.p50)}); ${(st.p50 / floor).toFixed(2)}x`);
+      const sent = await replayAll(raw, rec.queries);
+      log(`  statements (replayed alone, p50): ${sent.map((q) => `${q.label} ${ms(q.ms)} (${fmt(q.rows)} rows)`).join('; ')}`);
+      const lists = rec.queries.filter((q) => q.sql.includes('min(lower(w.during))'));
+      const needIds = (await raw.unsafe<{ id: string }[]>(lists[0]!.sql, lists[0]!.params as never[], { prepare: false })).map((r) => r.id);
+      const offerIds = lists[1] ? (await raw.unsafe<{ id: string }[]>(lists[1].sql, lists[1].params as never[], { prepare: false })).map((r) => r.id) : [];
+      const to = new Date(now.getTime() + 14 * DAY);
+      const categories = [...new Set(items.map((i) => i.category))];
+      const floorNeeds = await replay(raw, { sql: LIST_FLOOR_SQL(true), params: listParams('need', now, to, 200, null) });
+      const floorOffers = await replay(raw, { sql: LIST_FLOOR_SQL(true), params: listParams('offer', now, to, 1_000_000, categories) });
+      const floorWindows = await replay(raw, { sql: WINDOWS_FLOOR_SQL, params: [`{${[...needIds, ...offerIds].join(',')}}`, now.toISOString()] });
+      const floor = floorNeeds.ms + floorOffers.ms + floorWindows.ms;
+      log(
+        `  floor: bare listings ${ms(floorNeeds.ms)} needs + ${ms(floorOffers.ms)} offers (${fmt(floorOffers.rows)}) + their windows read bare ${ms(floorWindows.ms)} (${fmt(floorWindows.rows)} rows) = ${ms(floor)}; ` +
+          `triage / floor ${(st.p50 / floor).toFixed(2)}x`,
+      );
+      // What the counts were before (issue 16): every open offer in the city, at its public point, among the nearest 20.
+      const rows = await postsRepo.findMany(db, needIds);
+      const before = await eachLimited(needIds, 4, (id) => countCandidates(db, rows.get(id)!, now, 20, { ...AUTHOR_VIEW, notBlockedWith: organizer.id }));
+      log(
+        `  the counts as they were (every offer in the city at its public point, nearest 20): ${before.filter((c) => c.count === 0).length} needs with nobody, ` +
+          `mean ${(before.reduce((a, c) => a + c.count, 0) / before.length).toFixed(1)}; now (members' offers of the 14 days, true places, all counted): ` +
+          `${items.filter((i) => i.noCandidates).length} with nobody, mean ${(items.reduce((a, i) => a + i.candidates, 0) / items.length).toFixed(1)}`,
+      );
+      summary.push(`triage: p50 ${ms(st.p50)}, p95 ${ms(st.p95)}, max ${ms(st.max)}; floor ${ms(floor)}; ${(st.p50 / floor).toFixed(2)}x`);
     }
 
     // -----------------------------------------------------------------------
     if (PHASES.has('plan')) {
-      log(`\n(b) plan: members' needs and offers of a range, the candidate graph, the exact solver`);
+      log(`\n(b) plan: members' needs and offers of a range, their candidate pairs as one set, the exact solver`);
       // Ranges an organizer plans: tomorrow (local) for one category, and tomorrow's afternoon for all.
       const day0 = DateTime.fromJSDate(now).setZone(TZ).plus({ days: 1 }).startOf('day').toJSDate();
       const configs: { label: string; from: Date; to: Date; categories?: string[] }[] = [
@@ -495,58 +550,74 @@ async function main(): Promise<void> {
           summary.push(`plan ${c.label}: p50 ${ms(st.p50)} to refuse (${outcome})`);
           continue;
         }
-        // Breakdown and floor: the same phases by hand with the real functions.
+        // Breakdown: the statements plan sends, replayed alone; the pairs and the solver by hand.
         const rec = recordingDb(databaseUrl);
         await plan(rec.db, organizer, district!.id, query, now);
         await rec.close();
+        const sent = await replayAll(raw, rec.queries, 3);
+        log(`    statements (replayed alone, p50): ${sent.map((q) => `${q.label} ${ms(q.ms)} (${fmt(q.rows)} rows)`).join('; ')}`);
         const lists = rec.queries.filter((q) => q.sql.includes('min(lower(w.during))'));
-        const listNeeds = await replay(raw, lists[0]!, 3);
-        const listOffers = await replay(raw, lists[1]!, 3);
-        const accepts = rec.queries.find((q) => q.sql.includes('GROUP BY helper_id'))!;
-        const acceptsTime = await replay(raw, accepts, 3);
         const needIds = (await raw.unsafe<{ id: string }[]>(lists[0]!.sql, lists[0]!.params as never[], { prepare: false })).map((r) => r.id);
         const offerIds = (await raw.unsafe<{ id: string }[]>(lists[1]!.sql, lists[1]!.params as never[], { prepare: false })).map((r) => r.id);
-        const rows = await postsRepo.findMany(db, [...needIds, ...offerIds]);
-        const helperAccepts = new Map((await raw.unsafe<{ helper_id: string; n: number }[]>(accepts.sql, accepts.params as never[], { prepare: false })).map((r) => [r.helper_id, Number(r.n)]));
-        const offerSet = new Set(offerIds);
+        const place = { need: () => 'exact' as const, offer: () => 'exact' as const };
+        const tPairs = performance.now();
+        const cpuPairs = process.cpuUsage();
+        const pairs = await fittingPairs(db, { needIds, offerIds, now, place, keep: 60 });
+        const pairsMs = performance.now() - tPairs;
+        const pairsCpu = process.cpuUsage(cpuPairs);
+        const statementsMs = sent.filter((q) => q.label !== 'needs listing' && q.label !== 'offers listing' && q.label !== 'role check').reduce((a, q) => a + q.ms, 0);
         let edges: AssignEdge[] = [];
-        const tGraph = performance.now();
-        await eachLimited(needIds, 4, async (id) => {
-          for (const cand of await findCandidates(db, rows.get(id)!, now, 60, ENTITLED_VIEW, { reasons: false })) {
-            if (offerSet.has(cand.row.id)) {
-              edges.push({ needId: id, offerId: cand.row.id, distanceM: Math.round(cand.fit.distanceM / 100) * 100, penaltyM: (helperAccepts.get(cand.row.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });
-            }
+        for (const [needId, list] of pairs.byNeed) {
+          for (const p of list) {
+            edges.push({ needId, offerId: p.offerId, distanceM: Math.round(p.fit.distanceM / 100) * 100, penaltyM: (pairs.accepts.get(pairs.rows.get(p.offerId)!.authorId) ?? 0) * FAIRNESS_M_PER_ACCEPT });
           }
-        });
-        const graphMs = performance.now() - tGraph;
+        }
         edges = edges.sort((a, b) => a.needId.localeCompare(b.needId) || a.offerId.localeCompare(b.offerId));
         const input = {
-          needs: needIds.map((id) => ({ id, units: Math.max(1, rows.get(id)!.capacity) })),
-          offers: offerIds.map((id) => ({ id, capacity: Math.max(1, rows.get(id)!.capacityLeft) })),
+          needs: needIds.map((id) => ({ id, units: Math.max(1, pairs.rows.get(id)!.capacity) })),
+          offers: offerIds.map((id) => ({ id, capacity: Math.max(1, pairs.rows.get(id)!.capacityLeft) })),
           edges,
         };
         const tSolve = performance.now();
-        const solved = solveAssignmentWithStats(input, { timeLimitMs: 2000 });
+        const cpuSolve = process.cpuUsage();
+        const solved = solveAssignmentWithStats(input, { timeLimitMs: PLAN_TIME_LIMIT_MS });
         const solveMs = performance.now() - tSolve;
+        const solveCpu = process.cpuUsage(cpuSolve);
+        const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+        const edgeCost = new Map(edges.map((e) => [`${e.needId}:${e.offerId}`, e.distanceM + (e.penaltyM ?? 0)]));
+        const costOf = (chosen: { needId: string; offerId: string }[]) => chosen.reduce((a, p) => a + edgeCost.get(`${p.needId}:${p.offerId}`)!, 0);
         const listFloorNeeds = await replay(raw, { sql: LIST_FLOOR_SQL(true), params: listParams('need', c.from, c.to, 2001, c.categories ?? null) }, 3);
         const listFloorOffers = await replay(raw, { sql: LIST_FLOOR_SQL(true), params: listParams('offer', c.from, c.to, 2001, c.categories ?? null) }, 3);
-        const needRows = needIds.map((id) => rows.get(id)!);
-        const t = performance.now();
-        await eachLimited(needRows, 4, (n) => raw.unsafe(FLOOR_SQL, floorParams(n, now) as never[], { prepare: false }));
-        const candFloor = performance.now() - t;
-        const floor = Math.max(listFloorNeeds.ms, listFloorOffers.ms) + candFloor + solveMs;
+        const windowsFloor = await replay(raw, { sql: WINDOWS_FLOOR_SQL, params: [`{${[...needIds, ...offerIds].join(',')}}`, now.toISOString()] }, 3);
+        const floor = Math.max(listFloorNeeds.ms, listFloorOffers.ms) + windowsFloor.ms + solveMs;
         log(
-          `    breakdown: listings ${ms(listNeeds.ms)} needs / ${ms(listOffers.ms)} offers (sent together), fairness counts ${ms(acceptsTime.ms)}, ` +
-            `findCandidates × ${needIds.length} at 4 at a time ${ms(graphMs)} (${fmt(edges.length)} edges), solver ${ms(solveMs)} (exact ${solved.plan.exact})`,
+          `    breakdown: the pairs as one set ${ms(pairsMs)} (this process's CPU ${ms(cpuMs(pairsCpu))}: reading the rows and the join and rules in memory; ${fmt(edges.length)} edges; its statements alone ${ms(statementsMs)}), ` +
+            `solver ${ms(solveMs)} (CPU ${ms(cpuMs(solveCpu))}; exact ${solved.plan.exact}, served ${solved.plan.served} of at most ${solved.stats.servedBound}, ` +
+            `cost with the fairness penalties ${fmt(Math.round(costOf(solved.plan.pairs)))} m against a proven bound of ${solved.stats.costBoundM === null ? '?' : fmt(Math.round(solved.stats.costBoundM))} m; ` +
+            `${solved.stats.components} components, the largest ${solved.stats.largestComponent.needs} × ${solved.stats.largestComponent.offers}, ${fmt(solved.stats.searchNodes)} search nodes)`,
         );
         log(
-          `    floor: bare listings ${ms(listFloorNeeds.ms)} / ${ms(listFloorOffers.ms)} + bare candidate ids × ${needIds.length} ${ms(candFloor)} + the solver ${ms(solveMs)} = ${ms(floor)}; ` +
+          `    floor: bare listings ${ms(listFloorNeeds.ms)} / ${ms(listFloorOffers.ms)} (sent together) + the posts' windows read bare ${ms(windowsFloor.ms)} + the solver ${ms(solveMs)} = ${ms(floor)}; ` +
             `plan / floor ${(st.p50 / floor).toFixed(2)}x`,
         );
+        if (c === configs[0] || process.env.CHECK_ALL === '1') {
+          // The same pairs as findCandidates need by need (with `among`), as the plan found them before; and what that cost.
+          const rows = await postsRepo.findMany(db, needIds);
+          const tOld = performance.now();
+          const old = await eachLimited(needIds, 4, async (id) => (await findCandidates(db, rows.get(id)!, now, 60, ENTITLED_VIEW, { reasons: false, among: offerIds })).map((x) => x.row.id));
+          const oldMs = performance.now() - tOld;
+          const differing = needIds.filter((id, i) => JSON.stringify(old[i]) !== JSON.stringify(pairs.byNeed.get(id)!.map((p) => p.offerId)));
+          log(
+            `    the per-need search (findCandidates × ${needIds.length}, 4 at a time, as plans ran before): ${ms(oldMs)}, ${fmt(old.reduce((a, l) => a + l.length, 0))} pairs; ` +
+              `the same pairs in the same order for ${needIds.length - differing.length} of ${needIds.length} needs${differing.length ? ` (differ: ${differing.slice(0, 5).join(', ')})` : ''}`,
+          );
+        }
         summary.push(`plan ${c.label} (${outcome}): p50 ${ms(st.p50)}, p95 ${ms(st.p95)}, max ${ms(st.max)}; floor ${ms(floor)}; ${(st.p50 / floor).toFixed(2)}x`);
         if (c === configs[0]) {
-          log(`\n    plan's needs listing, EXPLAIN (ANALYZE, BUFFERS):\n${await explain(raw, lists[0]!.sql, lists[0]!.params)}`);
-          log(`\n    its floor, EXPLAIN (ANALYZE, BUFFERS):\n${await explain(raw, LIST_FLOOR_SQL(true), listParams('need', c.from, c.to, 2001, c.categories ?? null))}`);
+          const rowsRead = rec.queries.find((q) => q.sql.includes('json_agg'));
+          if (rowsRead) {
+            log(`\n    the pairs' rows and windows, EXPLAIN (ANALYZE, BUFFERS):\n${await explain(raw, rowsRead.sql, rowsRead.params)}`);
+          }
         }
       }
     }
@@ -622,7 +693,7 @@ async function main(): Promise<void> {
       summary.push(`sweep: p50 ${ms(st.p50)}, p95 ${ms(st.p95)}, max ${ms(st.max)} every minute on every server; floor ${ms(floorRun.ms)}; ${(st.p50 / floorRun.ms).toFixed(1)}x; first sweep ${ms(first.ms)}; the still-needed UPDATE ${ms(tUpdate.p50)}, proposed form ${ms(tProposed.p50)}`);
     }
 
-    log(`\nsummary (${INDEX ? 'INDEX=1' : 'indexes as migrated'}; ${fmt(Number(sizes!.open))} open posts in the city, ${fmt(Number(sizes!.district_members_open))} members' open posts in the district):`);
+    log(`\nsummary (${INDEX ? 'INDEX=1' : 'indexes as migrated'}; ${fmt(Number(sizes!.open))} open posts in the city, ${fmt(Number(sizes!.district_members_open))} members' open posts in the district; machine load (1, 5, 15 min) at the end: ${load()}):`);
     for (const s of summary) {
       log(`  ${s}`);
     }

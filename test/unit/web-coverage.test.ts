@@ -5,18 +5,20 @@ import { boundsOf, cellCounts, levelOf, markOf, periods, type CoverageCell } fro
 const cell = (byCategory: CoverageCell['byCategory']): CoverageCell => ({ bbox: [0, 0, 1, 1], needs: 0, offers: 0, gap: 0, byCategory });
 
 describe('coverage cells', () => {
-  it('counts a shortfall per category: ride offers do not cover meal needs', () => {
-    const c = cell({ ride: { needs: 3, offers: 1 }, meal: { needs: 0, offers: 2 } });
-    expect(cellCounts(c, null)).toEqual({ needs: 3, offers: 3, short: 2, spare: 2 });
+  it("counts the needs no member's offer can serve, as the API does: ride offers do not cover meal needs, an offer next door may", () => {
+    const c = cell({ ride: { needs: 3, offers: 1, unserved: 2 }, meal: { needs: 0, offers: 2, unserved: 0 }, grocery: { needs: 2, offers: 0, unserved: 0 } });
+    expect(cellCounts(c, null)).toEqual({ needs: 5, offers: 3, short: 2, spare: 2 });
     expect(cellCounts(c, 'ride')).toEqual({ needs: 3, offers: 1, short: 2, spare: 0 });
     expect(cellCounts(c, 'meal')).toEqual({ needs: 0, offers: 2, short: 0, spare: 2 });
+    // Groceries served from the next cell: none short here.
+    expect(cellCounts(c, 'grocery')).toEqual({ needs: 2, offers: 0, short: 0, spare: 0 });
     // Nothing of that category: the cell is not drawn.
     expect(cellCounts(c, 'tutoring')).toBeNull();
   });
 
   it('levels and marks read without color: a count of needs lacking help, ✓ when covered, + for offers only', () => {
     const at = (needs: number, offers: number) => {
-      const c = cellCounts(cell({ ride: { needs, offers } }), null)!;
+      const c = cellCounts(cell({ ride: { needs, offers, unserved: Math.max(0, needs - offers) } }), null)!;
       return [levelOf(c), markOf(c)];
     };
     expect(at(1, 0)).toEqual(['short1', '1']);

@@ -1,6 +1,7 @@
 // Coverage as organizers read it: for each grid cell, how many needs of the
-// chosen category no offer in the cell could cover ("short"), and how many
-// offers are spare. Pure (no Leaflet, no DOM), so it is unit-tested and the
+// chosen category no member's offer can serve ("short": the API's
+// `unserved`, counted as triage and plans count), and how many offers are
+// spare. Pure (no Leaflet, no DOM), so it is unit-tested and the
 // map drawing in coverageMap.ts stays small.
 import type { Coverage } from './api';
 
@@ -29,7 +30,7 @@ export const LEVEL_COLOR: Record<Level, string> = {
 export interface CellCounts {
   needs: number;
   offers: number;
-  /** Needs that no offer of their category in the cell could cover. */
+  /** Needs that no member's offer can serve (wherever the offer is). */
   short: number;
   /** Offers beyond the needs of their category in the cell. */
   spare: number;
@@ -37,9 +38,10 @@ export interface CellCounts {
 
 /**
  * A cell's counts for one category (null: all of them), or null when the cell
- * holds nothing of that category (then it is not drawn). For all categories
- * the shortfall is summed per category, as the API's `gap` is: three ride
- * needs are not covered by three meal offers.
+ * holds nothing of that category (then it is not drawn). The shortfall is the
+ * API's: needs no member's offer can serve by area, time and kind, so three
+ * ride needs are not covered by three meal offers, nor by a ride offer whose
+ * area does not reach them; one in the next cell that does reach them covers them.
  */
 export function cellCounts(cell: CoverageCell, category: string | null): CellCounts | null {
   const parts = category === null ? Object.values(cell.byCategory) : cell.byCategory[category] ? [cell.byCategory[category]] : [];
@@ -47,7 +49,7 @@ export function cellCounts(cell: CoverageCell, category: string | null): CellCou
   for (const c of parts) {
     out.needs += c.needs;
     out.offers += c.offers;
-    out.short += Math.max(0, c.needs - c.offers);
+    out.short += c.unserved;
     out.spare += Math.max(0, c.offers - c.needs);
   }
   return out.needs + out.offers > 0 ? out : null;
