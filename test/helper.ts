@@ -5,6 +5,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { type Database, loadSecret, openDatabase, openPglite } from '../db';
 import { applyOffset, derivedOffset, type LatLng } from '../server/geo/geo';
 import { LOCATION_KEY } from '../server/posts/service';
+import { POST_SAVED_JOB } from '../server/posts/followup';
 import { type App, type AppOptions, buildApp } from '../server/app';
 import type { Clock } from '../server/clock';
 import { loadConfig } from '../server/config';
@@ -139,6 +140,16 @@ export function useTestApp(options: Parameters<typeof buildTestApp>[0] = {}): Te
     await ctx.app?.close();
   });
   return ctx;
+}
+
+/**
+ * Runs the follow-ups of the posts saved so far (their suggestions, a new
+ * need's alerts): jobs after the reply, which a deployed process runs as
+ * its commit wakes it; a test app's queue is not woken, so tests call this.
+ * Other jobs (mail, push) stay for the test to run.
+ */
+export async function runFollowUps(app: App): Promise<void> {
+  await app.queue.drain([POST_SAVED_JOB]);
 }
 
 let emails = 0;

@@ -43,6 +43,42 @@ export async function hit(db: Executor, limit: Limit, key: string, now: Date): P
   return { allowed: hits <= limit.max, hits, retryAfterS: Math.max(1, Math.ceil((end.getTime() - now.getTime()) / 1000)) };
 }
 
+/**
+ * Counts one hit of each (limit, key) in turn, in one statement, as hit()
+ * one after another would: a hit is counted only while the ones before it
+ * were within their limits. Returns the hits counted, in order (fewer than
+ * given when one was over its limit: it is the last).
+ */
+export async function hitAll(db: Executor, items: { limit: Limit; key: string }[], now: Date): Promise<Hit[]> {
+  if (items.length === 0) {
+    return [];
+  }
+  const parts = items.map(({ limit, key }, i) => {
+    const { start, end } = windowOf(limit, now);
+    const before = items.slice(0, i).map((b, k) => sql`(SELECT hits FROM h${sql.raw(String(k))}) <= ${b.limit.max}`);
+    return sql`h${sql.raw(String(i))} AS (
+      INSERT INTO rate_counters (key, window_start, hits, expires_at)
+      SELECT ${`${limit.name}:${key}`}, ${start.toISOString()}::timestamptz, 1, ${end.toISOString()}::timestamptz
+      ${before.length > 0 ? sql`WHERE ${sql.join(before, sql` AND `)}` : sql``}
+      ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_counters.hits + 1
+      RETURNING hits)`;
+  });
+  const [row] = rowsOf<Record<string, number | string | null>>(
+    await db.execute(sql`WITH ${sql.join(parts, sql`, `)} SELECT ${sql.join(items.map((_, i) => sql`(SELECT hits FROM h${sql.raw(String(i))}) AS h${sql.raw(String(i))}`), sql`, `)}`),
+  );
+  const hits: Hit[] = [];
+  for (const [i, { limit }] of items.entries()) {
+    const counted = row?.[`h${i}`];
+    if (counted === null || counted === undefined) {
+      break;
+    }
+    const n = Number(counted);
+    const { end } = windowOf(limit, now);
+    hits.push({ allowed: n <= limit.max, hits: n, retryAfterS: Math.max(1, Math.ceil((end.getTime() - now.getTime()) / 1000)) });
+  }
+  return hits;
+}
+
 /** A 429 problem that names the limit and when to try again (the error handler sets Retry-After). */
 export function tooManyRequests(detail: string, retryAfterS: number): HttpProblem {
   const problem = new HttpProblem(429, detail);

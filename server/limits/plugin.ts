@@ -6,7 +6,7 @@
 // maximum answers 429 with Retry-After.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { hit, type Limit, minutes, pruneCounters, tooManyRequests } from './counter';
+import { hitAll, type Limit, minutes, pruneCounters, tooManyRequests } from './counter';
 import { pruneIdempotencyKeys } from '../http/idempotency';
 
 export interface RouteLimit extends Limit {
@@ -71,17 +71,20 @@ export default fp(
       if (!routeLimits) {
         return;
       }
-      const now = app.clock.now();
+      const counted: { limit: RouteLimit; key: string }[] = [];
       for (const limit of routeLimits) {
         const key = limit.by === 'ip' ? request.ip : limit.by === 'account' ? request.user?.id : limit.by(request);
-        if (key === undefined) {
-          continue;
+        if (key !== undefined) {
+          counted.push({ limit: { ...limit, max: Math.max(1, Math.round(limit.max * opts.scale)) }, key });
         }
-        const result = await hit(app.db, { ...limit, max: Math.max(1, Math.round(limit.max * opts.scale)) }, key, now);
-        if (!result.allowed) {
-          request.log.info({ limit: limit.name }, 'rate limited');
-          throw tooManyRequests(`${limit.message} Try again in ${minutes(result.retryAfterS)}.`, result.retryAfterS);
-        }
+      }
+      // One statement for all of them (a round trip each was a tenth of a post's cost, issue 17), counted in turn.
+      const hits = await hitAll(app.db, counted, app.clock.now());
+      const over = hits.findIndex((h) => !h.allowed);
+      if (over >= 0) {
+        const { limit } = counted[over]!;
+        request.log.info({ limit: limit.name }, 'rate limited');
+        throw tooManyRequests(`${limit.message} Try again in ${minutes(hits[over]!.retryAfterS)}.`, hits[over]!.retryAfterS);
       }
     });
     // Ended windows and day-old idempotency keys are dropped now and then by whichever instance gets there.

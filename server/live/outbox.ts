@@ -2,9 +2,9 @@
 // outbox): a change either happens with its event or not at all. Services
 // collect events while they work and flush them last, so the lock that
 // orders the appends is held only from the flush to the commit.
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { events, type Executor } from '../../db';
-import { entitledOrganizers } from '../access';
+import { activeMember, entitledOrganizers, homeCommunity, notBlocked } from '../access';
 import { type Message } from '../contract/matches';
 import { type MatchEventType, type Notice, type PostEventType } from '../contract/live';
 import { type NewNeed, type NewNotification, recordNeedAlerts, recordNotifications } from '../notifications/record';
@@ -41,6 +41,23 @@ export interface PostChange {
 }
 
 
+/** A post's change as its event row. */
+function postEvent(change: PostChange, now: Date): NewEvent {
+  return {
+    type: change.type,
+    lat: change.at.lat,
+    lng: change.at.lng,
+    prevLat: change.movedFrom?.lat ?? null,
+    prevLng: change.movedFrom?.lng ?? null,
+    kind: change.kind,
+    category: change.category,
+    authorId: change.authorId,
+    data: { post: change.publicView },
+    authorData: { post: change.authorView },
+    createdAt: now,
+  };
+}
+
 /** Who a match event is about and who caused it (null: the server did); notify false: the parties' inboxes are not told. */
 export interface MatchEventOf {
   matchId: string;
@@ -72,23 +89,8 @@ export class Outbox {
    * and the form its author sees. Flush adds who organizes it.
    */
   post(change: PostChange): void {
-    const event: NewEvent = {
-      type: change.type,
-      lat: change.at.lat,
-      lng: change.at.lng,
-      prevLat: change.movedFrom?.lat ?? null,
-      prevLng: change.movedFrom?.lng ?? null,
-      kind: change.kind,
-      category: change.category,
-      authorId: change.authorId,
-      data: { post: change.publicView },
-      authorData: { post: change.authorView },
-      createdAt: this.now,
-    };
+    const event = postEvent(change, this.now);
     this.pending.push(event);
-    if (change.type === 'post.created' && change.kind === 'need') {
-      this.needs.push({ id: change.id, authorId: change.authorId, category: change.category, title: change.title, lat: change.at.lat, lng: change.at.lng });
-    }
     const same = this.posts.get(change.id);
     if (same) {
       same.push(event);
@@ -136,6 +138,21 @@ export class Outbox {
     }
   }
 
+  /** A notification no other event tells of (an organizer's note to a member): their open pages hear `inbox`. */
+  note(note: NewNotification): void {
+    this.notes.push(note);
+    this.pending.push({ type: 'inbox', audience: [note.userId], data: { [note.userId]: {} }, createdAt: this.now });
+  }
+
+  /**
+   * A new need, for the helpers whose alerts it meets (told at its public
+   * point): their notifications, and `inbox` to their open pages. A
+   * follow-up of the post's creation (posts/followup.ts), run as a job.
+   */
+  needAlerts(need: NewNeed): void {
+    this.needs.push(need);
+  }
+
   /** A hygiene notice to the people it concerns (each gets the same form), who are notified of it. */
   notice(audience: string[], notice: Notice): void {
     if (audience.length === 0) {
@@ -159,7 +176,7 @@ export class Outbox {
    * concurrent writers to a third).
    */
   async flush(tx: Executor): Promise<void> {
-    if (this.pending.length === 0) {
+    if (this.pending.length === 0 && this.notes.length === 0 && this.needs.length === 0) {
       return;
     }
     // The notifications and their delivery jobs, before the ordering lock is taken. Those told of a
@@ -179,29 +196,69 @@ export class Outbox {
       }
       this.posts.clear();
     }
-    const rows = this.pending.splice(0).map((e) => ({
-      type: e.type,
-      lat: e.lat ?? null,
-      lng: e.lng ?? null,
-      prev_lat: e.prevLat ?? null,
-      prev_lng: e.prevLng ?? null,
-      kind: e.kind ?? null,
-      category: e.category ?? null,
-      author_id: e.authorId ?? null,
-      audience: e.audience ?? null,
-      data: e.data,
-      author_data: e.authorData ?? null,
-      organizers: e.organizers ?? null,
-      created_at: (e.createdAt ?? this.now).toISOString(),
-    }));
-    // The lock subquery yields its row before any row is inserted, so every seq (nextval) is taken under the lock;
-    // the function scan keeps the rows' order. NOTIFYs of one transaction fold into one, delivered at commit.
-    await tx.execute(sql`
-      INSERT INTO ${events} (type, lat, lng, prev_lat, prev_lng, kind, category, author_id, audience, data, author_data, organizers, created_at)
-      SELECT x.type, x.lat, x.lng, x.prev_lat, x.prev_lng, x.kind, x.category, x.author_id, x.audience, x.data, x.author_data, x.organizers, x.created_at
-      FROM (SELECT pg_advisory_xact_lock(${APPEND_LOCK}), pg_notify(${EVENTS_CHANNEL}, '')) AS l,
-           jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(type text, lat float8, lng float8, prev_lat float8, prev_lng float8,
-             kind post_kind, category post_category, author_id uuid, audience uuid[], data jsonb, author_data jsonb, organizers uuid[],
-             created_at timestamptz)`);
+    if (this.pending.length === 0) {
+      return;
+    }
+    await tx.execute(appendSql(this.pending.splice(0).map((e) => eventRow(e, this.now))));
   }
+}
+
+/** An event as the append statement takes it (snake_case, JSON). */
+function eventRow(e: NewEvent, now: Date) {
+  return {
+    type: e.type,
+    lat: e.lat ?? null,
+    lng: e.lng ?? null,
+    prev_lat: e.prevLat ?? null,
+    prev_lng: e.prevLng ?? null,
+    kind: e.kind ?? null,
+    category: e.category ?? null,
+    author_id: e.authorId ?? null,
+    audience: e.audience ?? null,
+    data: e.data,
+    author_data: e.authorData ?? null,
+    organizers: e.organizers ?? null,
+    created_at: (e.createdAt ?? now).toISOString(),
+  };
+}
+
+/**
+ * The append: takes the ordering lock, queues the NOTIFY and inserts the
+ * rows, in one statement. The lock subquery yields its row before any row is
+ * inserted, so every seq (nextval) is taken under the lock; the function scan
+ * keeps the rows' order. NOTIFYs of one transaction fold into one, delivered
+ * at commit. `organizers` (SQL) replaces the rows' own; `when` (SQL) gates the
+ * whole append, lock included.
+ */
+function appendSql(rows: ReturnType<typeof eventRow>[], options: { organizers?: SQL; when?: SQL } = {}): SQL {
+  return sql`
+    INSERT INTO ${events} (type, lat, lng, prev_lat, prev_lng, kind, category, author_id, audience, data, author_data, organizers, created_at)
+    SELECT x.type, x.lat, x.lng, x.prev_lat, x.prev_lng, x.kind, x.category, x.author_id, x.audience, x.data, x.author_data,
+           ${options.organizers ?? sql`x.organizers`}, x.created_at
+    FROM (SELECT pg_advisory_xact_lock(${APPEND_LOCK}), pg_notify(${EVENTS_CHANNEL}, '')) AS l,
+         jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(type text, lat float8, lng float8, prev_lat float8, prev_lng float8,
+           kind post_kind, category post_category, author_id uuid, audience uuid[], data jsonb, author_data jsonb, organizers uuid[],
+           created_at timestamptz)
+    ${options.when ? sql`WHERE ${options.when}` : sql``}`;
+}
+
+/**
+ * A new post's event, appended by the statement that writes the post
+ * (postsRepo.create): a data-modifying `WITH` part, gated by `when`, to run
+ * last in it so the ordering lock is held for the commit only. That
+ * statement cannot read the post it writes, so who organizes it is found
+ * from its true place: entitledOrganizers (access/roles.ts) for a post not
+ * yet written — the organizers and admins of the smallest community holding
+ * `truePlace`, when the author is an active member there, neither blocking
+ * the other.
+ */
+export function postCreatedSql(change: PostChange, now: Date, truePlace: { lat: number; lng: number }, when: SQL): SQL {
+  const author = sql`${change.authorId}::uuid`;
+  const place = sql`ST_SetSRID(ST_MakePoint(${truePlace.lng}::float8, ${truePlace.lat}::float8), 4326)::geography`;
+  const organizers = sql`(
+    SELECT array_agg(org.user_id) FROM memberships org
+    WHERE org.community_id = ${homeCommunity(place)}
+      AND org.role IN ('organizer', 'admin') AND org.suspended_at IS NULL AND org.user_id <> ${author}
+      AND ${activeMember(sql`org.community_id`, author)} AND ${notBlocked(sql`org.user_id`, author)})`;
+  return sql`${appendSql([eventRow(postEvent(change, now), now)], { organizers, when })} RETURNING 1`;
 }

@@ -220,7 +220,7 @@ export default fp(
     // could read a visitor's private events. Refused before the upgrade (403).
     const sameOrigin = async (request: FastifyRequest) => {
       if (!app.trustedOrigin(request)) {
-        throw forbidden('Live updates open only from Aidmap\'s own pages.');
+        throw forbidden('Live updates open only from Aidmap\'s own pages.', 'origin');
       }
     };
 

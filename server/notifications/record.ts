@@ -109,8 +109,8 @@ export async function recordNotifications(tx: Executor, now: Date, items: NewNot
  * Tells the helpers whose alerts a new need falls in: its category is one of
  * the alert's, its public point within the radius, its author neither them
  * nor blocked either way, and the alert under its daily number. One
- * notification a person and need, however many of their alerts it meets.
- * Returns who was told.
+ * notification a person and need, however many of their alerts it meets,
+ * and however often this runs for the need. Returns who was told.
  */
 export async function recordNeedAlerts(tx: Executor, now: Date, needs: NewNeed[]): Promise<string[]> {
   if (needs.length === 0) {
@@ -130,6 +130,8 @@ export async function recordNeedAlerts(tx: Executor, now: Date, needs: NewNeed[]
                      AND a.user_id <> p.author_id
         JOIN users u ON u.id = a.user_id AND u.suspended_at IS NULL
         WHERE ${notBlocked(sql`a.user_id`, sql`p.author_id`)}
+          -- Told once a person and need: the job telling them may run again (at least once).
+          AND NOT EXISTS (SELECT 1 FROM notifications told WHERE told.user_id = a.user_id AND told.kind = 'need_nearby' AND told.post_id = p.id)
           AND (SELECT count(*) FROM notifications sent
                WHERE sent.user_id = a.user_id AND sent.kind = 'need_nearby' AND sent.data ->> 'alertId' = a.id::text
                  AND sent.created_at > ${dayAgo}::timestamptz) < a.daily_max

@@ -1,5 +1,5 @@
 import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { type Executor, postWindows, posts, rowsOf, users } from '../../db';
+import { type Executor, idempotencyKeys, postWindows, posts, rowsOf, users } from '../../db';
 import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
 import { notBlocked, homeCommunity, accountActive } from '../access';
 
@@ -91,10 +91,79 @@ async function refreshSchedule(db: Executor, postId: string): Promise<void> {
     WHERE id = ${postId}`);
 }
 
+/** What a new post's statement writes besides the post and its windows (postsRepo.create). */
+export interface CreateAlso {
+  /** The request's Idempotency-Key: the post is written only if this claim is new. */
+  claim?: { userId: string; key: string; scope: string; fingerprint: string } | undefined;
+  /** Data-modifying statements written only with the post (`made` is SQL true when it is), run after it in this order: its jobs, then its live event. */
+  after: ((made: SQL) => SQL)[];
+}
+
 export const postsRepo = {
   async insert(db: Executor, row: NewPostRow): Promise<string> {
     const [inserted] = await db.insert(posts).values(row).returning({ id: posts.id });
     return inserted!.id;
+  },
+
+  /**
+   * Writes a new post in one statement (one round trip, its own
+   * transaction): the Idempotency-Key's claim, the post with its schedule
+   * keys, its windows, and `also.after` (its follow-up job, its live event).
+   * A claim already held (a retry, or a twin that committed first) writes
+   * nothing: returns false. `row.id` is the new post's id.
+   */
+  async create(db: Executor, row: NewPostRow & { id: string }, oneOffs: Interval[], occurrences: Interval[], also: CreateAlso): Promise<boolean> {
+    // One-offs first: an occurrence at the same time adds nothing (post_windows_post_during_key), as replaceWindows has it.
+    const windows = JSON.stringify([
+      ...oneOffs.map((w) => ({ s: w.start.toISOString(), e: w.end.toISOString(), r: false })),
+      ...occurrences.map((w) => ({ s: w.start.toISOString(), e: w.end.toISOString(), r: true })),
+    ]);
+    const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
+    const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+    const point = (p: { lat: number; lng: number } | null | undefined) =>
+      p ? sql`ST_SetSRID(ST_MakePoint(${p.lng}::float8, ${p.lat}::float8), 4326)::geography` : sql`NULL::geography`;
+    const claim = also.claim;
+    // Each part runs when a later one reads it: the claim, then the post, its windows, and last what comes after.
+    const parts: SQL[] = [
+      ...(claim
+        ? [
+            sql`claim AS (
+              INSERT INTO ${idempotencyKeys} (user_id, key, scope, fingerprint, resource_id, created_at)
+              VALUES (${claim.userId}::uuid, ${claim.key}, ${claim.scope}, ${claim.fingerprint}, ${row.id}::uuid, ${iso(row.createdAt)}::timestamptz)
+              ON CONFLICT DO NOTHING RETURNING 1)`,
+          ]
+        : []),
+      sql`given AS (
+        SELECT tstzrange(x.s, x.e, '[)') AS during, x.r AS recurring
+        FROM jsonb_to_recordset(${windows}::jsonb) AS x(s timestamptz, e timestamptz, r boolean))`,
+      sql`p AS (
+        INSERT INTO ${posts} (id, author_id, kind, category, title, description, location, public_location, location_precision_m, radius_m,
+          destination, public_destination, capacity, capacity_left, details, windows, recurrence, ends_at, recurrence_from_at, windows_until,
+          created_at, updated_at, schedule, week_hours)
+        SELECT ${row.id}::uuid, ${row.authorId}::uuid, ${row.kind}::post_kind, ${row.category}::post_category, ${row.title}::text, ${row.description ?? null}::text,
+          ${point(row.location)}, ${point(row.publicLocation)}, ${row.locationPrecisionM}::int, ${row.radiusM}::int,
+          ${point(row.destination)}, ${point(row.publicDestination)}, ${row.capacity}::int, ${row.capacityLeft}::int,
+          ${json(row.details ?? {})}::jsonb, ${json(row.windows ?? [])}::jsonb, ${json(row.recurrence)}::jsonb,
+          ${iso(row.endsAt)}::timestamptz, ${iso(row.recurrenceFromAt)}::timestamptz, ${iso(row.windowsUntil)}::timestamptz,
+          ${iso(row.createdAt)}::timestamptz, ${iso(row.updatedAt)}::timestamptz,
+          -- The time keys of posts_match_gix, as refreshSchedule computes them from the windows.
+          COALESCE((SELECT range_agg(during) FROM given), '{}'),
+          COALESCE((SELECT uniq(sort(array_agg(h))) FROM given, unnest(week_hours(during)) h), '{}')
+        ${claim ? sql`WHERE EXISTS (SELECT 1 FROM claim)` : sql``}
+        RETURNING id)`,
+      sql`w AS (
+        INSERT INTO ${postWindows} (post_id, during, recurring)
+        SELECT p.id, given.during, given.recurring FROM p, given
+        ON CONFLICT DO NOTHING RETURNING 1)`,
+      ...also.after.map((part, i) => sql`a${sql.raw(String(i))} AS (${part(sql`EXISTS (SELECT 1 FROM p)`)})`),
+    ];
+    const [result] = rowsOf<{ made: number | string }>(
+      await db.execute(sql`
+        WITH ${sql.join(parts, sql`,\n`)}
+        SELECT (SELECT count(*) FROM p) AS made, (SELECT count(*) FROM w) AS windows
+          ${sql.join(also.after.map((_, i) => sql`, (SELECT count(*) FROM a${sql.raw(String(i))}) AS a${sql.raw(String(i))}`), sql``)}`),
+    );
+    return Number(result!.made) === 1;
   },
 
   async find(db: Executor, id: string, options: { forUpdate?: boolean } = {}): Promise<PostRow | undefined> {

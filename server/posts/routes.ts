@@ -7,7 +7,8 @@ import { notFound } from '../http/problem';
 import { type PostRow, postsRepo } from './repository';
 import Type from 'typebox';
 import { LIMITS } from '../limits/plugin';
-import { idempotencyClaim, once } from '../http/idempotency';
+import { idempotencyClaim } from '../http/idempotency';
+import { POST_SAVED_JOB, postSavedHandler } from './followup';
 import { organizedPostIds, organizesHome, isModerator, isSuspended, isBlocked } from '../access';
 import { ProblemSchema } from '../contract/problem';
 import { IdParamsSchema, Page, IdempotencyHeaders } from '../contract/types';
@@ -21,9 +22,9 @@ const MY_POSTS_LIMIT = 200;
 
 export interface PostsRoutesOptions {
   /**
-   * Runs after a post is created or edited, before the reply (app.ts gives
-   * the matches feature's suggestions: posts sit below matches and do not
-   * import it).
+   * Runs after a post is created or edited, as the job that follows the
+   * save, after the reply (app.ts gives the matches feature's suggestions:
+   * posts sit below matches and do not import it).
    */
   afterSave?: (row: PostRow, now: Date) => Promise<void>;
 }
@@ -56,14 +57,8 @@ const postsRoutes: FastifyPluginAsyncTypebox<PostsRoutesOptions> = async (app, o
     await extending;
   });
 
-  /** The post is saved either way; a failed follow-up is logged, not the author's problem. */
-  async function suggest(row: PostRow, now: Date): Promise<void> {
-    try {
-      await opts.afterSave?.(row, now);
-    } catch (err) {
-      app.log.error({ err }, 'suggesting matches failed');
-    }
-  }
+  // What a save sets going runs after the reply, as a job (followup.ts); a failure is tried again, never the author's problem.
+  app.queue.handle(POST_SAVED_JOB, postSavedHandler(app.db, opts.afterSave ?? null));
 
   app.post(
     '/posts',
@@ -83,17 +78,13 @@ const postsRoutes: FastifyPluginAsyncTypebox<PostsRoutesOptions> = async (app, o
       const user = requireUser(request);
       const now = app.clock.now();
       const idempotency = idempotencyClaim(request, user.id, 'post');
-      let made: PostRow | undefined;
-      const { id, replayed } = await once(app.db, idempotency, async () => {
-        made = await createPost(app.db, user, request.body, { now, locationKey, idempotency });
-        return made.id;
-      });
-      if (replayed || !made) {
+      // One statement writes the post, its event and its follow-up job; the reply waits for nothing else.
+      const made = await createPost(app.db, user, request.body, { now, locationKey, idempotency });
+      if ('replayed' in made) {
         // A retry of a post already made: the same post, not a second one.
-        return reply.status(201).header('idempotent-replayed', 'true').send({ post: postView(await getPost(app.db, id), user, now) });
+        return reply.status(201).header('idempotent-replayed', 'true').send({ post: postView(await getPost(app.db, made.replayed), user, now) });
       }
-      await suggest(made, now);
-      return reply.status(201).send({ post: postView(made, user, now) });
+      return reply.status(201).send({ post: postView(made.row, user, now) });
     },
   );
 
@@ -166,7 +157,7 @@ const postsRoutes: FastifyPluginAsyncTypebox<PostsRoutesOptions> = async (app, o
       const now = app.clock.now();
       const row = await getPost(app.db, request.params.id);
       if (request.user && row.authorId !== request.user.id && (await isBlocked(app.db, request.user.id, row.authorId))) {
-        throw notFound('There is no post with this id.');
+        throw notFound('There is no post with this id.', 'post.not_found');
       }
       const organized = request.user ? await organizedPostIds(app.db, request.user.id, [row.id]) : new Set<string>();
       const own = row.authorId === request.user?.id;
@@ -177,7 +168,7 @@ const postsRoutes: FastifyPluginAsyncTypebox<PostsRoutesOptions> = async (app, o
         (row.hiddenAt && !(request.user && (await organizesHome(app.db, request.user.id, row.id)))) || (await isSuspended(app.db, row.authorId));
       const moderating = gone && !own && request.user !== null && (await isModerator(app.db, request.user.id));
       if (gone && !own && !organized.has(row.id) && !moderating) {
-        throw notFound('There is no post with this id.');
+        throw notFound('There is no post with this id.', 'post.not_found');
       }
       return { post: postView(row, request.user, now, organized.has(row.id) || moderating) };
     },
@@ -201,7 +192,6 @@ const postsRoutes: FastifyPluginAsyncTypebox<PostsRoutesOptions> = async (app, o
       const user = requireUser(request);
       const now = app.clock.now();
       const row = await updatePost(app.db, user, request.params.id, request.body, { now, locationKey });
-      await suggest(row, now);
       return { post: postView(row, user, now) };
     },
   );

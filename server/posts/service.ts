@@ -3,9 +3,12 @@ import type { SessionUser } from '../auth/repository';
 import { applyOffset, derivedOffset, type LatLng, PUBLIC_OFFSET_MAX_M } from '../geo/geo';
 import { conflict, forbidden, invalid, notFound, unauthorized } from '../http/problem';
 import { decodeCursor, encodeCursor } from '../http/cursor';
-import { Outbox } from '../live/outbox';
+import { randomUUID } from 'node:crypto';
+import { Outbox, postCreatedSql } from '../live/outbox';
 import { enforce, type Limit } from '../limits/counter';
-import { type IdempotencyClaim, recordClaim } from '../http/idempotency';
+import { type IdempotencyClaim, priorResource } from '../http/idempotency';
+import { enqueue, enqueueSql } from '../queue/queue';
+import { postSavedJob } from './followup';
 import { type BBox, type NewPostRow, type PostRow, postsRepo } from './repository';
 import { type PostInput, validatePost, withDefaults } from './validate';
 import { expandRecurrence, horizonEnd, lastWindowEnd, type Recurrence, ruleStart, SCHEDULE_HORIZON_MS } from './windows';
@@ -61,6 +64,22 @@ function storedFields(input: PostInput, authorId: string, locationKey: Uint8Arra
   };
 }
 
+/**
+ * A JSON value with its objects' keys in jsonb's order (shorter first, then
+ * by their bytes), as a jsonb column gives it back: what the author is
+ * answered is what a read of the post gives.
+ */
+function jsonbOrdered<T>(value: T): T {
+  if (Array.isArray(value)) {
+    return value.map((v: unknown) => jsonbOrdered(v)) as T;
+  }
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort((a, b) => Buffer.byteLength(a) - Buffer.byteLength(b) || Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    return Object.fromEntries(keys.map((k) => [k, jsonbOrdered((value as Record<string, unknown>)[k])])) as T;
+  }
+  return value;
+}
+
 /** The post's fields as its author gave them (exact points), the base an edit applies to. */
 function inputOf(row: PostRow): PostInput {
   return {
@@ -85,43 +104,76 @@ export interface WriteContext {
   idempotency?: IdempotencyClaim | undefined;
 }
 
-export async function createPost(db: DB, author: SessionUser, body: CreatePostBody, { now, locationKey, idempotency }: WriteContext): Promise<PostRow> {
+/** A post made (as stored), or the id of the one an earlier request with the same Idempotency-Key made. */
+export type Created = { row: PostRow } | { replayed: string };
+
+/**
+ * Makes a post in one statement (postsRepo.create): the post, its windows,
+ * its live event and its follow-up job (suggestions, alerts: run after the
+ * reply), with the Idempotency-Key's claim. A retry of a post already made
+ * answers with that one; the same key with another body is 422.
+ */
+export async function createPost(db: DB, author: SessionUser, body: CreatePostBody, { now, locationKey, idempotency }: WriteContext): Promise<Created> {
   const input = withDefaults(body);
   const errors = validatePost(input, now, true);
   if (errors.length > 0) {
+    // A retry is answered by what its key made (or refused, the key being another body's) before its body is judged again.
+    const prior = idempotency ? await priorResource(db, idempotency) : null;
+    if (prior) {
+      return { replayed: prior };
+    }
     throw invalid(errors);
   }
   // Public points are computed once here and stored: every read shows the
   // same one, so repeated reads cannot be averaged back to the address.
   const { fields, oneOffs, occurrences } = storedFields(input, author.id, locationKey, now);
-  return db.transaction(async (tx) => {
-    const id = await postsRepo.insert(tx, {
-      ...fields,
-      authorId: author.id,
-      capacityLeft: input.capacity,
-      createdAt: now,
-      updatedAt: now,
+  // The post as its statement writes it and a read would give it back (jsonb keeps keys in its own order).
+  const row: PostRow = {
+    ...fields,
+    id: randomUUID(),
+    authorId: author.id,
+    authorName: author.displayName,
+    details: jsonbOrdered(fields.details),
+    windows: jsonbOrdered(fields.windows),
+    recurrence: fields.recurrence ? jsonbOrdered(fields.recurrence) : null,
+    capacityLeft: input.capacity,
+    status: 'open',
+    hiddenAt: null,
+    hiddenBy: null,
+    stillNeededAskedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  for (let attempt = 0; ; attempt++) {
+    const made = await postsRepo.create(db, row, oneOffs, occurrences, {
+      claim: idempotency,
+      after: [
+        (when) => enqueueSql(now, [postSavedJob(row.id, true)], when),
+        (when) => postCreatedSql(postChange(row, null, now), now, row.location, when),
+      ],
     });
-    await postsRepo.replaceWindows(tx, id, oneOffs, occurrences);
-    if (idempotency) {
-      await recordClaim(tx, idempotency, id, now);
+    if (made) {
+      return { row };
     }
-    const row = (await postsRepo.find(tx, id))!;
-    const events = new Outbox(now);
-    events.post(postChange(row, null, now));
-    await events.flush(tx);
-    return row;
-  });
+    // The key was taken: by an earlier request, or a twin that committed first. A twin that rolled back left it free: again.
+    const prior = await priorResource(db, idempotency!);
+    if (prior) {
+      return { replayed: prior };
+    }
+    if (attempt >= 2) {
+      throw new Error('an Idempotency-Key was neither free nor held');
+    }
+  }
 }
 
 /** The post for its author to change: 404, 403 and 409 (closed) otherwise. */
 async function ownPostForUpdate(tx: Executor, id: string, user: SessionUser): Promise<PostRow> {
   const row = await postsRepo.find(tx, id, { forUpdate: true });
   if (!row) {
-    throw notFound('There is no post with this id.');
+    throw notFound('There is no post with this id.', 'post.not_found');
   }
   if (row.authorId !== user.id) {
-    throw forbidden('Only the author of this post can change it.');
+    throw forbidden('Only the author of this post can change it.', 'post.not_author');
   }
   return row;
 }
@@ -136,10 +188,10 @@ export async function updatePost(
   return db.transaction(async (tx) => {
     const row = await ownPostForUpdate(tx, id, user);
     if (row.status === 'cancelled' || row.status === 'fulfilled') {
-      throw conflict(`This post is ${row.status}; it can no longer be edited.`);
+      throw conflict(`This post is ${row.status}; it can no longer be edited.`, 'post.closed');
     }
     if (patch.kind !== undefined && patch.kind !== row.kind) {
-      throw invalid([{ path: '/kind', message: 'cannot be changed; cancel this post and make a new one' }]);
+      throw invalid([{ path: '/kind', message: 'cannot be changed; cancel this post and make a new one', code: 'kind.fixed' }]);
     }
     const current = inputOf(row);
     const merged: PostInput = {
@@ -158,8 +210,8 @@ export async function updatePost(
     const taken = row.capacity - row.capacityLeft;
     if (merged.capacity < taken) {
       throw conflict(`${taken} of this post's capacity is already promised; capacity cannot go below that.`, [
-        { path: '/capacity', message: `must be at least ${taken}` },
-      ]);
+        { path: '/capacity', message: `must be at least ${taken}`, code: 'capacity.promised', limit: taken },
+      ], 'capacity.promised');
     }
     if (moved(row, merged)) {
       // Each placement is a probe an attacker could make around a neighbour; few are ever needed honestly.
@@ -171,6 +223,8 @@ export async function updatePost(
     await postsRepo.update(tx, id, { ...fields, capacityLeft: merged.capacity - taken, updatedAt: now, ...(timesChanged ? { stillNeededAskedAt: null } : {}) });
     await postsRepo.replaceWindows(tx, id, oneOffs, occurrences);
     const after = (await postsRepo.find(tx, id))!;
+    // Its suggestions are made again after the reply (followup.ts).
+    await enqueue(tx, now, [postSavedJob(id, false)]);
     const events = new Outbox(now);
     events.post(postChange(after, row, now));
     await events.flush(tx);
@@ -203,7 +257,7 @@ function definedFields(patch: PatchPostBody): Partial<PostInput> {
 export async function getPost(db: DB, id: string): Promise<PostRow> {
   const row = await postsRepo.find(db, id);
   if (!row) {
-    throw notFound('There is no post with this id.');
+    throw notFound('There is no post with this id.', 'post.not_found');
   }
   return row;
 }
@@ -240,13 +294,13 @@ export async function listPosts(db: DB, query: ListPostsQuery, now: Date, viewer
   const from = query.from ? new Date(query.from) : undefined;
   const to = query.to ? new Date(query.to) : undefined;
   if (from && to && !(to > from)) {
-    throw invalid([{ path: '/to', message: 'must be after from' }], 'query string');
+    throw invalid([{ path: '/to', message: 'must be after from', code: 'range.end_before_start' }], 'query string');
   }
   const limit = query.limit ?? 50;
   if (query.community) {
     // The map filtered to a community is its members' (it tells which side of its boundary a post's true place is).
     if (!viewerId) {
-      throw unauthorized('Sign in, and join this community, to filter the map to it.');
+      throw unauthorized('Sign in, and join this community, to filter the map to it.', 'sign_in');
     }
     await requireRole(db, query.community, { id: viewerId }, 'member');
   }

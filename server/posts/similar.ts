@@ -24,7 +24,7 @@ export async function similarPosts(db: Executor, viewerId: string, q: SimilarQue
   const start = new Date(q.start);
   const end = new Date(q.end);
   if (!(end > start)) {
-    throw invalid([{ path: '/end', message: 'must be after start' }], 'query string');
+    throw invalid([{ path: '/end', message: 'must be after start', code: 'range.end_before_start' }], 'query string');
   }
   const point = sql`ST_SetSRID(ST_MakePoint(${q.lng}, ${q.lat}), 4326)::geography`;
   const mine = sql`${posts.authorId} = ${viewerId}`;

@@ -63,20 +63,26 @@ export function validateDetails(kind: PostInput['kind'], category: PostInput['ca
   }
   const errors: FieldError[] = [];
   if (category === 'ride' && kind === 'need' && details.destination === undefined) {
-    errors.push({ path: '/details/destination', message: 'is required: a ride need says where it goes' });
+    errors.push({ path: '/details/destination', message: 'is required: a ride need says where it goes', code: 'ride.destination' });
   }
   if (category === 'tutoring') {
     if (String(details.subject).trim() === '') {
-      errors.push({ path: '/details/subject', message: 'must not be blank' });
+      errors.push({ path: '/details/subject', message: 'must not be blank', code: 'blank' });
     }
     const languages = (details.languages ?? []) as string[];
     languages.forEach((tag, i) => {
       if (!isLanguageTag(tag)) {
-        errors.push({ path: `/details/languages/${i}`, message: 'must be a BCP 47 language tag, like "es" or "en-US"' });
+        errors.push({ path: `/details/languages/${i}`, message: 'must be a BCP 47 language tag, like "es" or "en-US"', code: 'language_tag' });
       }
     });
   }
   return errors;
+}
+
+/** A weekly rule's problems are coded by the part they are about (the rule's own messages say more). */
+function recurrenceCode(path: string): string {
+  const part = path.split('/')[1] ?? '';
+  return part === 'timezone' ? 'time_zone' : part === 'days' ? 'recurrence.days' : part === 'startTime' || part === 'endTime' ? 'recurrence.times' : 'recurrence.dates';
 }
 
 /**
@@ -87,31 +93,32 @@ export function validateDetails(kind: PostInput['kind'], category: PostInput['ca
 export function validatePost(post: PostInput, now: Date, checkTimes: boolean): FieldError[] {
   const errors: FieldError[] = [];
   if (post.title.trim() === '') {
-    errors.push({ path: '/title', message: 'must not be blank' });
+    errors.push({ path: '/title', message: 'must not be blank', code: 'blank' });
   }
   if (!COUNTED_CATEGORIES.has(post.category) && post.capacity !== 1) {
-    errors.push({ path: '/capacity', message: `must be 1: only rides, meals and tutoring count seats, servings or learners` });
+    errors.push({ path: '/capacity', message: `must be 1: only rides, meals and tutoring count seats, servings or learners`, code: 'capacity.uncounted' });
   }
   post.windows.forEach((w, i) => {
     const start = Date.parse(w.start);
     const end = Date.parse(w.end);
     if (!(end > start)) {
-      errors.push({ path: `/windows/${i}/end`, message: 'must be after start' });
+      errors.push({ path: `/windows/${i}/end`, message: 'must be after start', code: 'window.end_before_start' });
     } else if (end - start > MAX_WINDOW_MS) {
-      errors.push({ path: `/windows/${i}/end`, message: 'must be at most 31 days after start; split longer times into several windows or use a weekly schedule' });
+      errors.push({ path: `/windows/${i}/end`, message: 'must be at most 31 days after start; split longer times into several windows or use a weekly schedule', code: 'window.too_long', limit: 31 });
     }
   });
   if (post.recurrence) {
-    errors.push(...validateRecurrence(post.recurrence).map((e) => ({ ...e, path: `/recurrence${e.path}` })));
+    errors.push(...validateRecurrence(post.recurrence).map((e) => ({ ...e, path: `/recurrence${e.path}`, code: e.code ?? recurrenceCode(e.path) })));
   }
   if (post.windows.length === 0 && !post.recurrence) {
-    errors.push({ path: '/windows', message: 'give at least one time: one-off windows or a weekly recurrence' });
+    errors.push({ path: '/windows', message: 'give at least one time: one-off windows or a weekly recurrence', code: 'windows.none' });
   }
   errors.push(...validateDetails(post.kind, post.category, post.details));
   if (errors.length === 0 && checkTimes && buildSchedule(post.windows, post.recurrence, now).length === 0) {
     errors.push({
       path: post.recurrence ? '/recurrence' : '/windows',
       message: 'has no upcoming time: every window is already over',
+      code: 'windows.past',
     });
   }
   return errors;

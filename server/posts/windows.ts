@@ -105,10 +105,21 @@ function parseLocalTime(s: string): number | null {
   return m ? Number(m[1]) * 60 + Number(m[2]) : null;
 }
 
+/** Zone names Intl took: asking it again makes a DateTimeFormat each time (most of a rule's expansion). */
+const validZones = new Set<string>();
+
 export function isValidTimeZone(tz: string): boolean {
   // IANAZone.isValidZone asks Intl, so it accepts exactly what Intl does (including 'UTC' and
   // case variants) and rejects offsets such as '+05:00' and Luxon-only names such as 'UTC+5'.
-  return typeof tz === 'string' && tz !== '' && IANAZone.isValidZone(tz);
+  if (validZones.has(tz)) {
+    return true;
+  }
+  const valid = typeof tz === 'string' && tz !== '' && IANAZone.isValidZone(tz);
+  // Remembered only when valid: the names come from Intl's own list, so the set stays small.
+  if (valid && validZones.size < 1000) {
+    validZones.add(tz);
+  }
+  return valid;
 }
 
 /** Whether `s` is a real 'YYYY-MM-DD' date in the years 1900–8999. */
@@ -138,6 +149,38 @@ export function isValidLocalTime(s: string): boolean {
 // Wall-clock time -> instant.
 // ---------------------------------------------------------------------------
 
+/** Offsets already asked for, by zone and instant: at most this many are kept. */
+const OFFSETS_KEPT = 100_000;
+const offsets = new Map<string, Map<number, number>>();
+let offsetsKept = 0;
+
+/**
+ * `zone.offset(ms)` (minutes), remembered. Luxon asks Intl for each one (a
+ * formatToParts, microseconds), and expanding a weekly rule asks for some
+ * 400, for the same instants every time the rule is expanded (its window
+ * times on the same days): a post's write expanded its rule five times
+ * (issue 17's profile of bench:live). Exact: the same instant, the same answer.
+ */
+function offsetAt(zone: IANAZone, ms: number): number {
+  let known = offsets.get(zone.name);
+  if (!known) {
+    known = new Map();
+    offsets.set(zone.name, known);
+  }
+  let offset = known.get(ms);
+  if (offset === undefined) {
+    offset = zone.offset(ms);
+    if (offsetsKept >= OFFSETS_KEPT) {
+      offsets.clear();
+      offsetsKept = 0;
+      offsets.set(zone.name, known = new Map());
+    }
+    known.set(ms, offset);
+    offsetsKept++;
+  }
+  return offset;
+}
+
 /**
  * The instant at which the wall clock in `zone` shows `localMs` (a wall-clock time encoded
  * as if it were UTC milliseconds).
@@ -160,9 +203,9 @@ export function isValidLocalTime(s: string): boolean {
 function localToInstant(zone: IANAZone, localMs: number): number {
   // Real zones never change offset twice within a couple of days, so the offsets in force
   // a day either side are the only candidates.
-  const before = zone.offset(localMs - DAY_MS);
-  const after = zone.offset(localMs + DAY_MS);
-  const fits = (offsetMin: number) => zone.offset(localMs - offsetMin * MINUTE_MS) === offsetMin;
+  const before = offsetAt(zone, localMs - DAY_MS);
+  const after = offsetAt(zone, localMs + DAY_MS);
+  const fits = (offsetMin: number) => offsetAt(zone, localMs - offsetMin * MINUTE_MS) === offsetMin;
   const candidates = [before, after].filter(fits).map((o) => localMs - o * MINUTE_MS);
   if (candidates.length > 0) {
     return Math.min(...candidates);
@@ -180,15 +223,15 @@ function localToInstant(zone: IANAZone, localMs: number): number {
  * out exact). Returns `hi` if the offset doesn't change in between.
  */
 function transitionBetween(zone: IANAZone, lo: number, hi: number): number {
-  const initial = zone.offset(lo);
+  const initial = offsetAt(zone, lo);
   let below = Math.floor(lo);
   let atOrAfter = Math.ceil(hi);
-  if (zone.offset(atOrAfter) === initial) {
+  if (offsetAt(zone, atOrAfter) === initial) {
     return atOrAfter;
   }
   while (atOrAfter - below > 1) {
     const mid = Math.floor((below + atOrAfter) / 2);
-    if (zone.offset(mid) === initial) {
+    if (offsetAt(zone, mid) === initial) {
       below = mid;
     } else {
       atOrAfter = mid;
@@ -198,7 +241,7 @@ function transitionBetween(zone: IANAZone, lo: number, hi: number): number {
 }
 
 function localDayOf(zone: IANAZone, ms: number): number {
-  return Math.floor((ms + zone.offset(ms) * MINUTE_MS) / DAY_MS);
+  return Math.floor((ms + offsetAt(zone, ms) * MINUTE_MS) / DAY_MS);
 }
 
 // ---------------------------------------------------------------------------
@@ -411,7 +454,32 @@ export function ruleStart(rule: Recurrence): Date | null {
     : null;
 }
 
+/**
+ * `ms` as an RFC 3339 date-time on the wall clock of `zone`, as Luxon's
+ * `toISO({ suppressMilliseconds: true })` writes it ("2026-12-03T17:00:00-05:00"),
+ * from the remembered offset: building a Luxon DateTime for each occurrence
+ * was most of a weekly post's schedule (issue 17). Luxon still writes the
+ * rare cases it spells otherwise: a zone it takes for UTC ("Z"), an offset
+ * of seconds, a year of other than four digits.
+ */
 function formatInZone(ms: number, zone: string): string {
+  const lowered = zone.toLowerCase();
+  if (lowered !== 'utc' && lowered !== 'gmt') {
+    const offset = offsetAt(IANAZone.create(zone), ms);
+    const local = new Date(ms + offset * MINUTE_MS);
+    const year = local.getUTCFullYear();
+    if (Number.isInteger(offset) && year >= 1000 && year <= 9999) {
+      const text = local.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ, of the wall clock
+      const abs = Math.abs(offset);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      const millis = local.getUTCMilliseconds() === 0 ? '' : text.slice(19, 23);
+      return `${text.slice(0, 19)}${millis}${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+    }
+  }
+  return formatWithLuxon(ms, zone);
+}
+
+function formatWithLuxon(ms: number, zone: string): string {
   const iso = DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true });
   if (iso === null) {
     throw new RangeError(`Cannot format ${ms} in ${zone}`);

@@ -9,7 +9,7 @@
 // connection and no separate server. A claim here is one statement,
 // `FOR UPDATE SKIP LOCKED`, which both databases have: of several processes
 // exactly one gets each due job, and none waits for another's.
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type DB, type Executor, jobs, rowsOf } from '../../db';
 import type { Clock } from '../clock';
 
@@ -34,15 +34,25 @@ export async function enqueue(tx: Executor, now: Date, items: NewJob[]): Promise
   if (items.length === 0) {
     return;
   }
+  await tx.execute(sql`WITH added AS (${enqueueSql(now, items)}) SELECT count(*) FROM added`);
+}
+
+/**
+ * enqueue's insert, for a statement of the caller's own (a data-modifying
+ * `WITH` part): the jobs are added, and the queues woken at the commit, only
+ * when `when` (SQL) holds, so one statement can write a change and its jobs
+ * together. Returns a row per job added.
+ */
+export function enqueueSql(now: Date, items: NewJob[], when?: SQL): SQL {
   const rows = items.map((j) => ({ kind: j.kind, key: j.key ?? null, payload: j.payload, run_at: (j.runAt ?? now).toISOString() }));
-  await tx.execute(sql`
-    WITH added AS (
-      INSERT INTO ${jobs} (kind, key, payload, run_at, created_at)
-      SELECT x.kind, x.key, x.payload, x.run_at, ${now.toISOString()}::timestamptz
-      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(kind text, key text, payload jsonb, run_at timestamptz)
-      ON CONFLICT (key) WHERE failed_at IS NULL DO NOTHING
-      RETURNING 1)
-    SELECT pg_notify(${JOBS_CHANNEL}, '') FROM (SELECT count(*) FROM added) AS n`);
+  return sql`
+    INSERT INTO ${jobs} (kind, key, payload, run_at, created_at)
+    SELECT x.kind, x.key, x.payload, x.run_at, ${now.toISOString()}::timestamptz
+    FROM (SELECT pg_notify(${JOBS_CHANNEL}, '')) AS woken,
+         jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(kind text, key text, payload jsonb, run_at timestamptz)
+    ${when ? sql`WHERE ${when}` : sql``}
+    ON CONFLICT (key) WHERE failed_at IS NULL DO NOTHING
+    RETURNING 1`;
 }
 
 /** What a handler is given. */
@@ -75,6 +85,7 @@ export interface QueueOptions {
 interface Claimed {
   id: number;
   kind: string;
+  key: string | null;
   payload: Record<string, unknown>;
   attempts: number;
 }
@@ -129,21 +140,71 @@ export class Queue {
       this.again = true;
       return this.running;
     }
-    // Several claim loops side by side; each goes on while its claims come back full (more may be due).
-    const loop = async () => {
-      while (!this.stopped && (await this.runBatch()) === this.batch) {
-        // a full batch: more may be due
-      }
-    };
     this.running = (async () => {
       do {
         this.again = false;
-        await Promise.all(Array.from({ length: this.parallel }, loop));
+        await this.claimLoops();
       } while (this.again && !this.stopped);
     })()
       .catch((err: unknown) => this.log.error({ err }, 'the job queue could not claim jobs'))
       .finally(() => (this.running = null));
     return this.running;
+  }
+
+  /**
+   * One claim loop, going on while its claims come back full (more may be
+   * due); a full claim starts another beside it, up to `parallel`, so jobs
+   * that wait on the network overlap. A wake with one job due makes one
+   * claim, not one per loop (each commit that adds a job wakes the queue:
+   * issue 17 counted four claims a post).
+   */
+  private async claimLoops(): Promise<void> {
+    const loops: Promise<void>[] = [];
+    let active = 0;
+    const start = () => {
+      active++;
+      loops.push(
+        (async () => {
+          try {
+            const more = (claimed: number) => {
+              if (claimed === this.batch && active < this.parallel) {
+                start();
+              }
+            };
+            while (!this.stopped && (await this.runBatch(undefined, more)) === this.batch) {
+              // a full batch: more may be due
+            }
+          } finally {
+            active--;
+          }
+        })(),
+      );
+    };
+    start();
+    // Loops started meanwhile join the list before the one that started them ends; all are waited for, the first failure told.
+    let failure: { error: unknown } | null = null;
+    for (let i = 0; i < loops.length; i++) {
+      await loops[i]!.catch((error: unknown) => (failure ??= { error }));
+    }
+    if (failure) {
+      throw (failure as { error: unknown }).error;
+    }
+  }
+
+  /**
+   * Runs every due job (of `kinds`, default all handled here), and those the
+   * jobs add, until none is due, one batch at a time: for tests, whose queue
+   * is not woken by commits. Returns how many ran.
+   */
+  async drain(kinds?: string[], maxBatches = 1000): Promise<number> {
+    let ran = 0;
+    for (let batches = 0, n = await this.runBatch(kinds); n > 0; n = await this.runBatch(kinds)) {
+      ran += n;
+      if (++batches >= maxBatches) {
+        throw new Error(`jobs still came due after ${maxBatches} batches: does a handler ask to run again at once?`);
+      }
+    }
+    return ran;
   }
 
   /** Claims no more and waits for the jobs in hand. */
@@ -152,9 +213,9 @@ export class Queue {
     await this.running;
   }
 
-  /** Claims up to a batch of due jobs of the kinds handled here, runs them side by side; returns how many it claimed. */
-  async runBatch(): Promise<number> {
-    const kinds = [...this.handlers.keys()];
+  /** Claims up to a batch of due jobs of the kinds handled here (of `only` of them), runs them side by side; returns how many it claimed. */
+  async runBatch(only?: string[], onClaimed?: (claimed: number) => void): Promise<number> {
+    const kinds = [...this.handlers.keys()].filter((k) => !only || only.includes(k));
     if (kinds.length === 0) {
       return 0;
     }
@@ -171,13 +232,21 @@ export class Queue {
               LIMIT ${this.batch}
               FOR UPDATE SKIP LOCKED) AS due
         WHERE j.id = due.id
-        RETURNING j.id, j.kind, j.payload, j.attempts`),
+        RETURNING j.id, j.kind, j.key, j.payload, j.attempts`),
     );
-    await Promise.all(claimed.map((job) => this.run({ ...job, id: Number(job.id), attempts: Number(job.attempts) })));
+    onClaimed?.(claimed.length);
+    const done = await Promise.all(claimed.map((job) => this.run({ ...job, id: Number(job.id), attempts: Number(job.attempts) })));
+    // The batch's finished jobs without a key go in one statement (a process dying first runs them
+    // again: at least once, as ever); a keyed one went at once, as an enqueue of its key joins it while it stays.
+    const ids = claimed.filter((job, i) => done[i] && job.key === null).map((job) => Number(job.id));
+    if (ids.length > 0) {
+      await this.db.execute(sql`DELETE FROM ${jobs} WHERE id = ANY(${`{${ids.join(',')}}`}::bigint[])`);
+    }
     return claimed.length;
   }
 
-  private async run(job: Claimed): Promise<void> {
+  /** Runs one claimed job; true when it is done (to be deleted), false when it is kept (to run again, or failed). */
+  private async run(job: Claimed): Promise<boolean> {
     const handler = this.handlers.get(job.kind)!;
     const payload = typeof job.payload === 'string' ? (JSON.parse(job.payload) as Record<string, unknown>) : job.payload;
     let result: JobResult;
@@ -185,15 +254,18 @@ export class Queue {
       result = await handler(payload, { id: job.id, attempt: job.attempts, now: this.clock.now() });
     } catch (err) {
       await this.failed(job, err);
-      return;
+      return false;
     }
     if (result && 'again' in result) {
       // Not a failure: the try is given back.
       await this.db.execute(sql`
         UPDATE ${jobs} SET run_at = ${result.again.toISOString()}::timestamptz, locked_until = NULL, attempts = attempts - 1 WHERE id = ${job.id}`);
-    } else {
+      return false;
+    }
+    if (job.key !== null) {
       await this.db.execute(sql`DELETE FROM ${jobs} WHERE id = ${job.id}`);
     }
+    return true;
   }
 
   private async failed(job: Claimed, err: unknown): Promise<void> {

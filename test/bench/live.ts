@@ -26,7 +26,13 @@
 //         the throughput floor, and (b) each at its post's commit time in
 //         phase one: the latency floor under the same load;
 //   two   two server processes on the one database, half the sockets on each,
-//         posts through the first only: latency on each (cross-process on B).
+//         posts through the first only: latency on each (cross-process on B);
+//   write one server process, N sockets open, POST /api/posts closed loop at
+//         each of WRITE_CONCURRENCY for WRITE_S: posts/s, the follow-up jobs
+//         (suggestions, alerts) drained after, and the floor: the same rows
+//         (post, windows, event, job) written by a bare postgres.js client at
+//         the same concurrency (test/bench/live/write.ts). Target (issue 17):
+//         >= 500 posts/s, and <= 1.5x the floor.
 //
 // Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/aidmap_live_bench;
 // dropped and re-created each run when it is that database or one this
@@ -35,7 +41,8 @@
 // SIGNED_PCT (signed-in sockets, 1), POSTERS (accounts posting, 40), IDLE_S
 // (idle before reading RSS, 5), MAX_BACKLOG_S (more than RATE x this
 // requests waiting: further sends are shed and counted, so an overloaded
-// server cannot stretch the run without end; 5), PHASES (one,floor,two),
+// server cannot stretch the run without end; 5), PHASES (one,floor,two,write),
+// WRITE_CONCURRENCY (1,32), WRITE_S (10),
 // SEED (1), SERVER_NODE_ARGS (extra node flags for the servers, say
 // --cpu-prof). Targets (the live-updates issue): p99 <= 100 ms at 10,000
 // sockets and 200 posts/s; <= 20 KB of server memory per idle connection;
@@ -51,6 +58,7 @@ import postgres from 'postgres';
 import { type BBox, type Command, type Event, type Latency, latency, nowNs, type PostTiming, type Report } from './live/shared';
 import { intEnv } from './env';
 import { prng as rng } from '../random';
+import { closedLoop, drainJobs, dropFloor, floorInsert, prepareFloor, type Rate } from './live/write';
 
 const ROOT = join(import.meta.dirname, '../..');
 const DEFAULT_DB = 'postgres://postgres@127.0.0.1:5432/aidmap_live_bench';
@@ -68,8 +76,17 @@ const POSTERS = intEnv('POSTERS', 40);
 const IDLE_S = intEnv('IDLE_S', 5, 0);
 const MAX_BACKLOG_S = intEnv('MAX_BACKLOG_S', 5);
 const SEED = intEnv('SEED', 1);
-const PHASES = new Set((process.env.PHASES ?? 'one,floor,two').split(',').map((s) => s.trim()));
-const TARGET = { p99Ms: 100, kbPerConn: 20, ratio: 1.5 };
+const PHASES = new Set((process.env.PHASES ?? 'one,floor,two,write').split(',').map((s) => s.trim()));
+const WRITE_CONCURRENCY = (process.env.WRITE_CONCURRENCY ?? '1,32').split(',').map((c) => {
+  const n = Number(c.trim());
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`WRITE_CONCURRENCY must be whole numbers of at least 1, comma-separated, got "${process.env.WRITE_CONCURRENCY}"`);
+    process.exit(2);
+  }
+  return n;
+});
+const WRITE_S = intEnv('WRITE_S', 10);
+const TARGET = { p99Ms: 100, kbPerConn: 20, ratio: 1.5, postsPerS: 500, writeRatio: 1.5 };
 const MARK = 'aidmap bench:live scratch database: dropped and re-created by npm run bench:live';
 const PASSWORD = 'correct horse battery';
 
@@ -309,6 +326,9 @@ const startServer = (label: string) =>
     '/api/health',
   );
 const startFloor = () => startProcess('floor', ['--import', 'tsx', join(import.meta.dirname, 'live/floor.ts')], {}, '/health');
+
+/** `uptime`'s load averages (1, 5, 15 minutes). */
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /** Resident memory of a process, bytes. */
 function rss(pid: number): number {
@@ -996,6 +1016,60 @@ async function main(): Promise<void> {
       await b.stop();
     }
 
+    /** Each concurrency of the write phase: the API, its follow-ups, the floor. */
+    const writes: { concurrency: number; api: Rate; floor: Rate; jobs: Awaited<ReturnType<typeof drainJobs>>; load: string }[] = [];
+    if (PHASES.has('write')) {
+      log(
+        `\n[write] POST /api/posts closed loop on server A, ${fmtInt(CLIENTS)} sockets open, ${WRITE_S} s at each concurrency; ` +
+          `against the floor: the same rows (post, windows, event with the ordering lock and NOTIFY, job) by a bare postgres.js client`,
+      );
+      await prepareFloor(sql);
+      await openAll([`ws://127.0.0.1:${a.port}/ws`], all, null);
+      const createOne = createPost(a.port);
+      for (const c of WRITE_CONCURRENCY) {
+        await drainJobs(sql);
+        await clients.ask({ cmd: 'record' }, 'recording');
+        const load = loadavg();
+        const cpu0 = { server: cpuSeconds(a.pid), machine: machineCpu(), at: nowNs() };
+        const api = await closedLoop(c, WRITE_S, createOne);
+        const wall = (nowNs() - cpu0.at) / 1e9;
+        const m = machineCpu();
+        const serverCpu = (cpuSeconds(a.pid) - cpu0.server) / wall;
+        const machine = ((m.busy - cpu0.machine.busy) / (m.total - cpu0.machine.total)) * cpus().length;
+        const drainCpu0 = cpuSeconds(a.pid);
+        const jobs = await drainJobs(sql);
+        const drainCpu = cpuSeconds(a.pid) - drainCpu0;
+        await drain(clients);
+        const { count: frames } = await clients.ask({ cmd: 'count' }, 'count');
+        const floorRate = await floorInsert(databaseUrl, sql, api.ids, c);
+        writes.push({ concurrency: c, api, floor: floorRate, jobs, load });
+        const failures = (r: Rate) => (Object.keys(r.failed).length ? `; failed: ${JSON.stringify(r.failed)}` : '');
+        log(`  concurrency ${c} (load average before: ${load}):`);
+        log(
+          `    POST /api/posts: ${fmtInt(api.posts)} posts in ${api.seconds.toFixed(1)} s, ${api.perSecond.toFixed(1)}/s; ` +
+            `POST → 201 p50 ${ms(api.latencyMs.p50)}, p99 ${ms(api.latencyMs.p99)}${failures(api)}; ` +
+            `CPU of one core: server ${pct(serverCpu)}, machine ${pct(machine)} of ${cpus().length * 100} %`,
+        );
+        // Server CPU per follow-up job, from the drain (nothing else runs then), and what that leaves per request while posting.
+        const perJob = jobs.waiting > 0 ? drainCpu / jobs.waiting : NaN;
+        const jobsDuring = api.posts - jobs.waiting;
+        const perRequest = (serverCpu * wall - (Number.isNaN(perJob) ? 0 : jobsDuring * perJob)) / api.posts;
+        log(
+          `    follow-up jobs waiting at the last 201: ${fmtInt(jobs.waiting)}, done ${jobs.seconds.toFixed(1)} s later` +
+            `${jobs.left > 0 ? ` (${fmtInt(jobs.left)} still waiting)` : ''}; ${fmtInt(frames)} frames delivered to the sockets; ` +
+            `server CPU ${(1000 * (serverCpu * wall)) / api.posts > 0 ? ((1000 * serverCpu * wall) / api.posts).toFixed(1) : '—'} ms a post while posting` +
+            `${Number.isNaN(perJob) ? '' : `, of which ~${(1000 * perRequest).toFixed(1)} ms the request and ${(1000 * perJob).toFixed(1)} ms its follow-up job (from the drain)`}`,
+        );
+        log(
+          `    floor, ${c} connection${c > 1 ? 's' : ''}: ${fmtInt(floorRate.posts)} posts in ${floorRate.seconds.toFixed(1)} s, ${floorRate.perSecond.toFixed(1)}/s; ` +
+            `p50 ${ms(floorRate.latencyMs.p50)}, p99 ${ms(floorRate.latencyMs.p99)}${failures(floorRate)}; ` +
+            `floor / API ${(floorRate.perSecond / api.perSecond).toFixed(2)}x`,
+        );
+      }
+      await clients.ask({ cmd: 'close' }, 'closed');
+      await dropFloor(sql);
+    }
+
     for (const p of procs.filter((x) => x.label.startsWith('server'))) {
       const problems = serverProblems(p);
       if (problems.length > 0) {
@@ -1057,7 +1131,15 @@ async function main(): Promise<void> {
           `on B (cross-process) ${ms(gb!.fromCommit.p50)} / ${ms(gb!.fromCommit.p99)}; 201 → receipt p99 ${ms(ga!.fromAck.p99)} / ${ms(gb!.fromAck.p99)}`,
       );
     }
-    log(`\nwall time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    for (const w of writes) {
+      const ratio = w.floor.posts > 0 ? w.floor.perSecond / w.api.perSecond : NaN;
+      log(
+        `  posts/s through POST /api/posts at concurrency ${w.concurrency}, ${fmtInt(CLIENTS)} sockets open: ${w.api.perSecond.toFixed(1)} ` +
+          `(target >= ${TARGET.postsPerS}) ${w.api.perSecond >= TARGET.postsPerS ? 'MET' : 'MISSED'}; the floor ${w.floor.perSecond.toFixed(1)}, ` +
+          `${ratio.toFixed(2)}x (target <= ${TARGET.writeRatio}x) ${ratio <= TARGET.writeRatio ? 'MET' : 'MISSED'}; load average before ${w.load}`,
+      );
+    }
+    log(`\nwall time ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${loadavg()}`);
   } finally {
     clients?.child.disconnect();
     for (const p of procs.reverse()) {

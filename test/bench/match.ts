@@ -651,7 +651,11 @@ async function selfCheck(db: DB, raw: Sql, now: Date, count: number): Promise<nu
           details: destination ? { ...details, destination } : details,
         } as CreatePostBody;
         const author = { id: row.authorId, email: '', displayName: row.authorName, createdAt: row.createdAt };
-        const made = await createPost(tx as unknown as DB, author, body, { now: row.createdAt, locationKey });
+        const created = await createPost(tx as unknown as DB, author, body, { now: row.createdAt, locationKey });
+        if (!('row' in created)) {
+          throw new Error('createPost replayed a post without an Idempotency-Key');
+        }
+        const made = created.row;
         for (const key of Object.keys(row) as (keyof PostRow)[]) {
           if (['id', 'publicLocation', 'publicDestination'].includes(key)) {
             continue;

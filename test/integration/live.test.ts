@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { destinationPoint } from '../../server/geo/geo';
 import { Outbox } from '../../server/live/outbox';
-import { buildTestApp, openTestDatabasePair, postBody, signup, TestClock, type TestContext, type TestUser } from '../helper';
+import { buildTestApp, openTestDatabasePair, postBody, runFollowUps, signup, TestClock, type TestContext, type TestUser } from '../helper';
 import { type Frame, TestSocket } from '../live-client';
 
 type User = TestUser;
@@ -34,8 +34,9 @@ async function call(ctx: TestContext, user: User, method: 'POST' | 'PATCH' | 'DE
   return res.json();
 }
 
-/** Every event committed so far has been read and sent, and has reached `sockets`. */
+/** Every event committed so far, and those of the jobs they set going (suggestions), has been read and sent, and has reached `sockets`. */
 async function settle(ctx: TestContext, ...sockets: TestSocket[]): Promise<void> {
+  await runFollowUps(ctx.app);
   await ctx.app.live.wake();
   await Promise.all(sockets.map((s) => s.sync()));
 }
@@ -108,7 +109,8 @@ describe('live updates on one instance', () => {
   it('match and message events reach the two parties only, on every socket they have open', async () => {
     const offer = await create(ctx, alice, { kind: 'offer', location: at(0, 300), windows: [THU], capacity: 1 });
     const need = await create(ctx, bob, { kind: 'need', location: at(180, 300), windows: [THU], capacity: 1 });
-    await ctx.app.live.wake(); // the suggestion of this pair goes out before the sockets below open
+    await runFollowUps(ctx.app); // the suggestion of this pair is made (a job after the post)…
+    await ctx.app.live.wake(); // …and goes out before the sockets below open
     const [a1, a2, b1, c1, anon] = [await open(alice), await open(alice), await open(bob), await open(carol), await open()];
     for (const s of [a1, a2, b1, c1, anon]) {
       s.send({ type: 'subscribe', bbox: BOX });
@@ -339,6 +341,9 @@ describe('live updates across two instances on one database', () => {
     // The client drops from B, misses two posts, and comes back on A.
     onB.close();
     const missed = [await create(a, user, { location: at(90, 500) }), await create(b, user, { location: at(180, 500) })];
+    // A has read the post made through B (its hub is woken by B's NOTIFY) before the client comes back: a post's 201
+    // no longer waits for its suggestions, and a frame sent live before the resume would come before the replay.
+    await a.app.live.wake();
     const onA = await TestSocket.open(urlA);
     sockets.push(onA);
     onA.send({ type: 'subscribe', bbox: BOX });

@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
-import { postBody, signup, type TestUser, useTestApp } from '../helper';
+import { postBody, runFollowUps, signup, type TestUser, useTestApp } from '../helper';
 
 const ctx = useTestApp();
 const HOME = { lat: 40.678213, lng: -73.944187 };
@@ -45,6 +45,7 @@ async function create(user: TestUser, overrides: Record<string, unknown>): Promi
   ctx.clock.advance(1000);
   const res = await call(user, 'POST', '/api/posts', postBody({ location: HOME, radiusM: 2000, capacity: 1, details: {}, ...overrides }));
   expect(res.statusCode, res.body).toBe(201);
+  await runFollowUps(ctx.app); // its suggestions, made after the reply
   return res.json().post.id;
 }
 

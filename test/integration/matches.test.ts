@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { destinationPoint, distanceM, type LatLng } from '../../server/geo/geo';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../db';
-import { useTestApp, postBody, publicPointOf, signup, type TestUser } from '../helper';
+import { useTestApp, postBody, publicPointOf, runFollowUps, signup, type TestUser } from '../helper';
 
 const ctx = useTestApp();
 let needer: TestUser;
@@ -30,6 +30,7 @@ async function create(user: TestUser, overrides: Record<string, unknown>) {
   ctx.clock.advance(1000);
   const res = await ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie: user.cookie }, payload: postBody(overrides) });
   expect(res.statusCode, res.body).toBe(201);
+  await runFollowUps(ctx.app); // its suggestions, made after the reply
   return res.json().post as { id: string; location: { lat: number; lng: number } };
 }
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
 import { destinationPoint, distanceM } from '../../server/geo/geo';
-import { postBody, publicPointOf, signup, type TestUser, useTestApp } from '../helper';
+import { postBody, publicPointOf, runFollowUps, signup, type TestUser, useTestApp } from '../helper';
 import { TestSocket } from '../live-client';
 
 const ctx = useTestApp();
@@ -30,6 +30,7 @@ async function create(user: TestUser, overrides: Record<string, unknown>) {
   ctx.clock.advance(1000);
   const res = await call(user, 'POST', '/api/posts', postBody({ windows: [THU], location: HOME, ...overrides }));
   expect(res.statusCode, res.body).toBe(201);
+  await runFollowUps(ctx.app); // a new need's alerts, told after the reply
   return res.json().post as { id: string; title: string };
 }
 

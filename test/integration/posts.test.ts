@@ -155,7 +155,7 @@ describe('creating and reading posts', () => {
     expect(unknown.json()).toMatchObject({ status: 404, title: 'Not Found' });
     const malformed = await get('not-a-uuid');
     expect(malformed.statusCode).toBe(400);
-    expect(malformed.json().errors).toEqual([{ path: '/id', message: 'must be a UUID' }]);
+    expect(malformed.json().errors).toEqual([{ path: '/id', message: 'must be a UUID', code: 'format.uuid' }]);
   });
 });
 
@@ -408,7 +408,7 @@ describe('editing and cancelling', () => {
       payload: { kind: 'need' },
     });
     expect(kind.statusCode).toBe(400);
-    expect(kind.json().errors).toEqual([{ path: '/kind', message: 'cannot be changed; cancel this post and make a new one' }]);
+    expect(kind.json().errors).toEqual([{ path: '/kind', message: 'cannot be changed; cancel this post and make a new one', code: 'kind.fixed' }]);
   });
 
   it('answers 403 to others, 401 to anonymous, 404 for unknown posts; nothing changes', async () => {

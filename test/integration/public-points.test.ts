@@ -6,7 +6,7 @@
 // points placed on either side of the line where true and public differ.
 import { describe, expect, it } from 'vitest';
 import { destinationPoint, distanceM, type LatLng } from '../../server/geo/geo';
-import { useTestApp, postBody, publicPointOf, signup, type TestUser } from '../helper';
+import { useTestApp, postBody, publicPointOf, runFollowUps, signup, type TestUser } from '../helper';
 
 const ctx = useTestApp();
 
@@ -23,6 +23,7 @@ async function create(user: TestUser, overrides: Record<string, unknown>) {
   ctx.clock.advance(1000);
   const res = await call(user, 'POST', '/api/posts', postBody({ category: 'errand', details: {}, capacity: 1, windows: [THU], ...overrides }));
   expect(res.statusCode, res.body).toBe(201);
+  await runFollowUps(ctx.app); // its suggestions, made after the reply
   return res.json().post as { id: string; location: LatLng };
 }
 
