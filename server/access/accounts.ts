@@ -28,7 +28,7 @@ export async function isSuspended(db: Executor, userId: string): Promise<boolean
 /** 403 unless the user is a platform moderator (read again on every request: a revoke takes effect at once). */
 export async function requireModerator(db: Executor, user: { id: string }): Promise<void> {
   if (!(await isModerator(db, user.id))) {
-    throw forbidden('Only platform moderators can do this.');
+    throw forbidden('Only platform moderators can do this.', 'moderators_only');
   }
 }
 

@@ -44,11 +44,11 @@ export async function lockCommunity(tx: Executor, communityId: string, mode: 'up
 export async function requireRole(db: Executor, communityId: string, actor: Actor, min: Role): Promise<Role> {
   const [c] = await db.select({ id: communities.id }).from(communities).where(eq(communities.id, communityId));
   if (!c) {
-    throw notFound('No community with this id.');
+    throw notFound('No community with this id.', 'community.not_found');
   }
   const m = await membershipOf(db, communityId, actor.id);
   if (!m || m.suspendedAt || RANK[m.role] < RANK[min]) {
-    throw forbidden(min === 'admin' ? "Only the community's admins can do this." : min === 'organizer' ? "Only the community's organizers can do this." : 'Join this community first.');
+    throw forbidden(min === 'admin' ? "Only the community's admins can do this." : min === 'organizer' ? "Only the community's organizers can do this." : 'Join this community first.', `community.${min}_only`);
   }
   return m.role;
 }

@@ -37,11 +37,11 @@ export async function updateAccount(db: Executor, user: SessionUser, change: { d
   if (change.displayName !== undefined) {
     const name = change.displayName.trim();
     if (name === '') {
-      throw invalid([{ path: '/displayName', message: 'must not be blank' }]);
+      throw invalid([{ path: '/displayName', message: 'must not be blank', code: 'blank' }]);
     }
     // The name of deleted accounts: nobody may pass as one.
     if (name.toLowerCase() === FORMER_NEIGHBOUR.toLowerCase()) {
-      throw invalid([{ path: '/displayName', message: 'is the name shown for deleted accounts; choose another' }]);
+      throw invalid([{ path: '/displayName', message: 'is the name shown for deleted accounts; choose another', code: 'name.reserved' }]);
     }
     set.displayName = name;
   }
@@ -60,7 +60,7 @@ export async function updateAccount(db: Executor, user: SessionUser, change: { d
 export async function deleteAccount(db: DB, user: SessionUser, password: string, now: Date): Promise<{ cancelledPosts: number }> {
   const [row] = await db.select({ hash: users.passwordHash }).from(users).where(eq(users.id, user.id));
   if (!(await verifyPassword(row?.hash, password))) {
-    throw new HttpProblem(403, 'The password is not right. Your account is unchanged.', [{ path: '/password', message: 'is not right' }]);
+    throw new HttpProblem(403, 'The password is not right. Your account is unchanged.', [{ path: '/password', message: 'is not right', code: 'password.wrong' }], 'password.wrong');
   }
   const { ended, cancelled } = await db.transaction(async (tx) => {
     // The name goes first, so the notifications the cancellations write name nobody.

@@ -85,7 +85,7 @@ async function validToken(db: Executor, token: string, purpose: TokenPurpose, no
     .where(and(eq(accountTokens.tokenHash, hashOf(token)), eq(accountTokens.purpose, purpose), isNull(accountTokens.usedAt), gt(accountTokens.expiresAt, now)));
   const [row] = forUpdate ? await query.for('update') : await query;
   if (!row) {
-    throw new HttpProblem(400, BAD_LINK[purpose], [{ path: '/token', message: 'is not a link that works now' }]);
+    throw new HttpProblem(400, BAD_LINK[purpose], [{ path: '/token', message: 'is not a link that works now', code: 'link.spent' }], `link.spent.${purpose}`);
   }
   return row;
 }
@@ -101,7 +101,7 @@ export async function verifyEmail(db: DB, token: string, now: Date): Promise<voi
       .where(and(eq(users.id, row.userId), eq(users.email, row.email), isNull(users.deletedAt)))
       .returning({ id: users.id });
     if (!changed) {
-      throw new HttpProblem(400, 'This link was for an address your account no longer has. Ask for a new one on your account page.', [{ path: '/token', message: 'is for another address' }]);
+      throw new HttpProblem(400, 'This link was for an address your account no longer has. Ask for a new one on your account page.', [{ path: '/token', message: 'is for another address', code: 'link.other_address' }], 'link.other_address');
     }
   });
 }
@@ -111,7 +111,7 @@ export async function resendVerification(db: DB, userId: string, now: Date): Pro
   await db.transaction(async (tx) => {
     const [person] = await tx.select({ email: users.email, verified: users.emailVerifiedAt }).from(users).where(eq(users.id, userId));
     if (person!.verified !== null) {
-      throw new HttpProblem(409, 'Your address is verified already.');
+      throw new HttpProblem(409, 'Your address is verified already.', undefined, 'email.verified_already');
     }
     await mailLink(tx, now, 'verify', userId, person!.email);
   });
@@ -137,7 +137,7 @@ export async function requestPasswordReset(db: DB, email: string, now: Date): Pr
 export async function confirmPasswordReset(db: DB, token: string, password: string, now: Date): Promise<void> {
   const found = await validToken(db, token, 'reset', now);
   const [person] = await db.select({ email: users.email, displayName: users.displayName }).from(users).where(eq(users.id, found.userId));
-  const errors = passwordProblems(password, person!).map((message) => ({ path: '/password', message }));
+  const errors = passwordProblems(password, person!).map((message) => ({ path: '/password', message, code: 'password.weak' }));
   if (errors.length > 0) {
     throw invalid(errors);
   }
@@ -170,20 +170,20 @@ export async function confirmPasswordReset(db: DB, token: string, password: stri
 export async function requestEmailChange(db: DB, userId: string, body: { email: string; password: string }, now: Date): Promise<{ pendingEmail: string }> {
   const email = normalizeEmail(body.email);
   if (!isEmail(email)) {
-    throw invalid([{ path: '/email', message: 'must be an e-mail address, like name@example.org' }]);
+    throw invalid([{ path: '/email', message: 'must be an e-mail address, like name@example.org', code: 'format.email' }]);
   }
   const [person] = await db.select({ email: users.email, hash: users.passwordHash }).from(users).where(eq(users.id, userId));
   if (!(await verifyPassword(person?.hash, body.password))) {
-    throw new HttpProblem(403, 'The password is not right. Your address is unchanged.', [{ path: '/password', message: 'is not right' }]);
+    throw new HttpProblem(403, 'The password is not right. Your address is unchanged.', [{ path: '/password', message: 'is not right', code: 'password.wrong' }], 'password.wrong');
   }
   if (person!.email === email) {
-    throw new HttpProblem(409, 'That is the address your account has already.', [{ path: '/email', message: 'is your address already' }]);
+    throw new HttpProblem(409, 'That is the address your account has already.', [{ path: '/email', message: 'is your address already', code: 'email.same' }], 'email.same');
   }
   await db.transaction(async (tx) => {
     const [taken] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
     if (taken) {
       // Sign-up tells the same: an address is one account's.
-      throw new HttpProblem(409, 'Another account uses that address. Choose another, or sign in to that account.', [{ path: '/email', message: 'is already registered' }]);
+      throw new HttpProblem(409, 'Another account uses that address. Choose another, or sign in to that account.', [{ path: '/email', message: 'is already registered', code: 'email.taken' }], 'email.taken');
     }
     await mailLink(tx, now, 'change', userId, email);
     await mailChangeNotice(tx, now, userId, person!.email, email);
@@ -205,7 +205,7 @@ export async function confirmEmailChange(db: DB, token: string, now: Date): Prom
       .where(and(eq(accountTokens.userId, row.userId), eq(accountTokens.purpose, 'change'), isNull(accountTokens.usedAt)));
     const [taken] = await tx.select({ id: users.id }).from(users).where(and(eq(users.email, row.email), ne(users.id, row.userId)));
     if (taken) {
-      throw new HttpProblem(409, 'Another account took that address since the link was sent. Your address is unchanged.', [{ path: '/token', message: 'is for an address now taken' }]);
+      throw new HttpProblem(409, 'Another account took that address since the link was sent. Your address is unchanged.', [{ path: '/token', message: 'is for an address now taken', code: 'email.taken' }], 'email.taken');
     }
     const [moved] = await tx
       .update(users)
@@ -213,7 +213,7 @@ export async function confirmEmailChange(db: DB, token: string, now: Date): Prom
       .where(and(eq(users.id, row.userId), isNull(users.deletedAt)))
       .returning({ email: users.email });
     if (!moved) {
-      throw new HttpProblem(400, BAD_LINK.change, [{ path: '/token', message: 'is not a link that works now' }]);
+      throw new HttpProblem(400, BAD_LINK.change, [{ path: '/token', message: 'is not a link that works now', code: 'link.spent' }], 'link.spent.change');
     }
     return moved;
   });

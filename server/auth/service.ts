@@ -40,10 +40,10 @@ export async function signUp(db: DB, body: { email: string; password: string; lo
   const displayName = body.displayName.trim();
   const email = normalizeEmail(body.email);
   const errors = [
-    ...(isEmail(email) ? [] : [{ path: '/email', message: 'must be an e-mail address, like name@example.org' }]),
-    ...(displayName === '' ? [{ path: '/displayName', message: 'must not be blank' }] : []),
+    ...(isEmail(email) ? [] : [{ path: '/email', message: 'must be an e-mail address, like name@example.org', code: 'format.email' }]),
+    ...(displayName === '' ? [{ path: '/displayName', message: 'must not be blank', code: 'blank' }] : []),
     // Judged before hashing: a refused password costs no argon2 time.
-    ...passwordProblems(body.password, { email, displayName }).map((message) => ({ path: '/password', message })),
+    ...passwordProblems(body.password, { email, displayName }).map((message) => ({ path: '/password', message, code: 'password.weak' })),
   ];
   if (errors.length > 0) {
     throw invalid(errors);
@@ -59,7 +59,7 @@ export async function signUp(db: DB, body: { email: string; password: string; lo
     return { user, session: await sessionsRepo.create(tx, user.id, start.now, start.lifetime, start.userAgent) };
   });
   if (!created) {
-    throw conflict('An account with this e-mail address already exists. Sign in instead.', [{ path: '/email', message: 'is already registered' }]);
+    throw conflict('An account with this e-mail address already exists. Sign in instead.', [{ path: '/email', message: 'is already registered', code: 'email.taken' }], 'email.taken');
   }
   return created;
 }
@@ -69,11 +69,11 @@ export async function logIn(db: Executor, body: { email: string; password: strin
   const found = await usersRepo.findByEmail(db, normalizeEmail(body.email));
   const ok = await verifyPassword(found?.passwordHash, body.password);
   if (!found || !ok) {
-    throw unauthorized('The e-mail address or the password is not right.');
+    throw unauthorized('The e-mail address or the password is not right.', 'auth.wrong_credentials');
   }
   // Told only to whoever knows the password: a suspension is no one else's business.
   if (found.suspendedAt) {
-    throw forbidden('This account is suspended by the platform moderators; it cannot sign in.');
+    throw forbidden('This account is suspended by the platform moderators; it cannot sign in.', 'account.suspended');
   }
   const { passwordHash: _hash, suspendedAt: _suspended, ...user } = found;
   return { user, session: await sessionsRepo.create(db, found.id, start.now, start.lifetime, start.userAgent) };
@@ -94,9 +94,9 @@ export async function changePassword(db: DB, user: SessionUser, token: string, b
   // The current password first: whoever holds only the cookie learns nothing else.
   const ok = await verifyPassword(await usersRepo.passwordHashOf(db, user.id), body.currentPassword);
   if (!ok) {
-    throw new HttpProblem(403, 'The current password is not right.', [{ path: '/currentPassword', message: 'is not right' }]);
+    throw new HttpProblem(403, 'The current password is not right.', [{ path: '/currentPassword', message: 'is not right', code: 'password.wrong' }], 'password.wrong');
   }
-  const errors = passwordProblems(body.newPassword, user).map((message) => ({ path: '/newPassword', message }));
+  const errors = passwordProblems(body.newPassword, user).map((message) => ({ path: '/newPassword', message, code: 'password.weak' }));
   if (errors.length > 0) {
     throw invalid(errors);
   }
@@ -130,7 +130,7 @@ export async function endSession(db: Executor, user: SessionUser, token: string,
   const target = rows.find((row) => sessionPublicId(row.tokenHash) === id);
   // Another account's session is as unknown as one that never was.
   if (!target || !(await sessionsRepo.deleteOwn(db, user.id, target.tokenHash))) {
-    throw notFound('You have no session with this id; it may have ended already.');
+    throw notFound('You have no session with this id; it may have ended already.', 'session.not_found');
   }
   await announceEnded(db, [target.tokenHash]);
   return { wasCurrent: sessionKeyOfHash(target.tokenHash) === sessionKey(token) };

@@ -21,7 +21,7 @@ declare module 'fastify' {
 /** The signed-in user, or a 401 problem. */
 export function requireUser(request: FastifyRequest): SessionUser {
   if (!request.user) {
-    throw unauthorized('Sign in to do this.');
+    throw unauthorized('Sign in to do this.', 'sign_in');
   }
   return request.user;
 }

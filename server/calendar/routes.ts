@@ -58,7 +58,7 @@ const calendarRoutes: FastifyPluginAsyncTypebox<{ publicUrl: string }> = async (
       const token = request.params.file.endsWith('.ics') ? request.params.file.slice(0, -4) : '';
       const owner = await calendarOwner(app.db, token);
       if (!owner) {
-        throw notFound('No calendar at this address (it may have been replaced or turned off).');
+        throw notFound('No calendar at this address (it may have been replaced or turned off).', 'calendar.not_found');
       }
       const body = await calendarFeed(app.db, owner, publicUrl, app.clock.now());
       return reply.type('text/calendar; charset=utf-8').header('cache-control', 'private, max-age=300').send(body);

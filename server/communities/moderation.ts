@@ -28,14 +28,14 @@ export interface FlagInput {
 /** Files a report (201), or answers the one already filed for this target (200). */
 export async function fileFlag(db: DB, reporter: { id: string }, input: FlagInput): Promise<{ created: boolean; id: string }> {
   if ((input.postId === undefined) === (input.userId === undefined)) {
-    throw badRequest('Report one thing: a post (postId) or a person (userId).', [{ path: input.postId ? '/userId' : '/postId', message: 'give exactly one of postId and userId' }]);
+    throw badRequest('Report one thing: a post (postId) or a person (userId).', [{ path: input.postId ? '/userId' : '/postId', message: 'give exactly one of postId and userId' }], 'flag.one_subject');
   }
   const reason = input.reason.trim();
   if (reason === '') {
-    throw badRequest('Say what is wrong, so organizers can act.', [{ path: '/reason', message: 'must not be blank' }]);
+    throw badRequest('Say what is wrong, so organizers can act.', [{ path: '/reason', message: 'must not be blank', code: 'blank' }], 'flag.reason');
   }
   if (input.userId === reporter.id) {
-    throw badRequest('You cannot report yourself.', [{ path: '/userId', message: 'is you' }]);
+    throw badRequest('You cannot report yourself.', [{ path: '/userId', message: 'is you', code: 'self' }], 'flag.self');
   }
   const target = input.postId ? { postId: input.postId } : { userId: input.userId! };
   try {
@@ -45,7 +45,7 @@ export async function fileFlag(db: DB, reporter: { id: string }, input: FlagInpu
     }
   } catch (error) {
     if (sqlState(error) === '23503') {
-      throw notFound(input.postId ? 'There is no post with this id.' : 'There is no person with this id.');
+      throw notFound(input.postId ? 'There is no post with this id.' : 'There is no person with this id.', input.postId ? 'post.not_found' : 'person.not_found');
     }
     throw error;
   }
@@ -97,7 +97,7 @@ async function hideAuthority(db: Executor, actorId: string, postId: string): Pro
 export async function hidePost(db: DB, actor: SessionUser, postId: string, reason: string, now: Date): Promise<PostRow> {
   const existing = await postsRepo.find(db, postId);
   if (!existing) {
-    throw notFound('There is no post with this id.');
+    throw notFound('There is no post with this id.', 'post.not_found');
   }
   if (existing.hiddenAt) {
     if (!(await hideAuthority(db, actor.id, postId))) {
@@ -171,7 +171,7 @@ export async function unhidePost(db: DB, actor: { id: string }, postId: string, 
   return db.transaction(async (tx) => {
     const row = await postsRepo.find(tx, postId, { forUpdate: true });
     if (!row) {
-      throw notFound('There is no post with this id.');
+      throw notFound('There is no post with this id.', 'post.not_found');
     }
     const authority = await hideAuthority(tx, actor.id, postId);
     if (!authority) {

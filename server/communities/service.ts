@@ -139,7 +139,7 @@ async function shapeQuery<T>(query: () => Promise<T>): Promise<T> {
   } catch (error) {
     const state = sqlState(error);
     if (state === 'XX000' || state === '22023' || state === '22000') {
-      throw invalid([{ path: '/boundary', message: `is not a usable area: ${(error as Error).message}` }]);
+      throw invalid([{ path: '/boundary', message: `is not a usable area: ${(error as Error).message}`, code: 'area.invalid' }]);
     }
     throw error;
   }
@@ -151,7 +151,7 @@ class SlugTaken extends HttpProblem {
     slug: string,
     readonly suggestedSlug: string,
   ) {
-    super(409, `A community with the short name "${slug}" already exists; "${suggestedSlug}" is free.`, [{ path: '/slug', message: `is taken; "${suggestedSlug}" is free` }]);
+    super(409, `A community with the short name "${slug}" already exists; "${suggestedSlug}" is free.`, [{ path: '/slug', message: `is taken; "${suggestedSlug}" is free`, code: 'slug.taken' }], 'slug.taken');
   }
   override toProblem() {
     return { ...super.toProblem(), suggestedSlug: this.suggestedSlug };
@@ -161,8 +161,8 @@ class SlugTaken extends HttpProblem {
 export async function createCommunity(db: DB, actor: Actor, body: CreateCommunityBody, now: Date): Promise<Community> {
   const name = body.name.trim();
   const errors = [
-    ...(name === '' ? [{ path: '/name', message: 'must not be blank' }] : []),
-    ...(isValidTimeZone(body.timezone) ? [] : [{ path: '/timezone', message: 'must be an IANA time zone, like "America/New_York"' }]),
+    ...(name === '' ? [{ path: '/name', message: 'must not be blank', code: 'blank' }] : []),
+    ...(isValidTimeZone(body.timezone) ? [] : [{ path: '/timezone', message: 'must be an IANA time zone, like "America/New_York"', code: 'time_zone' }]),
     ...boundaryProblems(body.boundary as GeoJsonArea),
   ];
   if (errors.length > 0) {
@@ -173,11 +173,11 @@ export async function createCommunity(db: DB, actor: Actor, body: CreateCommunit
   // invalid one is never measured (ST_Area of 50 copies of one ring fails with "area < 0").
   const shape = await shapeQuery(() => communitiesRepo.shapeOf(db, geojson));
   if (!shape.valid) {
-    throw invalid([{ path: '/boundary', message: `is not a valid area: ${invalidReason(shape.reason)}` }]);
+    throw invalid([{ path: '/boundary', message: `is not a valid area: ${invalidReason(shape.reason)}`, code: 'area.invalid' }]);
   }
   const km2 = await shapeQuery(() => communitiesRepo.areaKm2(db, geojson));
   if (!(km2 > 0) || km2 > MAX_AREA_KM2) {
-    throw invalid([{ path: '/boundary', message: `must cover more than 0 and at most ${MAX_AREA_KM2} km² (this covers ${Math.round(km2)} km²)` }]);
+    throw invalid([{ path: '/boundary', message: `must cover more than 0 and at most ${MAX_AREA_KM2} km² (this covers ${Math.round(km2)} km²)`, code: 'area.size', limit: MAX_AREA_KM2 }]);
   }
   // Without a short name the name gives one, made free with -2, -3, … (the person chose none, so any free one
   // will do); a short name asked for and taken is a 409 that names a free one like it.
@@ -219,7 +219,7 @@ export async function createCommunity(db: DB, actor: Actor, body: CreateCommunit
 export async function getCommunity(db: Executor, id: string, userId?: string): Promise<Community> {
   const row = await communitiesRepo.find(db, id);
   if (!row) {
-    throw notFound('No community with this id.');
+    throw notFound('No community with this id.', 'community.not_found');
   }
   return communityView(row, userId ? await membershipOf(db, id, userId) : null);
 }
@@ -245,23 +245,23 @@ async function membershipView(db: Executor, communityId: string, userId: string)
 export async function joinCommunity(db: DB, actor: Actor, communityId: string, inviteCode: string | undefined, now: Date): Promise<{ created: boolean; membership: Membership }> {
   const policy = await communitiesRepo.joinPolicy(db, communityId);
   if (!policy) {
-    throw notFound('No community with this id.');
+    throw notFound('No community with this id.', 'community.not_found');
   }
   const existing = await membershipOf(db, communityId, actor.id);
   if (existing?.suspendedAt) {
-    throw forbidden("You are suspended from this community; ask one of its organizers.");
+    throw forbidden("You are suspended from this community; ask one of its organizers.", 'community.suspended');
   }
   if (existing) {
     return { created: false, membership: await membershipView(db, communityId, actor.id) };
   }
   if (policy === 'invite') {
     if (!inviteCode) {
-      throw forbidden('This community is joined by invitation: ask an organizer for a code.');
+      throw forbidden('This community is joined by invitation: ask an organizer for a code.', 'community.invite_only');
     }
     if (!(await invitesRepo.works(db, communityId, inviteCode.trim().toUpperCase(), now))) {
       throw new HttpProblem(403, 'This invite code does not work here (mistyped, revoked or expired). Ask an organizer for a new one.', [
-        { path: '/inviteCode', message: 'is not a valid code for this community' },
-      ]);
+        { path: '/inviteCode', message: 'is not a valid code for this community', code: 'invite.invalid' },
+      ], 'invite.invalid');
     }
   }
   await membershipsRepo.insert(db, { communityId, userId: actor.id, role: 'member' }, { ifAbsent: true });
@@ -279,17 +279,17 @@ export async function joinCommunity(db: DB, actor: Actor, communityId: string, i
 export async function leaveCommunity(db: DB, actor: Actor, communityId: string): Promise<void> {
   await db.transaction(async (tx) => {
     if (!(await lockCommunity(tx, communityId))) {
-      throw notFound('No community with this id.');
+      throw notFound('No community with this id.', 'community.not_found');
     }
     const current = await membershipOf(tx, communityId, actor.id);
     if (!current) {
       return;
     }
     if (current.suspendedAt) {
-      throw conflict("You are suspended from this community, so you stay on its list; its organizers already no longer see your posts' exact places. Ask one of them to lift the suspension.");
+      throw conflict("You are suspended from this community, so you stay on its list; its organizers already no longer see your posts' exact places. Ask one of them to lift the suspension.", 'community.suspended');
     }
     if (current.role === 'admin' && (await membershipsRepo.activeAdmins(tx, communityId)) <= 1) {
-      throw conflict('You are the only admin of this community; make someone else admin first.');
+      throw conflict('You are the only admin of this community; make someone else admin first.', 'community.last_admin');
     }
     await membershipsRepo.delete(tx, communityId, actor.id);
     await audit(tx, { communityId, actorId: actor.id, action: 'member.leave', subjectType: 'user', subjectId: actor.id, before: { role: current.role }, after: null });
@@ -370,7 +370,7 @@ export async function setRole(db: DB, actor: Actor, communityId: string, userId:
     }
     if (current.role === 'admin') {
       if ((await membershipsRepo.activeAdmins(tx, communityId)) <= 1) {
-        throw conflict('This is the only admin of the community; make someone else admin first.');
+        throw conflict('This is the only admin of the community; make someone else admin first.', 'community.last_admin');
       }
     }
     await membershipsRepo.update(tx, communityId, userId, { role });

@@ -20,6 +20,6 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   } catch {
     // falls through to the problem below
   }
-  throw invalid([{ path: '/cursor', message: 'is not a cursor this server gave; start again without it' }], 'query string');
+  throw invalid([{ path: '/cursor', message: 'is not a cursor this server gave; start again without it', code: 'cursor' }], 'query string');
 }
 

@@ -35,7 +35,7 @@ export function idempotencyClaim(
   // A structured-field string ("…") or a bare token; 1–255 visible ASCII characters.
   const key = (Array.isArray(header) ? header[0]! : header).trim().replace(/^"(.*)"$/, '$1');
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
-    throw invalid([{ path: '/Idempotency-Key', message: 'must be 1–255 visible ASCII characters, such as a UUID' }], 'request header');
+    throw invalid([{ path: '/Idempotency-Key', message: 'must be 1–255 visible ASCII characters, such as a UUID', code: 'idempotency_key' }], 'request header');
   }
   const fingerprint = createHash('sha256').update(JSON.stringify(request.body ?? null)).digest('base64url');
   return { userId, key, scope, fingerprint };
@@ -52,8 +52,8 @@ export async function priorResource(db: Executor, claim: IdempotencyClaim): Prom
   }
   if (row.scope !== claim.scope || row.fingerprint !== claim.fingerprint) {
     throw new HttpProblem(422, 'This Idempotency-Key was already used for a different request. Use a new key for a new request.', [
-      { path: '/Idempotency-Key', message: 'was used with another body or route' },
-    ]);
+      { path: '/Idempotency-Key', message: 'was used with another body or route', code: 'idempotency_key.reused' },
+    ], 'idempotency_key.reused');
   }
   return row.resourceId;
 }

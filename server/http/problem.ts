@@ -3,42 +3,76 @@ import { STATUS_CODES } from 'node:http';
 
 import { type FieldError, type Problem } from '../contract/problem';
 
+/**
+ * A problem's code when nothing more precise was given: one per status, so
+ * every problem carries one (server/contract/problem.ts).
+ */
+const CODE_OF_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  410: 'gone',
+  413: 'too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  422: 'unprocessable',
+  429: 'rate_limited',
+  500: 'internal',
+  503: 'unavailable',
+};
+
+export function statusCode(status: number): string {
+  return CODE_OF_STATUS[status] ?? `http_${status}`;
+}
+
 /** Thrown by routes and services; the error handler turns it into problem+json. */
 export class HttpProblem extends Error {
   readonly status: number;
   readonly errors: FieldError[] | undefined;
+  /** The stable machine code (default: the status's, statusCode()). */
+  readonly code: string;
   /** Sent as Retry-After (429, 503): when trying again may succeed. */
   retryAfterS: number | undefined;
-  constructor(status: number, detail: string, errors?: FieldError[]) {
+  constructor(status: number, detail: string, errors?: FieldError[], code?: string) {
     super(detail);
     this.status = status;
     this.errors = errors;
+    this.code = code ?? statusCode(status);
   }
   toProblem(): Problem {
-    return problem(this.status, this.message, this.errors);
+    return problem(this.status, this.message, this.errors, this.code);
   }
 }
 
-export function problem(status: number, detail: string, errors?: FieldError[]): Problem {
+export function problem(status: number, detail: string, errors?: FieldError[], code: string = statusCode(status)): Problem {
   return {
     type: 'about:blank',
     title: STATUS_CODES[status] ?? 'Error',
     status,
     detail,
-    ...(errors && errors.length > 0 ? { errors } : {}),
+    code,
+    // Every field error has a code on the wire too: `invalid` when its maker gave none.
+    ...(errors && errors.length > 0 ? { errors: errors.map((e) => ({ ...e, code: e.code ?? 'invalid' })) } : {}),
   };
 }
 
-export const badRequest = (detail: string, errors?: FieldError[]) => new HttpProblem(400, detail, errors);
-export const unauthorized = (detail = 'Sign in first.') => new HttpProblem(401, detail);
-export const forbidden = (detail: string) => new HttpProblem(403, detail);
-export const notFound = (detail: string) => new HttpProblem(404, detail);
-export const conflict = (detail: string, errors?: FieldError[]) => new HttpProblem(409, detail, errors);
+/** The second argument is the field errors, or the code when there are none. */
+type ErrorsOrCode = FieldError[] | string | undefined;
+const split = (x: ErrorsOrCode, code?: string): [FieldError[] | undefined, string | undefined] => (typeof x === 'string' ? [undefined, x] : [x, code]);
 
-/** A field error against a request part; the detail lists them all. */
+export const badRequest = (detail: string, errorsOrCode?: ErrorsOrCode, code?: string) => new HttpProblem(400, detail, ...split(errorsOrCode, code));
+export const unauthorized = (detail = 'Sign in first.', code?: string) => new HttpProblem(401, detail, undefined, code);
+export const forbidden = (detail: string, code?: string) => new HttpProblem(403, detail, undefined, code);
+export const notFound = (detail: string, code?: string) => new HttpProblem(404, detail, undefined, code);
+export const conflict = (detail: string, errorsOrCode?: ErrorsOrCode, code?: string) => new HttpProblem(409, detail, ...split(errorsOrCode, code));
+
+/** A field error against a request part; the detail lists them all. Its code is `invalid`: each field error says what. */
 export function invalid(errors: FieldError[], part = 'request body'): HttpProblem {
   const list = errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ');
-  return badRequest(`The ${part} is not valid — ${list}`, errors);
+  return new HttpProblem(400, `The ${part} is not valid — ${list}`, errors, 'invalid');
 }
 
 function escapePointer(s: string): string {
@@ -58,6 +92,9 @@ export function fieldErrors(errors: ErrorObject[], prefix = ''): FieldError[] {
   for (const e of errors) {
     let path = prefix + e.instancePath;
     let message: string;
+    // The code is the keyword in snake case (a client's key for its own words); `limit` the number it names.
+    let code = e.keyword.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    let limit: number | undefined;
     const p = e.params as Record<string, unknown>;
     switch (e.keyword) {
       case 'required':
@@ -67,6 +104,7 @@ export function fieldErrors(errors: ErrorObject[], prefix = ''): FieldError[] {
       case 'additionalProperties':
         path += `/${escapePointer(String(p.additionalProperty))}`;
         message = 'is not a known field';
+        code = 'unknown_field';
         break;
       case 'type':
         message = `must be ${article(String(p.type))}`;
@@ -79,17 +117,23 @@ export function fieldErrors(errors: ErrorObject[], prefix = ''): FieldError[] {
         break;
       case 'format':
         message = formatMessage(String(p.format));
+        code = `format.${String(p.format).replace(/-/g, '_')}`;
         break;
       case 'minLength':
-        message = Number(p.limit) === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters`;
+        limit = Number(p.limit);
+        message = limit === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters`;
+        code = limit === 1 ? 'blank' : code;
         break;
       case 'maxLength':
+        limit = Number(p.limit);
         message = `must be at most ${String(p.limit)} characters`;
         break;
       case 'minItems':
+        limit = Number(p.limit);
         message = `must have at least ${String(p.limit)} item${Number(p.limit) === 1 ? '' : 's'}`;
         break;
       case 'maxItems':
+        limit = Number(p.limit);
         message = `must have at most ${String(p.limit)} items`;
         break;
       case 'uniqueItems':
@@ -99,6 +143,7 @@ export function fieldErrors(errors: ErrorObject[], prefix = ''): FieldError[] {
       case 'maximum':
       case 'exclusiveMinimum':
       case 'exclusiveMaximum':
+        limit = Number(p.limit);
         message = `must be ${String(p.comparison)} ${String(p.limit)}`;
         break;
       case 'pattern':
@@ -109,17 +154,20 @@ export function fieldErrors(errors: ErrorObject[], prefix = ''): FieldError[] {
       case 'anyOf':
       case 'oneOf':
         message = 'does not match any allowed form';
+        code = 'no_form';
         break;
       case 'minProperties':
         message = 'must not be empty';
+        code = 'empty';
         break;
       default:
         message = e.message ?? 'is not valid';
+        code = 'invalid';
     }
     const key = `${path}\u0000${message}`;
     if (!seen.has(key)) {
       seen.add(key);
-      out.push({ path, message });
+      out.push({ path, message, code, ...(limit === undefined || !Number.isFinite(limit) ? {} : { limit }) });
     }
   }
   // "must be a string" and "must be a null" at one path (a nullable field) read better as one.

@@ -71,7 +71,7 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const now = app.clock.now();
       const post = await getPost(app.db, request.params.id);
       if (post.authorId !== user.id) {
-        throw forbidden('Only the author of this post can see its candidates.');
+        throw forbidden('Only the author of this post can see its candidates.', 'post.not_author');
       }
       const zone = readerZone(request.query.tz, zoneOf(post));
       const iso = (d: Date) => DateTime.fromJSDate(d, { zone }).toISO({ suppressMilliseconds: true })!;

@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor } from '../http/cursor';
 import { postChange, postView, statusAt, type Viewer } from '../posts/view';
 import { type MatchRow, type MatchStatus, matchesRepo } from './repository';
 import { sql } from 'drizzle-orm';
-import { rowsOf } from '../../db';
+import { rowsOf, sqlState } from '../../db';
 import { type IdempotencyClaim, recordClaim } from '../http/idempotency';
 
 /** A helper who cancels an accepted match closer than this to its start is a late cancellation. */
@@ -30,7 +30,7 @@ import { type MatchEventType } from '../contract/live';
 /** How many of a post's best candidates the server records as suggestions. */
 export const SUGGESTIONS_PER_POST = 5;
 
-const unprocessable = (detail: string, errors?: { path: string; message: string }[]) => new HttpProblem(422, detail, errors);
+const unprocessable = (detail: string, errors?: { path: string; message: string }[], code = 'match.misfit') => new HttpProblem(422, detail, errors, code);
 
 /** Locks both posts of a pair, always in id order, so concurrent writers never wait on each other in a cycle. */
 async function lockPair(tx: Executor, needId: string, offerId: string): Promise<{ need?: PostRow; offer?: PostRow }> {
@@ -73,12 +73,12 @@ function misfit(need: PostRow, offer: PostRow, now: Date): HttpProblem | null {
     return unprocessable('offerId must name an offer.', [{ path: '/offerId', message: 'is a need, not an offer' }]);
   }
   if (need.authorId === offer.authorId) {
-    return unprocessable('Both posts are by the same person.');
+    return unprocessable('Both posts are by the same person.', undefined, 'match.same_author');
   }
   for (const [row, path] of [[need, '/needId'], [offer, '/offerId']] as const) {
     const status = statusAt(row, now);
     if (status !== 'open') {
-      return unprocessable(`The ${row.kind} is ${status}, not open.`, [{ path, message: `is ${status}` }]);
+      return unprocessable(`The ${row.kind} is ${status}, not open.`, [{ path, message: `is ${status}` }], 'match.post_closed');
     }
   }
   if (need.category !== offer.category) {
@@ -87,7 +87,7 @@ function misfit(need: PostRow, offer: PostRow, now: Date): HttpProblem | null {
   if (offer.capacityLeft < need.capacity) {
     return unprocessable(`The offer has ${offer.capacityLeft} left; the need asks for ${need.capacity}.`, [
       { path: '/offerId', message: 'has not enough capacity left' },
-    ]);
+    ], 'match.capacity');
   }
   return null;
 }
@@ -96,20 +96,49 @@ function misfit(need: PostRow, offer: PostRow, now: Date): HttpProblem | null {
 type Proposer = { id: string; displayName: string };
 
 export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody, now: Date, idempotency?: IdempotencyClaim): Promise<MatchRow> {
-  return db.transaction(async (tx) => {
+  return takingUpSuggestion(() => db.transaction(async (tx) => {
     const { need, offer } = await lockPair(tx, body.needId, body.offerId);
     if (!need || !offer) {
-      throw new HttpProblem(404, 'There is no post with this id.', [{ path: need ? '/offerId' : '/needId', message: 'does not exist' }]);
+      throw new HttpProblem(404, 'There is no post with this id.', [{ path: need ? '/offerId' : '/needId', message: 'does not exist' }], 'post.not_found');
     }
     if (!isParty(user, need, offer)) {
-      throw forbidden('Only the author of the need or of the offer can propose this match.');
+      throw forbidden('Only the author of the need or of the offer can propose this match.', 'match.not_party');
     }
     const match = await propose(tx, user, need, offer, body.message, now, (row) => (row.authorId === user.id ? 'exact' : 'public'));
     if (idempotency) {
       await recordClaim(tx, idempotency, match.id, now);
     }
     return match;
-  });
+  }));
+}
+
+/**
+ * Runs a proposal's transaction again, once, when a suggestion of the pair
+ * was committed between its look for the pair's live match and its insert
+ * (matches_live_pair_key): a post's suggestions are made by a job just
+ * after its reply, so one may land while its author, or the other side,
+ * already proposes. The second run finds the suggestion and takes it up.
+ */
+async function takingUpSuggestion<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (sqlState(error) !== '23505' || !/matches_live_pair_key/.test(constraintOf(error))) {
+      throw error;
+    }
+    return run();
+  }
+}
+
+/** The constraint a database error names (postgres.js `constraint_name`, PGlite `constraint`), or ''. */
+function constraintOf(error: unknown): string {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const { constraint_name: a, constraint: b } = e as { constraint_name?: unknown; constraint?: unknown };
+    if (typeof a === 'string' || typeof b === 'string') {
+      return String(a ?? b);
+    }
+  }
+  return '';
 }
 
 /**
@@ -127,17 +156,17 @@ export async function proposeAsOrganizer(
   now: Date,
   within: { check(tx: Executor): Promise<void>; record(tx: Executor, match: MatchRow): Promise<void> },
 ): Promise<MatchRow> {
-  return db.transaction(async (tx) => {
+  return takingUpSuggestion(() => db.transaction(async (tx) => {
     const { need, offer } = await lockPair(tx, needId, offerId);
     if (!need || !offer) {
-      throw new HttpProblem(404, 'There is no post with this id.', [{ path: need ? '/offerId' : '/needId', message: 'does not exist' }]);
+      throw new HttpProblem(404, 'There is no post with this id.', [{ path: need ? '/offerId' : '/needId', message: 'does not exist' }], 'post.not_found');
     }
     await within.check(tx);
     // Organizers propose for members only (their `check`), whose true places they are entitled to.
     const match = await propose(tx, organizer, need, offer, undefined, now, () => 'exact');
     await within.record(tx, match);
     return match;
-  });
+  }));
 }
 
 async function propose(
@@ -150,11 +179,11 @@ async function propose(
   placeOf: (row: PostRow) => Place,
 ): Promise<MatchRow> {
   if (await isBlocked(tx, need.authorId, offer.authorId)) {
-    throw forbidden('These two people cannot be matched: one has blocked the other.');
+    throw forbidden('These two people cannot be matched: one has blocked the other.', 'blocked');
   }
   const live = await matchesRepo.livePair(tx, need.id, offer.id);
   if (live && live.status !== 'suggested') {
-    throw conflict(`These posts already have ${live.status === 'accepted' ? 'an' : 'a'} ${live.status} match.`);
+    throw conflict(`These posts already have ${live.status === 'accepted' ? 'an' : 'a'} ${live.status} match.`, 'match.exists');
   }
   // The proposal is for the first occasion both are free that is not over (the
   // schedules start at now, so each overlap ends after it), stored: a window
@@ -173,7 +202,7 @@ async function propose(
   events.match('match.proposed', { matchId: match.id, actorId: user.id }, need, offer, (viewer) => matchView(match, need, offer, viewer, now));
   if (message !== undefined) {
     if (message.trim() === '') {
-      throw invalid([{ path: '/message', message: 'must not be blank' }]);
+      throw invalid([{ path: '/message', message: 'must not be blank', code: 'blank' }]);
     }
     const row = await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body: message, createdAt: now });
     events.message({ id: match.id, title: need.title }, [need.authorId, offer.authorId], messageView(row, user));
@@ -192,10 +221,10 @@ export async function postMessage(db: DB, user: SessionUser, matchId: string, bo
   return db.transaction(async (tx) => {
     const { match, need, offer } = await matchFor(tx, user, matchId);
     if (body.trim() === '') {
-      throw invalid([{ path: '/body', message: 'must not be blank' }]);
+      throw invalid([{ path: '/body', message: 'must not be blank', code: 'blank' }]);
     }
     if (match.status === 'suggested') {
-      throw conflict('Propose this match first; then you can write to the other party.');
+      throw conflict('Propose this match first; then you can write to the other party.', 'match.not_proposed');
     }
     const message = messageView(await matchesRepo.addMessage(tx, { matchId: match.id, authorId: user.id, body, createdAt: now }), user);
     if (idempotency) {
@@ -246,16 +275,16 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
   return db.transaction(async (tx) => {
     const seen = await matchesRepo.find(tx, id);
     if (!seen) {
-      throw notFound('There is no match with this id.');
+      throw notFound('There is no match with this id.', 'match.not_found');
     }
     const { need, offer } = await lockPair(tx, seen.needId, seen.offerId);
     const match = (await matchesRepo.find(tx, id, { forUpdate: true }))!;
     if (!need || !offer || !isParty(user, need, offer)) {
-      throw forbidden('Only the two parties of a match can act on it.');
+      throw forbidden('Only the two parties of a match can act on it.', 'match.not_party');
     }
     let late = false;
     if (!ALLOWED_FROM[action].includes(match.status)) {
-      throw conflict(`This match is ${match.status}; it cannot be ${action === 'accept' ? 'accepted' : `${action}d`}${action === 'cancel' ? '' : ' now'}.`);
+      throw conflict(`This match is ${match.status}; it cannot be ${action === 'accept' ? 'accepted' : `${action}d`}${action === 'cancel' ? '' : ' now'}.`, 'match.state');
     }
     // The proposing side cannot answer. An organizer proposes on the need's behalf: the offer's author answers.
     const proposerSide = match.proposedBy === offer.authorId ? offer.authorId : need.authorId;
@@ -264,21 +293,22 @@ export async function actOnMatch(db: DB, user: SessionUser, id: string, action: 
         match.proposedBy === user.id
           ? `You proposed this match; the other party ${action}s it.`
           : `An organizer proposed this match on your behalf; the helper ${action}s it, and you may cancel it.`,
+        'match.own_proposal',
       );
     }
     if (action === 'complete' && match.startsAt && match.startsAt > now) {
-      throw conflict(`This can be marked done once it has started, on ${occasionText(match.startsAt, need)}.`);
+      throw conflict(`This can be marked done once it has started, on ${occasionText(match.startsAt, need)}.`, 'match.not_started');
     }
     if (action === 'accept') {
       // A block made after the proposal: nobody accepts across it (and so nobody's exact place crosses it).
       if (await isBlocked(tx, need.authorId, offer.authorId)) {
-        throw forbidden('These two people cannot be matched: one has blocked the other.');
+        throw forbidden('These two people cannot be matched: one has blocked the other.', 'blocked');
       }
       if (need.status !== 'open') {
-        throw conflict(`The need is already ${need.status}.`);
+        throw conflict(`The need is already ${need.status}.`, 'match.post_closed');
       }
       if (offer.capacityLeft < need.capacity) {
-        throw conflict(`The offer has ${offer.capacityLeft} left; the need asks for ${need.capacity}.`);
+        throw conflict(`The offer has ${offer.capacityLeft} left; the need asks for ${need.capacity}.`, 'match.capacity');
       }
       const left = offer.capacityLeft - need.capacity;
       await postsRepo.update(tx, offer.id, { capacityLeft: left, status: left === 0 ? 'matched' : offer.status, updatedAt: now });
@@ -351,16 +381,16 @@ export async function cancelPostAndMatches(db: Executor, user: SessionUser, id: 
     await lock([id, ...(await matchesRepo.liveOf(tx, id)).map(counterpart)]);
     const row = locked.get(id);
     if (!row) {
-      throw notFound('There is no post with this id.');
+      throw notFound('There is no post with this id.', 'post.not_found');
     }
     // Hiding (moderation): `hide` checks the organizer's right, and audits, inside this transaction.
     if (options.hide) {
       await options.hide(tx, row);
     } else if (row.authorId !== user.id) {
-      throw forbidden('Only the author of this post can change it.');
+      throw forbidden('Only the author of this post can change it.', 'post.not_author');
     }
     if (row.status === 'fulfilled') {
-      throw conflict('This post is fulfilled; there is nothing left to cancel.');
+      throw conflict('This post is fulfilled; there is nothing left to cancel.', 'post.closed');
     }
     const live = await matchesRepo.liveOf(tx, id, { forUpdate: true });
     // A match proposed between the first read and the locks: lock its other post too.
@@ -395,7 +425,7 @@ export async function matchFor(db: Executor, user: Viewer, id: string): Promise<
   const need = match && posts.get(match.needId);
   const offer = match && posts.get(match.offerId);
   if (!match || !need || !offer || !isParty(user, need, offer)) {
-    throw notFound('There is no match with this id.');
+    throw notFound('There is no match with this id.', 'match.not_found');
   }
   return { match, need, offer };
 }

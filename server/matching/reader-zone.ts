@@ -11,7 +11,7 @@ export function readerZone(tz: string | undefined, fallback: string): string {
     return fallback;
   }
   if (!isValidTimeZone(tz)) {
-    throw invalid([{ path: '/tz', message: 'must be an IANA time zone, like "America/New_York"' }], 'query string');
+    throw invalid([{ path: '/tz', message: 'must be an IANA time zone, like "America/New_York"', code: 'time_zone' }], 'query string');
   }
   return tz;
 }

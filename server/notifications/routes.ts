@@ -34,7 +34,7 @@ function cursorOf(row: { seq: number }): string {
 function parseCursor(text: string): number {
   const seq = /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(seq)) {
-    throw badRequest('`before` is not a value this list gave as `next`: start again from the first page.');
+    throw badRequest('`before` is not a value this list gave as `next`: start again from the first page.', 'cursor');
   }
   return seq;
 }
@@ -168,7 +168,7 @@ const notificationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         // Counted under a lock on the person's row, so two requests at once cannot pass the limit together.
         await alertsRepo.lockOwner(tx, user.id);
         if ((await alertsRepo.count(tx, user.id)) >= MAX_ALERTS) {
-          throw conflict(`You have ${MAX_ALERTS} alerts, the most one person may keep. Delete one to add another.`);
+          throw conflict(`You have ${MAX_ALERTS} alerts, the most one person may keep. Delete one to add another.`, 'alerts.full');
         }
         return alertsRepo.insert(tx, user.id, { lat: body.center.lat, lng: body.center.lng, radiusM: body.radiusM, categories: body.categories, dailyMax: body.dailyMax ?? 5 }, app.clock.now());
       });
@@ -189,7 +189,7 @@ const notificationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       if (!(await alertsRepo.remove(app.db, requireUser(request).id, request.params.id))) {
-        throw notFound('You have no such alert (it may have been deleted already).');
+        throw notFound('You have no such alert (it may have been deleted already).', 'alert.not_found');
       }
       return reply.status(204).send(null);
     },

@@ -48,7 +48,7 @@ const unsubscribeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const read = (token: string) => {
     const u = readUnsubscribeToken(key, token);
     if (!u) {
-      throw badRequest('This unsubscribe link is not one Aidmap made, or it was cut short. Change your mails in your account settings instead.');
+      throw badRequest('This unsubscribe link is not one Aidmap made, or it was cut short. Change your mails in your account settings instead.', 'link.invalid');
     }
     return u;
   };

@@ -50,7 +50,7 @@ export function databaseBudget(config: Config): Budget {
 }
 
 function busy(): HttpProblem {
-  const error = new HttpProblem(503, 'The organizer tools are busy with other reports right now; please try again in a few seconds.');
+  const error = new HttpProblem(503, 'The organizer tools are busy with other reports right now; please try again in a few seconds.', undefined, 'busy');
   error.retryAfterS = BUSY_RETRY_AFTER_S;
   return error;
 }

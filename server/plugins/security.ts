@@ -180,7 +180,7 @@ export default fp(
         return;
       }
       if (!app.trustedOrigin(request)) {
-        throw forbidden('This request came from a page on another site. Use Aidmap from its own address.');
+        throw forbidden('This request came from a page on another site. Use Aidmap from its own address.', 'origin');
       }
       // Only JSON changes anything. An HTML form (or a no-cors fetch) can
       // send text/plain, form or multipart bodies cross-site without asking

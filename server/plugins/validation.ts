@@ -56,7 +56,7 @@ export function tooDeep(value: unknown, max = MAX_JSON_DEPTH): FieldError | null
       continue;
     }
     if (depth + 1 > max) {
-      return { path, message: `nests too deeply: at most ${max} levels of arrays and objects` };
+      return { path, message: `nests too deeply: at most ${max} levels of arrays and objects`, code: 'too_deep', limit: max };
     }
     const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node);
     // Pushed in reverse, so the first offending place in document order is found first.
@@ -78,7 +78,7 @@ export function tooDeep(value: unknown, max = MAX_JSON_DEPTH): FieldError | null
 export function unstorableText(value: unknown, path = ''): FieldError | null {
   const bad = (s: string) => s.includes('\u0000') || !s.isWellFormed();
   if (typeof value === 'string') {
-    return bad(value) ? { path, message: 'contains a character that cannot be stored (NUL or a broken surrogate pair)' } : null;
+    return bad(value) ? { path, message: 'contains a character that cannot be stored (NUL or a broken surrogate pair)', code: 'unstorable' } : null;
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -91,7 +91,7 @@ export function unstorableText(value: unknown, path = ''): FieldError | null {
     for (const [key, inner] of Object.entries(value)) {
       const keyPath = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       if (bad(key)) {
-        return { path: keyPath, message: 'is a field name with a character that cannot be stored' };
+        return { path: keyPath, message: 'is a field name with a character that cannot be stored', code: 'unstorable' };
       }
       const found = unstorableText(inner, keyPath);
       if (found) {
@@ -109,7 +109,7 @@ export function unstorableText(value: unknown, path = ''): FieldError | null {
  */
 function parseJson(_request: unknown, body: string, done: (err: Error | null, value?: unknown) => void): void {
   if (body.trim() === '') {
-    done(badRequest('The request body is empty; send a JSON object.'));
+    done(badRequest('The request body is empty; send a JSON object.', 'body.empty'));
     return;
   }
   let value: unknown;
@@ -123,6 +123,7 @@ function parseJson(_request: unknown, body: string, done: (err: Error | null, va
         /forbidden prototype property/.test((error as Error).message)
           ? 'The request body uses a forbidden key (__proto__ or constructor).'
           : 'The request body is not valid JSON.',
+        'body.not_json',
       ),
     );
     return;

@@ -11,10 +11,10 @@ import { blocksRepo } from './repository';
 /** Blocks someone (201), or answers the block already made (200); cancels the live matches between them. */
 export async function block(db: DB, user: SessionUser, blockedId: string, now: Date): Promise<boolean> {
   if (blockedId === user.id) {
-    throw badRequest('You cannot block yourself.', [{ path: '/userId', message: 'is you' }]);
+    throw badRequest('You cannot block yourself.', [{ path: '/userId', message: 'is you', code: 'self' }], 'block.self');
   }
   if (!(await usersRepo.exists(db, blockedId))) {
-    throw notFound('There is no person with this id.');
+    throw notFound('There is no person with this id.', 'person.not_found');
   }
   const created = await blocksRepo.insert(db, user.id, blockedId, now);
   await announceBlockChange(db, user.id, blockedId);

@@ -1,11 +1,32 @@
-// The map's first screen on a phone (issue 16, item 8, in part): the
-// markers' letters have a legend, in the visitor's language; tapping a
-// card in the list opens its post; tapping a marker while the list is
-// folded away opens the list on its card; the map's credits are not
-// under the list.
-import type { Page } from 'playwright-core';
+// The map's first screen on a phone (issue 16, item 8): the markers'
+// letters have a legend, in the visitor's language; tapping a card in the
+// list opens its post; tapping a marker while the list is folded away opens
+// the list on its card; the map's credits are not under the list; a first
+// visitor reads what Aidmap is and how to start, until they dismiss it,
+// and nothing on screen moves as the page fills in; every page's tab fits
+// a 320 px phone. Screenshots: first-screen-*.png, first-visit-*.png,
+// tabs-*.png.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { apiClient, axe, e2eSession, shot } from './browser';
+import { apiClient, axe, card, e2eSession, shot } from './browser';
+
+// page.evaluate's functions run in the page: its globals, typed as far as this file uses them
+// (the project's types are Node's; the DOM library would retype fetch's bodies for the server).
+interface PageElement {
+  id: string;
+  name?: string;
+  textContent: string | null;
+  classList: { contains(name: string): boolean };
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): PageElement | null;
+  closest(selector: string): PageElement | null;
+}
+declare const document: {
+  activeElement: PageElement | null;
+  body: PageElement;
+  documentElement: { scrollWidth: number };
+  elementFromPoint(x: number, y: number): PageElement | null;
+};
 
 const e2e = e2eSession();
 const AT = { lat: 40.6694, lng: -73.9422 };
@@ -66,5 +87,121 @@ describe('the first screen', () => {
     await page.getByText('Cada marcador muestra la letra de su categoría').waitFor();
     const chip = page.locator('label.chip', { has: page.locator('.legend-pin', { hasText: /^F$/ }) });
     expect((await chip.textContent())?.replace('F', '').trim()).toBe('Reparación');
+  });
+});
+
+/** Counts the page's layout shifts from its start (CLS's sum of shifts without recent input), as the browser reports them. */
+async function countShifts(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const w = globalThis as unknown as { shifts: number };
+    w.shifts = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) {
+        w.shifts += e.hadRecentInput ? 0 : e.value;
+      }
+    }).observe({ type: 'layout-shift' as 'mark', buffered: true });
+  });
+}
+const shifted = (page: Page) => page.evaluate(() => (globalThis as unknown as { shifts: number }).shifts);
+
+describe('a first visitor', () => {
+  it('reads what Aidmap is and how to start, beside the list, without a shift; once dismissed it stays so', async () => {
+    const api = apiClient(e2e.server.url);
+    await api.call('POST', '/api/auth/signup', { email: `kim-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Kim' });
+    await api.call('POST', '/api/posts', { kind: 'need', category: 'meal', title: 'Soup for a sick neighbour', location: AT, radiusM: 2000, windows: [{ start: soon(20), end: soon(22) }], capacity: 1, details: {} });
+
+    const context = await e2e.phone();
+    await countShifts(context);
+    const page = await context.newPage();
+    await opened(page);
+    const intro = page.getByRole('region', { name: 'First time here?' });
+    await intro.waitFor();
+    expect(await intro.textContent()).toMatch(/post what they need and what they can offer/);
+    expect(await intro.textContent()).toMatch(/tap “Post” at the bottom/);
+    // Not a dialog in the way: the list and the filters beside it still answer.
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    expect(await card(page, 'Soup for a sick neighbour').isVisible()).toBe(true);
+    await page.locator('.leaflet-marker-icon').first().waitFor();
+    expect(await shifted(page), 'layout shift while the first screen filled in').toBeLessThan(0.05);
+    expect(await axe(page), 'the first screen with its introduction').toEqual([]);
+    await shot(page, 'first-visit-intro');
+
+    await intro.getByRole('button', { name: 'Got it' }).click();
+    expect(await intro.count()).toBe(0);
+    // The focus goes on to what came next, not back to the page's start.
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Filters');
+    await opened(page);
+    expect(await page.getByRole('region', { name: 'First time here?' }).count()).toBe(0);
+    await shot(page, 'first-visit-dismissed');
+  });
+
+  it('in Spanish, and not to someone signed in', async () => {
+    const es = await (await e2e.phone({ locale: 'es-ES' })).newPage();
+    await es.goto(`${e2e.server.url}${VIEW}`);
+    await es.getByRole('region', { name: '¿Primera vez aquí?' }).getByRole('button', { name: 'Entendido' }).waitFor();
+
+    const api = apiClient(e2e.server.url);
+    await api.call('POST', '/api/auth/signup', { email: `noa-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Noa' });
+    const context = await e2e.phone();
+    const cookie = api.cookie();
+    await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: e2e.server.url }]);
+    const page = await context.newPage();
+    await page.goto(`${e2e.server.url}${VIEW}`);
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(await page.getByRole('region', { name: 'First time here?' }).count()).toBe(0);
+  });
+});
+
+describe('the tab bar', () => {
+  /** A phone `width` wide, signed in (the header's fullest: inbox, account, sign out), in `locale`. */
+  async function signedIn(width: number, locale: string): Promise<{ context: BrowserContext; page: Page }> {
+    const api = apiClient(e2e.server.url);
+    await api.call('POST', '/api/auth/signup', { email: `tab-${width}-${locale}-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Guadalupe' });
+    const probe = await e2e.phone({ locale });
+    const browser = probe.browser() as Browser;
+    await probe.close();
+    const context = await browser.newContext({ viewport: { width, height: width < 360 ? 640 : 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale, timezoneId: 'America/New_York' });
+    const cookie = api.cookie();
+    await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: e2e.server.url }]);
+    const page = await context.newPage();
+    await page.goto(`${e2e.server.url}${VIEW}`);
+    await page.getByRole('button', { name: /^(Sign out|Salir)$/ }).waitFor();
+    return { context, page };
+  }
+
+  it.each([
+    [320, 'en-US'],
+    [320, 'es-ES'],
+    [390, 'en-US'],
+    [390, 'es-ES'],
+  ])('at %i px (%s) every way to a page is on screen, none cut or scrolled sideways', async (width, locale) => {
+    const { context, page } = await signedIn(width, locale);
+    try {
+      const tabs = page.getByRole('navigation', { name: locale === 'en-US' ? 'Pages' : 'Páginas' }).getByRole('link');
+      expect(await tabs.count()).toBe(4);
+      const targets = [...(await tabs.all()), ...(await page.locator('header').locator('a, button, select').all())];
+      for (const target of targets) {
+        const box = (await target.boundingBox())!;
+        const name = (await target.getAttribute('aria-label')) ?? (await target.textContent())?.trim();
+        expect(box.x, `${name}'s left edge`).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width, `${name}'s right edge`).toBeLessThanOrEqual(width);
+        expect(box.height, `${name}: a finger's height`).toBeGreaterThanOrEqual(40);
+      }
+      // Each tab's words inside its tab (none cut), and nothing wider than the screen.
+      const cut = await page.locator('nav.tabs .label').evaluateAll((labels) => labels.filter((l) => l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent));
+      expect(cut).toEqual([]);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      expect(await page.locator('nav.tabs').evaluate((n) => n.scrollWidth <= n.clientWidth)).toBe(true);
+      // The tabs are at the foot of the screen, and each goes where it says.
+      const bar = (await page.locator('nav.tabs').boundingBox())!;
+      expect(bar.y + bar.height).toBeGreaterThan((width < 360 ? 640 : 844) - 2);
+      expect(await axe(page), `the map with the tab bar at ${width} px`).toEqual([]);
+      await shot(page, `tabs-${width}-${locale}`);
+      await tabs.nth(3).click();
+      await page.getByRole('heading', { name: locale === 'en-US' ? 'Communities' : 'Comunidades', exact: true }).waitFor();
+      expect(await tabs.nth(3).getAttribute('aria-current')).toBe('page');
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -176,9 +176,9 @@ describe('password policy', () => {
   it('refuses the e-mail address or the name as the password, and reports every field at once', async () => {
     const asEmail = await ctx.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email: 'Rosa.Parks1@Example.org', password: 'rosa.parks1@example.org', displayName: 'Rosa' } });
     expect(asEmail.statusCode).toBe(400);
-    expect(asEmail.json().errors).toEqual([{ path: '/password', message: 'must not be your e-mail address or your name.' }]);
+    expect(asEmail.json().errors).toEqual([{ path: '/password', message: 'must not be your e-mail address or your name.', code: 'password.weak' }]);
     const asName = await ctx.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email: 'lamp@example.org', password: 'Violin Harbor', displayName: 'violin harbor' } });
-    expect(asName.json().errors).toEqual([{ path: '/password', message: 'must not be your e-mail address or your name.' }]);
+    expect(asName.json().errors).toEqual([{ path: '/password', message: 'must not be your e-mail address or your name.', code: 'password.weak' }]);
     const all = await ctx.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email: 'nope', password: 'short', displayName: ' ' } });
     expect(all.json().errors.map((e: { path: string }) => e.path)).toEqual(['/email', '/displayName', '/password']);
   });
@@ -213,7 +213,7 @@ describe('changing the password', () => {
     expect(wrong.json()).toMatchObject({ detail: 'The current password is not right.', errors: [{ path: '/currentPassword', message: 'is not right' }] });
     const weak = await change({ currentPassword: PASSWORD, newPassword: 'password1234' });
     expect(weak.statusCode).toBe(400);
-    expect(weak.json().errors).toEqual([{ path: '/newPassword', message: expect.stringMatching(/^is too easy to guess/) }]);
+    expect(weak.json().errors).toEqual([{ path: '/newPassword', message: expect.stringMatching(/^is too easy to guess/), code: 'password.weak' }]);
     expect((await change({ currentPassword: PASSWORD, newPassword: me.email })).json().errors[0].message).toMatch(/e-mail address or your name/);
     expect((await change({ currentPassword: PASSWORD })).statusCode).toBe(400);
     expect((await ctx.app.inject({ method: 'POST', url: '/api/me/password', payload: { currentPassword: PASSWORD, newPassword: 'lamp violin harbor tuesday' } })).statusCode).toBe(401);

@@ -58,7 +58,7 @@ describe('accounts', () => {
     });
     expect(res.statusCode).toBe(409);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.json().errors).toEqual([{ path: '/email', message: 'is already registered' }]);
+    expect(res.json().errors).toEqual([{ path: '/email', message: 'is already registered', code: 'email.taken' }]);
   });
 
   it.each([

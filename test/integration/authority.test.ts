@@ -415,7 +415,7 @@ describe('starting communities is limited', () => {
     const big = await create({ type: 'Polygon', coordinates: [circle(MAX_BOUNDARY_POSITIONS + 1, { lat: 40.7, lng: -73.9 }, 0.01)] });
     expect(big.statusCode).toBe(400);
     expect(big.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(big.json().errors).toContainEqual({ path: '/boundary', message: `must have at most 1000 vertices in all its rings (it has 1001); simplify the outline` });
+    expect(big.json().errors).toContainEqual(expect.objectContaining({ path: '/boundary', message: `must have at most 1000 vertices in all its rings (it has 1001); simplify the outline` }));
     const many = await create({ type: 'MultiPolygon', coordinates: Array.from({ length: 21 }, (_, i) => [circle(50, { lat: 40.5 + i * 0.03, lng: -73.9 }, 0.01)]) });
     expect(many.statusCode).toBe(400);
     expect(JSON.stringify(many.json().errors)).toContain('it has 1050');
@@ -423,12 +423,12 @@ describe('starting communities is limited', () => {
     const world = await create({ type: 'Polygon', coordinates: [[[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]] });
     expect(world.statusCode, world.body).toBe(400);
     expect(world.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(world.json().errors).toContainEqual({ path: '/boundary/coordinates/0/1', message: 'the edge from here to the next position spans 180° of the globe; edges must span at most 10° (add positions between)' });
+    expect(world.json().errors).toContainEqual(expect.objectContaining({ path: '/boundary/coordinates/0/1', message: 'the edge from here to the next position spans 180° of the globe; edges must span at most 10° (add positions between)' }));
 
     const ring = square({ lat: 40.7, lng: -73.9 }, 0.002).coordinates[0];
     const copies = await create({ type: 'Polygon', coordinates: Array.from({ length: 50 }, () => ring) });
     expect(copies.statusCode, copies.body).toBe(400);
-    expect(copies.json().errors).toContainEqual({ path: '/boundary/coordinates/1', message: 'repeats the ring at /boundary/coordinates/0' });
+    expect(copies.json().errors).toContainEqual(expect.objectContaining({ path: '/boundary/coordinates/1', message: 'repeats the ring at /boundary/coordinates/0' }));
     // The same copies as 50 polygons of a MultiPolygon.
     const multi = await create({ type: 'MultiPolygon', coordinates: Array.from({ length: 50 }, () => [ring]) });
     expect(multi.statusCode, multi.body).toBe(400);

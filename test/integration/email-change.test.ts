@@ -102,7 +102,7 @@ describe('changing the address', () => {
     const bo = await signup(ctx.app, 'Bo');
     const bad = await ask(ana.cookie, 'not an address');
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().errors).toEqual([{ path: '/email', message: expect.stringMatching(/e-mail address/) }]);
+    expect(bad.json().errors).toEqual([{ path: '/email', message: expect.stringMatching(/e-mail address/), code: 'format.email' }]);
     const same = await ask(ana.cookie, ` ${ana.email.toUpperCase()} `);
     expect(same.statusCode).toBe(409);
     expect(same.json().detail).toMatch(/already/);

@@ -870,11 +870,11 @@ describe('fuzzing every write route from its schema: never 5xx, and a 4xx writes
       const res = await app.inject({ method: 'DELETE', url: `/api/communities/${communityId}/invites/${code}`, headers: { cookie: me.cookie } });
       expect(res.statusCode).toBe(400);
       expectReadableProblem(res);
-      expect(res.json().errors).toEqual([{ path: '/code', message: expect.stringMatching(/cannot be stored/) }]);
+      expect(res.json().errors).toEqual([{ path: '/code', message: expect.stringMatching(/cannot be stored/), code: 'unstorable' }]);
     }
     const query = await app.inject({ method: 'GET', url: '/api/posts?bbox=-74,40.6,-73.9,40.7&cursor=a%00', headers: { cookie: me.cookie } });
     expect(query.statusCode).toBe(400);
-    expect(query.json().errors).toEqual([{ path: '/cursor', message: expect.stringMatching(/cannot be stored/) }]);
+    expect(query.json().errors).toEqual([{ path: '/cursor', message: expect.stringMatching(/cannot be stored/), code: 'unstorable' }]);
   });
 
   it.for(routes.map((r) => [r.name, r] as const))('%s', async ([name, route]) => {

@@ -34,7 +34,7 @@ describe('rate limits', () => {
     const retry = Number(refused.headers['retry-after']);
     expect(retry).toBeGreaterThan(0);
     expect(retry).toBeLessThanOrEqual(3600);
-    expect(refused.json()).toMatchObject({ status: 429, detail: expect.stringMatching(/You have posted a lot in the last hour\. Try again in \d+ (seconds|minutes)\./) });
+    expect(refused.json()).toMatchObject({ status: 429, code: 'rate_limited', detail: expect.stringMatching(/You have posted a lot in the last hour\. Try again in \d+ (seconds|minutes)\./) });
     expect((await post(one, 100)).statusCode).toBe(429);
     // Nothing was written by the refused requests.
     const mine = await one.app.inject({ method: 'GET', url: '/api/me/posts', headers: { cookie: poster.cookie } });

@@ -13,8 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db';
 import { grantModerator } from '../../server/moderation/service';
-import { buildTestApp, postBody, signup, type TestContext } from '../helper';
+import { buildTestApp, postBody, runFollowUps, signup, type TestContext } from '../helper';
 import { type Frame, TestSocket } from '../live-client';
+import { TestGeocoder } from '../geocoder';
 
 const ROLES = ['anonymous', 'member', 'other', 'organizer', 'elsewhere', 'admin', 'moderator'] as const;
 type Role = (typeof ROLES)[number];
@@ -136,7 +137,9 @@ const rideOffer = (capacity: number) =>
   postBody({ kind: 'offer', category: 'ride', title: 'Rides around Crown Heights', description: 'Weekday evenings', location: X_H, capacity, details: {} });
 
 async function newPost(user: User, body: Record<string, unknown>): Promise<string> {
-  return (await ok<{ post: { id: string } }>(user, 'POST', '/api/posts', body)).post.id;
+  const id = (await ok<{ post: { id: string } }>(user, 'POST', '/api/posts', body)).post.id;
+  await runFollowUps(ctx.app); // its suggestions, made after the reply
+  return id;
 }
 /** A fresh open ride need by the member (at X_M). */
 const memberNeed = () => newPost(member, rideNeed());
@@ -371,6 +374,39 @@ const CASES: Case<unknown>[] = [
     },
   }),
 
+  // Place names (through test/geocoder.ts): the addresses to those entitled to a post's exact places, else
+  // street, neighbourhood and town of its public points; the same 404s as the post.
+  row({ route: 'GET /api/places/status', expect: all(200), req: () => ({ url: '/api/places/status' }) }),
+  row({ route: 'GET /api/places/search', expect: signedIn(200), req: () => ({ url: '/api/places/search?q=1520%20sterling' }) }),
+  row({ route: 'GET /api/places/name', expect: signedIn(200), req: () => ({ url: '/api/places/name?lat=40.6711&lng=-73.9433' }) }),
+  ...(
+    [
+      ["the member's open need", () => openNeed, all(200), 'M'],
+      ["the helper's offer, in the member's accepted match", () => helperOffer, all(200), 'H'],
+      ["a non-member's need in C", () => nonMemberNeed, all(200), 'N'],
+    ] as const
+  ).map(([variant, id, statuses, secret]) =>
+    row({
+      route: 'GET /api/posts/:id/place',
+      variant,
+      expect: statuses,
+      req: () => ({ url: `/api/posts/${id()}/place` }),
+      after: async (_r, role, body) => check(json(body).exact === ENTITLED[secret].includes(role), `exact is ${String(json(body).exact)}`),
+    }),
+  ),
+  row<string>({
+    route: 'GET /api/posts/:id/place',
+    variant: "the member's hidden need",
+    expect: [404, 200, 404, 200, 404, 200, 200],
+    make: async () => {
+      const id = await memberNeed();
+      await ok(admin, 'POST', `/api/posts/${id}/hide`, { reason: 'Asks for money' });
+      return id;
+    },
+    req: (id) => ({ url: `/api/posts/${id}/place` }),
+    after: async (_r, _role, body) => check(json(body).exact === true, 'the address is not given to those who see the hidden post'),
+  }),
+
   // Matches: the member is a party (the need's author), the helper the other.
   row<string>({
     route: 'POST /api/matches',
@@ -453,6 +489,13 @@ const CASES: Case<unknown>[] = [
     },
   }),
   row({ route: 'GET /api/communities/:id/triage', expect: organizers(200), req: () => ({ url: `/api/communities/${C.id}/triage` }) }),
+  row({ route: 'GET /api/communities/:id/triage/:needId', expect: organizers(200), req: () => ({ url: `/api/communities/${C.id}/triage/${openNeed}` }) }),
+  row<string>({
+    route: 'POST /api/communities/:id/triage/:needId/note',
+    expect: organizers(204),
+    make: memberNeed,
+    req: (needId) => ({ url: `/api/communities/${C.id}/triage/${needId}/note`, payload: { body: 'Is this still needed? I can look for a driver.' } }),
+  }),
   row({
     route: 'POST /api/communities/:id/assignments/plan',
     expect: organizers(200),
@@ -512,6 +555,20 @@ const CASES: Case<unknown>[] = [
   ...(['export.csv', 'export.geojson', 'triage', 'roster'] as const).map((tool) =>
     row({ route: `GET /api/communities/:id/${tool}`, variant: 'of D, around C', expect: [401, 403, 403, 403, 200, 403, 403], req: () => ({ url: `/api/communities/${D.id}/${tool}` }) }),
   ),
+  // C's member's need, asked of D: not one of D's (its organizer gets 404, as for any need not theirs to triage).
+  row({
+    route: 'GET /api/communities/:id/triage/:needId',
+    variant: 'of D, around C',
+    expect: [401, 403, 403, 403, 404, 403, 403],
+    req: () => ({ url: `/api/communities/${D.id}/triage/${openNeed}` }),
+  }),
+  row<string>({
+    route: 'POST /api/communities/:id/triage/:needId/note',
+    variant: 'of D, around C',
+    expect: [401, 403, 403, 403, 404, 403, 403],
+    make: memberNeed,
+    req: (needId) => ({ url: `/api/communities/${D.id}/triage/${needId}/note`, payload: { body: 'Hello from next door.' } }),
+  }),
   row({
     route: 'GET /api/communities/:id/coverage',
     variant: 'of D, around C',
@@ -694,9 +751,12 @@ function registeredRoutes(): string[] {
   return [...new Set(out)].sort();
 }
 
+let geocoder: TestGeocoder;
+
 beforeAll(async () => {
+  geocoder = await TestGeocoder.start();
   // No built web app: its static files would add a route per file, which are not the API's.
-  ctx = await buildTestApp({ env: { WEB_ROOT: '/nonexistent' } });
+  ctx = await buildTestApp({ env: { WEB_ROOT: '/nonexistent', GEOCODER_URL: geocoder.url, GEOCODER_INTERVAL_MS: '0' } });
   tables = rowsOf<{ name: string }>(
     await ctx.database.db.execute(sql`SELECT table_name AS name FROM information_schema.tables
       WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ('sessions', 'rate_counters', 'spatial_ref_sys') ORDER BY 1`),
@@ -740,6 +800,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ctx?.app.close();
+  await geocoder?.stop();
 });
 
 describe('authorization matrix', () => {

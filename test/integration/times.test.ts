@@ -70,7 +70,7 @@ describe('candidate reasons in the reader’s zone', () => {
       const res = await call(ann, 'GET', `/api/posts/${need.id}/matches?tz=${encodeURIComponent(tz)}`);
       expect(res.statusCode, tz).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.json().errors).toEqual([{ path: '/tz', message: 'must be an IANA time zone, like "America/New_York"' }]);
+      expect(res.json().errors).toEqual([{ path: '/tz', message: 'must be an IANA time zone, like "America/New_York"', code: 'time_zone' }]);
     }
   });
 });
@@ -121,6 +121,6 @@ describe('exports in local time', () => {
     const bad = await call(admin, 'GET', `/api/communities/${c.id}/export.csv?tz=Nowhere/Special`);
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(bad.json().errors).toEqual([{ path: '/tz', message: 'must be an IANA time zone, like "America/New_York"' }]);
+    expect(bad.json().errors).toEqual([{ path: '/tz', message: 'must be an IANA time zone, like "America/New_York"', code: 'time_zone' }]);
   });
 });

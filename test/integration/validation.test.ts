@@ -20,11 +20,17 @@ async function countRows(): Promise<number> {
 function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number) {
   expect(res.statusCode).toBe(status);
   expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-  const body = res.json() as { type: string; title: string; status: number; detail: string };
+  const body = res.json() as { type: string; title: string; status: number; detail: string; code: string };
   expect(body).toMatchObject({ type: 'about:blank', status });
   expect(body.title.length).toBeGreaterThan(0);
   expect(body.detail.length).toBeGreaterThan(0);
-  return body as { detail: string; errors?: { path: string; message: string }[] };
+  // Every problem has a stable machine code (snake_case words, dotted), and so does each field error.
+  expect(body.code).toMatch(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/);
+  const typed = body as { detail: string; code: string; errors?: { path: string; message: string; code: string; limit?: number }[] };
+  for (const e of typed.errors ?? []) {
+    expect(e.code).toMatch(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/);
+  }
+  return typed;
 }
 
 const tooManyWindows = Array.from({ length: 21 }, (_, i) => ({
@@ -200,7 +206,7 @@ describe('nullable fields', () => {
       payload: { description: 42 },
     });
     const body = expectProblem(res, 400);
-    expect(body.errors).toEqual([{ path: '/description', message: 'must be a string or null' }]);
+    expect(body.errors).toEqual([{ path: '/description', message: 'must be a string or null', code: 'type' }]);
   });
 });
 
@@ -209,7 +215,7 @@ describe('empty query parameters', () => {
     const res = await ctx.app.inject({ method: 'GET', url: '/api/posts?bbox=-74.05,40.60,-73.85,40.75&kind=&category=&from=&to=&limit=&cursor=' });
     expect(res.statusCode).toBe(200);
     const missing = await ctx.app.inject({ method: 'GET', url: '/api/posts?bbox=' });
-    expect(expectProblem(missing, 400).errors).toEqual([{ path: '/bbox', message: 'is required' }]);
+    expect(expectProblem(missing, 400).errors).toEqual([{ path: '/bbox', message: 'is required', code: 'required' }]);
   });
 });
 
@@ -242,5 +248,60 @@ describe('text PostgreSQL cannot store as given', () => {
     const res = await ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie }, payload: postBody({ title: '𝔸𝕚𝕕 🧑🏽‍🦽 עזרה 援助' }) });
     expect(res.statusCode).toBe(201);
     expect(res.json().post.title).toBe('𝔸𝕚𝕕 🧑🏽‍🦽 עזרה 援助');
+  });
+});
+
+// Issue 16: clients show their own words for a problem, keyed by stable codes, not the English detail.
+describe('problems carry stable codes', () => {
+  const post = (payload: unknown) => ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie }, payload: payload as Record<string, unknown> });
+
+  it('a validation problem is `invalid`, each field error coded by its rule or JSON-schema keyword, with its limit', async () => {
+    const body = expectProblem(
+      await post(postBody({ title: 'x'.repeat(121), radiusM: 99, windows: [{ start: '2026-12-03T10:00:00Z', end: '2026-12-03T09:00:00Z' }], raduisM: 1 })),
+      400,
+    );
+    expect(body.code).toBe('invalid');
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: '/title', code: 'max_length', limit: 120 }),
+        expect.objectContaining({ path: '/radiusM', code: 'minimum', limit: 100 }),
+        expect.objectContaining({ path: '/raduisM', code: 'unknown_field' }),
+      ]),
+    );
+    // Rules of our own, checked once the schema is met.
+    const times = expectProblem(await post(postBody({ title: '  ', windows: [{ start: '2026-12-03T10:00:00Z', end: '2026-12-03T09:00:00Z' }] })), 400);
+    expect(times.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: '/windows/0/end', code: 'window.end_before_start' }),
+        expect.objectContaining({ path: '/title', code: 'blank' }),
+      ]),
+    );
+    const missing = expectProblem(await ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie }, payload: { kind: 'need' } }), 400);
+    expect(missing.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: '/title', code: 'required' })]));
+    const date = expectProblem(await post(postBody({ windows: [{ start: 'tomorrow', end: '2026-12-03T09:00:00Z' }] })), 400);
+    expect(date.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: '/windows/0/start', code: 'format.date_time' })]));
+  });
+
+  it('other problems name what happened, or at least their status', async () => {
+    const unknownPost = '6b1f7a3e-0c8d-4e2a-9b5f-3d2c1a0e9f87';
+    expect(expectProblem(await ctx.app.inject({ method: 'GET', url: `/api/posts/${unknownPost}` }), 404).code).toBe('post.not_found');
+    expect(expectProblem(await ctx.app.inject({ method: 'GET', url: `/api/matches/${unknownPost}`, headers: { cookie } }), 404).code).toBe('match.not_found');
+    expect(expectProblem(await ctx.app.inject({ method: 'POST', url: '/api/posts', payload: postBody() }), 401).code).toBe('sign_in');
+    expect(expectProblem(await ctx.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'nobody@example.org', password: 'not the password' } }), 401).code).toBe(
+      'auth.wrong_credentials',
+    );
+    const raw = (payload: string, type = 'application/json') => ctx.app.inject({ method: 'POST', url: '/api/posts', headers: { cookie, 'content-type': type }, payload });
+    expect(expectProblem(await raw('{"title": '), 400).code).toBe('body.not_json');
+    expect(expectProblem(await raw(JSON.stringify(postBody({ description: 'x'.repeat(70_000) }))), 413).code).toBe('too_large');
+    expect(expectProblem(await raw('title=Soup', 'application/x-www-form-urlencoded'), 415).code).toBe('unsupported_media_type');
+    expect(expectProblem(await ctx.app.inject({ method: 'GET', url: '/api/nothing-here' }), 404).code).toBe('not_found');
+  });
+
+  it('the OpenAPI document says problems have a code', async () => {
+    const doc = (await ctx.app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { required?: string[]; properties?: Record<string, unknown> } }> }> }>> };
+    const notFound = doc.paths['/api/posts/{id}']!.get!.responses['404']!.content!;
+    const schema = Object.values(notFound)[0]!.schema;
+    expect(schema.required).toContain('code');
+    expect(Object.keys(schema.properties ?? {})).toContain('code');
   });
 });

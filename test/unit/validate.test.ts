@@ -36,7 +36,7 @@ describe('category details', () => {
     expect(validateDetails('need', 'meal', {})).toEqual([]);
     const unknown = validateDetails('need', 'meal', { dietary: ['vegan', 'paleo'] });
     expect(unknown).toEqual([
-      { path: '/details/dietary/1', message: 'must be one of: vegetarian, vegan, halal, kosher, gluten-free, nut-free, dairy-free' },
+      { path: '/details/dietary/1', message: 'must be one of: vegetarian, vegan, halal, kosher, gluten-free, nut-free, dairy-free', code: 'enum' },
     ]);
     expect(paths(validateDetails('need', 'meal', { dietary: ['vegan', 'vegan'] }))).toEqual(['/details/dietary']);
     expect(paths(validateDetails('need', 'meal', { dietary: 'vegan' }))).toEqual(['/details/dietary']);
@@ -54,7 +54,7 @@ describe('category details', () => {
     for (const category of ['grocery', 'errand', 'childcare', 'repair', 'lending', 'companionship', 'other'] as const) {
       expect(validateDetails('need', category, {})).toEqual([]);
       expect(validateDetails('need', category, { subject: 'x' })).toEqual([
-        { path: '/details/subject', message: `is not a detail a ${category} post takes` },
+        { path: '/details/subject', message: `is not a detail a ${category} post takes`, code: 'unknown_field' },
       ]);
     }
   });

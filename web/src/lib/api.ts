@@ -7,8 +7,9 @@ import type { Session, User } from '../../../server/contract/auth';
 import type { FieldError, Problem } from '../../../server/contract/problem';
 import type { BBox } from '../../../server/contract/live';
 import type { Alert, Channel, Notification, NotificationKind, Preferences } from '../../../server/contract/notifications';
+import type { PlaceResult, PostPlace } from '../../../server/contract/places';
 import type { Static } from 'typebox';
-import type { Locale } from './i18n';
+import { type Locale, type MessageKey, MESSAGES, translate } from './i18n';
 import { readerZone } from './time';
 import type {
   ApplySchema,
@@ -22,11 +23,13 @@ import type {
   PlanSchema,
   RosterItemSchema,
   TriageItemSchema,
+  TriageNeedSchema,
 } from '../../../server/contract/communities';
 
 export type { Candidate, CreatePostBody, Match, Message, PatchPostBody, Post, Session, User };
 export type { Community, CreateCommunityBody, Invite, Membership };
 export type { Alert, Channel, Notification, NotificationKind, Preferences };
+export type { PlaceResult, PostPlace };
 /** One page of the inbox: `next` is passed as `before` for the older one (null: no more). */
 export interface InboxPage {
   items: Notification[];
@@ -51,6 +54,7 @@ export interface NewAlert {
   dailyMax?: number;
 }
 export type TriageItem = Static<typeof TriageItemSchema>;
+export type TriageNeed = Static<typeof TriageNeedSchema>;
 export type Plan = Static<typeof PlanSchema>;
 export type Applied = Static<typeof ApplySchema>;
 export type RosterItem = Static<typeof RosterItemSchema>;
@@ -63,16 +67,89 @@ export interface Blocked {
   createdAt: string;
 }
 
+/**
+ * The language the server's problems are told in: the app's (App.svelte
+ * hands over the session's choice, read when a message is shown, so a
+ * change of language changes them too); English where no app runs (scripts,
+ * tests).
+ */
+let problemLocale: () => Locale = () => 'en';
+export function tellProblemsIn(locale: () => Locale): void {
+  problemLocale = locale;
+}
+
+const isKey = (key: string): key is MessageKey => key in MESSAGES.en;
+
+/** A problem's code when it has none (a proxy's error page): the one the server gives each status. */
+const STATUS_CODES: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'too_large', 429: 'rate_limited', 500: 'internal', 503: 'unavailable' };
+
+/** A field's name in words, from the last name in its pointer (`/windows/0/end` → "End"), or '' for one we have no word for. */
+function fieldLabel(path: string, locale: Locale): string {
+  const name = path.split('/').reverse().find((part) => part !== '' && !/^\d+$/.test(part));
+  const key = `field.${name}`;
+  return name !== undefined && isKey(key) ? translate(locale, key) : '';
+}
+
+/**
+ * What is wrong with one field, in the reader's language, without the
+ * field's name (a form shows it beside the field). English is the server's
+ * own message, written for people ("must be after start"); another language
+ * takes the text for its code (server/contract/problem.ts), or a general one.
+ */
+export function fieldText(error: FieldError, locale: Locale): string {
+  if (locale === 'en') {
+    return error.message;
+  }
+  const key = `problem.field.${error.code ?? 'invalid'}`;
+  return translate(locale, isKey(key) ? key : 'problem.field.invalid', { limit: error.limit ?? '' });
+}
+
+/**
+ * A problem as a sentence in the reader's language. A request that failed
+ * validation lists each field by its name in words (never its pointer:
+ * "/windows/0/end: must be after start" was what people read); any other,
+ * in English, is the server's detail, else the text for its code, else for
+ * its status, else a general one.
+ */
+export function problemText(problem: Problem, locale: Locale): string {
+  const errors = problem.errors ?? [];
+  if (problem.code === 'invalid' && errors.length > 0) {
+    const items = errors.map((e) => {
+      const label = fieldLabel(e.path, locale);
+      const text = fieldText(e, locale);
+      return label ? `${label}: ${text}` : text.charAt(0).toLocaleUpperCase(locale) + text.slice(1);
+    });
+    return translate(locale, 'problem.invalid', { list: items.join('; ') });
+  }
+  // Status 0: no answer came, and the app said so itself, in the reader's language (lib/action.svelte.ts).
+  if ((locale === 'en' || problem.status === 0) && problem.detail) {
+    return problem.detail;
+  }
+  for (const code of [problem.code, STATUS_CODES[problem.status]]) {
+    const key = `problem.${code}`;
+    if (code && isKey(key)) {
+      return translate(locale, key);
+    }
+  }
+  return translate(locale, problem.status >= 500 ? 'problem.internal' : 'problem.bad_request');
+}
+
 export class ApiError extends Error {
   constructor(readonly problem: Problem) {
-    super(problem.detail);
+    super();
+    this.name = 'ApiError';
+  }
+  /** The problem in the app's language (problemText). */
+  override get message(): string {
+    return problemText(this.problem, problemLocale());
   }
   get status(): number {
     return this.problem.status;
   }
-  /** The messages for one field, by its JSON pointer (`/title`, `/details/destination`). */
+  /** The messages for one field, by its JSON pointer (`/title`, `/details/destination`), in the app's language. */
   errorsAt(path: string): string[] {
-    return (this.problem.errors ?? []).filter((e: FieldError) => e.path === path || e.path.startsWith(`${path}/`)).map((e) => e.message);
+    const locale = problemLocale();
+    return (this.problem.errors ?? []).filter((e: FieldError) => e.path === path || e.path.startsWith(`${path}/`)).map((e) => fieldText(e, locale));
   }
 }
 
@@ -262,6 +339,16 @@ export function createApi(t: Transport = defaultTransport, cache: ReadCache | nu
 
     similar: (q: { kind: string; category: string; lat: number; lng: number; start: string; end: string }) =>
       call<{ items: { post: Post; distanceM: number; mine: boolean }[] }>('GET', `/api/posts/similar?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]))}`).then((r) => r.items),
+    /** Whether the server has address search and place names (it may have no geocoder). */
+    placesAvailable: () => call<{ available: boolean }>('GET', '/api/places/status').then((r) => r.available),
+    /** Addresses matching what was written, those near `near` (the map) first. */
+    searchPlaces: (q: string, near: { lat: number; lng: number } | null, lang: Locale, signal?: AbortSignal) =>
+      call<{ items: PlaceResult[] }>('GET', `/api/places/search?${new URLSearchParams({ q, lang, ...(near ? { lat: String(near.lat), lng: String(near.lng) } : {}) })}`, undefined, signal).then((r) => r.items),
+    /** The address at a point being chosen (null: none known there). */
+    placeName: (p: { lat: number; lng: number }, lang: Locale, signal?: AbortSignal) =>
+      call<{ name: string | null }>('GET', `/api/places/name?${new URLSearchParams({ lat: String(p.lat), lng: String(p.lng), lang })}`, undefined, signal).then((r) => r.name),
+    /** A post's place (and destination) as names: addresses when the viewer may see them, else street and neighbourhood. */
+    postPlace: (id: string, lang: Locale, signal?: AbortSignal) => call<PostPlace>('GET', `/api/posts/${id}/place?lang=${lang}`, undefined, signal),
     communitiesAt: (lat: number, lng: number) => call<{ items: Community[] }>('GET', `/api/communities?lat=${lat}&lng=${lng}`).then((r) => r.items),
     myCommunities: () => call<{ items: Community[] }>('GET', '/api/me/communities').then((r) => r.items),
     community: (id: string) => call<{ community: Community }>('GET', `/api/communities/${id}`).then((r) => r.community),
@@ -270,6 +357,10 @@ export function createApi(t: Transport = defaultTransport, cache: ReadCache | nu
     /** Leaves (its organizers stop seeing one's exact places). */
     leave: (id: string) => call<void>('POST', `/api/communities/${id}/leave`),
     triage: (id: string) => call<{ items: TriageItem[] }>('GET', `/api/communities/${id}/triage`).then((r) => r.items),
+    /** One need triage lists, with the members' offers that could serve it. */
+    triageNeed: (id: string, needId: string) => call<TriageNeed>('GET', `/api/communities/${id}/triage/${needId}`),
+    /** An organizer's note to a need's author (their inbox, e-mail, push). */
+    writeToAuthor: (id: string, needId: string, body: string) => call<void>('POST', `/api/communities/${id}/triage/${needId}/note`, { body }),
     plan: (id: string, body: { from: string; to: string }) => call<Plan>('POST', `/api/communities/${id}/assignments/plan`, body),
     apply: (id: string, pairs: { needId: string; offerId: string }[]) => call<Applied>('POST', `/api/communities/${id}/assignments/apply`, { pairs }),
     roster: (id: string) => call<{ items: RosterItem[] }>('GET', `/api/communities/${id}/roster`).then((r) => r.items),

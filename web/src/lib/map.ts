@@ -53,11 +53,23 @@ function round(view: View): View {
  * order they first came in; new ones last), because its greedy clustering
  * depends on the order, so one new post changes at most the cluster it joins;
  * and a cluster's marker is keyed by its place and size, not by its
- * supercluster id, which shifts whenever the index is rebuilt.
+ * supercluster id, which shifts whenever the index is rebuilt. Selecting a
+ * post marks its marker in place (a class), so a marker keeps the focus.
+ *
+ * The keyboard: the markers are one Tab stop (a roving tabindex, as in the
+ * WAI-ARIA toolbar pattern), not one each (a few dozen Tabs before the rest
+ * of the page); the arrow keys go from marker to marker in reading order
+ * (north to south, then west to east), Home and End to the first and last,
+ * and Enter or Space does what a tap does. Leaflet's own `keyboard` option
+ * only gives every marker a tabindex of 0, and its markers are divs, which
+ * Enter does not click.
  */
 class MarkerLayer {
   private readonly group = L.layerGroup();
   private readonly markers = new Map<string, { marker: L.Marker; look: string; clusterId?: number }>();
+  /** The markers' keys in reading order, and the one that takes the Tab stop. */
+  private tabOrder: string[] = [];
+  private active: string | null = null;
   private readonly index = new Supercluster<{ id: string }>({ radius: 48, maxZoom: 16 });
   private posts = new Map<string, Post>();
   private order: string[] = [];
@@ -116,8 +128,7 @@ class MarkerLayer {
       } else {
         const post = this.posts.get(props.id!)!;
         key = post.id;
-        const selected = this.options.selected === post.id;
-        html = `<span class="pin glyph ${post.kind} cat-${post.category}${selected ? ' selected' : ''}" aria-hidden="true">${CATEGORY_GLYPH[post.category] ?? '•'}</span>`;
+        html = `<span class="pin glyph ${post.kind} cat-${post.category}" aria-hidden="true">${CATEGORY_GLYPH[post.category] ?? '•'}</span>`;
         label = `${post.kind === 'need' ? this.options.labels.need : this.options.labels.offer}: ${this.options.labels.category(post.category)} — ${post.title}`;
         onClick = () => this.options.onSelect(post.id);
       }
@@ -127,6 +138,7 @@ class MarkerLayer {
       const look = `${lat},${lng}|${label}|${html}`;
       if (existing && existing.look === look) {
         existing.clusterId = props.cluster_id;
+        this.markSelected(existing.marker, !props.cluster && this.options.selected === key);
         continue;
       }
       existing?.marker.remove();
@@ -138,6 +150,10 @@ class MarkerLayer {
         riseOnHover: true,
       }).on('click', onClick);
       marker.addTo(this.group);
+      const element = marker.getElement();
+      element?.addEventListener('keydown', (event) => this.key(event, key, onClick));
+      element?.addEventListener('focus', () => (this.active = key));
+      this.markSelected(marker, !props.cluster && this.options.selected === key);
       this.markers.set(key, { marker, look, ...(props.cluster ? { clusterId: props.cluster_id! } : {}) });
     }
     for (const [key, { marker }] of this.markers) {
@@ -146,7 +162,47 @@ class MarkerLayer {
         this.markers.delete(key);
       }
     }
+    this.rove();
     this.drawHalo();
+  }
+
+  private markSelected(marker: L.Marker, selected: boolean): void {
+    marker.getElement()?.querySelector('.pin')?.classList.toggle('selected', selected);
+  }
+
+  /** One marker in the Tab order: the one last focused, else the selected post's, else the first in reading order. */
+  private rove(): void {
+    const placed = [...this.markers].map(([key, { marker }]) => ({ key, at: marker.getLatLng(), element: marker.getElement() }));
+    placed.sort((a, b) => b.at.lat - a.at.lat || a.at.lng - b.at.lng);
+    this.tabOrder = placed.map((m) => m.key);
+    const selected = this.options.selected;
+    const stop = this.active !== null && this.markers.has(this.active) ? this.active : selected !== null && this.markers.has(selected) ? selected : (this.tabOrder[0] ?? null);
+    for (const m of placed) {
+      if (m.element) {
+        m.element.tabIndex = m.key === stop ? 0 : -1;
+      }
+    }
+  }
+
+  private key(event: KeyboardEvent, key: string, activate: () => void): void {
+    const i = this.tabOrder.indexOf(key);
+    const last = this.tabOrder.length - 1;
+    const to: Record<string, number> = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: last };
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      activate();
+    } else if (event.key in to) {
+      // Not Leaflet's panning, nor the page's scrolling: the next marker.
+      event.preventDefault();
+      event.stopPropagation();
+      const next = this.tabOrder[Math.max(0, Math.min(last, to[event.key]!))];
+      const element = next === undefined ? undefined : this.markers.get(next)?.marker.getElement();
+      if (next !== undefined && element) {
+        this.active = next;
+        this.rove();
+        element.focus();
+      }
+    }
   }
 
   /** The selected post's place drawn as what it is: an area of `locationPrecisionM`, not a pin on a house. */
