@@ -295,7 +295,7 @@ describe('organizers', () => {
     await helper.getByRole('link', { name: /Back to the map/ }).click();
 
     await org.goto(communityUrl);
-    await org.getByRole('link', { name: 'Ride to the pharmacy', exact: true }).waitFor();
+    await org.getByRole('button', { name: 'Helpers and actions for Ride to the pharmacy', exact: true }).waitFor();
     await accessible(org, 'the organizer page');
     await org.getByRole('button', { name: 'Make a plan' }).click();
     await org.getByText(/1 of \d+ needs can be served/).waitFor();
@@ -437,7 +437,7 @@ describe('community admins', () => {
     // Each cell says in words how many needs there lack help (readable without tiles or color).
     expect(await page.locator('.coverage-map .coverage-mark').count()).toBe(week.cells.length);
     // Sam is suspended: his ride need counts at its public place, which may or may not share the ride offer's cell.
-    await page.getByText(new RegExp(`^3 needs and 2 offers in ${week.cells.length} areas; [23] needs have no offer of their kind nearby\\.$`)).waitFor();
+    await page.getByText(new RegExp(`^3 needs and 2 offers in ${week.cells.length} areas; no member's offer can serve [23] of the needs\\.$`)).waitFor();
     await page.getByText('The map background cannot load').first().waitFor();
     await accessible(page, 'the coverage map');
     await page.locator('.coverage-map').scrollIntoViewIfNeeded();
