@@ -113,17 +113,22 @@ export async function proposeMatch(db: DB, user: SessionUser, body: ProposeBody,
 }
 
 /**
- * Runs a proposal's transaction again, once, when a suggestion of the pair
- * was committed between its look for the pair's live match and its insert
- * (matches_live_pair_key): a post's suggestions are made by a job just
- * after its reply, so one may land while its author, or the other side,
- * already proposes. The second run finds the suggestion and takes it up.
+ * Runs a proposal's transaction again, once, when a post's suggestions were
+ * being written at the same time: a post's suggestions are made by a job
+ * just after its reply, so they may be written while its author, or the
+ * other side, already proposes. Their insert locks the posts it names (its
+ * foreign keys) in its own order, and the proposal locks the pair in id
+ * order: PostgreSQL may end one of the two as a deadlock (40P01); and a
+ * suggestion of the pair committed between the proposal's look for a live
+ * match and its insert collides with it (matches_live_pair_key). The second
+ * run finds the suggestion and takes it up.
  */
 async function takingUpSuggestion<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (sqlState(error) !== '23505' || !/matches_live_pair_key/.test(constraintOf(error))) {
+    const state = sqlState(error);
+    if (state !== '40P01' && !(state === '23505' && /matches_live_pair_key/.test(constraintOf(error)))) {
       throw error;
     }
     return run();

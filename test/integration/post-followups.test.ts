@@ -181,6 +181,41 @@ describe('a new post', () => {
     expect(live).toEqual([{ id: res.json().match.id, status: 'proposed' }]);
   });
 
+  it('proposed while suggestions naming the pair lock its posts the other way round: a deadlock ends the proposal, which runs again', async () => {
+    const ctx = second!;
+    if (ctx.database.driver !== 'postgres') {
+      return; // one connection on the embedded database: its transactions never overlap
+    }
+    const [asker, helper] = [await signup(ctx.app, 'Sol'), await signup(ctx.app, 'Tove')];
+    const need = (await create(ctx, asker, { kind: 'need', title: 'Groceries, quickly', capacity: 1 })).json().post.id as string;
+    const offer = (await create(ctx, helper, { kind: 'offer', title: 'Shopping run', capacity: 1 })).json().post.id as string;
+    // A suggestions insert checks its rows' posts (foreign keys) in its own order; a proposal locks the pair in id order.
+    const [first, last] = [need, offer].sort();
+    let more!: () => void;
+    const next = new Promise<void>((resolve) => (more = resolve));
+    let commit!: () => void;
+    const held = new Promise<void>((resolve) => (commit = resolve));
+    const suggesting = ctx.database.db.transaction(async (tx) => {
+      // Never the one PostgreSQL ends: the proposal, waiting first, finds the deadlock (superuser's setting; tests connect as one).
+      await tx.execute(sql`SET LOCAL deadlock_timeout = '60s'`);
+      await tx.execute(sql`SELECT 1 FROM posts WHERE id = ${last}::uuid FOR KEY SHARE`);
+      await next;
+      await tx.execute(sql`SELECT 1 FROM posts WHERE id = ${first}::uuid FOR KEY SHARE`);
+      await held;
+    });
+    const waiting = () => count(ctx, sql`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+    // The proposal locks the first post and waits for the last…
+    const proposing = call(ctx, helper, 'POST', '/api/matches', { needId: need, offerId: offer });
+    await expect.poll(waiting, { timeout: 30_000 }).toBe(1);
+    // …which the suggestions hold, and they now wait for the first: a cycle, which PostgreSQL breaks by ending the proposal.
+    more();
+    commit();
+    await suggesting;
+    const res = await proposing;
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().match).toMatchObject({ needId: need, offerId: offer, status: 'proposed' });
+  });
+
   it('made twice with one Idempotency-Key, at once or again, is one post with one event and one job', async () => {
     const ctx = second!;
     const me = await signup(ctx.app, 'Twin');
