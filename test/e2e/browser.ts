@@ -233,3 +233,25 @@ export function apiClient(baseUrl: string) {
   };
   return { call, cookie: () => cookie };
 }
+
+/**
+ * The page's document as the tests' page.evaluate functions use it (they run
+ * in the page): declared per file as `declare const document: PageDocument`,
+ * since the project's types are Node's and the DOM library would retype
+ * fetch's bodies for the server.
+ */
+export interface PageElement {
+  id: string;
+  name?: string;
+  textContent: string | null;
+  classList: { contains(name: string): boolean };
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): PageElement | null;
+  closest(selector: string): PageElement | null;
+}
+export interface PageDocument {
+  activeElement: PageElement | null;
+  body: PageElement;
+  documentElement: { scrollWidth: number };
+  elementFromPoint(x: number, y: number): PageElement | null;
+}

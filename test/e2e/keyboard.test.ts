@@ -5,25 +5,10 @@
 // tap does: the list opens on its card. Screenshots: keyboard-*.png.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { apiClient, axe, e2eSession, shot } from './browser';
+import { apiClient, axe, e2eSession, shot, type PageDocument } from './browser';
 
-// page.evaluate's functions run in the page: its globals, typed as far as this file uses them
-// (the project's types are Node's; the DOM library would retype fetch's bodies for the server).
-interface PageElement {
-  id: string;
-  name?: string;
-  textContent: string | null;
-  classList: { contains(name: string): boolean };
-  getAttribute(name: string): string | null;
-  querySelector(selector: string): PageElement | null;
-  closest(selector: string): PageElement | null;
-}
-declare const document: {
-  activeElement: PageElement | null;
-  body: PageElement;
-  documentElement: { scrollWidth: number };
-  elementFromPoint(x: number, y: number): PageElement | null;
-};
+// page.evaluate's functions run in the page; its document, typed in browser.ts.
+declare const document: PageDocument;
 declare const localStorage: { setItem(key: string, value: string): void };
 
 const e2e = e2eSession();
