@@ -298,10 +298,10 @@ describe('organizers', () => {
     await org.getByRole('button', { name: 'Helpers and actions for Ride to the pharmacy', exact: true }).waitFor();
     await accessible(org, 'the organizer page');
     await org.getByRole('button', { name: 'Make a plan' }).click();
-    await org.getByText(/1 of \d+ needs can be served/).waitFor();
+    await org.getByText(/1 of \d+ needs of members can be served/).waitFor();
     await shot(org, 'organizer-plan');
     await org.getByRole('button', { name: 'Propose these matches' }).click();
-    await org.getByText('1 proposals sent; the helpers will answer.').waitFor();
+    await org.getByText('1 proposal sent; the helper will answer.').waitFor();
     await shot(org, 'organizer-applied');
 
     // The helper hears of it wherever she is, and can accept.
