@@ -463,6 +463,32 @@ export function ruleStart(rule: Recurrence): Date | null {
  * of seconds, a year of other than four digits.
  */
 function formatInZone(ms: number, zone: string): string {
+  let known = formatted.get(zone);
+  if (!known) {
+    known = new Map();
+    formatted.set(zone, known);
+  }
+  let text = known.get(ms);
+  if (text === undefined) {
+    text = formatAnew(ms, zone);
+    if (formattedKept >= OFFSETS_KEPT) {
+      formatted.clear();
+      formattedKept = 0;
+      formatted.set(zone, (known = new Map()));
+    }
+    known.set(ms, text);
+    formattedKept++;
+  }
+  return text;
+}
+
+/** Instants already written, by zone: the same rule's occurrences are written for every post and every read. */
+const formatted = new Map<string, Map<number, string>>();
+let formattedKept = 0;
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+function formatAnew(ms: number, zone: string): string {
   const lowered = zone.toLowerCase();
   if (lowered !== 'utc' && lowered !== 'gmt') {
     const offset = offsetAt(IANAZone.create(zone), ms);
@@ -471,12 +497,27 @@ function formatInZone(ms: number, zone: string): string {
     if (Number.isInteger(offset) && year >= 1000 && year <= 9999) {
       const text = local.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ, of the wall clock
       const abs = Math.abs(offset);
-      const pad = (n: number) => String(n).padStart(2, '0');
       const millis = local.getUTCMilliseconds() === 0 ? '' : text.slice(19, 23);
-      return `${text.slice(0, 19)}${millis}${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+      return `${text.slice(0, 19)}${millis}${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
     }
   }
   return formatWithLuxon(ms, zone);
+}
+
+/** Instants of one-off windows already read (parseInstant asks Luxon), by their text. */
+const instants = new Map<string, number>();
+
+/** parseInstant, remembered: a post's windows are read for every view of it. */
+function instantOf(text: string): number {
+  let ms = instants.get(text);
+  if (ms === undefined) {
+    ms = parseInstant(text); // throws for a malformed one, which is then not kept
+    if (instants.size >= OFFSETS_KEPT) {
+      instants.clear();
+    }
+    instants.set(text, ms);
+  }
+  return ms;
 }
 
 function formatWithLuxon(ms: number, zone: string): string {
@@ -502,9 +543,9 @@ export function buildSchedule(
   const items: { start: number; end: number; window: Window }[] = [];
 
   for (const w of windows) {
-    const end = parseInstant(w.end);
+    const end = instantOf(w.end);
     if (end > nowMs) {
-      items.push({ start: parseInstant(w.start), end, window: { start: w.start, end: w.end } });
+      items.push({ start: instantOf(w.start), end, window: { start: w.start, end: w.end } });
     }
   }
   if (rule) {
@@ -560,7 +601,7 @@ function lastOccurrence(rule: CompiledRule): { start: number; end: number } | nu
 export function lastWindowEnd(windows: Window[], rule: Recurrence | null | undefined): Date | null {
   let latest: number | null = null;
   for (const w of windows) {
-    const end = parseInstant(w.end);
+    const end = instantOf(w.end);
     latest = latest === null ? end : Math.max(latest, end);
   }
 
