@@ -2,7 +2,7 @@
 // who organizes a post (may see its exact place, act on it), and the lock
 // that keeps roles still while an organizer acts. Features, the outbox and
 // the hub ask here; nothing here knows a feature.
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { communities, type Executor, memberships, rowsOf, uuidArray } from '../../db';
 import type { COMMUNITY_ROLES } from '../../db/schema';
 import { forbidden, notFound } from '../http/problem';
@@ -84,6 +84,19 @@ export async function organizedPostIds(db: Executor, viewerId: string, postIds: 
 }
 
 /**
+ * Whether membership row `org` makes its user entitled to a post by
+ * `author` at `place` (its true place): an unsuspended organizer or admin of
+ * the smallest community holding the place, where the author is an active
+ * member, neither blocking the other, and not the author. The one rule of
+ * entitledOrganizers and entitledOrganizersAt.
+ */
+function entitledOrganizer(place: SQL, author: SQL): SQL {
+  return sql`org.community_id = ${homeCommunity(place)}
+    AND org.role IN ('organizer', 'admin') AND org.suspended_at IS NULL AND org.user_id <> ${author}
+    AND ${activeMember(sql`org.community_id`, author)} AND ${notBlocked(sql`org.user_id`, author)}`;
+}
+
+/**
  * For each of these posts, the organizers and admins who may see its exact
  * place (the rule of organizedPostIds, from the posts' side): live events
  * carry them so sockets get the form each is entitled to. Posts nobody
@@ -96,13 +109,21 @@ export async function entitledOrganizers(db: Executor, postIds: string[]): Promi
   const rows = rowsOf<{ id: string; organizers: string[] }>(
     await db.execute(sql`
       SELECT p.id, array_agg(org.user_id) AS organizers FROM posts p
-      JOIN memberships org ON org.community_id = ${homeCommunity(sql`p.location`)}
-        AND org.role IN ('organizer', 'admin') AND org.suspended_at IS NULL AND org.user_id <> p.author_id
-      WHERE p.id = ANY(${uuidArray(postIds)}) AND ${activeMember(sql`org.community_id`, sql`p.author_id`)}
-        AND ${notBlocked(sql`org.user_id`, sql`p.author_id`)}
+      JOIN memberships org ON ${entitledOrganizer(sql`p.location`, sql`p.author_id`)}
+      WHERE p.id = ANY(${uuidArray(postIds)})
       GROUP BY p.id`),
   );
   return new Map(rows.map((r) => [r.id, r.organizers]));
+}
+
+/**
+ * entitledOrganizers for a post not yet written, as an SQL expression (a
+ * uuid[], null when none): its event is appended by the statement that
+ * writes it, which cannot read it back, so the rule takes its true place
+ * and author directly.
+ */
+export function entitledOrganizersAt(place: SQL, author: SQL): SQL {
+  return sql`(SELECT array_agg(org.user_id) FROM memberships org WHERE ${entitledOrganizer(place, author)})`;
 }
 
 /**

@@ -4,7 +4,7 @@
 // orders the appends is held only from the flush to the commit.
 import { type SQL, sql } from 'drizzle-orm';
 import { events, type Executor } from '../../db';
-import { activeMember, entitledOrganizers, homeCommunity, notBlocked } from '../access';
+import { entitledOrganizers, entitledOrganizersAt } from '../access';
 import { type Message } from '../contract/matches';
 import { type MatchEventType, type Notice, type PostEventType } from '../contract/live';
 import { type NewNeed, type NewNotification, recordNeedAlerts, recordNotifications } from '../notifications/record';
@@ -245,20 +245,12 @@ function appendSql(rows: ReturnType<typeof eventRow>[], options: { organizers?: 
 /**
  * A new post's event, appended by the statement that writes the post
  * (postsRepo.create): a data-modifying `WITH` part, gated by `when`, to run
- * last in it so the ordering lock is held for the commit only. That
- * statement cannot read the post it writes, so who organizes it is found
- * from its true place: entitledOrganizers (access/roles.ts) for a post not
- * yet written — the organizers and admins of the smallest community holding
- * `truePlace`, when the author is an active member there, neither blocking
- * the other.
+ * last in it so the ordering lock is held for the commit only. Who
+ * organizes the post is found from its true place (entitledOrganizersAt,
+ * access/roles.ts), the statement being unable to read the post it writes.
  */
 export function postCreatedSql(change: PostChange, now: Date, truePlace: { lat: number; lng: number }, when: SQL): SQL {
-  const author = sql`${change.authorId}::uuid`;
   const place = sql`ST_SetSRID(ST_MakePoint(${truePlace.lng}::float8, ${truePlace.lat}::float8), 4326)::geography`;
-  const organizers = sql`(
-    SELECT array_agg(org.user_id) FROM memberships org
-    WHERE org.community_id = ${homeCommunity(place)}
-      AND org.role IN ('organizer', 'admin') AND org.suspended_at IS NULL AND org.user_id <> ${author}
-      AND ${activeMember(sql`org.community_id`, author)} AND ${notBlocked(sql`org.user_id`, author)})`;
+  const organizers = entitledOrganizersAt(place, sql`${change.authorId}::uuid`);
   return sql`${appendSql([eventRow(postEvent(change, now), now)], { organizers, when })} RETURNING 1`;
 }
