@@ -18,6 +18,8 @@ import { flagsRepo } from './flags-repository';
 import { membershipsRepo } from './repository';
 import { isModerator, lockCommunity, membershipOf, organizedHomeOf, RANK, requireRole } from '../access';
 import { postChange } from '../posts/view';
+import { postSavedJob } from '../posts/followup';
+import { enqueue } from '../queue/queue';
 
 export interface FlagInput {
   postId?: string;
@@ -185,6 +187,8 @@ export async function unhidePost(db: DB, actor: { id: string }, postId: string, 
     const events = new Outbox(now);
     events.post(postChange(after, row, now));
     await events.flush(tx);
+    // Its suggestions come back after the reply, as after an edit.
+    await enqueue(tx, now, [postSavedJob(postId, false)]);
     const change = { subjectId: postId, before: { status: 'hidden' }, after: { status: 'open' } };
     if (authority === 'moderator') {
       await logModeration(tx, { actorId: actor.id, action: 'post.unhide', subjectType: 'post', ...change, now });

@@ -9,7 +9,6 @@ import { apply, NOTE_MAX, plan, triage, triageNeed, writeToAuthor } from './assi
 import { csvChunks, exportFileName, exportPages, geoJsonChunks, planExport } from './exports';
 import { coverage, roster } from './overview';
 import { communityFlags, fileFlag, hidePost, suspend, unhidePost, unsuspend } from './moderation';
-import { suggestFor } from '../matches/service';
 import { postView } from '../posts/view';
 import { COMMUNITY_CREATE_LIMIT, createCommunity, createInvite, getCommunity, joinCommunity, leaveCommunity, listCommunities, listInvites, listMembers, readAudit, revokeInvite, setRole } from './service';
 import { ProblemSchema } from '../contract/problem';
@@ -271,7 +270,6 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = requireUser(request);
       const now = app.clock.now();
       const row = await unhidePost(app.db, user, request.params.id, now);
-      await suggestFor(app.db, row, now).catch((err: unknown) => app.log.error({ err }, 'suggesting matches failed'));
       return { post: postView(row, user, now, true) };
     },
   );

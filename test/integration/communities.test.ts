@@ -4,11 +4,11 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
-import { sqlState } from '../../db';
+import { rowsOf, sqlState } from '../../db';
 import { TestSocket } from '../live-client';
 import { ENTITLED_VIEW, findCandidates } from '../../server/matching/candidates';
 import { postsRepo } from '../../server/posts/repository';
-import { useTestApp, postBody, signup, type TestUser } from '../helper';
+import { useTestApp, postBody, runFollowUps, signup, type TestUser } from '../helper';
 
 const ctx = useTestApp();
 
@@ -627,6 +627,13 @@ describe('moderation: reports, hiding, suspensions', () => {
     const log = (await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=1`)).json().items[0];
     expect(log).toMatchObject({ action: 'post.hide', actor: { id: organizer!.id }, subjectId: offer.id, subjectName: 'Suspicious offer', after: { status: 'hidden', reason: 'Reported: asks for money' } });
 
+    // A need posted while the offer is hidden is not suggested it.
+    const later = (await call(reporter!, 'POST', '/api/posts', postBody({ windows, kind: 'need', capacity: 1, title: 'Supper please', location: { lat: 40.6405, lng: -73.9555 } }))).json().post;
+    await runFollowUps(ctx.app);
+    const suggested = async () =>
+      rowsOf(await ctx.database.db.execute(sql`SELECT 1 FROM matches WHERE status = 'suggested' AND need_id = ${later.id}::uuid AND offer_id = ${offer.id}::uuid`)).length;
+    expect(await suggested()).toBe(0);
+
     // Brought back by an organizer (not by its author, not by another community's): listed again.
     expect((await call(author!, 'POST', `/api/posts/${offer.id}/unhide`)).statusCode).toBe(403);
     expect((await call(elsewhere!, 'POST', `/api/posts/${offer.id}/unhide`)).statusCode).toBe(403);
@@ -635,6 +642,10 @@ describe('moderation: reports, hiding, suspensions', () => {
     expect(back.json().post.status).toBe('open');
     expect((await call(null, 'GET', '/api/posts?bbox=-73.97,40.63,-73.94,40.65')).json().items.map((p: { id: string }) => p.id)).toContain(offer.id);
     expect((await call(admin!, 'GET', `/api/communities/${c.id}/audit?limit=1`)).json().items[0]).toMatchObject({ action: 'post.unhide', subjectId: offer.id });
+    // Its suggestions come back as a job after the reply, as after an edit.
+    expect(await suggested()).toBe(0);
+    await runFollowUps(ctx.app);
+    expect(await suggested()).toBe(1);
   });
 
   it('suspensions: organizers suspend members, admins also organizers, nobody an admin; the suspended lose their rights and cannot rejoin', async () => {
