@@ -472,6 +472,30 @@ type Sql = postgres.Sql | postgres.TransactionSql;
 type Unsafe = (...args: unknown[]) => Pending;
 type Begin = (...args: unknown[]) => Promise<unknown>;
 
+/** Statements with more parameters than this are not prepared: their text varies with a list's length. */
+const PREPARED_MAX_PARAMETERS = 64;
+
+/**
+ * drizzle runs every statement it was not given a name for with `prepare:
+ * false`, and postgres.js then asks the server for its parameters' types
+ * before each run (Parse and Describe, wait, then Bind and Execute): two
+ * round trips a statement instead of one, and a parse and a plan each time
+ * (issue 17: half a post's round trips; planning was most of PostgreSQL's
+ * time for a post). A statement with parameters is prepared instead, once
+ * per connection, then run in one round trip; PostgreSQL plans its first
+ * five runs for their values and then keeps a generic plan only when that is
+ * no costlier (plan_cache_mode `auto`, its default). Without parameters a
+ * statement stays as it was (one round trip, and it may hold several
+ * statements, which a prepared one may not).
+ */
+function preparedArgs(args: unknown[]): unknown[] {
+  const [query, params, options] = args as [string, unknown[] | undefined, Record<string, unknown> | undefined];
+  if (!Array.isArray(params) || params.length === 0 || params.length > PREPARED_MAX_PARAMETERS) {
+    return args;
+  }
+  return [query, params, { ...options, prepare: true }, ...args.slice(3)];
+}
+
 /**
  * The client drizzle is given: queries go to `main`, or to `heavy` inside
  * a heavy scope, and those of a heavy scope are remembered to be cancelled.
@@ -494,7 +518,7 @@ function routed(main: postgres.Sql, heavy: postgres.Sql | null, guard: Guard, de
               throw cancelled();
             }
             guard.check();
-            const query = guard.watch((sql.unsafe as unknown as Unsafe)(...args), deadlineMs);
+            const query = guard.watch((sql.unsafe as unknown as Unsafe)(...preparedArgs(args)), deadlineMs);
             scope?.queries.add(query);
             return query;
           }
