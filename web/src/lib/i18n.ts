@@ -2,7 +2,9 @@
 // are English-ish names of what the text is for; English is complete and its
 // keys are the type MessageKey, so a mistyped key fails the type check; a
 // missing Spanish string falls back to English (a test keeps the two in
-// step). The server's problem messages are shown as sent.
+// step). The server's problems are shown by their stable codes in the
+// reader's language (`problem.*`, through lib/api.ts); English readers get
+// the server's own detail.
 import en from '../i18n/en.json';
 import es from '../i18n/es.json';
 
