@@ -27,6 +27,7 @@ export const HEAVY_ROUTES: ReadonlySet<string> = new Set([
   '/api/communities/:id/export.csv',
   '/api/communities/:id/export.geojson',
   '/api/communities/:id/triage',
+  '/api/communities/:id/triage/:needId',
   '/api/communities/:id/coverage',
   '/api/communities/:id/assignments/plan',
 ]);

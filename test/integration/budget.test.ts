@@ -123,6 +123,8 @@ describe('heavy organizer reads', () => {
       app.inject({ method: 'GET', url: `/api/communities/${id}/export.csv`, headers: { cookie: organizer.cookie } }),
       app.inject({ method: 'GET', url: `/api/communities/${id}/export.geojson`, headers: { cookie: organizer.cookie } }),
       app.inject({ method: 'GET', url: `/api/communities/${id}/triage`, headers: { cookie: organizer.cookie } }),
+      // One need's helpers list the community's offers of its category: as heavy as triage.
+      app.inject({ method: 'GET', url: `/api/communities/${id}/triage/00000000-0000-4000-8000-000000000001`, headers: { cookie: organizer.cookie } }),
       app.inject({ method: 'GET', url: `/api/communities/${id}/coverage?${new URLSearchParams(range)}`, headers: { cookie: organizer.cookie } }),
       app.inject({ method: 'POST', url: `/api/communities/${id}/assignments/plan`, headers: { cookie: organizer.cookie }, payload: range }),
     ];
