@@ -10,12 +10,6 @@ export default defineConfig({
     // Each integration file opens its own database (a PostgreSQL clone or an
     // embedded PGlite of ~1 GB peak): two at a time suits a 2-core machine.
     maxWorkers: 2,
-    // A worker's files share its modules: each file then skips importing the
-    // app anew (import time summed 72 s → 9 s on PostgreSQL), and on the
-    // embedded database takes the PGlite a finished file emptied (test/helper.ts)
-    // instead of loading the template again. Every file still gets an empty
-    // database and its own app.
-    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },

@@ -84,60 +84,9 @@ export async function openTestDatabase(): Promise<Database> {
   if (!tarball) {
     throw new Error('global setup prepared no template database');
   }
-  const pg = idlePglites.pop() ?? (await openPglite({ loadDataDir: new Blob([readFileSync(tarball)]) }));
+  const pg = await openPglite({ loadDataDir: new Blob([readFileSync(tarball)]) });
   const database = await openDatabase({ pglite: pg });
-  return { ...database, pglite: pg, close: () => keepForNextFile(pg) } as Database;
-}
-
-/** Closes a test's database for good, as an outage would (an embedded one is not kept for the next file). */
-export async function closeForGood(database: Database): Promise<void> {
-  const pg = (database as Database & { pglite?: PGlite }).pglite;
-  if (pg && !pg.closed) {
-    await pg.close();
-  }
-  await database.close();
-}
-
-/**
- * Embedded databases a finished test file left, emptied, for the next file
- * in this worker: loading the template costs 3–5 s a file (most of it
- * PostGIS), emptying one ~0.1 s. The test runs share a worker's modules
- * across files (`isolate: false`); were they isolated, this list would
- * simply start empty in every file.
- */
-const idlePglites: PGlite[] = [];
-
-/**
- * Empties `pg` to the state of a fresh copy of the template, and keeps it:
- * the session's settings, prepared statements, listens and locks dropped;
- * every row of our tables gone and their sequences restarted (the
- * extensions' own tables, such as PostGIS's spatial_ref_sys, and the
- * migrations' journal stay). One that cannot be emptied (closed by its
- * test, or mid-transaction) is closed instead.
- */
-async function keepForNextFile(pg: PGlite): Promise<void> {
-  if (pg.closed) {
-    return;
-  }
-  try {
-    await pg.exec('DISCARD ALL');
-    const { rows } = await pg.query<{ name: string }>(`
-      SELECT format('%I.%I', n.nspname, c.relname) AS name
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
-         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')`);
-    if (rows.length > 0) {
-      await pg.exec(`TRUNCATE ${rows.map((r) => r.name).join(', ')} RESTART IDENTITY CASCADE`);
-    }
-    const sequences = await pg.query<{ name: string }>(`
-      SELECT format('%I.%I', schemaname, sequencename) AS name FROM pg_sequences WHERE schemaname = 'public'`);
-    for (const { name } of sequences.rows) {
-      await pg.exec(`ALTER SEQUENCE ${name} RESTART`);
-    }
-    idlePglites.push(pg);
-  } catch {
-    await pg.close();
-  }
+  return { ...database, pglite: pg, close: async () => (pg.closed ? undefined : pg.close()) } as Database;
 }
 
 export interface TestContext {

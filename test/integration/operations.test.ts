@@ -4,7 +4,7 @@ import { rowsOf } from '../../db';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTestApp, closeForGood, type TestContext } from '../helper';
+import { buildTestApp, type TestContext } from '../helper';
 
 let ctx: TestContext;
 // A stand-in for web/dist, so this file does not depend on a prior build.
@@ -116,7 +116,7 @@ describe('operations', () => {
 
   // Last: it closes this file's database.
   it('GET /api/health answers 503 when the database does not', async () => {
-    await closeForGood(ctx.database);
+    await ctx.database.close();
     const res = await ctx.app.inject({ method: 'GET', url: '/api/health' });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({ status: 'error', db: 'unreachable' });
