@@ -4,6 +4,7 @@
 // spare. Pure (no Leaflet, no DOM), so it is unit-tested and the
 // map drawing in coverageMap.ts stays small.
 import type { Coverage } from './api';
+import { type Locale, translate } from './i18n';
 
 export type CoverageCell = Coverage['cells'][number];
 
@@ -93,6 +94,23 @@ export function periods(now: Date, days = 7): Period[] {
     out.push({ key: `d${i}`, from: i === 0 ? now : midnight(i), to: midnight(i + 1) });
   }
   return out;
+}
+
+/** How a period of periods() (or a plan's 'fortnight') is named in the picker: "This week", "Today", "Tomorrow", then the weekday and date. */
+export function periodLabel(locale: Locale, key: string, from: Date): string {
+  if (key === 'fortnight') {
+    return translate(locale, 'plan.fortnight');
+  }
+  if (key === 'week') {
+    return translate(locale, 'period.week');
+  }
+  if (key === 'd0') {
+    return translate(locale, 'period.today');
+  }
+  if (key === 'd1') {
+    return translate(locale, 'period.tomorrow');
+  }
+  return from.toLocaleDateString(locale, { weekday: 'long', day: 'numeric', month: 'short' });
 }
 
 /** The [south-west, north-east] corners of a GeoJSON Polygon or MultiPolygon, or null when it has no positions. */
