@@ -4,7 +4,7 @@
 // on-screen keyboard takes the lower part of the screen (the page shrinks
 // for it: index.html's interactive-widget). Screenshots: chat-*.png.
 import { describe, expect, it } from 'vitest';
-import { apiClient, axe, e2eSession, PHONE, shot, type PageDocument } from './browser';
+import { apiClient, axe, e2eSession, PHONE, shot, type PageDocument, signInPhone } from './browser';
 
 // page.evaluate's functions run in the page; its document, typed in browser.ts.
 declare const document: PageDocument;
@@ -38,7 +38,7 @@ describe('a match’s messages', () => {
 
     const context = await e2e.phone({ timezoneId: READER_ZONE });
     const cookie = ana.cookie();
-    await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: e2e.server.url }]);
+    await signInPhone(context, cookie, e2e.server.url);
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}/matches/${match.id}`);
     await page.getByText('I can come with a friend.').waitFor();

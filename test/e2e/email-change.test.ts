@@ -3,7 +3,7 @@
 // the link, opened on the phone, moves the account and the page says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestSmtp } from '../smtp';
-import { apiClient, axe, e2eSession, shot } from './browser';
+import { apiClient, axe, e2eSession, shot, signInPhone } from './browser';
 
 const PASSWORD = 'correct horse battery';
 
@@ -37,7 +37,7 @@ describe('your e-mail address', () => {
     await api.call('POST', '/api/auth/signup', { email: old, password: PASSWORD, displayName: 'Nia' });
     const context = await e2e.phone();
     const cookie = api.cookie();
-    await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: e2e.server.url }]);
+    await signInPhone(context, cookie, e2e.server.url);
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}/account`);
 

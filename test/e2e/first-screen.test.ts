@@ -8,7 +8,7 @@
 // tabs-*.png.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { apiClient, axe, card, e2eSession, shot, type PageDocument } from './browser';
+import { apiClient, axe, card, e2eSession, shot, type PageDocument, signInPhone } from './browser';
 
 // page.evaluate's functions run in the page; its document, typed in browser.ts.
 declare const document: PageDocument;
@@ -129,7 +129,7 @@ describe('a first visitor', () => {
     await api.call('POST', '/api/auth/signup', { email: `noa-${Date.now()}@example.org`, password: 'correct horse battery', displayName: 'Noa' });
     const context = await e2e.phone();
     const cookie = api.cookie();
-    await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: e2e.server.url }]);
+    await signInPhone(context, cookie, e2e.server.url);
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}${VIEW}`);
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
@@ -147,7 +147,7 @@ describe('the tab bar', () => {
     await probe.close();
     const context = await browser.newContext({ viewport: { width, height: width < 360 ? 640 : 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale, timezoneId: 'America/New_York' });
     const cookie = api.cookie();
-    await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: e2e.server.url }]);
+    await signInPhone(context, cookie, e2e.server.url);
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}${VIEW}`);
     await page.getByRole('button', { name: /^(Sign out|Salir)$/ }).waitFor();

@@ -6,7 +6,7 @@
 // live. Screenshots go to test/e2e/artifacts (inbox-*.png).
 import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { apiClient, axe, e2eSession, shot } from './browser';
+import { apiClient, axe, e2eSession, shot, signInPhone } from './browser';
 
 const e2e = e2eSession();
 const PASSWORD = 'correct horse battery';
@@ -43,8 +43,7 @@ async function person(name: string) {
 async function phoneOf(who: { api: ReturnType<typeof apiClient> }, path = VIEW, locale?: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await e2e.phone(locale ? { locale } : {});
   const cookie = who.api.cookie();
-  const at = cookie.indexOf('=');
-  await context.addCookies([{ name: cookie.slice(0, at), value: cookie.slice(at + 1), url: e2e.server.url }]);
+  await signInPhone(context, cookie, e2e.server.url);
   const page = await context.newPage();
   await page.goto(`${e2e.server.url}${path}`);
   await page.getByRole('button', { name: /^(Sign out|Salir)$/ }).waitFor();

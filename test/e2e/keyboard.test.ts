@@ -5,7 +5,7 @@
 // tap does: the list opens on its card. Screenshots: keyboard-*.png.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { apiClient, axe, e2eSession, shot, type PageDocument } from './browser';
+import { apiClient, axe, e2eSession, shot, type PageDocument, signInPhone } from './browser';
 
 // page.evaluate's functions run in the page; its document, typed in browser.ts.
 declare const document: PageDocument;
@@ -84,7 +84,7 @@ describe('the map page by keyboard', () => {
   it('makes the markers one Tab stop, moves between them with the arrows, and opens a post’s card with Enter or Space', async () => {
     const context = await e2e.phone();
     const cookie = author.cookie();
-    await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: e2e.server.url }]);
+    await signInPhone(context, cookie, e2e.server.url);
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}${VIEW}`);
     await page.getByRole('button', { name: 'Sign out' }).waitFor();

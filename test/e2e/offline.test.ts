@@ -7,7 +7,7 @@
 // the next person. Screenshots go to test/e2e/artifacts (offline-*.png).
 import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { apiClient, axe, card, e2eSession, shot } from './browser';
+import { apiClient, axe, card, e2eSession, shot, signInPhone } from './browser';
 
 const e2e = e2eSession();
 const PASSWORD = 'correct horse battery';
@@ -61,8 +61,7 @@ async function phoneOf(who: Person, path: string): Promise<{ context: BrowserCon
   // No tile server on the test machine: made sure, so the banner for it never stands in for ours.
   await context.route(/tile\.openstreetmap\.org/, (route) => route.abort());
   const cookie = who.api.cookie();
-  const eq = cookie.indexOf('=');
-  await context.addCookies([{ name: cookie.slice(0, eq), value: cookie.slice(eq + 1), url: e2e.server.url }]);
+  await signInPhone(context, cookie, e2e.server.url);
   const page = await context.newPage();
   await page.goto(`${e2e.server.url}${path}`);
   await page.getByRole('button', { name: 'Sign out' }).waitFor();

@@ -7,7 +7,7 @@
 // point, in their own language. Screenshots go to test/e2e/artifacts (places-*.png).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { apiClient, axe, e2eSession, shot } from './browser';
+import { apiClient, axe, e2eSession, shot, signInPhone } from './browser';
 import { addressPoint, TestGeocoder } from '../geocoder';
 import { distanceM } from '../../server/geo/geo';
 
@@ -36,8 +36,7 @@ async function signedInPhone(name: string, path: string): Promise<Page> {
   await api.call('POST', '/api/auth/signup', { email: `${name.toLowerCase()}-${Date.now()}@example.org`, password: 'correct horse battery', displayName: name });
   const context = await e2e.phone();
   const cookie = api.cookie();
-  const at = cookie.indexOf('=');
-  await context.addCookies([{ name: cookie.slice(0, at), value: cookie.slice(at + 1), url: e2e.server.url }]);
+  await signInPhone(context, cookie, e2e.server.url);
   const page = await context.newPage();
   await page.goto(`${e2e.server.url}${path}`);
   await page.getByRole('button', { name: 'Sign out' }).waitFor();

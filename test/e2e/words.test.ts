@@ -4,7 +4,7 @@
 // than "You will be told when someone does". Screenshots: words-*.png.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { apiClient, axe, e2eSession, shot } from './browser';
+import { apiClient, axe, e2eSession, shot, signInPhone } from './browser';
 
 const e2e = e2eSession();
 const AT = { lat: 40.6694, lng: -73.9422 };
@@ -14,7 +14,7 @@ const soon = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
 async function phoneAs(api: ReturnType<typeof apiClient>, path: string, locale = 'en-US'): Promise<Page> {
   const context = await e2e.phone({ locale });
   const cookie = api.cookie();
-  await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: e2e.server.url }]);
+  await signInPhone(context, cookie, e2e.server.url);
   const page = await context.newPage();
   await page.goto(`${e2e.server.url}${path}`);
   await page.getByRole('button', { name: /^(Sign out|Salir)$/ }).waitFor();
