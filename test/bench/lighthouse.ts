@@ -5,6 +5,7 @@
 // machine give a page that does nothing.
 //
 //   npm run bench:lighthouse            (RUNS=3)
+//   LH_JSON=/tmp/lh.json npm run bench:lighthouse   (also keeps the last map page report)
 //
 // A real server (`server/main.ts --demo`, the built web app) on a fresh
 // database (DATABASE_URL's server, default the local PostgreSQL; the
@@ -16,7 +17,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lighthouse from 'lighthouse';
 import { CHROMIUM, CHROMIUM_ARGS, type Server, startServer } from '../e2e/browser';
@@ -62,7 +63,8 @@ async function chromium(): Promise<{ port: number; stop(): Promise<void> }> {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await exited;
-      rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
+      // Chromium's helpers may still be writing its cache for a moment after the kill.
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }
@@ -73,6 +75,9 @@ async function audit(url: string, port: number): Promise<Figures> {
     throw new Error(`Lighthouse gave no result for ${url}`);
   }
   const { lhr } = result;
+  if (process.env.LH_JSON && url.includes('lat=')) {
+    writeFileSync(process.env.LH_JSON, JSON.stringify(lhr));
+  }
   if (lhr.runtimeError) {
     throw new Error(`Lighthouse: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
   }

@@ -74,6 +74,8 @@ class MarkerLayer {
   private posts = new Map<string, Post>();
   private order: string[] = [];
   private halo: L.Circle | null = null;
+  /** Whether the index has been loaded once (supercluster cannot be asked before). */
+  private loaded = false;
   private haloLook = '';
 
   constructor(
@@ -97,6 +99,7 @@ class MarkerLayer {
     }
     this.posts = next;
     this.order = order;
+    this.loaded = true;
     this.index.load(
       order.map((id) => {
         const p = next.get(id)!;
@@ -108,6 +111,9 @@ class MarkerLayer {
 
   /** Redraws what is in view, keeping every marker whose key and look did not change. */
   draw(): void {
+    if (!this.loaded) {
+      return; // the posts come in a task of their own (mapAction); until then there is nothing to draw
+    }
     const [w, s, e, n] = bboxOf(this.map);
     const zoom = Math.round(this.map.getZoom());
     const seen = new Set<string>();
@@ -250,20 +256,51 @@ export function reportingTiles(map: L.Map, tiles: TileSource, onFailing: (failin
     .addTo(map);
 }
 
+/**
+ * Runs `work` in a task of its own (after what the browser has queued: a tap,
+ * a paint). A slow phone then answers a tap between the map's steps, where
+ * the whole map in one task (a few hundred milliseconds there) would hold
+ * it; the latest call wins, and `cancel` drops what has not run.
+ */
+function nextTask() {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  return {
+    run(work: () => void) {
+      if (timer !== null) {
+        clearTimeout(timer);
+      }
+      timer = setTimeout(() => {
+        timer = null;
+        work();
+      });
+    },
+    cancel() {
+      if (timer !== null) {
+        clearTimeout(timer);
+        timer = null;
+      }
+    },
+  };
+}
+
 export function mapAction(node: HTMLElement, options: MapOptions) {
   // The credits go top right: at the bottom, the list's sheet covers them (the tiles' licence asks they be seen).
   const map = L.map(node, { zoomControl: true, attributionControl: false }).setView([options.view.lat, options.view.lng], options.view.zoom);
   L.control.attribution({ position: 'topright' }).addTo(map);
-  const tiles = reportingTiles(map, options.tiles, (failing) => options.onTilesFailing(failing));
+  let current = options;
+  let tiles: L.TileLayer | null = null;
+  const tilesTask = nextTask();
+  tilesTask.run(() => (tiles = reportingTiles(map, current.tiles, (failing) => current.onTilesFailing(failing))));
   const layer = new MarkerLayer(map, options);
-  layer.setPosts(options.posts);
+  // The markers in a task of their own, as the tiles: posts and a map's first view each cost a slow phone a long task.
+  const markersTask = nextTask();
+  markersTask.run(() => layer.setPosts(current.posts));
   let outline: L.GeoJSON | null = null;
   const drawOutline = (area: Area | null | undefined) => {
     outline?.remove();
     outline = area ? L.geoJSON(area as never, { interactive: false, style: { className: 'community-outline', color: '#1d3a2c', weight: 3, dashArray: '8 6', fill: false } }).addTo(map) : null;
   };
   drawOutline(options.outline);
-  let current = options;
   const moved = () => {
     const c = map.getCenter();
     layer.draw();
@@ -291,14 +328,16 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
         map.setView([next.view.lat, next.view.lng], next.view.zoom);
       }
       if (postsChanged) {
-        layer.setPosts(next.posts);
+        markersTask.run(() => layer.setPosts(current.posts));
       } else if (selectionChanged) {
         layer.draw();
       }
     },
     destroy() {
+      tilesTask.cancel();
+      markersTask.cancel();
       resized.disconnect();
-      tiles.off();
+      tiles?.off();
       map.remove();
     },
   };

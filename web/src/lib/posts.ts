@@ -92,7 +92,13 @@ export function shows(post: Post, bbox: BBox, f: ViewFilters): boolean {
 
 /** Newest first, as the API lists them. */
 function newer(a: Post, b: Post): number {
-  return b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
+  // ISO instants and uuids order as plain strings (and as the server orders them); localeCompare
+  // would build a collator first, the costliest step of a first load's sort.
+  return compare(b.createdAt, a.createdAt) || compare(b.id, a.id);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function sameFilters(a: ViewFilters, b: ViewFilters): boolean {
