@@ -20,11 +20,12 @@ const recoveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/verify-email',
     {
+      config: { limits: [LIMITS.tokenPerIp] },
       schema: {
         tags: ['auth'],
         summary: 'Confirm an address with the token of the link mailed to it (no session needed: the link may open on another device)',
         body: VerifyEmailBodySchema,
-        response: { 204: Type.Null(), 400: ProblemSchema },
+        response: { 204: Type.Null(), 400: ProblemSchema, 429: ProblemSchema },
       },
     },
     async (request, reply) => {
@@ -71,12 +72,13 @@ const recoveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/password-reset/confirm',
     {
+      config: { limits: [LIMITS.tokenPerIp] },
       schema: {
         tags: ['auth'],
         summary: 'Choose a new password with the token of a reset link; signs out every session of the account',
         description: '400 when the link does not work (used, expired, cut short) or the password falls short of the policy (the link then still works).',
         body: PasswordResetConfirmBodySchema,
-        response: { 204: Type.Null(), 400: ProblemSchema },
+        response: { 204: Type.Null(), 400: ProblemSchema, 429: ProblemSchema },
       },
     },
     async (request, reply) => {
@@ -106,12 +108,13 @@ const recoveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/email-change/confirm',
     {
+      config: { limits: [LIMITS.tokenPerIp] },
       schema: {
         tags: ['auth'],
         summary: 'Move the account to the address its link was mailed to (no session needed: the link may open on another device)',
         description: 'The address becomes the account’s, verified. 400 when the link does not work; 409 when another account took the address meanwhile.',
         body: EmailChangeConfirmBodySchema,
-        response: { 200: EmailChangeConfirmReplySchema, 400: ProblemSchema, 409: ProblemSchema },
+        response: { 200: EmailChangeConfirmReplySchema, 400: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema },
       },
     },
     async (request) => confirmEmailChange(app.db, request.body.token, app.clock.now()),

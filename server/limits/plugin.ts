@@ -56,6 +56,9 @@ export const LIMITS = {
   passwordPerAccount: { name: 'password.account', by: 'account', max: 10, windowMs: 15 * 60_000, message: 'Too many tries with the password of this account.' },
   emailChangePerAccount: { name: 'email-change.account', by: 'account', max: 5, windowMs: HOUR, message: 'You asked to change your address several times in the last hour.' },
   verifyResendPerAccount: { name: 'verify.account', by: 'account', max: 5, windowMs: HOUR, message: 'You asked for the verification link several times in the last hour.' },
+  // The links' tokens (verify, reset, change of address) cannot be guessed, but each try is a database read
+  // and a reset's an argon2 hash: one budget per connection for all three, far above a person's clicks.
+  tokenPerIp: { name: 'token.ip', by: 'ip', max: 30, windowMs: 15 * 60_000, message: 'Many links were tried from this connection.' },
   communityPerIp: { name: 'community.ip', by: 'ip', max: 10, windowMs: 24 * HOUR, message: 'Many communities were started from this connection today.' },
 } satisfies Record<string, RouteLimit>;
 

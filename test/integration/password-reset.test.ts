@@ -193,4 +193,27 @@ describe('without SMTP_URL', () => {
     }
     expect(stranger).toEqual([202, 202, 202, 429]);
   });
+
+  it('limits the links tried from one connection, made-up tokens of all three kinds counted together', async () => {
+    ctx.clock.advance(16 * 60_000); // a window of its own, past this file's earlier tries
+    const token = 'A'.repeat(43);
+    const tries = [
+      () => ctx.app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token } }),
+      () => confirm(ctx, token, NEW_PASSWORD),
+      () => ctx.app.inject({ method: 'POST', url: '/api/auth/email-change/confirm', payload: { token } }),
+    ];
+    const answers: number[] = [];
+    for (let i = 0; i < 31; i++) {
+      answers.push((await tries[i % 3]!()).statusCode);
+    }
+    expect(answers).toEqual([...Array(30).fill(400), 429]);
+    const limited = await tries[1]!();
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.json().detail).toMatch(/^Many links were tried from this connection/);
+    // A quarter of an hour later, links work again.
+    ctx.clock.advance(15 * 60_000);
+    expect((await tries[0]!()).statusCode).toBe(400);
+  });
 });
