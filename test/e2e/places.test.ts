@@ -4,7 +4,7 @@
 // them back as addresses; a ride need cannot be sent without its
 // destination, and says so at the field; the need form speaks a needer's
 // words; a neighbour reads only the street and neighbourhood of the public
-// point, in their own language. Screenshots go to test/e2e/artifacts (places-*.png).
+// point, in their own language; an alert's place reads as its address. Screenshots go to test/e2e/artifacts (places-*.png).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { apiClient, axe, e2eSession, shot, signInPhone } from './browser';
@@ -121,5 +121,21 @@ describe('places people can read', () => {
     }
     await accessible(bea, "a neighbour's view of the post");
     await shot(bea, 'places-neighbour-reads-street');
+  });
+
+  it("an alert's place reads as its address, not as coordinates", async () => {
+    const home = addressPoint(1104, 'St Johns Place');
+    const cal = await signedInPhone('Cal', `/account?lat=${home.lat}&lng=${home.lng}&zoom=17`);
+    await cal.getByRole('heading', { name: 'New alert' }).waitFor();
+    await cal.getByLabel('The map\'s center').check();
+    await cal.getByRole('group', { name: 'Kinds of help' }).getByLabel('Meal', { exact: true }).check();
+    await cal.getByRole('button', { name: 'Add the alert' }).click();
+    await cal.getByRole('status').filter({ hasText: 'Alert added.' }).waitFor();
+    const row = cal.getByText(/^Around .*St Johns Place/);
+    await row.waitFor();
+    await row.scrollIntoViewIfNeeded();
+    expect(await cal.getByText(/^Around -?\d+\.\d+, -?\d+\.\d+$/).count()).toBe(0);
+    await accessible(cal, 'alerts, with their places as addresses');
+    await shot(cal, 'places-alert-address');
   });
 });
