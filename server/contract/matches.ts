@@ -54,13 +54,38 @@ export const ListMatchesQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Span = Type.Object({ start: DateTime, end: DateTime });
+
+/**
+ * One reason as a code and its values (score.ts `Reason`): a client writes it
+ * in its reader's language and clock, where `reasons` is English text.
+ */
+export const ReasonSchema = Type.Union([
+  Type.Object({ code: Type.Literal('distance'), m: Type.Integer({ description: 'From your post to their public point, to 100 m (0: under 100 m)' }) }),
+  Type.Object({ code: Type.Literal('remote') }),
+  Type.Object({
+    code: StringEnum(['free', 'needs'] as const, { description: "free: your post is the need, `theirs` is when the helper is free; needs: your post is the offer, `theirs` is when help is needed" }),
+    theirs: Span,
+    yours: Span,
+  }),
+  Type.Object({ code: Type.Literal('speaks'), languages: Type.Array(Type.String(), { description: 'BCP 47 language codes both speak' }) }),
+  Type.Object({ code: Type.Literal('wheelchair') }),
+  Type.Object({ code: Type.Literal('noDetour') }),
+  Type.Object({ code: Type.Literal('detour'), m: Type.Integer({ description: 'The detour on their trip, to 100 m' }) }),
+  Type.Object({ code: Type.Literal('withinArea'), m: Type.Integer({ description: 'Their area, to 100 m: pickup and drop-off are both in it' }) }),
+  Type.Object({ code: Type.Literal('covers'), dietary: Type.Array(Type.String()) }),
+  Type.Object({ code: Type.Literal('busy'), n: Type.Integer({ description: 'Neighbours they already help this week (ranked a little lower to spread the work)' }) }),
+]);
+export type Reason = Static<typeof ReasonSchema>;
+
 export const CandidateSchema = Type.Object({
   post: PostSchema,
   score: Type.Number({ description: 'How well it fits, 0–1 in tenths' }),
   /** From your post's true place to the candidate's public point, to 100 m: every number here is computed from what the map shows. */
   distanceM: Type.Integer({ description: "From your post's place to the candidate's public point (150–400 m from its true place), to 100 m" }),
   overlap: Type.Array(Type.Object({ start: DateTime, end: DateTime })),
-  reasons: Type.Array(Type.String()),
+  reasons: Type.Array(Type.String(), { description: 'Why it fits, in English, times in the reader\'s zone (tz)' }),
+  why: Type.Array(ReasonSchema, { description: 'The same reasons in the same order, as codes and values for the client to write in its reader\'s words' }),
 });
 
 export const CandidatesQuerySchema = Type.Object(

@@ -84,6 +84,7 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           distanceM: Math.round(fit.distanceM / 100) * 100,
           overlap: fit.overlap.map((w) => ({ start: iso(w.start), end: iso(w.end) })),
           reasons: fit.reasons,
+          why: fit.why.map((r) => ('theirs' in r ? { ...r, theirs: { start: iso(r.theirs.start), end: iso(r.theirs.end) }, yours: { start: iso(r.yours.start), end: iso(r.yours.end) } } : r)),
         })),
       };
     },

@@ -94,12 +94,32 @@ export function overlapWindows(needSchedule: Interval[], offerSchedule: Interval
   return out.sort((a, b) => a.overlap.start.getTime() - b.overlap.start.getTime());
 }
 
+/**
+ * One reason as a code and its values, for a client to write in its reader's
+ * language and clock (the API's `why`); `reasons` says the same in English.
+ * Distances are to 100 m, as `reasons` and the map give them.
+ */
+export type Reason =
+  | { code: 'distance'; m: number }
+  | { code: 'remote' }
+  /** The reader's post is the need ('free': when the helper is free) or the offer ('needs': when help is needed). */
+  | { code: 'free' | 'needs'; theirs: Interval; yours: Interval }
+  | { code: 'speaks'; languages: string[] }
+  | { code: 'wheelchair' }
+  | { code: 'noDetour' }
+  | { code: 'detour'; m: number }
+  | { code: 'withinArea'; m: number }
+  | { code: 'covers'; dietary: string[] }
+  | { code: 'busy'; n: number };
+
 export interface Fit {
   score: number;
   /** True distance between the two posts, metres. */
   distanceM: number;
   overlap: Interval[];
   reasons: string[];
+  /** The same reasons, in the same order, as codes (empty when not explained). */
+  why: Reason[];
 }
 
 export interface FitContext {
@@ -122,6 +142,9 @@ export interface FitContext {
 
 // Built once: toLocaleString builds a formatter per call, on the scoring hot path (bench:match).
 const kmFormat = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
+
+/** To 100 m, as `km` writes it. */
+const to100 = (m: number) => Math.round(m / 100) * 100;
 
 function km(m: number): string {
   const rounded = Math.round(m / 100) / 10;
@@ -193,6 +216,7 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
   const d = distanceM(need.location, offer.location);
   const explain = ctx.explain !== false;
   const reasons: string[] = [];
+  const why: Reason[] = [];
   let remote = false;
 
   if (need.category === 'tutoring') {
@@ -210,6 +234,7 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
     remote = isRemotePair(nm, om);
     if (explain && common && common.length > 0) {
       reasons.push(`speaks ${common.map((l) => languageNames.of(l) ?? l).join(', ')}`);
+      why.push({ code: 'speaks', languages: common });
     }
   }
 
@@ -223,7 +248,10 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
       if (offer.details.wheelchair !== true) {
         return null;
       }
-      reasons.push('wheelchair accessible');
+      if (explain) {
+        reasons.push('wheelchair accessible');
+        why.push({ code: 'wheelchair' });
+      }
     }
     const dropoff = need.destination;
     if (dropoff) {
@@ -235,6 +263,7 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
         }
         if (explain) {
           reasons.push(detour < 100 ? 'on their way, no detour' : `${km(detour)} detour on their trip`);
+          why.push(detour < 100 ? { code: 'noDetour' } : { code: 'detour', m: to100(detour) });
         }
       } else {
         if (distanceM(offer.location, need.location) > offer.radiusM || distanceM(offer.location, dropoff) > offer.radiusM) {
@@ -242,6 +271,7 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
         }
         if (explain) {
           reasons.push(`pickup and drop-off within their ${km(offer.radiusM)} area`);
+          why.push({ code: 'withinArea', m: to100(offer.radiusM) });
         }
       }
     }
@@ -255,6 +285,7 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
     }
     if (explain && wanted.length > 0) {
       reasons.push(`covers ${wanted.join(', ')}`);
+      why.push({ code: 'covers', dietary: wanted });
     }
   }
 
@@ -275,7 +306,7 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
   const score = Math.round((0.5 * distanceScore + 0.3 * overlapScore + 0.2 * freshness + fairness) * 1000) / 1000;
   const overlap = meets.map((m) => m.overlap);
   if (!explain) {
-    return { score, distanceM: d, overlap, reasons };
+    return { score, distanceM: d, overlap, reasons, why };
   }
 
   const first = meets[0]!;
@@ -285,10 +316,15 @@ export function evaluatePair(need: MatchPost, offer: MatchPost, ctx: FitContext)
       ? `free ${span(first.offer, viewerZone, true)}, you need ${span(first.need, viewerZone, false)}`
       : `needs ${span(first.need, viewerZone, true)}, you are free ${span(first.offer, viewerZone, false)}`;
   reasons.unshift(remote ? 'remote, so distance does not matter' : `${km(d)} away`, timeReason);
+  why.unshift(
+    remote ? { code: 'remote' } : { code: 'distance', m: to100(d) },
+    ctx.viewer === 'need' ? { code: 'free', theirs: first.offer, yours: first.need } : { code: 'needs', theirs: first.need, yours: first.offer },
+  );
   if (ctx.viewer === 'need' && ctx.helperRecentAccepts > 0) {
     reasons.push(
       `already helping ${ctx.helperRecentAccepts} ${ctx.helperRecentAccepts === 1 ? 'neighbor' : 'neighbors'} this week, ranked a little lower to spread the work`,
     );
+    why.push({ code: 'busy', n: ctx.helperRecentAccepts });
   }
-  return { score, distanceM: d, overlap, reasons };
+  return { score, distanceM: d, overlap, reasons, why };
 }

@@ -2,7 +2,8 @@
 // Tuesday 9:00–11:00; Bea can help Tuesdays 8:00–12:00. Ann reads "who could
 // help" in New York time; the same Ann on a phone set to Madrid, and Bea in
 // Madrid, read the same instants in Madrid time; Bea's weekly times, edited
-// from Madrid, stay the New York times she wrote.
+// from Madrid, stay the New York times she wrote. The reasons are written
+// by the app in the reader's language and clock, Spanish included.
 import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { DateTime } from 'luxon';
@@ -33,9 +34,9 @@ async function phoneIn(timezoneId: string, cookies: Parameters<BrowserContext['a
 
 /** The reason that speaks of times, on a post page of one's own, once candidates are shown. */
 async function timeReason(page: Page): Promise<string> {
-  const reason = page.locator('ul.reasons li').filter({ hasText: /^(free|needs) / });
+  const reason = page.locator('ul.reasons li').filter({ hasText: /^(free|needs|disponible|lo necesita) / });
   await reason.first().waitFor();
-  return (await reason.first().textContent())!;
+  return (await reason.first().textContent())!.replace(/[\u2009\u202f\u00a0]/g, ' ');
 }
 
 /** The post's windows as its page lists them, spaces made plain (Intl uses narrow ones). */
@@ -50,6 +51,18 @@ function range(i: { start: DateTime; end: DateTime }, zone: string): RegExp {
   const [s, e] = [i.start.setZone(zone), i.end.setZone(zone)];
   const sameHalf = s.toFormat('a') === e.toFormat('a');
   return new RegExp(`${s.toFormat('h:mm')}${sameHalf ? '' : ` ${s.toFormat('a')}`}\\s*–\\s*${e.toFormat('h:mm')} ${e.toFormat('a')}`);
+}
+
+/** "Tue, 9:00 AM – 12:00 PM" as en-US writes a window with its day ("mar, 15:00–18:00" in Spanish). */
+function dayRange(i: { start: DateTime; end: DateTime }, zone: string, locale = 'en'): string {
+  const day = i.start.setZone(zone).setLocale(locale).toFormat('ccc').replace('.', '\\.?');
+  return `${day},? ${locale === 'en' ? range(i, zone).source : `${hhmm(i.start, zone)}\\s*–\\s*${hhmm(i.end, zone)}`}`;
+}
+
+/** A time reason as the reader's app writes it: theirs with the day, then one's own. */
+function timeText(viewer: 'need' | 'offer', zone: string): RegExp {
+  const [theirs, yours] = viewer === 'need' ? [offer, need] : [need, offer];
+  return new RegExp(`^${viewer === 'need' ? 'free' : 'needs'} ${dayRange(theirs, zone)}; ${viewer === 'need' ? 'you need' : 'you are free'} ${range(yours, zone).source}$`);
 }
 
 const hhmm = (t: DateTime, zone: string) => t.setZone(zone).toFormat('HH:mm');
@@ -92,7 +105,9 @@ describe('times in the reader’s zone', () => {
     expect(post.windows).toEqual([{ start: need.start.toISO({ suppressMilliseconds: true, includeOffset: true }), end: need.end.toISO({ suppressMilliseconds: true }) }]);
 
     // Who could help, in New York time: the same 9:00–11:00 she wrote.
-    expect(await timeReason(ann)).toBe(`free Tue ${hhmm(offer.start, NY)}–${hhmm(offer.end, NY)}, you need 09:00–11:00`);
+    // On her own clock and in her words (en-US: 12-hour times), as every other time in the app.
+    expect(await timeReason(ann)).toMatch(timeText('need', NY));
+    expect(await timeReason(ann)).toMatch(/^free Tue,? 8:00 AM – 12:00 PM; you need 9:00 – 11:00 AM$/);
     expect(await windows(ann)).toMatch(range(need, NY));
     expect(await axe(ann)).toEqual([]);
     await shot(ann, 'times-ann-new-york');
@@ -100,18 +115,14 @@ describe('times in the reader’s zone', () => {
     // Ann, travelling, opens it on a phone set to Madrid: the same instants, Madrid's clock.
     const annAway = await phoneIn(MADRID, await ann.context().cookies());
     await annAway.goto(`${e2e.server.url}/posts/${needId}`);
-    expect(await timeReason(annAway)).toBe(
-      `free ${offer.start.setZone(MADRID).toFormat('ccc')} ${hhmm(offer.start, MADRID)}–${hhmm(offer.end, MADRID)}, you need ${hhmm(need.start, MADRID)}–${hhmm(need.end, MADRID)}`,
-    );
+    expect(await timeReason(annAway)).toMatch(timeText('need', MADRID));
     expect(await windows(annAway)).toMatch(range(need, MADRID));
     await shot(annAway, 'times-ann-madrid');
 
     // Bea, in Madrid, reads her offer's candidates in Madrid time too.
     const beaPhone = await phoneIn(MADRID, [{ name: bea.cookie().split('=')[0]!, value: bea.cookie().split('=').slice(1).join('='), url: e2e.server.url }]);
     await beaPhone.goto(`${e2e.server.url}/posts/${beaOffer.id}`);
-    expect(await timeReason(beaPhone)).toBe(
-      `needs ${need.start.setZone(MADRID).toFormat('ccc')} ${hhmm(need.start, MADRID)}–${hhmm(need.end, MADRID)}, you are free ${hhmm(offer.start, MADRID)}–${hhmm(offer.end, MADRID)}`,
-    );
+    expect(await timeReason(beaPhone)).toMatch(timeText('offer', MADRID));
     expect(await windows(beaPhone)).toMatch(range(offer, MADRID));
     await shot(beaPhone, 'times-bea-madrid');
 
@@ -124,6 +135,19 @@ describe('times in the reader’s zone', () => {
     await beaPhone.getByRole('heading', { name: 'Errands on Tuesday mornings' }).waitFor();
     const saved = await bea.call<{ post: { recurrence: { timezone: string; startTime: string } } }>('GET', `/api/posts/${beaOffer.id}`);
     expect(saved.post.recurrence).toMatchObject({ timezone: NY, startTime: '08:00' });
-    expect(await timeReason(beaPhone)).toMatch(new RegExp(`you are free ${hhmm(offer.start, MADRID)}–`));
+    expect(await timeReason(beaPhone)).toMatch(timeText('offer', MADRID));
+
+    // Ann's phone in Spanish: the reasons in Spanish too, on a 24-hour clock (they came from the server in English).
+    const annEs = await (await e2e.phone({ timezoneId: MADRID, locale: 'es-ES' })).newPage();
+    await annEs.context().addCookies(await ann.context().cookies());
+    await annEs.goto(`${e2e.server.url}/posts/${needId}`);
+    expect(await timeReason(annEs)).toMatch(
+      new RegExp(`^disponible ${dayRange(offer, MADRID, 'es')}; necesitas ${hhmm(need.start, MADRID)}\\s*–\\s*${hhmm(need.end, MADRID)}$`),
+    );
+    const reasons = (await annEs.locator('ul.reasons li').allTextContents()).join(' | ');
+    expect(reasons).toMatch(/^a (menos de 100 m|\d+ m|\d+(,\d+)? km) \| disponible /);
+    expect(reasons).not.toMatch(/away|free|you need/);
+    expect(await axe(annEs)).toEqual([]);
+    await shot(annEs, 'times-ann-spanish-reasons');
   });
 });

@@ -81,7 +81,7 @@ describe('candidates', () => {
 
     const res = await call(needer, 'GET', `/api/posts/${need.id}/matches`);
     expect(res.statusCode, res.body).toBe(200);
-    const items = res.json().items as { post: { id: string; location: LatLng }; score: number; distanceM: number; overlap: unknown[]; reasons: string[] }[];
+    const items = res.json().items as { post: { id: string; location: LatLng }; score: number; distanceM: number; overlap: unknown[]; reasons: string[]; why: unknown[] }[];
     // Judged at their public points (150–400 m off): the excluded ones are out whatever their offsets.
     expect(new Set(items.map((i) => i.post.id))).toEqual(new Set([near.id, farther.id, partial.id]));
     const scores = items.map((i) => i.score);
@@ -96,12 +96,16 @@ describe('candidates', () => {
     expect(items.find((i) => i.post.id === farther.id)!.distanceM).toBe(Math.round(distanceM(HOME, (await call(stranger, 'GET', `/api/posts/${farther.id}`)).json().post.location) / 100) * 100);
     expect(nearItem.overlap).toEqual([{ start: '2026-12-03T17:00:00-05:00', end: '2026-12-03T19:00:00-05:00' }]);
     expect(nearItem.reasons).toEqual([Math.round(d / 100) === 0 ? 'under 100 m away' : `${Math.round(d / 100) / 10} km away`, 'free Thu 17:00–19:00, you need 17:00–19:00', 'covers vegetarian']);
+    // The same reasons as codes, for the app to write in its reader's language and clock.
+    const thu = { start: '2026-12-03T17:00:00-05:00', end: '2026-12-03T19:00:00-05:00' };
+    expect(nearItem.why).toEqual([{ code: 'distance', m: Math.round(d / 100) * 100 }, { code: 'free', theirs: thu, yours: thu }, { code: 'covers', dietary: ['vegetarian'] }]);
     // Candidates are shown in public form.
     expect(JSON.stringify(items)).not.toContain(String(at(0, 300).lat));
 
     const fromOffer = await call(h0, 'GET', `/api/posts/${near.id}/matches`);
     expect(fromOffer.json().items.map((i: { post: { id: string } }) => i.post.id)).toEqual([need.id]);
     expect(fromOffer.json().items[0].reasons[1]).toBe('needs Thu 17:00–19:00, you are free 17:00–19:00');
+    expect(fromOffer.json().items[0].why[1]).toEqual({ code: 'needs', theirs: thu, yours: thu });
 
     // Only the author may ask; 404 for unknown posts.
     expect((await call(stranger, 'GET', `/api/posts/${need.id}/matches`)).statusCode).toBe(403);
@@ -142,6 +146,7 @@ describe('candidates', () => {
     const items = (await call(needer, 'GET', `/api/posts/${need.id}/matches`)).json().items;
     expect(items.map((i: { post: { id: string } }) => i.post.id)).toEqual([remote.id]);
     expect(items[0].reasons).toEqual(expect.arrayContaining(['remote, so distance does not matter', 'speaks Spanish']));
+    expect(items[0].why).toEqual(expect.arrayContaining([{ code: 'remote' }, { code: 'speaks', languages: ['es'] }]));
     expect(items[0].distanceM % 100).toBe(0);
   });
 });
@@ -232,11 +237,12 @@ describe('candidates: reach, schedules and fairness', () => {
     const busyOffer = await create(busy, companionship({ location: busyAt, radiusM: 1000 }));
     const freeOffer = await create(free, companionship({ location: freeAt, radiusM: 1000 }));
     const need = await create(needer, companionship({ kind: 'need', location: HOME, radiusM: 1000 }));
-    const items = (await call(needer, 'GET', `/api/posts/${need.id}/matches`)).json().items as { post: { id: string }; score: number; reasons: string[] }[];
+    const items = (await call(needer, 'GET', `/api/posts/${need.id}/matches`)).json().items as { post: { id: string }; score: number; reasons: string[]; why: unknown[] }[];
     const order = items.map((i) => i.post.id).filter((id) => id === busyOffer.id || id === freeOffer.id);
     expect(order).toEqual([freeOffer.id, busyOffer.id]);
     const busyItem = items.find((i) => i.post.id === busyOffer.id)!;
     expect(busyItem.reasons).toContain('already helping 2 neighbors this week, ranked a little lower to spread the work');
+    expect(busyItem.why).toContainEqual({ code: 'busy', n: 2 });
     // Scores are shown to tenths, so the fairness term (−0.04 here) may not show in them.
     expect(items.find((i) => i.post.id === freeOffer.id)!.score).toBeGreaterThanOrEqual(busyItem.score);
   });
@@ -412,10 +418,12 @@ describe('rides', () => {
     });
     const area = await create(helpers[2]!, { kind: 'offer', category: 'ride', capacity: 1, location: at(45, 800), radiusM: 6000, windows: [THU], details: {} });
     await create(helpers[3]!, { kind: 'offer', category: 'ride', capacity: 1, location: at(200, 800), radiusM: 2000, windows: [THU], details: {} });
-    const items = (await call(needer, 'GET', `/api/posts/${need.id}/matches`)).json().items as { post: { id: string }; reasons: string[] }[];
+    const items = (await call(needer, 'GET', `/api/posts/${need.id}/matches`)).json().items as { post: { id: string }; reasons: string[]; why: unknown[] }[];
     expect(items.map((i) => i.post.id).sort()).toEqual([onTheWay.id, area.id].sort());
     expect(items.find((i) => i.post.id === onTheWay.id)!.reasons).toContain('on their way, no detour');
     expect(items.find((i) => i.post.id === area.id)!.reasons).toContain('pickup and drop-off within their 6 km area');
+    expect(items.find((i) => i.post.id === onTheWay.id)!.why).toContainEqual({ code: 'noDetour' });
+    expect(items.find((i) => i.post.id === area.id)!.why).toContainEqual({ code: 'withinArea', m: 6000 });
 
     // The destination, too, is public until the match is accepted, then exact for the other party.
     const match = (await call(needer, 'POST', '/api/matches', { needId: need.id, offerId: area.id })).json().match;

@@ -84,6 +84,7 @@ describe('evaluatePair', () => {
       [post('need', { details: { dietary: ['vegetarian'] } }), post('offer', { details: { dietary: ['vegetarian'] } })],
       [post('need', { category: 'ride', destination: at(90, 3000) }), post('offer', { category: 'ride', location: at(270, 1000), destination: at(90, 6000) })],
       [post('need', { details: { dietary: ['halal'] } }), post('offer', { details: { dietary: ['vegetarian'] } })],
+      [post('need', { category: 'ride', details: { wheelchair: true } }), post('offer', { category: 'ride', details: { wheelchair: true } })],
     ];
     for (const [need, offer] of pairs) {
       const full = evaluatePair(need, offer, ctx);
@@ -91,7 +92,10 @@ describe('evaluatePair', () => {
       expect(quiet === null).toBe(full === null);
       if (full && quiet) {
         expect(quiet.reasons).toEqual([]);
-        expect({ ...quiet, reasons: full.reasons }).toEqual(full);
+        expect(quiet.why).toEqual([]);
+        expect({ ...quiet, reasons: full.reasons, why: full.why }).toEqual(full);
+        // One code for every reason written, in the same order.
+        expect(full.why.map((r) => r.code)).toHaveLength(full.reasons.length);
       }
     }
   });

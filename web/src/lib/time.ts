@@ -47,6 +47,22 @@ export function windowText(w: { start: string; end: string }, locale: string, zo
   return format(locale, zone, DAY_TIME).formatRange(new Date(w.start), new Date(w.end));
 }
 
+const SPAN_DAY: Intl.DateTimeFormatOptions = { weekday: 'short', hour: 'numeric', minute: '2-digit' };
+const SPAN: Intl.DateTimeFormatOptions = { hour: 'numeric', minute: '2-digit' };
+
+/** "Tue 8:00 AM – 12:00 PM", or "9:00 – 11:00 AM" without the day: a window within a week, on the reader's clock. */
+export function spanText(w: { start: string; end: string }, locale: string, withDay: boolean, zone?: string): string {
+  return format(locale, zone, withDay ? SPAN_DAY : SPAN).formatRange(new Date(w.start), new Date(w.end));
+}
+
+const DATE: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'numeric', day: 'numeric' };
+
+/** Whether two instants fall on one calendar day on the reader's clock (or `zone`'s). */
+export function sameDay(a: string, b: string, zone?: string): boolean {
+  const f = format('en-US', zone, DATE);
+  return f.format(new Date(a)) === f.format(new Date(b));
+}
+
 /** Minutes `zone` is ahead of UTC at `ms`. */
 function offsetMinutes(ms: number, zone: string): number {
   const parts: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
