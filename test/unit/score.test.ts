@@ -12,6 +12,8 @@ import {
   reach,
   span,
 } from '../../server/matching/score';
+import type { Interval } from '../../server/posts/windows';
+import { prng } from '../random';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const HOME = { lat: 40.6782, lng: -73.9442 };
@@ -75,6 +77,44 @@ describe('rules', () => {
     const offer = [w('2026-12-02T09:00:00Z', '2026-12-02T10:20:00Z'), w('2026-12-03T11:45:00Z', '2026-12-03T13:00:00Z')];
     // The short need window is covered whole; the long one meets only 15 minutes.
     expect(overlapWindows(need, offer).map((m) => m.overlap)).toEqual([w('2026-12-02T10:00:00Z', '2026-12-02T10:20:00Z')]);
+  });
+
+  it('overlapWindows finds what comparing every pair finds, schedules in order or not', () => {
+    // Every pair of windows compared, as overlapWindows did before it skipped what cannot meet.
+    const everyPair = (needs: Interval[], offers: Interval[]) => {
+      const out: { need: Interval; offer: Interval; overlap: Interval }[] = [];
+      for (const n of needs) {
+        for (const o of offers) {
+          const start = Math.max(n.start.getTime(), o.start.getTime());
+          const end = Math.min(n.end.getTime(), o.end.getTime());
+          if (end - start >= Math.min(30 * 60_000, n.end.getTime() - n.start.getTime()) && end > start) {
+            out.push({ need: n, offer: o, overlap: { start: new Date(start), end: new Date(end) } });
+          }
+        }
+      }
+      return out.sort((a, b) => a.overlap.start.getTime() - b.overlap.start.getTime());
+    };
+    const random = prng(17);
+    const QUARTER = 15 * 60_000;
+    // Windows on a grid of quarter hours over four days: they touch, nest, overlap each other and run 15 minutes to 6 hours.
+    const schedule = () =>
+      Array.from({ length: Math.floor(random() * 12) }, () => {
+        const start = Date.UTC(2026, 11, 7) + Math.floor(random() * 384) * QUARTER;
+        return { start: new Date(start), end: new Date(start + (1 + Math.floor(random() * 24)) * QUARTER) };
+      });
+    let met = 0;
+    for (let i = 0; i < 2000; i++) {
+      const [needs, offers] = [schedule(), schedule()];
+      // Half the time in order of starts (as windows.ts gives them), half as they came.
+      if (i % 2 === 0) {
+        needs.sort((a, b) => a.start.getTime() - b.start.getTime());
+        offers.sort((a, b) => a.start.getTime() - b.start.getTime());
+      }
+      const found = overlapWindows(needs, offers);
+      expect(found).toEqual(everyPair(needs, offers));
+      met += found.length;
+    }
+    expect(met).toBeGreaterThan(1000); // the cases did meet, often
   });
 });
 
