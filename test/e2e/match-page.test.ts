@@ -1,8 +1,9 @@
 // The match page on phones (issue 16): the person who must answer a
 // proposal is asked, by name, with the date it is for; the proposer is told
-// whom they wait for. Accepting tells the proposer, not the one who
-// accepted. "Mark as done" waits until the occasion has started, and then
-// asks before closing the match for both. Screenshots go to
+// whom they wait for; both lists of matches say the same, with the date.
+// Accepting tells the proposer, not the one who accepted. "Mark as done"
+// waits until the occasion has started, and then asks before closing the
+// match for both. Screenshots go to
 // test/e2e/artifacts (match-*.png).
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -62,6 +63,21 @@ describe('the match page', () => {
     const { match } = await bea.api.call<{ match: { id: string; startsAt: string } }>('POST', '/api/matches', { needId, offerId });
     expect(match.startsAt).toBe(new Date(later.start).toISOString());
     const { day, time } = dayAndTime(later.start);
+
+    // The lists say whose turn it is and the date, before either opens the match.
+    const short = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short', month: 'short', day: 'numeric' }).format(new Date(later.start));
+    const bList = await phoneOf(bea, '/matches');
+    const bRow = bList.locator('.link-list li').filter({ hasText: 'Pick up my prescription' });
+    await bRow.getByText(/Waiting for Ann to answer/).waitFor();
+    expect(await bRow.textContent()).toContain(short);
+    const aList = await phoneOf(ann, '/matches');
+    const aRow = aList.locator('.link-list li').filter({ hasText: 'Errands by the pharmacy' });
+    await aRow.getByText('Your answer is needed').waitFor();
+    expect(await aRow.textContent()).toContain(short);
+    expect(await aList.getByText(/Proposed, waiting/).count()).toBe(0);
+    await accessible(aList, "the answerer's list of matches");
+    await shot(aList, 'matches-list-your-answer');
+    await Promise.all([bList.context().close(), aList.context().close()]);
 
     // Bea proposed: she is told whom she waits for, and may withdraw; she has nothing to answer.
     const b = await phoneOf(bea, `/matches/${match.id}`);
