@@ -37,7 +37,9 @@ beforeAll(async () => {
   server.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   server.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 90_000);
+    // A fresh embedded database migrates and loads PostGIS first: on a busy 2-core machine (CI runs the
+    // browser tests beside this file) that once took over 90 s before the first log line.
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 180_000);
     server.stdout!.on('data', () => {
       if (output.includes('Aidmap is ready')) {
         clearTimeout(timer);
@@ -46,7 +48,7 @@ beforeAll(async () => {
     });
     server.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
   });
-}, 120_000);
+}, 200_000);
 
 afterAll(() => {
   server?.kill('SIGKILL');
