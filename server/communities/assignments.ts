@@ -182,7 +182,8 @@ export async function writeToAuthor(db: DB, actor: Actor, communityId: string, n
       throw conflict('This need is yours.', 'triage.own_need');
     }
     const events = new Outbox(now);
-    events.note({ userId: row.authorId, kind: 'message.created', postId: row.id, communityId, actorId: actor.id, data: { title: row.title, text } });
+    // replyTo: the author may answer the note (server/notifications/replies.ts).
+    events.note({ userId: row.authorId, kind: 'message.created', postId: row.id, communityId, actorId: actor.id, data: { title: row.title, text, replyTo: actor.id } });
     await events.flush(tx);
     await audit(tx, { communityId, actorId: actor.id, action: 'need.note', subjectType: 'post', subjectId: row.id, after: { chars: text.length } });
   });

@@ -6,6 +6,8 @@ import Type from 'typebox';
 import { badRequest } from '../http/problem';
 import { LIMITS } from '../limits/plugin';
 import { apply, NOTE_MAX, plan, triage, triageNeed, writeToAuthor } from './assignments';
+import { replyToNote } from './notes';
+import { ReplyBodySchema } from '../contract/notifications';
 import { csvChunks, exportFileName, exportPages, geoJsonChunks, planExport } from './exports';
 import { coverage, roster } from './overview';
 import { communityFlags, fileFlag, hidePost, suspend, unhidePost, unsuspend } from './moderation';
@@ -184,7 +186,7 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { limits: [LIMITS.messagePerAccount] },
       schema: {
         tags: ['organizers'],
-        summary: "Write to the author of a need triage lists (organizers): it reaches them as a message does, in their inbox and by e-mail or push as they chose; there is no thread to answer in",
+        summary: "Write to the author of a need triage lists (organizers): it reaches them as a message does, in their inbox and by e-mail or push as they chose, and they may answer it (POST /api/me/notifications/{id}/reply)",
         description: `At most ${NOTE_MAX} characters; counted with the messages one sends (429 with Retry-After beyond).`,
         params: NeedParamsSchema,
         body: NoteBodySchema,
@@ -195,6 +197,25 @@ const communitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await writeToAuthor(app.db, requireUser(request), request.params.id, request.params.needId, request.body.body, app.clock.now());
       return reply.status(204).send(null);
     },
+  );
+
+  // The author answers the note above (and its writer the answer): the inbox's Reply.
+  app.post(
+    '/me/notifications/:id/reply',
+    {
+      preValidation: authenticate,
+      config: { limits: [LIMITS.messagePerAccount] },
+      schema: {
+        tags: ['notifications'],
+        summary: "Answer a note written to you outside any match (one whose `replyable` is true): it reaches its writer as a note they can answer in turn",
+        description:
+          'Counted with the messages one sends (429 with Retry-After beyond). 404 when the notification is not yours or cannot be answered; 409 when its writer closed their account or one of you blocked the other.',
+        params: IdParamsSchema,
+        body: ReplyBodySchema,
+        response: { 200: Type.Object({ to: Type.String({ description: "the writer's name, as the answer is shown to have gone to" }) }), ...problems, 404: ProblemSchema, 409: ProblemSchema, 429: ProblemSchema },
+      },
+    },
+    async (request) => replyToNote(app.db, requireUser(request), request.params.id, request.body.body, app.clock.now()),
   );
 
   app.post(

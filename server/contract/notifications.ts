@@ -47,6 +47,8 @@ export const NotificationSchema = Type.Object({
   matchId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
   communityId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
   data: NotificationDataSchema,
+  /** A note from a person outside any match (an organizer's, or an answer to one): POST …/reply answers it. */
+  replyable: Type.Boolean({ description: 'A note written to you outside any match (an organizer\'s, or an answer to yours): POST /api/me/notifications/{id}/reply answers its writer' }),
   createdAt: Type.String({ format: 'date-time' }),
   readAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
@@ -137,3 +139,6 @@ export const NewAlertSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const REPLY_MAX = 1000;
+export const ReplyBodySchema = Type.Object({ body: Type.String({ minLength: 1, maxLength: REPLY_MAX }) }, { additionalProperties: false });

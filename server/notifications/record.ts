@@ -18,7 +18,8 @@ export interface NewNotification {
   communityId?: string | null;
   /** Who acted: their display name goes into the data as `actorName`. */
   actorId?: string | null;
-  data: NotificationData;
+  /** `replyTo`: who wrote a note outside any match, whom its recipient may answer (replies.ts); never shown. */
+  data: NotificationData & { replyTo?: string };
 }
 
 /** A new need the alerts may tell of, at its public point. */

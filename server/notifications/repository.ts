@@ -13,6 +13,7 @@ export function notificationView(row: NotificationRow): Notification {
     matchId: row.matchId,
     communityId: row.communityId,
     data: { title: row.data.title, actorName: row.data.actorName, text: row.data.text },
+    replyable: typeof row.data.replyTo === 'string',
     createdAt: row.createdAt.toISOString(),
     readAt: row.readAt?.toISOString() ?? null,
   };

@@ -9,7 +9,7 @@ import { DateTime } from 'luxon';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { destinationPoint } from '../../server/geo/geo';
-import { apiClient, axe, e2eSession, shot } from './browser';
+import { apiClient, axe, e2eSession, shot, signInPhone } from './browser';
 
 const e2e = e2eSession();
 const PASSWORD = 'correct horse battery';
@@ -132,5 +132,20 @@ describe("an organizer's tools agree, and act on a need", () => {
     await shot(page, 'organizer-note-sent');
     const inbox = await nora!.api.call<{ items: { kind: string; postId: string | null; data: { actorName?: string; text?: string } }[] }>('GET', '/api/me/notifications');
     expect(inbox.items.find((n) => n.kind === 'message.created' && n.postId === dinner)?.data).toMatchObject({ actorName: 'Olga', text: 'Hal can bring soup tomorrow at five. Is that all right?' });
+
+    // Nora answers from her inbox, on her phone; Olga's inbox has the answer.
+    const noraContext = await e2e.phone();
+    await signInPhone(noraContext, nora!.api.cookie(), e2e.server.url);
+    const noraPage = await noraContext.newPage();
+    await noraPage.goto(`${e2e.server.url}/inbox`);
+    const item = noraPage.locator('.notifications li').filter({ hasText: 'Hal can bring soup tomorrow at five.' });
+    await item.getByRole('button', { name: 'Reply' }).click();
+    await item.getByLabel('Your answer to Olga').fill('Yes, five is fine. Thank you!');
+    await accessible(noraPage, 'an answer to a note, written');
+    await item.getByRole('button', { name: 'Send' }).click();
+    await item.getByRole('status').filter({ hasText: 'Your answer went to Olga.' }).waitFor();
+    await shot(noraPage, 'organizer-note-answered');
+    const olgaInbox = await olga!.api.call<{ items: { kind: string; postId: string | null; replyable: boolean; data: { actorName?: string; text?: string } }[] }>('GET', '/api/me/notifications');
+    expect(olgaInbox.items.find((n) => n.kind === 'message.created' && n.postId === dinner)).toMatchObject({ replyable: true, data: { actorName: 'Nora', text: 'Yes, five is fine. Thank you!' } });
   });
 });

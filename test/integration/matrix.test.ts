@@ -496,6 +496,17 @@ const CASES: Case<unknown>[] = [
     make: memberNeed,
     req: (needId) => ({ url: `/api/communities/${C.id}/triage/${needId}/note`, payload: { body: 'Is this still needed? I can look for a driver.' } }),
   }),
+  row<string>({
+    // The member answers an organizer's note: only the note's recipient may (404 for anyone else's id).
+    route: 'POST /api/me/notifications/:id/reply',
+    expect: [401, 200, 404, 404, 404, 404, 404],
+    make: async () => {
+      const needId = await memberNeed();
+      await ok(users.organizer!, 'POST', `/api/communities/${C.id}/triage/${needId}/note`, { body: 'Is this still needed?' });
+      return (await ok<{ items: { id: string; replyable: boolean }[] }>(member, 'GET', '/api/me/notifications')).items.find((n) => n.replyable)!.id;
+    },
+    req: (id) => ({ url: `/api/me/notifications/${id}/reply`, payload: { body: 'Yes, thank you.' } }),
+  }),
   row({
     route: 'POST /api/communities/:id/assignments/plan',
     expect: organizers(200),

@@ -167,4 +167,43 @@ describe("one need of triage, and the organizer's actions on it", () => {
     const mine = await call(olga, 'POST', `/api/communities/${community}/triage/${own}/note`, { body: 'Hi me' });
     expect(mine.statusCode, mine.body).toBe(409);
   });
+
+  it('the author answers the note, and the organizer the answer; nobody else may, nor across a block', async () => {
+    type Inbox = { items: { id: string; kind: string; postId: string | null; matchId: string | null; replyable: boolean; data: Record<string, string> }[] };
+    const newest = async (who: TestUser) => (await ok<Inbox>(who, 'GET', '/api/me/notifications')).items[0]!;
+    expect((await call(olga, 'POST', `/api/communities/${community}/triage/${dinner}/note`, { body: 'Is five all right?' })).statusCode).toBe(204);
+    const note = await newest(nora);
+    expect(note).toMatchObject({ kind: 'message.created', postId: dinner, matchId: null, replyable: true, data: { actorName: 'Olga', text: 'Is five all right?' } });
+    // Who wrote it is not in what the inbox shows, only that it can be answered.
+    expect(JSON.stringify(note)).not.toContain(olga.id);
+
+    // Only its recipient may answer it (404 for anyone else, as for an id that is nobody's); blank is refused.
+    expect((await call(hal, 'POST', `/api/me/notifications/${note.id}/reply`, { body: 'Me too' })).statusCode).toBe(404);
+    expect((await call(null, 'POST', `/api/me/notifications/${note.id}/reply`, { body: 'Me too' })).statusCode).toBe(401);
+    const blank = await call(nora, 'POST', `/api/me/notifications/${note.id}/reply`, { body: '   ' });
+    expect(blank.statusCode, blank.body).toBe(400);
+
+    const answer = await call(nora, 'POST', `/api/me/notifications/${note.id}/reply`, { body: '  Five is fine, thank you.  ' });
+    expect(answer.statusCode, answer.body).toBe(200);
+    expect(answer.json()).toEqual({ to: 'Olga' });
+    const got = await newest(olga);
+    expect(got).toMatchObject({ kind: 'message.created', postId: dinner, matchId: null, replyable: true, data: { title: 'Dinner for two', actorName: 'Nora', text: 'Five is fine, thank you.' } });
+    // And back: the organizer answers the answer.
+    expect((await call(olga, 'POST', `/api/me/notifications/${got.id}/reply`, { body: 'See you then.' })).json()).toEqual({ to: 'Nora' });
+    expect(await newest(nora)).toMatchObject({ replyable: true, data: { actorName: 'Olga', text: 'See you then.' } });
+
+    // A notification of a match is no note: it is answered in the match's thread.
+    const matchNote = (await ok<Inbox>(nora, 'GET', '/api/me/notifications')).items.find((n) => n.matchId !== null);
+    if (matchNote) {
+      expect(matchNote.replyable).toBe(false);
+      expect((await call(nora, 'POST', `/api/me/notifications/${matchNote.id}/reply`, { body: 'Hi' })).statusCode).toBe(404);
+    }
+    // Blocked either way: not answered, and nothing reaches the other.
+    expect((await call(olga, 'POST', '/api/blocks', { userId: nora.id })).statusCode).toBeLessThan(300);
+    const before = (await ok<Inbox>(olga, 'GET', '/api/me/notifications')).items.length;
+    const blocked = await call(nora, 'POST', `/api/me/notifications/${note.id}/reply`, { body: 'Hello?' });
+    expect(blocked.statusCode, blocked.body).toBe(409);
+    expect(blocked.json().code).toBe('note.blocked');
+    expect((await ok<Inbox>(olga, 'GET', '/api/me/notifications')).items.length).toBe(before);
+  });
 });

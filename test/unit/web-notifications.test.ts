@@ -7,7 +7,7 @@ const POST = '11111111-1111-4111-8111-111111111111';
 const MATCH = '22222222-2222-4222-8222-222222222222';
 
 function note(kind: Notification['kind'], data: Notification['data'] = {}, ids: Partial<Notification> = {}): Notification {
-  return { id: '33333333-3333-4333-8333-333333333333', kind, postId: POST, matchId: MATCH, communityId: null, data, createdAt: '2026-01-01T00:00:00Z', readAt: null, ...ids };
+  return { id: '33333333-3333-4333-8333-333333333333', kind, postId: POST, matchId: MATCH, communityId: null, data, replyable: false, createdAt: '2026-01-01T00:00:00Z', readAt: null, ...ids };
 }
 
 describe('notifications in the inbox', () => {

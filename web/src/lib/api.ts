@@ -401,6 +401,8 @@ export function createApi(t: Transport = defaultTransport, cache: ReadCache | nu
         signal,
       ),
     /** Marks these notifications read, or all of them; the unread left. */
+    /** Answers a note written outside any match (its `replyable`); the writer's name comes back. */
+    replyToNote: (id: string, body: string) => make<{ to: string }>(`/api/me/notifications/${id}/reply`, { body }).then((r) => r.to),
     markRead: (which: { ids: string[] } | { all: true }) => call<{ unread: number }>('POST', '/api/me/notifications/read', which).then((r) => r.unread),
     notificationPreferences: () => call<Preferences>('GET', '/api/me/notification-preferences'),
     setNotificationPreferences: (changes: { kind: NotificationKind; channel: Channel; enabled: boolean }[]) =>
