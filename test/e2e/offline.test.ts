@@ -97,11 +97,16 @@ async function accessible(page: Page, where: string): Promise<void> {
 }
 
 describe('offline and back', () => {
-  it('offline, my matches, a match thread and a post read from what was last loaded, saying when', async () => {
+  it('offline, my matches, whom I blocked, a match thread and a post read from what was last loaded, saying when', async () => {
     const s = await scene();
+    // Ann blocked Cy: her list of blocked people is kept like her matches.
+    const cy = await person('Cy', s.at);
+    await s.ann.api.call('POST', '/api/blocks', { userId: cy.id });
     const { context, page } = await phoneOf(s.ann, s.view);
+    const blockedList = page.locator('section', { has: page.getByRole('heading', { name: 'People you blocked' }) });
     // Online, Ann looks at her match once (the posts and her lists are loaded on their own).
     await nav(page, 'My matches').click();
+    await blockedList.getByText('Cy', { exact: true }).waitFor();
     await matchLink(page, s.matchId).click();
     await page.getByText('Blue door, ring twice.').waitFor();
     await page.getByRole('link', { name: /Back to the map/ }).click();
@@ -112,6 +117,9 @@ describe('offline and back', () => {
     await matchLink(page, s.matchId).waitFor();
     expect(await page.getByText('No matches yet.').count()).toBe(0);
     await banner(page).waitFor();
+    // Whom she blocked, as last loaded: never "nobody" for want of a connection.
+    await blockedList.getByText('Cy', { exact: true }).waitFor();
+    expect(await page.getByText('You have not blocked anyone.').count()).toBe(0);
     await shot(page, 'offline-my-matches');
     await accessible(page, 'my matches, offline');
     await matchLink(page, s.matchId).click();

@@ -384,13 +384,13 @@ export function createApi(t: Transport = defaultTransport, cache: ReadCache | nu
     /** Neither sees the other's posts, and they cannot be matched. */
     block: (userId: string) => call<null>('POST', '/api/blocks', { userId }),
     unblock: (userId: string) => call<void>('DELETE', `/api/blocks/${userId}`),
-    myBlocks: () => call<{ items: Blocked[] }>('GET', '/api/me/blocks').then((r) => r.items),
+    myBlocks: () => kept<{ items: Blocked[] }>('/api/me/blocks').then((r) => r.items),
 
     /** A new private calendar address (the previous one stops working). */
     createCalendar: () => call<{ url: string }>('POST', '/api/me/calendar').then((r) => r.url),
     revokeCalendar: () => call<void>('DELETE', '/api/me/calendar'),
     /** Whether there is an address, and since when (the address itself is shown only when made). */
-    calendarStatus: () => call<{ active: boolean; createdAt?: string }>('GET', '/api/me/calendar'),
+    calendarStatus: () => kept<{ active: boolean; createdAt?: string }>('/api/me/calendar'),
 
     /** One page of one's notifications, newest first; `before` is the previous page's `next`. */
     notifications: (q: { before?: string | null; limit?: number; unread?: boolean } = {}, signal?: AbortSignal) =>
