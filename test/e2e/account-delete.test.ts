@@ -82,7 +82,7 @@ describe('your name, your language, and deleting your account', () => {
     const onSignIn = patchMe(page);
     await dialog.getByRole('button', { name: 'Sign in' }).click();
     expect((await onSignIn).postDataJSON()).toEqual({ locale: 'en' });
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
 
     await page.getByRole('link', { name: 'Your account' }).click();
     await page.getByRole('heading', { name: 'Your name' }).waitFor();
@@ -178,7 +178,7 @@ describe('your name, your language, and deleting your account', () => {
     await dialog.getByLabel('Password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Sign in' }).click();
     await dialog.getByRole('alert').waitFor();
-    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Sign out', exact: true }).count()).toBe(0);
     await shot(page, 'account-delete-no-sign-in');
     const login = await fetch(`${e2e.server.url}/api/auth/login`, {
       method: 'POST',

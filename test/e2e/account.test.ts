@@ -36,7 +36,7 @@ describe('your account', () => {
     await shot(phoneA, 'account-signup-refused');
     await dialog.getByLabel('Password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Create an account' }).click();
-    await phoneA.getByRole('button', { name: 'Sign out' }).waitFor();
+    await phoneA.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
 
     // A second phone signs in to the same account.
     const phoneB = await open();
@@ -44,7 +44,7 @@ describe('your account', () => {
     await phoneB.getByRole('dialog').getByLabel('Email').fill(email);
     await phoneB.getByRole('dialog').getByLabel('Password').fill(PASSWORD);
     await phoneB.getByRole('dialog').getByRole('button', { name: 'Sign in' }).click();
-    await phoneB.getByRole('button', { name: 'Sign out' }).waitFor();
+    await phoneB.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
 
     await phoneA.getByRole('link', { name: 'Your account' }).click();
     await phoneA.getByRole('heading', { name: 'Where you are signed in' }).waitFor();

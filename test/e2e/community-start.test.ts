@@ -57,7 +57,7 @@ describe('starting a community and inviting a neighbour', () => {
     await dialog.getByLabel('Email').fill(`odessa-${Date.now()}@example.org`);
     await dialog.getByLabel('Password').fill('correct horse battery');
     await dialog.getByRole('button', { name: 'Create an account' }).click();
-    await org.getByRole('button', { name: 'Sign out' }).waitFor();
+    await org.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
 
     await org.getByText('Start a community').click();
     await org.getByLabel('Name', { exact: true }).fill(NAME);
@@ -160,7 +160,7 @@ describe('starting a community and inviting a neighbour', () => {
     await signIn.getByLabel('Email').fill(`gus-${Date.now()}@example.org`);
     await signIn.getByLabel('Password').fill('correct horse battery');
     await signIn.getByRole('button', { name: 'Create an account' }).click();
-    await guest.getByRole('button', { name: 'Sign out' }).waitFor();
+    await guest.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
 
     // Back on the join step, now to join; it waits for the confirm.
     const join = guest.getByRole('button', { name: `Join ${NAME}` });

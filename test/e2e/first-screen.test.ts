@@ -132,7 +132,7 @@ describe('a first visitor', () => {
     await signInPhone(context, cookie, e2e.server.url);
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}${VIEW}`);
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     expect(await page.getByRole('region', { name: 'First time here?' }).count()).toBe(0);
   });
 });

@@ -69,7 +69,7 @@ describe('the inbox', () => {
     // On a 390 px phone the bar keeps everything in sight.
     const box = await inboxLink(page).boundingBox();
     expect(box!.x + box!.width).toBeLessThanOrEqual(390);
-    expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Sign out', exact: true }).isVisible()).toBe(true);
     await accessible(page, 'the map page with the inbox count');
     await shot(page, 'inbox-header-count');
 

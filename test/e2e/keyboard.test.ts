@@ -87,7 +87,7 @@ describe('the map page by keyboard', () => {
     await signInPhone(context, cookie, e2e.server.url);
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}${VIEW}`);
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     const markers = page.locator('.leaflet-marker-icon');
     await markers.nth(3).waitFor();
     // One marker in the Tab order, the others reached by arrows.

@@ -36,7 +36,7 @@ async function phoneOf(who: { api: ReturnType<typeof apiClient> }, path: string)
   await signInPhone(context, cookie, e2e.server.url);
   const page = await context.newPage();
   await page.goto(`${e2e.server.url}${path}`);
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
   return page;
 }
 

@@ -29,7 +29,7 @@ async function signUp(page: Page, name: string, check = false): Promise<void> {
   await dialog.getByLabel('Email').fill(`${name.toLowerCase()}-${Date.now()}@example.org`);
   await dialog.getByLabel('Password').fill('correct horse battery');
   await dialog.getByRole('button', { name: 'Create an account' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
 }
 
 /** axe-core finds no serious or critical WCAG A/AA violation on what the page shows now. */
@@ -326,7 +326,7 @@ async function apiUser(name: string) {
     await context.addCookies([{ name: cookieName!, value: value.join('='), url: e2e.server.url }]);
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}${path}`);
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     return page;
   };
   return { id: user.id, call, phoneAs };

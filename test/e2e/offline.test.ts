@@ -64,7 +64,7 @@ async function phoneOf(who: Person, path: string): Promise<{ context: BrowserCon
   await signInPhone(context, cookie, e2e.server.url);
   const page = await context.newPage();
   await page.goto(`${e2e.server.url}${path}`);
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
   await listed(page);
   await controlled(page);
   return { context, page };
@@ -147,7 +147,7 @@ describe('offline and back', () => {
     await page.getByRole('heading', { name: 'Aidmap' }).waitFor();
     await page.getByRole('status').filter({ hasText: '2 posts in view' }).waitFor();
     expect((await titles(page)).sort()).toEqual(['Grocery run on Saturday', 'Vegetable soup on Sundays']);
-    expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Sign out', exact: true }).isVisible()).toBe(true);
     expect(await page.getByRole('dialog').count()).toBe(0);
     await banner(page).waitFor();
     await shot(page, 'offline-reloaded');
@@ -219,13 +219,13 @@ describe('offline and back', () => {
     await matchLink(page, s.matchId).waitFor();
     await page.getByRole('link', { name: /Back to the map/ }).click();
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('button', { name: 'Sign in' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Email').fill(carl.email);
     await dialog.getByLabel('Password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     await listed(page);
     await nav(page, 'My matches').click();
     await page.getByText('No matches yet.').waitFor();

@@ -70,7 +70,7 @@ describe("an organizer's tools agree, and act on a need", () => {
     await dialog.getByLabel('Email').fill(olga!.email);
     await dialog.getByLabel('Password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
 
     // Triage: who is counted is said; the dinner has one helper (Hal, not Stan), the algebra none.
     const triage = page.getByRole('region', { name: 'Needs waiting for help' });

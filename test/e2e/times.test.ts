@@ -87,7 +87,7 @@ describe('times in the reader’s zone', () => {
     await dialog.getByLabel('Email').fill(`ann-${Date.now()}@example.org`);
     await dialog.getByLabel('Password').fill('correct horse battery');
     await dialog.getByRole('button', { name: 'Create an account' }).click();
-    await ann.getByRole('button', { name: 'Sign out' }).waitFor();
+    await ann.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     await ann.getByRole('link', { name: '+ Post a need or an offer' }).click();
     await ann.getByLabel('Ask for help').check();
     await ann.getByLabel('Category').selectOption('errand');
