@@ -64,6 +64,12 @@ export interface AssignInput {
 export interface AssignOptions {
   /** Budget for the multi-unit search, all components together. Default 1,000 ms. */
   timeLimitMs?: number;
+  /**
+   * The multi-unit search stops once the whole plan is proven within this
+   * fraction of the best possible cost (0.005: at most 0.5% more). Default 0:
+   * it searches until proven optimal or out of time.
+   */
+  gap?: number;
 }
 
 export interface AssignStats {
@@ -83,6 +89,8 @@ export interface AssignStats {
    * metres). Null when the search could not bound it.
    */
   costBoundM: number | null;
+  /** The plan's own cost on the same terms (distance + penalty, metres). */
+  costM: number;
 }
 
 export const DEFAULT_TIME_LIMIT_MS = 1000;
@@ -104,6 +112,10 @@ export function solveAssignmentWithStats(input: AssignInput, options: AssignOpti
   if (typeof timeLimitMs !== 'number' || !(timeLimitMs >= 0)) {
     throw new Error(`assignment: timeLimitMs must be a number ≥ 0, got ${String(timeLimitMs)}`);
   }
+  const gap = options.gap ?? 0;
+  if (typeof gap !== 'number' || !(gap >= 0 && gap < 1)) {
+    throw new Error(`assignment: gap must be a number in [0, 1), got ${String(gap)}`);
+  }
   const graph = validate(input);
   const components = splitComponents(graph);
   const stats: AssignStats = {
@@ -114,7 +126,11 @@ export function solveAssignmentWithStats(input: AssignInput, options: AssignOpti
     shortestPaths: 0,
     servedBound: 0,
     costBoundM: 0,
+    costM: 0,
   };
+  // What the components solved so far cost, and how far above their bounds they are proven (metres).
+  let costSoFar = 0;
+  let slackSoFar = 0;
   const chosen = new Int32Array(input.needs.length).fill(-1);
   const multiUnit: Component[] = [];
   let exact = true;
@@ -130,6 +146,9 @@ export function solveAssignmentWithStats(input: AssignInput, options: AssignOpti
     stats.servedBound += solution.servedBound;
     stats.costBoundM =
       stats.costBoundM === null || solution.costBound === null ? null : stats.costBoundM + solution.costBound / p.resolution;
+    const cost = solution.edgeOf.reduce((sum, e) => sum + (e >= 0 ? p.costInt[e]! : 0), 0) / p.resolution;
+    costSoFar += cost;
+    slackSoFar += solution.costBound === null ? Infinity : cost - solution.costBound / p.resolution;
   };
   for (const c of components) {
     if (c.edges.length > stats.largestComponent.edges) {
@@ -143,11 +162,17 @@ export function solveAssignmentWithStats(input: AssignInput, options: AssignOpti
     }
   }
   // Small components first: they finish within the budget; a large one then gets what is left.
+  // The gap is the whole plan's: a component may stop once its plan is within gap × its own cost of
+  // its bound, plus a share of what the others leave unused (the exact ones all of theirs), shared
+  // evenly among the components still to search. What all are proven above their bounds then stays
+  // within gap × what all cost.
   stats.multiUnitComponents = multiUnit.length;
   const deadline = started + timeLimitMs;
+  let left = multiUnit.length;
   for (const c of multiUnit.sort((a, b) => a.edges.length - b.edges.length || a.needs[0]! - b.needs[0]!)) {
     const p = componentProblem(graph, c);
-    record(c, p, solveUnsplittableComponent(p, deadline));
+    const spare = (gap * costSoFar - slackSoFar) / left--;
+    record(c, p, solveUnsplittableComponent(p, deadline, (cost) => gap * cost + spare * p.resolution));
   }
   const pairs: AssignPair[] = [];
   let total = 0;
@@ -157,6 +182,7 @@ export function solveAssignmentWithStats(input: AssignInput, options: AssignOpti
       const edge = input.edges[e]!;
       pairs.push({ needId: edge.needId, offerId: edge.offerId, distanceM: edge.distanceM });
       total += edge.distanceM;
+      stats.costM += graph.edgeCost[e]!;
     }
   }
   return { plan: { pairs, served: pairs.length, totalDistanceM: Math.round(total * 10) / 10, exact }, stats };

@@ -133,7 +133,12 @@ export function perUnit(p: Pick<ComponentProblem, 'unitScale'>, cost: number, un
 /** States kept on the search stack at most, in bytes (each child is a full copy of the flow). */
 const MEMORY_BYTES = 256 * 1024 * 1024;
 
-export function solveUnsplittableComponent(p: ComponentProblem, deadline: number): ComponentSolution {
+/**
+ * Branch and bound until proven optimal, or until `deadline`, or until the
+ * plan is proven within `slack(its cost)` of the best possible (integer cost
+ * units): its value at most that above a bound no plan goes below.
+ */
+export function solveUnsplittableComponent(p: ComponentProblem, deadline: number, slack: (cost: number) => number = () => 0): ComponentSolution {
   const n = p.net.needs;
   // The most needs any plan serves is at most ⌊the most the relaxation serves⌋ (costs aside).
   const mostServed = maxServedFraction(p);
@@ -150,18 +155,23 @@ export function solveUnsplittableComponent(p: ComponentProblem, deadline: number
   }
   const finish = (run: SearchResult, target: number | null): ComponentSolution => {
     const plan = valued(p, run.edgeOf);
+    const leftOut = n - plan.served;
+    // A joint search cut short still proves the plan serves the most when its bound reaches big ×
+    // the needs it leaves out: a plan leaving out one fewer is worth less than that (big is more
+    // than any plan's real costs add up to). A stop at the gap always has it.
+    const jointProof = target === null && run.lowerBound >= p.big * leftOut;
     return {
       edgeOf: run.edgeOf,
       exact: run.exact,
-      servedBound: run.exact ? plan.served : servedBound,
-      costBound: run.exact ? plan.cost : target === null ? null : run.lowerBound - p.big * target,
+      servedBound: run.exact || jointProof ? plan.served : servedBound,
+      costBound: run.exact ? plan.cost : target !== null ? run.lowerBound - p.big * target : jointProof ? run.lowerBound - p.big * leftOut : null,
       nodes: run.nodes,
       searches,
     };
   };
   if (valued(p, best.edgeOf).served < servedBound) {
     // The plans fall short of the bound: search on the joint objective, which proves both.
-    const run = branchAndBound(p, joint, root, best, deadline);
+    const run = branchAndBound(p, joint, root, best, deadline, slack);
     searches += joint.solver.searches;
     return finish(run, null);
   }
@@ -175,7 +185,7 @@ export function solveUnsplittableComponent(p: ComponentProblem, deadline: number
   }
   const { relaxation: r, root: start } = tuned.found;
   const before = r.solver.searches;
-  const run = branchAndBound(p, r, start, best, deadline);
+  const run = branchAndBound(p, r, start, best, deadline, slack);
   searches += r.solver.searches - before;
   return finish(run, target);
 }
@@ -252,7 +262,7 @@ const MAX_PENALTY_SUM = 2 ** 46;
 
 interface SearchResult {
   edgeOf: Int32Array;
-  /** The search finished: the plan is optimal. */
+  /** The search finished: the plan is optimal. False when time, memory or the gap stopped it first. */
   exact: boolean;
   nodes: number;
   /** Lowest bound of any part of the tree left open (the plan's value when exact). */
@@ -262,7 +272,10 @@ interface SearchResult {
 /**
  * Depth-first branch and bound from `root`: branch on a split need's
  * heaviest edge, served whole there or never there. Returns the best plan
- * and whether the search finished (a proof) within the deadline.
+ * and whether the search finished (a proof) within the deadline. It also
+ * stops once the best plan's value is within `slack(its cost)` of the lowest
+ * bound still open (the MIP gap of solvers such as CPLEX and HiGHS): what is
+ * left to find is worth less than the time.
  */
 function branchAndBound(
   p: ComponentProblem,
@@ -270,8 +283,10 @@ function branchAndBound(
   root: SearchNode,
   incumbent: Incumbent,
   deadline: number,
+  slack: (cost: number) => number,
 ): SearchResult {
   let best = incumbent;
+  let bestCost = valued(p, best.edgeOf).cost;
   // Lowest bound among subtrees given up (time or memory), for lowerBound.
   let givenUp = Infinity;
   const stack: SearchNode[] = [root];
@@ -283,15 +298,16 @@ function branchAndBound(
     if (node.bound >= best.value) {
       continue;
     }
-    if (performance.now() > deadline) {
+    if (performance.now() > deadline || best.value - openBound(stack, Math.min(givenUp, node.bound)) <= slack(bestCost)) {
       exact = false;
-      givenUp = node.bound;
+      givenUp = Math.min(givenUp, node.bound);
       break;
     }
     nodes++;
     const rounded = improve(p, roundDown(p, node), 1);
     if (rounded.value < best.value) {
       best = rounded;
+      bestCost = valued(p, best.edgeOf).cost;
     }
     if (node.bound >= best.value) {
       continue;
@@ -326,8 +342,13 @@ function branchAndBound(
       stack.push(first);
     }
   }
-  const lowerBound = stack.reduce((low, open) => Math.min(low, open.bound), Math.min(givenUp, best.value));
+  const lowerBound = openBound(stack, Math.min(givenUp, best.value));
   return { edgeOf: best.edgeOf, exact, nodes, lowerBound };
+}
+
+/** The lowest bound among the nodes still open and `low`. */
+function openBound(stack: SearchNode[], low: number): number {
+  return stack.reduce((lowest, open) => Math.min(lowest, open.bound), low);
 }
 
 /**

@@ -11,7 +11,7 @@
 // which an organizer is entitled to among members. They come from one
 // set-based search (server/matching/pairs.ts), not one query per need.
 import type { DB } from '../../db';
-import { solveAssignment, type AssignEdge } from '../assign/solve';
+import { solveAssignmentWithStats, type AssignEdge } from '../assign/solve';
 import { conflict, HttpProblem, invalid, notFound } from '../http/problem';
 import type { Place } from '../matching/candidates';
 import { fittingPairs } from '../matching/pairs';
@@ -43,6 +43,12 @@ export const FAIRNESS_M_PER_ACCEPT = 500;
  * nothing more), so a longer wait buys no better plan there.
  */
 export const PLAN_TIME_LIMIT_MS = 500;
+/**
+ * A plan proven within 0.5% of the best possible cost is good enough to stop at: on the district's
+ * afternoon (bench:organize, 2026-12-05: 814 km over 1,326 pairs) that is at most 4 km, a few metres
+ * a pair, and the search spent its whole 0.5 s budget closing the last 0.2%; it now stops after 82 ms.
+ */
+export const PLAN_GAP = 0.005;
 /** No list of members' posts is cut short in practice; this bounds a runaway. */
 const ALL = 1_000_000;
 
@@ -238,16 +244,17 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
   }
   edges.sort((a, b) => a.needId.localeCompare(b.needId) || a.offerId.localeCompare(b.offerId)); // the same plan whatever order they came in
   const present = needs.filter((n) => rows.has(n.id));
-  const result = solveAssignment(
+  const { plan: result, stats } = solveAssignmentWithStats(
     {
       needs: present.map((n) => ({ id: n.id, units: Math.max(1, rows.get(n.id)!.capacity) })),
       offers: offers.filter((o) => rows.has(o.id)).map((o) => ({ id: o.id, capacity: Math.max(1, rows.get(o.id)!.capacityLeft) })),
       edges,
     },
-    { timeLimitMs: PLAN_TIME_LIMIT_MS },
+    { timeLimitMs: PLAN_TIME_LIMIT_MS, gap: PLAN_GAP },
   );
   return {
     ...result,
+    gap: gapOf(result.exact, stats.costM, stats.costBoundM),
     pairs: result.pairs.map((p) => {
       const need = rows.get(p.needId)!;
       const offer = rows.get(p.offerId)!;
@@ -265,6 +272,18 @@ export async function plan(db: DB, actor: Actor, communityId: string, query: Pla
     offers: offers.length,
     edges: edges.length,
   };
+}
+
+/** How far above the best possible cost the plan is proven to be at most: 0 when exact, null when no bound is known. */
+function gapOf(exact: boolean, costM: number, boundM: number | null): number | null {
+  if (exact) {
+    return 0;
+  }
+  if (boundM === null || costM <= 0) {
+    return null;
+  }
+  // Rounded up to 0.01%: the figure is a promise, never smaller than the truth.
+  return Math.ceil((Math.max(0, costM - boundM) / costM) * 10_000) / 10_000;
 }
 
 /**

@@ -290,8 +290,12 @@ export const PlanSchema = Type.Object({
   ),
   served: Type.Integer(),
   totalDistanceM: Type.Number(),
-  /** True when proven optimal; false when the time bound ran out first (needs of several units). */
+  /** True when proven optimal; false when the search stopped first (needs of several units): see `gap`. */
   exact: Type.Boolean(),
+  gap: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], {
+    description:
+      "the plan's cost (distance plus the fairness term) is proven at most this fraction above the best possible for as many needs served (0.004: 0.4%); 0 when exact; null when the time ran out before any bound was known",
+  }),
   needs: Type.Integer(),
   offers: Type.Integer(),
   edges: Type.Integer(),

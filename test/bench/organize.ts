@@ -45,7 +45,7 @@ import { DateTime } from 'luxon';
 import postgres from 'postgres';
 import { type DB, openDatabase } from '../../db';
 import { type AssignEdge, solveAssignmentWithStats } from '../../server/assign/solve';
-import { eachLimited, FAIRNESS_M_PER_ACCEPT, plan, PLAN_TIME_LIMIT_MS, triage } from '../../server/communities/assignments';
+import { eachLimited, FAIRNESS_M_PER_ACCEPT, plan, PLAN_GAP, PLAN_TIME_LIMIT_MS, triage } from '../../server/communities/assignments';
 import { sweep } from '../../server/hygiene/sweep';
 import { AUTHOR_VIEW, countCandidates, ENTITLED_VIEW, findCandidates } from '../../server/matching/candidates';
 import { fittingPairs } from '../../server/matching/pairs';
@@ -537,7 +537,7 @@ async function main(): Promise<void> {
         const run = async () => {
           try {
             const r = await plan(db, organizer, district!.id, query, now);
-            outcome = `${r.needs} needs × ${r.offers} offers, ${fmt(r.edges)} edges, served ${r.served}, exact ${r.exact}`;
+            outcome = `${r.needs} needs × ${r.offers} offers, ${fmt(r.edges)} edges, served ${r.served}, exact ${r.exact}, gap ${r.gap}`;
             return r;
           } catch (error) {
             outcome = `refused: ${(error as Error).message}`;
@@ -580,7 +580,7 @@ async function main(): Promise<void> {
         };
         const tSolve = performance.now();
         const cpuSolve = process.cpuUsage();
-        const solved = solveAssignmentWithStats(input, { timeLimitMs: PLAN_TIME_LIMIT_MS });
+        const solved = solveAssignmentWithStats(input, { timeLimitMs: PLAN_TIME_LIMIT_MS, gap: PLAN_GAP });
         const solveMs = performance.now() - tSolve;
         const solveCpu = process.cpuUsage(cpuSolve);
         const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;

@@ -245,6 +245,30 @@ describe('solveAssignment: optimal against brute force', () => {
     expect(cut).toBeGreaterThan(50); // the cut-short path is exercised
   });
 
+  it('stopped at a gap, plans serve the most needs and cost at most (1 + gap) × the best; the bound holds', () => {
+    const random = prng(6);
+    const gap = 0.05;
+    let stopped = 0;
+    for (let k = 0; k < 500; k++) {
+      const input = randomCase(random, { units: [1, 2, 3, 4], capacity: [1, 6] });
+      const { plan, stats } = solveAssignmentWithStats(input, { gap, timeLimitMs: 60_000 });
+      const cost = checkFeasible(input, plan);
+      const best = bruteForce(input);
+      const where = `case ${k}: ${JSON.stringify(input)}`;
+      expect(stats.costM, where).toBeCloseTo(cost, 6);
+      expect(plan.served, where).toBe(best.served);
+      expect(cost, where).toBeLessThanOrEqual(best.cost * (1 + gap) + 1e-6);
+      expect(best.cost, where).toBeGreaterThanOrEqual(stats.costBoundM! - 1e-6);
+      if (!plan.exact) {
+        stopped++;
+        expect(cost - stats.costBoundM!, where).toBeLessThanOrEqual(gap * cost + 0.1 * plan.served); // costs compared in decimetres
+        expect(solveAssignmentWithStats(input, { timeLimitMs: 60_000 }).plan.exact, `${where} (no gap: a proof)`).toBe(true);
+      }
+    }
+    expect(stopped).toBeGreaterThan(5); // the gap stop is exercised
+    expect(() => solveAssignment({ needs: [], offers: [], edges: [] }, { gap: 1 })).toThrow(/gap/);
+  });
+
   it('the unsplittable search agrees with the flow where splitting cannot matter (units and capacities doubled)', () => {
     const random = prng(3);
     for (let k = 0; k < 20; k++) {
