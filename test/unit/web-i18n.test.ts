@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MESSAGES, pickLocale, translate } from '../../web/src/lib/i18n';
+import { formatNumber, MESSAGES, pickLocale, translate } from '../../web/src/lib/i18n';
 
 describe('interface languages', () => {
   it('every English text has a Spanish one, with the same placeholders', () => {
@@ -27,5 +27,14 @@ describe('interface languages', () => {
     // Numbers as each language writes them.
     expect(translate('en', 'inView', { n: 5030 })).toBe('5,030 posts in view');
     expect(translate('es', 'inView', { n: 15030 })).toBe('15.030 publicaciones en el mapa');
+  });
+
+  it('writes whole numbers under 1,000 as their digits without a formatter, and the same as one would', () => {
+    for (const locale of ['en', 'es'] as const) {
+      const intl = new Intl.NumberFormat(locale);
+      for (const n of [0, 1, 7, 42, 999, 1000, 1234, 5000, 12.5, 0.25, -3]) {
+        expect(formatNumber(locale, n), `${locale} ${n}`).toBe(intl.format(n));
+      }
+    }
   });
 });

@@ -34,8 +34,15 @@ export function pickLocale(preferred: readonly string[], saved?: string | null):
 }
 
 const numbers = new Map<Locale, Intl.NumberFormat>();
-/** A number as the locale writes it ("5,000", "5000"); one formatter per locale (making one costs more than formatting). */
+/**
+ * A number as the locale writes it ("5,000", "5000"); one formatter per locale (making one costs more
+ * than formatting). A whole number under 1,000 is its digits in both languages: the first screen's
+ * counts (posts in view, a cluster's size) then make no formatter, which costs a slow phone a long task.
+ */
 export function formatNumber(locale: Locale, n: number): string {
+  if (Number.isInteger(n) && n >= 0 && n < 1000) {
+    return String(n);
+  }
   let f = numbers.get(locale);
   if (!f) {
     f = new Intl.NumberFormat(locale);
