@@ -63,8 +63,13 @@ async function chromium(): Promise<{ port: number; stop(): Promise<void> }> {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await exited;
-      // Chromium's helpers may still be writing its cache for a moment after the kill.
-      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      // Chromium's helpers may still be writing its cache for a moment after the kill: a profile
+      // left behind in the temporary directory is no reason to lose the figures printed above.
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      } catch (error) {
+        console.warn(`could not remove ${profile}: ${(error as Error).message}`);
+      }
     },
   };
 }
