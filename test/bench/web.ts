@@ -21,9 +21,9 @@
 // and the delay of taps on list cards and a zoom out/in (Event Timing API).
 // No assertions: figures and the floor they compare against.
 import { setTimeout as sleep } from 'node:timers/promises';
-import postgres from 'postgres';
 import type { Page } from 'playwright-core';
 import { launch, phone, type Server, startServer } from '../e2e/browser';
+import { seedCopies } from './copies';
 
 const POSTS = Number(process.env.POSTS ?? 5000);
 const UPDATES = Number(process.env.UPDATES ?? 30);
@@ -120,34 +120,6 @@ function postBody(i: number): Record<string, unknown> {
     capacity: 1,
     details: category === 'ride' && kind === 'need' ? { destination: { lat: 40.68, lng: -73.95 } } : category === 'tutoring' ? { subject: 'Reading' } : {},
   };
-}
-
-/** Copies the open posts (and their windows) until `total` are open, each copy moved to a random point in the view. */
-async function seedCopies(databaseUrl: string, total: number): Promise<void> {
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM posts WHERE status = 'open'`;
-    const n = row!.n;
-    const copies = Math.ceil((total - n) / n);
-    await sql.begin(async (tx) => {
-      await tx`SELECT setseed(0.42)`;
-      await tx`CREATE TEMP TABLE seed_posts ON COMMIT DROP AS
-        SELECT p.*, gen_random_uuid() AS new_id FROM posts p, generate_series(1, ${copies}) WHERE p.status = 'open'`;
-      await tx`DELETE FROM seed_posts WHERE new_id IN (SELECT new_id FROM seed_posts ORDER BY new_id OFFSET ${total - n})`;
-      await tx.unsafe(`UPDATE seed_posts SET
-          public_location = ST_SetSRID(ST_MakePoint(${VIEW.lng} + (random() * 2 - 1) * ${SPREAD.lng}, ${VIEW.lat} + (random() * 2 - 1) * ${SPREAD.lat}), 4326)::geography`);
-      await tx`UPDATE seed_posts SET location = ST_Project(public_location, 200, radians(random() * 360))`;
-      await tx`CREATE TEMP TABLE seed_map ON COMMIT DROP AS SELECT id AS old_id, new_id FROM seed_posts`;
-      await tx`UPDATE seed_posts SET id = new_id`;
-      await tx`ALTER TABLE seed_posts DROP COLUMN new_id`;
-      await tx`INSERT INTO posts SELECT * FROM seed_posts`;
-      await tx`INSERT INTO post_windows (post_id, during, recurring)
-        SELECT m.new_id, w.during, w.recurring FROM seed_map m JOIN post_windows w ON w.post_id = m.old_id`;
-    });
-    await sql`ANALYZE posts`;
-  } finally {
-    await sql.end();
-  }
 }
 
 function stats(xs: number[]): string {
@@ -373,7 +345,7 @@ async function main(): Promise<void> {
       throw new Error('bench:web seeds in SQL: it needs PostgreSQL (DATABASE_URL)');
     }
     const t = Date.now();
-    await seedCopies(server.databaseUrl, POSTS);
+    await seedCopies(server.databaseUrl, POSTS, { ...VIEW, spread: SPREAD });
     console.log(`\nseeded ${POSTS} open posts in view in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const measured = await phase(server, browser, POSTS, poster, UPDATES);
     report(`measured (${POSTS} posts)`, measured);

@@ -40,9 +40,10 @@ export interface Server {
 /**
  * Starts `server/main.ts` as `npm start` does (the built web app must be in
  * web/dist), with `args` (say `--demo`): on a fresh PostgreSQL database when
- * DATABASE_URL is set, else on a fresh embedded one.
+ * DATABASE_URL is set, else on a fresh embedded one. `nodeArgs` go to Node
+ * itself (a benchmark's `--cpu-prof`, which NODE_OPTIONS may not carry).
  */
-export async function startServer(env: Record<string, string> = {}, args: string[] = []): Promise<Server> {
+export async function startServer(env: Record<string, string> = {}, args: string[] = [], nodeArgs: string[] = []): Promise<Server> {
   if (!existsSync(join(WEB_ROOT, 'index.html'))) {
     throw new Error(`${WEB_ROOT} is missing: run \`npm run build\` first (npm run test:e2e does)`);
   }
@@ -81,7 +82,7 @@ export async function startServer(env: Record<string, string> = {}, args: string
     dataDir = mkdtempSync(join(tmpdir(), 'aidmap-e2e-'));
     childEnv.DATA_DIR = dataDir;
   }
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
