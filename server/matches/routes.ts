@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { DateTime } from 'luxon';
+import { formatInZone } from '../posts/windows';
 import { forbidden } from '../http/problem';
 import { idempotencyClaim, once } from '../http/idempotency';
 import { AUTHOR_VIEW, findCandidates, zoneOf } from '../matching/candidates';
@@ -74,7 +74,8 @@ const matchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw forbidden('Only the author of this post can see its candidates.', 'post.not_author');
       }
       const zone = readerZone(request.query.tz, zoneOf(post));
-      const iso = (d: Date) => DateTime.fromJSDate(d, { zone }).toISO({ suppressMilliseconds: true })!;
+      // Written from remembered zone offsets: Luxon for each of the windows was a fifth of this route's CPU.
+      const iso = (d: Date) => formatInZone(d.getTime(), zone);
       const found = await findCandidates(app.db, post, now, request.query.limit ?? 20, AUTHOR_VIEW, { zone });
       return {
         items: found.map(({ row, fit }) => ({

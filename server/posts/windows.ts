@@ -462,7 +462,7 @@ export function ruleStart(rule: Recurrence): Date | null {
  * rare cases it spells otherwise: a zone it takes for UTC ("Z"), an offset
  * of seconds, a year of other than four digits.
  */
-function formatInZone(ms: number, zone: string): string {
+export function formatInZone(ms: number, zone: string): string {
   let known = formatted.get(zone);
   if (!known) {
     known = new Map();
@@ -528,6 +528,42 @@ function formatWithLuxon(ms: number, zone: string): string {
   return iso;
 }
 
+const HOUR_MS = 3_600_000;
+
+interface Occurrence {
+  start: number;
+  end: number;
+  text: Window;
+}
+
+/** Rules already expanded, by the hour and the rule: every read of a weekly post expands its rule again. */
+const expanded = new Map<string, Occurrence[]>();
+const EXPANSIONS_KEPT = 20_000;
+
+/**
+ * Every occurrence of `rule` that a schedule built at any instant of the hour
+ * `nowMs` falls in could list: from the hour's start to the horizon of its
+ * end, written in the rule's zone. Remembered for that hour; the caller
+ * keeps those that end after now and start before now's horizon.
+ */
+function occurrencesAround(rule: Recurrence, nowMs: number): Occurrence[] {
+  const hour = Math.floor(nowMs / HOUR_MS) * HOUR_MS;
+  const key = `${hour}|${JSON.stringify(rule)}`;
+  let all = expanded.get(key);
+  if (!all) {
+    all = expandRecurrence(rule, { start: new Date(hour), end: horizonEnd(rule, new Date(hour + HOUR_MS)) }).map((occ) => {
+      const start = occ.start.getTime();
+      const end = occ.end.getTime();
+      return { start, end, text: { start: formatInZone(start, rule.timezone), end: formatInZone(end, rule.timezone) } };
+    });
+    if (expanded.size >= EXPANSIONS_KEPT) {
+      expanded.clear();
+    }
+    expanded.set(key, all);
+  }
+  return all;
+}
+
 /**
  * The post's upcoming windows: one-offs that haven't ended (returned as given, however far
  * ahead) plus the recurrence expanded up to horizonEnd, formatted in the rule's zone.
@@ -549,14 +585,12 @@ export function buildSchedule(
     }
   }
   if (rule) {
-    for (const occ of expandRecurrence(rule, { start: now, end: horizonEnd(rule, now) })) {
-      const start = occ.start.getTime();
-      const end = occ.end.getTime();
-      items.push({
-        start,
-        end,
-        window: { start: formatInZone(start, rule.timezone), end: formatInZone(end, rule.timezone) },
-      });
+    const to = horizonEnd(rule, now).getTime();
+    for (const occ of occurrencesAround(rule, nowMs)) {
+      // The same set expandRecurrence(rule, { start: now, end: to }) gives.
+      if (occ.end > nowMs && occ.start < to) {
+        items.push({ start: occ.start, end: occ.end, window: { start: occ.text.start, end: occ.text.end } });
+      }
     }
   }
 

@@ -3,7 +3,7 @@
 // in every zone, across DST changes, and the same however often it is asked.
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { buildSchedule, expandRecurrence, type Recurrence } from '../../server/posts/windows';
+import { buildSchedule, expandRecurrence, formatInZone, horizonEnd, type Recurrence } from '../../server/posts/windows';
 
 const ALL_DAYS: Recurrence['days'] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 // Whole-hour, half-hour and 45-minute offsets; a 30-minute DST shift (Lord Howe); zones Luxon writes as "Z"
@@ -66,5 +66,42 @@ describe('weekly schedules, as written', () => {
       start: new Date('2026-11-01T05:30:00Z'),
       end: new Date('2026-11-01T08:00:00Z'),
     });
+  });
+
+  it('write any instant in the reader zone as Luxon does, milliseconds and lower-case zones too', () => {
+    // The candidates route writes every window of its answer this way (the reader's `tz`).
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const from = Date.parse('2011-01-01T00:00:00Z');
+    const span = Date.parse('2031-01-01T00:00:00Z') - from;
+    for (const zone of [...ZONES, 'america/new_york', 'Asia/Tehran']) {
+      for (let i = 0; i < 500; i++) {
+        // Whole minutes mostly, as windows are; some with seconds and milliseconds.
+        const ms = i % 5 === 0 ? from + Math.floor(random() * span) : from + Math.floor(random() * (span / 60_000)) * 60_000;
+        expect(formatInZone(ms, zone)).toBe(DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true }));
+        // Asked again (from the cache): the same.
+        expect(formatInZone(ms, zone)).toBe(DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true }));
+      }
+    }
+  });
+
+  it('list, at any instant, exactly the occurrences between it and its horizon (the expansion is kept for the hour)', () => {
+    const rules: Recurrence[] = [
+      { days: ['mon', 'wed', 'fri', 'sun'], startTime: '09:10', endTime: '11:45', timezone: 'America/New_York' },
+      { days: ALL_DAYS, startTime: '23:00', endTime: '01:00', timezone: 'Europe/London' },
+      { days: ['sat'], startTime: '01:30', endTime: '02:30', timezone: 'Australia/Lord_Howe', from: '2026-11-01', until: '2027-01-20' },
+    ];
+    const base = Date.parse('2026-10-31T20:00:00Z');
+    for (const rule of rules) {
+      // Every 7 minutes over three days: instants inside an hour, at its edges, and across the day's windows.
+      for (let t = base; t < base + 3 * 86_400_000; t += 7 * 60_000) {
+        const now = new Date(t);
+        const expected = expandRecurrence(rule, { start: now, end: horizonEnd(rule, now) }).map((o) => ({
+          start: DateTime.fromJSDate(o.start, { zone: rule.timezone }).toISO({ suppressMilliseconds: true }),
+          end: DateTime.fromJSDate(o.end, { zone: rule.timezone }).toISO({ suppressMilliseconds: true }),
+        }));
+        expect(buildSchedule([], rule, now)).toEqual(expected);
+      }
+    }
   });
 });
