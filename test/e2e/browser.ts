@@ -83,6 +83,12 @@ export async function startServer(env: Record<string, string> = {}, args: string
     childEnv.DATA_DIR = dataDir;
   }
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const discard = async () => {
+    await dropDb?.();
+    if (dataDir) {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
@@ -90,6 +96,8 @@ export async function startServer(env: Record<string, string> = {}, args: string
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) {
+      // Its database goes too: a server that never started leaves nothing behind.
+      await discard();
       throw new Error(`the server exited (${child.exitCode}):\n${log}`);
     }
     try {
@@ -101,6 +109,7 @@ export async function startServer(env: Record<string, string> = {}, args: string
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      await discard();
       throw new Error(`the server did not answer within 90 s:\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 250));
@@ -115,10 +124,7 @@ export async function startServer(env: Record<string, string> = {}, args: string
       if (child.exitCode === null) {
         child.kill('SIGKILL');
       }
-      await dropDb?.();
-      if (dataDir) {
-        rmSync(dataDir, { recursive: true, force: true });
-      }
+      await discard();
     },
   };
 }
