@@ -171,6 +171,23 @@ describe('candidates: reach, schedules and fairness', () => {
     expect(Math.abs(items[0].distanceM - 9000)).toBeLessThanOrEqual(400); // to its public point
   });
 
+  it('a wider reach is found across the antimeridian and far north too', async () => {
+    // Taveuni, Fiji, either side of 180°, and Tromsø at 69.6° N: each need's own radius is 1 km, the offer 7–9 km off reaches 10 km.
+    const places: [LatLng, LatLng][] = [
+      [{ lat: -16.8, lng: -179.98 }, { lat: -16.8, lng: 179.95 }],
+      [{ lat: -16.1, lng: 179.98 }, { lat: -16.1, lng: -179.95 }],
+      [{ lat: 69.65, lng: 18.95 }, destinationPoint({ lat: 69.65, lng: 18.95 }, 270, 9000)],
+    ];
+    for (const [i, [home, there]] of places.entries()) {
+      const [far, asker] = [await signup(ctx.app, `Far ${i}`), await signup(ctx.app, `Asker ${i}`)];
+      const need = await create(asker, companionship({ kind: 'need', location: home, radiusM: 1000 }));
+      const wide = await create(far, companionship({ location: { lat: Number(there.lat.toFixed(6)), lng: Number(there.lng.toFixed(6)) }, radiusM: 10_000 }));
+      const items = (await call(asker, 'GET', `/api/posts/${need.id}/matches`)).json().items;
+      expect(items.map((item: { post: { id: string } }) => item.post.id), `${home.lat}, ${home.lng}`).toEqual([wide.id]);
+      expect(distanceM(home, there)).toBeGreaterThan(6000);
+    }
+  });
+
   it('follows edits of the schedule and meets weekly rules', async () => {
     const helper = await signup(ctx.app, 'Weekly');
     const need = await create(needer, companionship({ kind: 'need', location: HOME, radiusM: 2000, windows: [THU] }));
