@@ -22,12 +22,12 @@
 // Each line: requests, p50 / p95 / p99 latency, requests per second, and
 // p50 and p99 as a multiple of health's. No assertions.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { type Server, startServer } from '../e2e/browser';
 import { seedCopies } from './copies';
-import { intEnv } from './env';
+import { intEnv, machineLoad } from './env';
 
 const POSTS = intEnv('POSTS', 5000);
 const CONCURRENCY = intEnv('CONCURRENCY', 8);
@@ -114,7 +114,7 @@ function topSelf(dir: string, n: number): string[] {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:api: ${POSTS} posts, concurrency ${CONCURRENCY}, ${SECONDS} s a phase; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`bench:api: ${POSTS} posts, concurrency ${CONCURRENCY}, ${SECONDS} s a phase; ${machineLoad()}`);
   const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'aidmap-api-prof-')) : null;
   const server: Server = await startServer({}, ['--demo'], profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   try {
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     for (const phase of phases) {
       console.log(line(phase, health));
     }
-    console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(`${machineLoad()} at the end`);
   } finally {
     await server.stop();
   }

@@ -30,7 +30,7 @@
 // Targets (unit needs): ≤ 50 ms at 1,000 × 1,000, ≤ 1.5 s at 5,000 × 5,000.
 import { cpus } from 'node:os';
 import { type AssignEdge, type AssignInput, solveAssignmentWithStats } from '../../server/assign/solve';
-import { intEnv } from './env';
+import { intEnv, machineLoad } from './env';
 import { prng } from '../random';
 
 const SIZES = listEnv('SIZES', [1000, 5000]);
@@ -265,7 +265,7 @@ function planCost(input: AssignInput, pairs: { needId: string; offerId: string }
 
 console.log(
   `bench:assign — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}; ` +
-    `REPS=${REPS} (after one warm-up), DEGREE=${DEGREE}, MULTI=${MULTI}, CATEGORIES=${CATEGORIES}, SEED=${SEED}, TIME_LIMIT_MS=${TIME_LIMIT_MS}`,
+    `REPS=${REPS} (after one warm-up), DEGREE=${DEGREE}, MULTI=${MULTI}, CATEGORIES=${CATEGORIES}, SEED=${SEED}, TIME_LIMIT_MS=${TIME_LIMIT_MS}; ${machineLoad()}`,
 );
 console.log('cost = distance + fairness penalty (minimised after the number served); distance excludes penalties');
 
@@ -335,3 +335,4 @@ for (const size of SIZES) {
   multiUnit('multi-unit needs', buildCity(size, seed, MULTI));
   multiUnit(`multi-unit needs by category (${CATEGORIES})`, buildCity(size, seed, MULTI, CATEGORIES));
 }
+console.log(`${machineLoad()} at the end`);

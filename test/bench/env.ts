@@ -1,4 +1,10 @@
 // Benchmark settings from the environment: a bad one stops the run with a message.
+import { cpus, loadavg } from 'node:os';
+
+/** "2 CPUs, load 0.52 0.31 0.20": every bench says how busy the machine was, at its start and its end. */
+export function machineLoad(): string {
+  return `${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+}
 
 /** A whole number at least `min` (underscores and commas allowed: 1_000_000). */
 export function intEnv(name: string, fallback: number, min = 1): number {

@@ -16,12 +16,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lighthouse from 'lighthouse';
 import { CHROMIUM, CHROMIUM_ARGS, type Server, startServer } from '../e2e/browser';
-import { intEnv } from './env';
+import { intEnv, machineLoad } from './env';
 
 const RUNS = intEnv('RUNS', 3);
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -111,7 +111,7 @@ function line(name: string, runs: Figures[]): string {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:lighthouse: ${RUNS} runs each; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`bench:lighthouse: ${RUNS} runs each; ${machineLoad()}`);
   const floor: HttpServer = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><html lang="en"><meta name="viewport" content="width=device-width"><title>floor</title><h1>Aidmap</h1></html>');
   });
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     console.log(line('floor', results.floor));
     console.log(line('map page', results.map));
     console.log('targets:   score >= 0.95, CLS < 0.05 (issue 16)');
-    console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(`${machineLoad()} at the end`);
   } finally {
     await browser.stop();
     await server?.stop();

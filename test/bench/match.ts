@@ -26,7 +26,7 @@ import { AUTHOR_VIEW, ENTITLED_VIEW, findCandidates, type Perspective, PUBLIC_VI
 import { type PostRow, postsRepo } from '../../server/posts/repository';
 import { createPost, LOCATION_KEY } from '../../server/posts/service';
 import { eachLimited } from '../../server/communities/assignments';
-import { intEnv } from './env';
+import { intEnv, machineLoad } from './env';
 import { type CreatePostBody } from '../../server/contract/posts';
 
 /** A database of its own on the local server unless told otherwise (never the app's: it is filled and refilled). */
@@ -839,7 +839,7 @@ match quality under the privacy rule, ${subjects.length} subjects: exact places 
 
 async function main(): Promise<void> {
   const log = (s: string) => console.log(s);
-  log(`database: ${databaseUrl.replace(/\/\/[^@/]*@/, '//')}`);
+  log(`database: ${databaseUrl.replace(/\/\/[^@/]*@/, '//')}; ${machineLoad()}`);
   await ensureDatabase(databaseUrl, 'bench:match', log);
   if (process.env.PRINT_SQL) {
     console.log(postsChunkSql(process.env.PRINT_SQL as 'open', 1, 10000, new Date('2026-11-27T05:25:24Z'), USERS));
@@ -896,7 +896,7 @@ async function main(): Promise<void> {
     await measure(subjects, 8, floorFn, Math.min(BUDGET_MS, 20_000));
     await measure(subjects, 8, engine, Math.min(BUDGET_MS, 20_000));
 
-    log(`\nlatency per call and calls/s (n = subjects done within the budget)`);
+    log(`\nlatency per call and calls/s (n = subjects done within the budget); ${machineLoad()} before`);
     for (const c of [1, 8]) {
       await run('floor', c, floorFn);
       await run('findCandidates', c, engine);
@@ -995,6 +995,7 @@ async function main(): Promise<void> {
     };
 
     verdict('findCandidates', 'floor');
+    log(`\n${machineLoad()} at the end`);
   } finally {
     await raw.end({ timeout: 5 });
     await floorDb.end({ timeout: 5 });

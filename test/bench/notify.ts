@@ -28,13 +28,12 @@ import { createECDH, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import postgres from 'postgres';
 import { SMTPServer } from 'smtp-server';
 import webpush from 'web-push';
-import { intEnv } from './env';
+import { intEnv, machineLoad } from './env';
 
 // http_ece (web-push's own) ships no types: the one function used, as its README gives it.
 const ece = createRequire(import.meta.url)('http_ece') as {
@@ -213,7 +212,7 @@ const WINDOW = (() => {
 })();
 
 async function main() {
-  console.log(`bench:notify: ${RATE} notifications/s for ${SECONDS} s to ${PAIRS} people; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`bench:notify: ${RATE} notifications/s for ${SECONDS} s to ${PAIRS} people; ${machineLoad()}`);
   const admin = postgres(new URL('/postgres', databaseUrl).toString(), { max: 1, onnotice: () => {} });
   const name = new URL(databaseUrl).pathname.slice(1);
   await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -323,7 +322,7 @@ async function main() {
     const floorLat = (m: Map<number, number>) => [...m].map(([n, at]) => Math.max(0, at - floorSent.get(n)!));
     console.log(`floor e-mail (nodemailer, pooled, from here): ${stats(floorLat(arrivals.mail))}`);
     console.log(`floor push (web-push, from here): ${stats(floorLat(arrivals.push))}`);
-    console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(`${machineLoad()} at the end`);
     if (process.env.SERVER_LOG) {
       (await import('node:fs')).writeFileSync(process.env.SERVER_LOG, serverOutput.join(''));
     }

@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import { openDatabase } from '../../db';
 import { EVENTS_CHANNEL } from '../../server/live/outbox';
 import { ensureDatabase } from './database';
+import { machineLoad } from './env';
 
 const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/aidmap_outbox_bench';
 const SECONDS = Number(process.env.SECONDS ?? 5);
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
     await listener.listen(`${EVENTS_CHANNEL}_bench`, () => {
       heard++;
     });
-    console.log(`outbox append cost, ${SECONDS} s per run, ${databaseUrl.replace(/\/\/[^@/]*@/, '//')}`);
+    console.log(`outbox append cost, ${SECONDS} s per run, ${databaseUrl.replace(/\/\/[^@/]*@/, '//')}; ${machineLoad()}`);
     console.log(`${'variant'.padEnd(44)} ${LEVELS.map((c) => `c=${c}: tx/s    p50     p99`.padEnd(30)).join('')}`);
     for (const variant of VARIANTS) {
       const cells: string[] = [];
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
       console.log(`${variant.name.padEnd(44)} ${cells.join('')}`);
     }
     console.log(`(the listener heard ${heard} notifications: NOTIFYs of one commit fold into one)`);
+    console.log(`${machineLoad()} at the end`);
     await setup.unsafe(`TRUNCATE events`);
   } finally {
     await listener.end({ timeout: 5 });

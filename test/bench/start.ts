@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { machineLoad } from './env';
 
 const runs = Number(process.env.RUNS ?? 2);
 
@@ -52,6 +53,7 @@ async function timeStart(dataDir: string): Promise<number> {
 
 const cold: number[] = [];
 const warm: number[] = [];
+const loadBefore = machineLoad();
 for (let i = 0; i < runs; i++) {
   const dataDir = mkdtempSync(join(tmpdir(), 'aidmap-bench-'));
   cold.push(await timeStart(dataDir));
@@ -59,7 +61,7 @@ for (let i = 0; i < runs; i++) {
   rmSync(dataDir, { recursive: true, force: true });
 }
 const fmt = (xs: number[]) => xs.map((x) => `${(x / 1000).toFixed(1)} s`).join(', ');
-console.log(`npm start → /api/health 200, embedded database, ${runs} runs`);
+console.log(`npm start → /api/health 200, embedded database, ${runs} runs; ${loadBefore} before, ${machineLoad()} after`);
 console.log(`  cold (new DATA_DIR): ${fmt(cold)}`);
 console.log(`  warm (same DATA_DIR): ${fmt(warm)}`);
 console.log('  floor (STACK.md): PGlite+PostGIS cold open ~16–19 s (9–10 s + 7–9 s CREATE EXTENSION), warm open 4.7–6 s');

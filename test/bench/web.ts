@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { launch, phone, type Server, startServer } from '../e2e/browser';
 import { seedCopies } from './copies';
+import { machineLoad } from './env';
 
 const POSTS = Number(process.env.POSTS ?? 5000);
 const UPDATES = Number(process.env.UPDATES ?? 30);
@@ -326,7 +327,7 @@ function report(name: string, f: PageFigures): void {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:web — POSTS=${POSTS} UPDATES=${UPDATES} CPU_THROTTLE=${THROTTLE}× (Chromium at 390×844)`);
+  console.log(`bench:web — POSTS=${POSTS} UPDATES=${UPDATES} CPU_THROTTLE=${THROTTLE}× (Chromium at 390×844); ${machineLoad()}`);
   const server = await startServer({ LOG_LEVEL: 'error', TILE_URL: 'http://127.0.0.1:9/{z}/{x}/{y}.png', RATE_LIMIT_SCALE: '1000000' });
   const browser = await launch();
   try {
