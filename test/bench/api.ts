@@ -5,7 +5,7 @@
 //
 //   npm run bench:api                 (POSTS=5000 CONCURRENCY=8 SECONDS=10)
 //   PROFILE=1 npm run bench:api       (also the server's CPU profile: its top functions by self time)
-//   PHASES=map PROFILE=1 npm run bench:api   (health and the phases named: post, map, candidates)
+//   PHASES=map PROFILE=1 npm run bench:api   (health and the phases named: post, map, candidates, create)
 //
 // A real server (`server/main.ts --demo`, as `npm start -- --demo`) on a
 // fresh database (DATABASE_URL's server, default the local PostgreSQL), its
@@ -18,6 +18,8 @@
 //   map        GET /api/posts?bbox=…, the phone's first map view (50 posts), signed in
 //   candidates GET /api/posts/:id/matches, one of the signed-in demo
 //              neighbour's own posts (the lookup the issue measured)
+//   create     POST /api/posts, a one-off meal offer tomorrow evening near
+//              the centre (last: it adds posts), with no socket listening
 //
 // Each line: requests, p50 / p95 / p99 latency, requests per second, and
 // p50 and p99 as a multiple of health's. No assertions.
@@ -33,7 +35,7 @@ const POSTS = intEnv('POSTS', 5000);
 const CONCURRENCY = intEnv('CONCURRENCY', 8);
 const SECONDS = intEnv('SECONDS', 10);
 const PROFILE = process.env.PROFILE === '1';
-const PHASES = new Set((process.env.PHASES ?? 'post,map,candidates').split(','));
+const PHASES = new Set((process.env.PHASES ?? 'post,map,candidates,create').split(','));
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const CENTER = { lat: 40.6782, lng: -73.9442 };
@@ -150,6 +152,22 @@ async function main(): Promise<void> {
     }
     if (PHASES.has('candidates')) {
       phases.push(await run('candidates', (i) => get(`/api/posts/${mine[i % mine.length]}/matches`)));
+    }
+    if (PHASES.has('create')) {
+      const start = new Date(Date.now() + 86_400_000);
+      start.setUTCHours(22, 0, 0, 0);
+      const body = JSON.stringify({
+        kind: 'offer',
+        category: 'meal',
+        title: 'Soup for two',
+        description: 'Lentil soup and bread, collected from my door.',
+        location: CENTER,
+        radiusM: 2000,
+        windows: [{ start: start.toISOString(), end: new Date(start.getTime() + 2 * 3_600_000).toISOString() }],
+        capacity: 2,
+        details: { dietary: ['vegetarian'] },
+      });
+      phases.push(await run('create', () => fetch(`${server.url}/api/posts`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body })));
     }
     console.log(line(health, null));
     for (const phase of phases) {
