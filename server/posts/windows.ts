@@ -536,9 +536,14 @@ interface Occurrence {
   text: Window;
 }
 
-/** Rules already expanded, by the hour and the rule: every read of a weekly post expands its rule again. */
+/**
+ * Rules already expanded, by the hour and the rule: every read of a weekly
+ * post expands its rule again. At most 5,000 (cleared when full): a daily
+ * rule's 8 weeks are ~56 small objects (~5 KB; the texts are the shared
+ * strings of `formatted`), so at most ~25 MB.
+ */
 const expanded = new Map<string, Occurrence[]>();
-const EXPANSIONS_KEPT = 20_000;
+const EXPANSIONS_KEPT = 5_000;
 
 /**
  * Every occurrence of `rule` that a schedule built at any instant of the hour
