@@ -504,20 +504,29 @@ function formatAnew(ms: number, zone: string): string {
   return formatWithLuxon(ms, zone);
 }
 
+/**
+ * `cache[key]`, made by `make` when missing and kept; the map is emptied
+ * when it holds `limit` (the keys in use come back at once). What `make`
+ * throws is not kept.
+ */
+function remembered<V>(cache: Map<string, V>, limit: number, key: string, make: () => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = make();
+    if (cache.size >= limit) {
+      cache.clear();
+    }
+    cache.set(key, value);
+  }
+  return value;
+}
+
 /** Instants of one-off windows already read (parseInstant asks Luxon), by their text. */
 const instants = new Map<string, number>();
 
 /** parseInstant, remembered: a post's windows are read for every view of it. */
 function instantOf(text: string): number {
-  let ms = instants.get(text);
-  if (ms === undefined) {
-    ms = parseInstant(text); // throws for a malformed one, which is then not kept
-    if (instants.size >= OFFSETS_KEPT) {
-      instants.clear();
-    }
-    instants.set(text, ms);
-  }
-  return ms;
+  return remembered(instants, OFFSETS_KEPT, text, () => parseInstant(text));
 }
 
 function formatWithLuxon(ms: number, zone: string): string {
@@ -553,20 +562,13 @@ const EXPANSIONS_KEPT = 5_000;
  */
 function occurrencesAround(rule: Recurrence, nowMs: number): Occurrence[] {
   const hour = Math.floor(nowMs / HOUR_MS) * HOUR_MS;
-  const key = `${hour}|${JSON.stringify(rule)}`;
-  let all = expanded.get(key);
-  if (!all) {
-    all = expandRecurrence(rule, { start: new Date(hour), end: horizonEnd(rule, new Date(hour + HOUR_MS)) }).map((occ) => {
+  return remembered(expanded, EXPANSIONS_KEPT, `${hour}|${JSON.stringify(rule)}`, () =>
+    expandRecurrence(rule, { start: new Date(hour), end: horizonEnd(rule, new Date(hour + HOUR_MS)) }).map((occ) => {
       const start = occ.start.getTime();
       const end = occ.end.getTime();
       return { start, end, text: { start: formatInZone(start, rule.timezone), end: formatInZone(end, rule.timezone) } };
-    });
-    if (expanded.size >= EXPANSIONS_KEPT) {
-      expanded.clear();
-    }
-    expanded.set(key, all);
-  }
-  return all;
+    }),
+  );
 }
 
 /**
