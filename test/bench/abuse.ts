@@ -51,6 +51,7 @@ import { join, resolve } from 'node:path';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { intEnv } from './env';
+import { percentile } from './figures';
 import { prng } from '../random';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -229,8 +230,7 @@ function monitor(): { stop: () => Promise<Health> } {
       running = false;
       await loop;
       const s = [...times].sort((a, b) => a - b);
-      const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-      return { n: s.length, p50: at(50), p99: at(99), max: s[s.length - 1] ?? NaN, bad, timeouts };
+      return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN, bad, timeouts };
     },
   };
 }

@@ -29,6 +29,8 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { type Server, startServer } from '../e2e/browser';
 import { seedCopies } from './copies';
+import { type CpuProfile, percentile, selfTimes } from './figures';
+import { DEMO_PASSWORD } from '../../server/demo/seed';
 import { intEnv, machineLoad } from './env';
 
 const POSTS = intEnv('POSTS', 5000);
@@ -48,10 +50,6 @@ interface Phase {
   ms: number[];
   errors: number;
   seconds: number;
-}
-
-function at(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
 }
 
 async function run(name: string, request: (i: number) => Promise<Response>): Promise<Phase> {
@@ -81,38 +79,23 @@ async function run(name: string, request: (i: number) => Promise<Response>): Pro
 }
 
 function line(phase: Phase, floor: Phase | null): string {
-  const p50 = at(phase.ms, 0.5);
-  const p99 = at(phase.ms, 0.99);
-  const ratio = floor ? `  ${(p50 / at(floor.ms, 0.5)).toFixed(1)}× / ${(p99 / at(floor.ms, 0.99)).toFixed(1)}× health` : '  (the floor)';
+  const p50 = percentile(phase.ms, 50);
+  const p99 = percentile(phase.ms, 99);
+  const ratio = floor ? `  ${(p50 / percentile(floor.ms, 50)).toFixed(1)}× / ${(p99 / percentile(floor.ms, 99)).toFixed(1)}× health` : '  (the floor)';
   return (
-    `${phase.name.padEnd(10)} n ${String(phase.ms.length).padStart(6)}  p50 ${p50.toFixed(1)} ms  p95 ${at(phase.ms, 0.95).toFixed(1)} ms  p99 ${p99.toFixed(1)} ms  ` +
+    `${phase.name.padEnd(10)} n ${String(phase.ms.length).padStart(6)}  p50 ${p50.toFixed(1)} ms  p95 ${percentile(phase.ms, 95).toFixed(1)} ms  p99 ${p99.toFixed(1)} ms  ` +
     `${(phase.ms.length / phase.seconds).toFixed(0)}/s${phase.errors ? `  ${phase.errors} not ok` : ''}${ratio}`
   );
 }
 
-/** The profile's functions by self time, the top `n`. */
+/** The profile `node --cpu-prof` wrote in `dir`: its functions by self time, the top `n`. */
 function topSelf(dir: string, n: number): string[] {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) {
     return ['(no profile written)'];
   }
-  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-    samples: number[];
-  };
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map<string, number>();
-  for (const id of profile.samples) {
-    const frame = byId.get(id)!.callFrame;
-    const where = frame.url ? `${frame.url.replace(/^.*\/node_modules\//, '').replace(/^file:\/\/.*?\/(server|db)\//, '$1/')}:${frame.lineNumber + 1}` : '';
-    const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
-    self.set(key, (self.get(key) ?? 0) + 1);
-  }
-  const total = profile.samples.length;
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([key, count]) => `${((100 * count) / total).toFixed(1).padStart(5)}%  ${key}`);
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  return selfTimes(profile, n).map(({ name, share }) => `${(100 * share).toFixed(1).padStart(5)}%  ${name}`);
 }
 
 async function main(): Promise<void> {
@@ -134,7 +117,7 @@ async function main(): Promise<void> {
     const login = await fetch(`${server.url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'rosa@demo.aidmap.example', password: 'aidmap-demo' }),
+      body: JSON.stringify({ email: 'rosa@demo.aidmap.example', password: DEMO_PASSWORD }),
     });
     const cookie = login.headers.get('set-cookie')?.split(';')[0];
     if (!login.ok || !cookie || mine.length === 0) {

@@ -27,6 +27,7 @@ import { type PostRow, postsRepo } from '../../server/posts/repository';
 import { createPost, LOCATION_KEY } from '../../server/posts/service';
 import { eachLimited } from '../../server/communities/assignments';
 import { intEnv, machineLoad } from './env';
+import { percentile } from './figures';
 import { type CreatePostBody } from '../../server/contract/posts';
 
 /** A database of its own on the local server unless told otherwise (never the app's: it is filled and refilled). */
@@ -716,9 +717,6 @@ interface Figures {
 
 const BUDGET_MS = intEnv('BUDGET_S', 120) * 1000;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 /**
  * Runs `fn` once per subject with `concurrency` callers pulling from one

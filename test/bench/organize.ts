@@ -52,6 +52,7 @@ import { fittingPairs } from '../../server/matching/pairs';
 import { postsRepo } from '../../server/posts/repository';
 import { ensureDatabase, recordingDb } from './database';
 import { intEnv } from './env';
+import { percentile } from './figures';
 
 const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/aidmap_bench_org';
 const POSTS = intEnv('POSTS', 500_000);
@@ -95,9 +96,6 @@ const pad = (s: string, n: number) => s.padEnd(n);
 const fmt = (n: number) => n.toLocaleString('en');
 const envelope = (b: { west: number; south: number; east: number; north: number }) => `ST_MakeEnvelope(${b.west}, ${b.south}, ${b.east}, ${b.north}, 4326)`;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 interface Stats {
   p50: number;
   p95: number;

@@ -25,6 +25,7 @@ import type { Page } from 'playwright-core';
 import { launch, phone, type Server, startServer } from '../e2e/browser';
 import { seedCopies } from './copies';
 import { machineLoad } from './env';
+import { type CpuProfile, percentile, selfTimes } from './figures';
 
 const POSTS = Number(process.env.POSTS ?? 5000);
 const UPDATES = Number(process.env.UPDATES ?? 30);
@@ -128,9 +129,8 @@ function stats(xs: number[]): string {
     return 'none';
   }
   const s = [...xs].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
   const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
-  return `p50 ${f(at(0.5))} · p95 ${f(at(0.95))} · max ${f(s[s.length - 1]!)}`;
+  return `p50 ${f(percentile(s, 50))} · p95 ${f(percentile(s, 95))} · max ${f(s[s.length - 1]!)}`;
 }
 
 async function countInView(page: Page): Promise<number> {
@@ -204,16 +204,9 @@ async function phase(server: Server, browser: Awaited<ReturnType<typeof launch>>
     await sleep(250);
   }
   if (PROFILE) {
-    const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] } };
-    const self = new Map<string, number>();
-    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-    profile.samples.forEach((id, k) => {
-      const f = byId.get(id)!.callFrame;
-      const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
-      self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[k] ?? 0) / 1000);
-    });
+    const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
     console.log('  profile during the updates (self time, ms):');
-    for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+    for (const { name, ms } of selfTimes(profile, 20)) {
       console.log(`    ${ms.toFixed(1).padStart(8)}  ${name}`);
     }
   }
