@@ -23,7 +23,7 @@ function listPages(): Plugin {
       handler(html, ctx) {
         const named = new Set([...html.matchAll(/(?:href|src)="\/(assets\/[^"]+)"/g)].map((m) => m[1]));
         const files = Object.values(ctx.bundle ?? {})
-          .filter((c) => (c.type === 'chunk' && !c.isEntry) || (c.type === 'asset' && c.fileName.endsWith('.css')))
+          .filter((c) => (c.type === 'chunk' && !c.isEntry) || (c.type === 'asset' && /\.(css|js)$/.test(c.fileName)))
           .map((c) => c.fileName)
           .filter((file) => !named.has(file))
           .sort();

@@ -1,8 +1,9 @@
 // The web app under the server's Content-Security-Policy, in Chromium: every
 // page (the map with tiles and markers, a post, the forms, a community's
 // coverage map) runs with no violation, the live socket connects, the
-// service worker installs; the API docs run under their own policy. And the
-// policy is really enforced: an inline script and a style attribute are refused.
+// service worker installs, the locale-data worker (web/src/lib/icu.ts)
+// starts; the API docs run under their own policy. And the policy is
+// really enforced: an inline script and a style attribute are refused.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -59,6 +60,8 @@ describe('content security policy', () => {
     const page = await context.newPage();
     const frames: string[] = [];
     page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
+    const workers: string[] = [];
+    page.on('worker', (w) => workers.push(w.url()));
 
     const paths = ['/', `/posts/${post.id}`, '/new', '/mine', '/matches', '/account', '/communities', `/communities/${community.id}`, `/communities/${community.id}/coverage`, `/communities/${community.id}/members`, `/communities/${community.id}/audit`];
     for (const path of paths) {
@@ -66,6 +69,7 @@ describe('content security policy', () => {
       await page.waitForLoadState('networkidle').catch(() => {});
       expect(await takeViolations(page), path).toEqual([]);
     }
+    expect(workers.filter((url) => /\/assets\/icu\.worker-[\w-]+\.js$/.test(url)).length).toBe(paths.length);
     await page.goto(`${e2e.server.url}/?lat=${c.lat}&lng=${c.lng}&zoom=15`);
     await page.locator('img.leaflet-tile-loaded').first().waitFor();
     await page.locator('.leaflet-marker-icon').first().waitFor();

@@ -29,16 +29,6 @@ export function dayTime(iso: string, locale: string, zone?: string): string {
 }
 
 /**
- * Builds the list's formatter ahead of need: the first one a page makes loads
- * the browser's calendar and zone data, a long task on a slow phone. Called
- * while the first requests are under way, it takes that time from the wait,
- * not from the task that draws the posts when they come.
- */
-export function warmTimes(locale: string): void {
-  format(locale, undefined, DAY_TIME).format(0);
-}
-
-/**
  * "Tue, Dec 8, 9:00 – 11:00 AM", or "Tue, Dec 8, 10:00 PM – Wed, Dec 9, 1:00 AM"
  * when it ends on another day (Intl's formatRange writes each end only as
  * far as it differs). `zone` defaults to the reader's.
