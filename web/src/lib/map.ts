@@ -323,8 +323,11 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
       const selectionChanged = next.selected !== current.selected;
       current = next;
       layer.setOptions(next);
-      const c = map.getCenter();
-      if (Math.abs(c.lat - next.view.lat) > 1e-5 || Math.abs(c.lng - next.view.lng) > 1e-5 || map.getZoom() !== next.view.zoom) {
+      // A view the map already shows is not set again: the map's centre lies on whole pixels, so it reads
+      // up to half a pixel (a few metres) off the one asked for, and setting it again would move the map
+      // by that much and announce a move (a second load of the same posts, as the first screen opened).
+      const zoom = map.getZoom();
+      if (zoom !== next.view.zoom || map.project([next.view.lat, next.view.lng], zoom).distanceTo(map.project(map.getCenter(), zoom)) >= 1) {
         map.setView([next.view.lat, next.view.lng], next.view.zoom);
       }
       if (postsChanged) {

@@ -105,6 +105,11 @@ function sameFilters(a: ViewFilters, b: ViewFilters): boolean {
   return (a.community?.id ?? null) === (b.community?.id ?? null) && a.kind === b.kind && a.from === b.from && a.to === b.to && a.categories.length === b.categories.length && a.categories.every((c, i) => b.categories[i] === c);
 }
 
+/** Whether a load of `area` with `areaFilters` holds all that `bbox` with `filters` shows. */
+export function holds(area: BBox, areaFilters: ViewFilters, bbox: BBox, filters: ViewFilters): boolean {
+  return sameFilters(filters, areaFilters) && within(bbox, area);
+}
+
 /** Whether box `inner` lies inside `outer` (boxes across the antimeridian only when equal). */
 function within(inner: BBox, outer: BBox): boolean {
   if (inner[0] > inner[2] || outer[0] > outer[2]) {
@@ -147,7 +152,7 @@ export class PostsView {
 
   /** Whether the loaded posts already hold everything `bbox` under `filters` would load. */
   covers(bbox: BBox, filters: ViewFilters): boolean {
-    return this.complete && sameFilters(filters, this.filters) && within(bbox, this.area);
+    return this.complete && holds(this.area, this.filters, bbox, filters);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { BBox } from '../../../server/contract/live';
 import { Action } from '../lib/action.svelte';
 import { type Api, NetworkError, type Post } from '../lib/api';
 import type { View } from '../lib/map';
-import { NO_FILTERS, PostsView } from '../lib/posts';
+import { holds, NO_FILTERS, PostsView, type ViewFilters } from '../lib/posts';
 import type { Kept } from './kept';
 import type { LiveState } from './live.svelte';
 import type { OfflineState } from './offline.svelte';
@@ -42,6 +42,8 @@ export class PostsState {
   private readonly postsView = new PostsView([0, 0, 0, 0], NO_FILTERS);
   private loadAbort: AbortController | null = null;
   private loadTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The box and filters of the load under way (null: none). */
+  private inFlight: { bbox: BBox; filters: ViewFilters } | null = null;
   private postsFrame = false;
   /** When what the list holds was loaded. */
   private listedAt = 0;
@@ -74,12 +76,21 @@ export class PostsState {
   /** The map moved: remember where, then narrow the list to the new box, or reload (and resubscribe) past what is loaded. */
   moved(view: View, bbox: BBox): void {
     this.view.moved(view, bbox);
-    if (this.postsView.covers(bbox, this.view.filters()) && !this.loadTimer && !this.loading.busy) {
+    const filters = this.view.filters();
+    if (this.loadTimer) {
+      this.refresh();
+    } else if (this.inFlight) {
+      // The load under way holds the new box too (the map settling, resized, at its first view): it is
+      // answered for the box in view when it comes. One that does not is replaced.
+      if (!holds(this.inFlight.bbox, this.inFlight.filters, bbox, filters)) {
+        this.refresh();
+      }
+    } else if (this.postsView.covers(bbox, filters)) {
       // Inside what is loaded (and subscribed to): the list narrows, nothing is fetched.
       this.posts = this.postsView.list(bbox);
-      return;
+    } else {
+      this.refresh();
     }
-    this.refresh();
   }
 
   /** Reloads the posts for the box and filters (debounced; a newer load aborts the older one) and resubscribes. */
@@ -106,6 +117,8 @@ export class PostsState {
     this.loadAbort?.abort();
     const abort = new AbortController();
     this.loadAbort = abort;
+    const inFlight = { bbox, filters };
+    this.inFlight = inFlight;
     this.live.subscribe(bbox, { ...(filters.kind ? { kinds: [filters.kind] } : {}), categories: filters.categories });
     const show = (posts: Post[], complete: boolean) => {
       this.postsView.reset(posts, bbox, filters, complete);
@@ -113,32 +126,38 @@ export class PostsState {
       this.loaded = true;
     };
     const owner = this.offline.owner();
-    await this.loading.run(async () => {
-      const query = { community: filters.community?.id, kind: filters.kind ?? undefined, categories: filters.categories, from: filters.from ?? undefined, to: filters.to ?? undefined };
-      let posts: Post[];
-      try {
-        // The first page is shown as soon as it comes (the newest posts, on a slow connection), the rest at the end.
-        posts = await this.api.listPosts(bbox, query, { signal: abort.signal, max: MAX_POSTS, onFirstPage: (first) => show(first, false) });
-      } catch (error) {
-        const kept = error instanceof NetworkError ? ((await this.offline.load(owner, KEPT)) as KeptPosts | undefined) : undefined;
-        if (!kept || abort.signal.aborted) {
-          throw error;
+    try {
+      await this.loading.run(async () => {
+        const query = { community: filters.community?.id, kind: filters.kind ?? undefined, categories: filters.categories, from: filters.from ?? undefined, to: filters.to ?? undefined };
+        let posts: Post[];
+        try {
+          // The first page is shown as soon as it comes (the newest posts, on a slow connection), the rest at the end.
+          posts = await this.api.listPosts(bbox, query, { signal: abort.signal, max: MAX_POSTS, onFirstPage: (first) => show(first, false) });
+        } catch (error) {
+          const kept = error instanceof NetworkError ? ((await this.offline.load(owner, KEPT)) as KeptPosts | undefined) : undefined;
+          if (!kept || abort.signal.aborted) {
+            throw error;
+          }
+          // What was last loaded, narrowed to today's filters; incomplete, so the next move tries the server again.
+          this.postsView.reset(kept.posts, kept.area, filters, false);
+          this.showPosts();
+          this.loaded = true;
+          this.truncated = false;
+          this.listedAt = this.offline.shownAt ?? 0;
+          this.listedFor = null;
+          return;
         }
-        // What was last loaded, narrowed to today's filters; incomplete, so the next move tries the server again.
-        this.postsView.reset(kept.posts, kept.area, filters, false);
-        this.showPosts();
-        this.loaded = true;
-        this.truncated = false;
-        this.listedAt = this.offline.shownAt ?? 0;
-        this.listedFor = null;
-        return;
+        this.truncated = posts.length >= MAX_POSTS;
+        show(posts, !this.truncated);
+        this.listedAt = Date.now();
+        this.listedFor = owner;
+        this.keep();
+      });
+    } finally {
+      if (this.inFlight === inFlight) {
+        this.inFlight = null;
       }
-      this.truncated = posts.length >= MAX_POSTS;
-      show(posts, !this.truncated);
-      this.listedAt = Date.now();
-      this.listedFor = owner;
-      this.keep();
-    });
+    }
   }
 
   /** Keeps the list on the device, for whom it was loaded (the cache drops it if someone else is signed in by now). */
