@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { type Executor, LIVE_MATCH_STATUSES, matches, messages, posts, users } from '../../db';
 
@@ -67,12 +67,25 @@ export const matchesRepo = {
       .returning();
   },
 
-  /** The server's untouched suggestions involving a post. */
-  async suggestionsOf(db: Executor, postId: string): Promise<MatchRow[]> {
-    return db
+  /**
+   * What suggesting for a post starts from, in one read: the server's
+   * untouched suggestions involving it, and the other posts of its pairs once
+   * proposed and then declined, cancelled or left unanswered (not suggested again).
+   */
+  async suggestionState(db: Executor, postId: string): Promise<{ suggestions: MatchRow[]; turnedDown: Set<string> }> {
+    const rows = await db
       .select()
       .from(matches)
-      .where(and(eq(matches.status, 'suggested'), or(eq(matches.needId, postId), eq(matches.offerId, postId))));
+      .where(
+        and(
+          or(eq(matches.needId, postId), eq(matches.offerId, postId)),
+          or(eq(matches.status, 'suggested'), and(inArray(matches.status, ['declined', 'cancelled']), isNotNull(matches.proposedBy))),
+        ),
+      );
+    return {
+      suggestions: rows.filter((m) => m.status === 'suggested'),
+      turnedDown: new Set(rows.filter((m) => m.status !== 'suggested').map((m) => (m.needId === postId ? m.offerId : m.needId))),
+    };
   },
 
   async update(db: Executor, id: string, values: Partial<typeof matches.$inferInsert>): Promise<void> {

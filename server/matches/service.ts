@@ -493,36 +493,33 @@ export async function listMatches(
 /**
  * Records a post's best candidates as `suggested` matches, replacing the
  * server's earlier suggestions for it. Best effort: the post is already saved.
+ * The reads come before the transaction (they lock nothing, so inside it they
+ * would see no more), and a post whose suggestions stay as they are writes
+ * nothing: the follow-up job of every post runs this (issue 17 counted its
+ * round trips).
  */
 export async function suggestFor(db: DB, post: PostRow, now: Date): Promise<void> {
+  // Suggestions are told apart by the other post (one live match per pair).
+  const otherOf = (m: MatchRow) => (post.kind === 'need' ? m.offerId : m.needId);
+  const { suggestions: before, turnedDown } = await matchesRepo.suggestionState(db, post.id);
+  const best = statusAt(post, now) === 'open' ? (await findCandidates(db, post, now, SUGGESTIONS_PER_POST + turnedDown.size, PUBLIC_VIEW, { reasons: false })).filter(({ row }) => !turnedDown.has(row.id)).slice(0, SUGGESTIONS_PER_POST) : [];
+  const wanted = new Set(best.map(({ row }) => row.id));
+  const kept = new Set(before.map(otherOf).filter((id) => wanted.has(id)));
+  const unwanted = before.filter((m) => !wanted.has(otherOf(m))).map((m) => m.id);
+  const fresh = best.filter(({ row }) => !kept.has(row.id));
+  if (unwanted.length === 0 && fresh.length === 0) {
+    return;
+  }
   await db.transaction(async (tx) => {
-    const before = await matchesRepo.suggestionsOf(tx, post.id);
-    // Suggestions are told apart by the other post (one live match per pair).
-    const otherOf = (m: MatchRow) => (post.kind === 'need' ? m.offerId : m.needId);
-    // A pair once proposed and then declined, cancelled or left unanswered is not suggested again.
-    const turnedDown = new Set(
-      rowsOf<{ other: string }>(
-        await tx.execute(sql`SELECT CASE WHEN need_id = ${post.id} THEN offer_id ELSE need_id END AS other FROM matches
-          WHERE (need_id = ${post.id} OR offer_id = ${post.id}) AND status IN ('declined', 'cancelled') AND proposed_by IS NOT NULL`),
-      ).map((r) => r.other),
-    );
-    const best = statusAt(post, now) === 'open' ? (await findCandidates(tx, post, now, SUGGESTIONS_PER_POST + turnedDown.size, PUBLIC_VIEW, { reasons: false })).filter(({ row }) => !turnedDown.has(row.id)).slice(0, SUGGESTIONS_PER_POST) : [];
-    const wanted = new Set(best.map(({ row }) => row.id));
-    const kept = new Set(before.map(otherOf).filter((id) => wanted.has(id)));
-    const dropped = await matchesRepo.dropSuggestions(
-      tx,
-      before.filter((m) => !wanted.has(otherOf(m))).map((m) => m.id),
-    );
+    const dropped = await matchesRepo.dropSuggestions(tx, unwanted);
     const made = await matchesRepo.suggest(
       tx,
-      best
-        .filter(({ row }) => !kept.has(row.id))
-        .map(({ row, fit }) => ({
-          needId: post.kind === 'need' ? post.id : row.id,
-          offerId: post.kind === 'offer' ? post.id : row.id,
-          helperId: post.kind === 'offer' ? post.authorId : row.authorId,
-          score: fit.score,
-        })),
+      fresh.map(({ row, fit }) => ({
+        needId: post.kind === 'need' ? post.id : row.id,
+        offerId: post.kind === 'offer' ? post.id : row.id,
+        helperId: post.kind === 'offer' ? post.authorId : row.authorId,
+        score: fit.score,
+      })),
       now,
     );
     // Both sides are told: of new suggestions, and of those withdrawn (a pair
