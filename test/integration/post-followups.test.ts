@@ -89,6 +89,31 @@ describe('a new post', () => {
     );
   });
 
+  it('tells both sides of each suggestion it writes, and nothing of a pair already proposed', async () => {
+    const ctx = second!;
+    const [cook, baker, asker] = [await signup(ctx.app, 'Coco'), await signup(ctx.app, 'Bea'), await signup(ctx.app, 'Ari')];
+    const soup = (await create(ctx, cook, { kind: 'offer', title: 'Soup', capacity: 2 })).json().post.id as string;
+    const bread = (await create(ctx, baker, { kind: 'offer', title: 'Bread', capacity: 2 })).json().post.id as string;
+    await runFollowUps(ctx.app);
+    const need = (await create(ctx, asker, { kind: 'need', title: 'A meal for one', capacity: 1 })).json().post.id as string;
+    // Proposed to the soup before the need's follow-ups run: that pair is live, so it is not suggested.
+    const proposed = await call(ctx, asker, 'POST', '/api/matches', { needId: need, offerId: soup });
+    expect(proposed.statusCode, proposed.body).toBe(201);
+    await runFollowUps(ctx.app);
+
+    const told = rowsOf<{ match_id: string; audience: string[] }>(
+      await ctx.database.db.execute(sql`SELECT data -> ${asker.id} -> 'match' ->> 'id' AS match_id, audience FROM events
+        WHERE type = 'match.suggested' AND data -> ${asker.id} -> 'match' ->> 'needId' = ${need}`),
+    );
+    const written = rowsOf<{ id: string; offer_id: string }>(await ctx.database.db.execute(sql`SELECT id, offer_id FROM matches WHERE need_id = ${need}::uuid AND status = 'suggested'`));
+    expect(written.map((m) => m.offer_id)).toContain(bread);
+    expect(written.map((m) => m.offer_id)).not.toContain(soup);
+    // One event for each suggestion written, to both its sides; none for the pair left alone.
+    expect(told.map((e) => e.match_id).sort()).toEqual(written.map((m) => m.id).sort());
+    const toBread = told.find((e) => e.match_id === written.find((m) => m.offer_id === bread)!.id)!;
+    expect([...toBread.audience].sort()).toEqual([asker.id, baker.id].sort());
+  });
+
   it('is answered as a read gives it back, byte for byte; its schedule keys are those an edit computes', async () => {
     const ctx = second!;
     const tutor = await signup(ctx.app, 'Tia');
