@@ -6,12 +6,16 @@
 //
 //   npm run bench:lighthouse            (RUNS=3)
 //   LH_JSON=/tmp/lh.json npm run bench:lighthouse   (also keeps the last map page report)
+//   TILES=failing npm run bench:lighthouse          (the map's tiles unreachable, as before 2026-12-05)
 //
 // A real server (`server/main.ts --demo`, the built web app) on a fresh
 // database (DATABASE_URL's server, default the local PostgreSQL; the
 // embedded one without it is slower to start but the same page), Debian's
-// Chromium on a DevTools port, and Lighthouse's Node API driving it. Each
-// figure is the median of RUNS. Targets (issue 16): performance >= 0.95,
+// Chromium on a DevTools port, and Lighthouse's Node API driving it. The
+// map's tiles come from a tile server on this machine (TILE_URL), each a
+// 256 px PNG of a real tile's weight (~20 KB), since this machine may have
+// no route to a public one: the page then loads, decodes and lays out its
+// tiles as a visitor's would. Each figure is the median of RUNS. Targets (issue 16): performance >= 0.95,
 // cumulative layout shift < 0.05.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -19,11 +23,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import lighthouse from 'lighthouse';
 import { CHROMIUM, CHROMIUM_ARGS, type Server, startServer } from '../e2e/browser';
 import { intEnv, machineLoad } from './env';
 
 const RUNS = intEnv('RUNS', 3);
+/** `served` (default): tiles from a local tile server; `failing`: from an address nothing answers. */
+const TILES = process.env.TILES ?? 'served';
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 
 // The demo neighbourhood (Crown Heights), as the README's link would open it.
@@ -110,6 +117,55 @@ function line(name: string, runs: Figures[]): string {
   );
 }
 
+/** CRC-32 of PNG chunks (ISO 3309). */
+function crc32(bytes: Buffer): number {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) {
+      c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+    }
+  }
+  return ~c >>> 0;
+}
+
+/**
+ * A 256 × 256 PNG about as heavy as a city tile (~20 KB): streets as lines
+ * on a light ground, with a little deterministic noise so it compresses no
+ * better than a real one.
+ */
+function tilePng(): Buffer {
+  const size = 256;
+  const raw = Buffer.alloc((size * 3 + 1) * size);
+  let seed = 7;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 5) - 2;
+  for (let y = 0; y < size; y++) {
+    raw[y * (size * 3 + 1)] = 0; // filter: none
+    for (let x = 0; x < size; x++) {
+      const street = x % 64 < 5 || y % 48 < 4 || Math.abs(x - y) < 3;
+      const v = street ? 255 : 232 + noise();
+      const o = y * (size * 3 + 1) + 1 + x * 3;
+      raw[o] = v;
+      raw[o + 1] = street ? 250 : v + 4;
+      raw[o + 2] = street ? 240 : v - 6;
+    }
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
 async function main(): Promise<void> {
   console.log(`bench:lighthouse: ${RUNS} runs each; ${machineLoad()}`);
   const floor: HttpServer = createServer((_req, res) => {
@@ -117,10 +173,20 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => floor.listen(0, '127.0.0.1', r));
   const floorUrl = `http://127.0.0.1:${(floor.address() as AddressInfo).port}/`;
+  const png = tilePng();
+  let tilesServed = 0;
+  const tiles: HttpServer = createServer((_req, res) => {
+    tilesServed++;
+    // The tile layer asks with CORS (crossOrigin), as for a public tile server.
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'access-control-allow-origin': '*', 'cache-control': 'no-store' }).end(png);
+  });
+  await new Promise<void>((r) => tiles.listen(0, '127.0.0.1', r));
+  const tileUrl = TILES === 'failing' ? 'http://127.0.0.1:9/{z}/{x}/{y}.png' : `http://127.0.0.1:${(tiles.address() as AddressInfo).port}/{z}/{x}/{y}.png`;
+  console.log(TILES === 'failing' ? 'tiles: from an address nothing answers (they fail, and the page says so)' : `tiles: served from this machine, ${(png.length / 1024).toFixed(1)} KB each`);
   let server: Server | null = null;
   const browser = await chromium();
   try {
-    server = await startServer({}, ['--demo']);
+    server = await startServer({ TILE_URL: tileUrl }, ['--demo']);
     const results: Record<'floor' | 'map', Figures[]> = { floor: [], map: [] };
     // Warm the server (the first answers compile routes, fill caches): not measured.
     await audit(`${server.url}${MAP}`, browser.port);
@@ -130,12 +196,16 @@ async function main(): Promise<void> {
     }
     console.log(line('floor', results.floor));
     console.log(line('map page', results.map));
+    if (TILES !== 'failing') {
+      console.log(`tiles served: ${tilesServed} in ${RUNS + 1} loads of the map page`);
+    }
     console.log('targets:   score >= 0.95, CLS < 0.05 (issue 16)');
     console.log(`${machineLoad()} at the end`);
   } finally {
     await browser.stop();
     await server?.stop();
     floor.close();
+    tiles.close();
   }
 }
 
