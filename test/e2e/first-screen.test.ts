@@ -3,10 +3,9 @@
 // list opens its post; tapping a marker while the list is folded away opens
 // the list on its card; the map's credits are not under the list; a first
 // visitor reads what Aidmap is and how to start, until they dismiss it,
-// and nothing on screen moves as the page fills in, whose posts are asked
-// for once; every page's tab fits
-// a 320 px phone. Screenshots: first-screen-*.png, first-visit-*.png,
-// tabs-*.png.
+// and nothing on screen moves as the page fills in; its posts are asked
+// for once as it opens; every page's tab fits a 320 px phone. Screenshots:
+// first-screen-*.png, first-visit-*.png, tabs-*.png.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { apiClient, axe, card, e2eSession, shot, type PageDocument, signInPhone } from './browser';

@@ -40,10 +40,9 @@ export class PostsState {
 
   private readonly api: Api;
   private readonly postsView = new PostsView([0, 0, 0, 0], NO_FILTERS);
-  private loadAbort: AbortController | null = null;
   private loadTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The box and filters of the load under way (null: none). */
-  private inFlight: { bbox: BBox; filters: ViewFilters } | null = null;
+  /** The load under way: its box, its filters, and how a newer one stops it (null: none). */
+  private inFlight: { bbox: BBox; filters: ViewFilters; abort: AbortController } | null = null;
   private postsFrame = false;
   /** When what the list holds was loaded. */
   private listedAt = 0;
@@ -114,10 +113,9 @@ export class PostsState {
   private async load(): Promise<void> {
     const bbox = this.view.bbox!;
     const filters = this.view.filters();
-    this.loadAbort?.abort();
+    this.inFlight?.abort.abort();
     const abort = new AbortController();
-    this.loadAbort = abort;
-    const inFlight = { bbox, filters };
+    const inFlight = { bbox, filters, abort };
     this.inFlight = inFlight;
     this.live.subscribe(bbox, { ...(filters.kind ? { kinds: [filters.kind] } : {}), categories: filters.categories });
     const show = (posts: Post[], complete: boolean) => {
