@@ -7,7 +7,7 @@ import type { Database } from '../db';
 import authRoutes from './auth/routes';
 import { type Clock, systemClock } from './clock';
 import type { Config } from './config';
-import healthRoutes from './health';
+import healthRoutes, { clientConfigOf } from './health';
 import { serializeError, serializeRequest } from './http/log';
 import { problem } from './http/problem';
 import budget from './plugins/budget';
@@ -162,7 +162,7 @@ export async function buildApp(options: AppOptions) {
   if (sweepEveryMs !== null) {
     app.jobs.every('hygiene sweep', sweepEveryMs, () => sweep(app.db, app.clock.now(), { ...DEFAULT_HYGIENE, proposalTtlMs: config.proposalTtlMs }));
   }
-  await app.register(web, { root: config.webRoot });
+  await app.register(web, { root: config.webRoot, config: clientConfigOf(config) });
   return app;
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import type { Config } from './config';
 
 const Health = Type.Object({ status: Type.String(), db: Type.String() });
@@ -9,6 +9,11 @@ const ClientConfig = Type.Object({
   tileAttribution: Type.String(),
   defaultCenter: Type.Object({ lat: Type.Number(), lng: Type.Number(), zoom: Type.Integer() }),
 });
+
+/** What the web app needs to know (/api/config, and written into its page: plugins/web.ts). */
+export function clientConfigOf(config: Config): Static<typeof ClientConfig> {
+  return { tileUrl: config.tileUrl, tileAttribution: config.tileAttribution, defaultCenter: config.defaultCenter };
+}
 
 /**
  * The longest /api/health waits for the database: load balancers and
@@ -40,7 +45,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, 
     { schema: { tags: ['operations'], summary: 'What the web app needs to know: the tile server and where the map opens', response: { 200: ClientConfig } } },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
-      return { tileUrl: config.tileUrl, tileAttribution: config.tileAttribution, defaultCenter: config.defaultCenter };
+      return clientConfigOf(config);
     },
   );
 

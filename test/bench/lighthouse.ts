@@ -6,6 +6,7 @@
 //
 //   npm run bench:lighthouse            (RUNS=3)
 //   LH_JSON=/tmp/lh.json npm run bench:lighthouse   (also keeps the last map page report)
+//   LH_TRACE=/tmp/trace.json npm run bench:lighthouse (and its trace, for DevTools' Performance panel)
 //   TILES=failing npm run bench:lighthouse          (the map's tiles unreachable, as before 2026-12-05)
 //
 // A real server (`server/main.ts --demo`, the built web app) on a fresh
@@ -89,6 +90,9 @@ async function audit(url: string, port: number): Promise<Figures> {
   const { lhr } = result;
   if (process.env.LH_JSON && url.includes('lat=')) {
     writeFileSync(process.env.LH_JSON, JSON.stringify(lhr));
+  }
+  if (process.env.LH_TRACE && url.includes('lat=')) {
+    writeFileSync(process.env.LH_TRACE, JSON.stringify(result.artifacts.Trace));
   }
   if (lhr.runtimeError) {
     throw new Error(`Lighthouse: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
@@ -178,7 +182,7 @@ async function main(): Promise<void> {
   const tiles: HttpServer = createServer((_req, res) => {
     tilesServed++;
     // The tile layer asks with CORS (crossOrigin), as for a public tile server.
-    res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'access-control-allow-origin': '*', 'cache-control': 'no-store' }).end(png);
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=86400' }).end(png);
   });
   await new Promise<void>((r) => tiles.listen(0, '127.0.0.1', r));
   const tileUrl = TILES === 'failing' ? 'http://127.0.0.1:9/{z}/{x}/{y}.png' : `http://127.0.0.1:${(tiles.address() as AddressInfo).port}/{z}/{x}/{y}.png`;

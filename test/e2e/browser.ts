@@ -143,6 +143,8 @@ export interface PhoneOptions {
   locale?: string;
   /** The phone's clock's zone (default New York's, the demo's). */
   timezoneId?: string;
+  /** 'block': the app's service worker never takes the page over (default 'allow'). */
+  serviceWorkers?: 'allow' | 'block';
 }
 
 /** Signs a phone in as an API client: puts its session cookie (`name=value`) into the phone's context. */
@@ -160,6 +162,7 @@ export async function phone(browser: Browser, options: PhoneOptions = {}): Promi
     hasTouch: true,
     locale: options.locale ?? 'en-US',
     timezoneId: options.timezoneId ?? 'America/New_York',
+    serviceWorkers: options.serviceWorkers ?? 'allow',
   });
 }
 

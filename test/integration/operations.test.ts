@@ -108,6 +108,18 @@ describe('operations', () => {
     expect(deep.headers['cache-control']).toBe('no-cache');
     const hashed = await ctx.app.inject({ method: 'GET', url: '/assets/index-abc123.js' });
     expect(hashed.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    // The page carries the map's settings (as /api/config gives them), so the first screen asks for no more
+    // before its tiles; every path's page is the same, and one already held is not sent again.
+    const config = (await ctx.app.inject({ method: 'GET', url: '/api/config' })).json();
+    const inPage = /<script type="application\/json" id="aidmap-config">(.*?)<\/script>/.exec(res.body)?.[1];
+    expect(JSON.parse(inPage ?? 'null')).toEqual(config);
+    expect(res.body).toContain('<link rel="preconnect" href="https://tile.openstreetmap.org" crossorigin>');
+    expect(deep.body).toBe(res.body);
+    expect((await ctx.app.inject({ method: 'GET', url: '/index.html' })).body).toBe(res.body);
+    expect(res.headers.etag).toMatch(/^"[\w-]+"$/);
+    const again = await ctx.app.inject({ method: 'GET', url: '/posts/123', headers: { 'if-none-match': String(res.headers.etag) } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
     // A missing API path stays a problem, not the app's page.
     const api = await ctx.app.inject({ method: 'GET', url: '/api/posts/x/y' });
     expect(api.statusCode).toBe(404);

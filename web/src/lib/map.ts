@@ -10,12 +10,9 @@ import type { Post } from '../../../server/contract/posts';
 import type { BBox } from '../../../server/contract/live';
 import type { Area } from './posts';
 import { CATEGORY_GLYPH } from './glyphs';
+import type { View } from './tiles';
 
-export interface View {
-  lat: number;
-  lng: number;
-  zoom: number;
-}
+export type { View };
 
 /** Where the maps' background tiles come from, and whose they are (the server's settings, /api/config). */
 export interface TileSource {
@@ -29,6 +26,8 @@ export interface MapOptions {
   onMove(view: View, bbox: BBox): void;
   /** Tiles failed to load (offline, blocked): the app says so; markers and the list keep working. */
   onTilesFailing(failing: boolean): void;
+  /** The map's tiles are drawn (faded in), or it moved: what lay beneath it in the meantime can go (lib/tiles.ts). */
+  onTilesShown?(): void;
   onSelect(id: string): void;
   posts: Post[];
   selected: string | null;
@@ -289,8 +288,20 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
   L.control.attribution({ position: 'topright' }).addTo(map);
   let current = options;
   let tiles: L.TileLayer | null = null;
+  let shown: ReturnType<typeof setTimeout> | null | 'told' = null;
+  const tilesShown = () => {
+    if (shown !== 'told') {
+      shown = 'told';
+      current.onTilesShown?.();
+    }
+  };
+  map.once('movestart zoomstart', tilesShown);
   const tilesTask = nextTask();
-  tilesTask.run(() => (tiles = reportingTiles(map, current.tiles, (failing) => current.onTilesFailing(failing))));
+  tilesTask.run(() => {
+    tiles = reportingTiles(map, current.tiles, (failing) => current.onTilesFailing(failing));
+    // Leaflet fades its tiles in over 200 ms once they have all loaded.
+    tiles.once('load', () => (shown ??= setTimeout(tilesShown, 250)));
+  });
   const layer = new MarkerLayer(map, options);
   // The markers in a task of their own, as the tiles: posts and a map's first view each cost a slow phone a long task.
   const markersTask = nextTask();
@@ -339,6 +350,9 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
     destroy() {
       tilesTask.cancel();
       markersTask.cancel();
+      if (shown !== null && shown !== 'told') {
+        clearTimeout(shown);
+      }
       resized.disconnect();
       tiles?.off();
       map.remove();

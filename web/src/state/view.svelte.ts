@@ -12,6 +12,22 @@ export interface ClientConfig extends TileSource {
   defaultCenter: View;
 }
 
+/**
+ * The map's settings as the server wrote them into the page (a JSON script
+ * element, `#aidmap-config`), so the first screen can ask for its tiles
+ * before any request of its own; null when the page has none (Vite's
+ * development server) or it is not what the server sends.
+ */
+export function configInPage(doc: Document = document): ClientConfig | null {
+  try {
+    const c = JSON.parse(doc.getElementById('aidmap-config')?.textContent ?? 'null') as ClientConfig | null;
+    const center = c?.defaultCenter;
+    return c && typeof c.tileUrl === 'string' && typeof c.tileAttribution === 'string' && center && [center.lat, center.lng, center.zoom].every(Number.isFinite) ? c : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A community the map is filtered to. */
 export interface CommunityArea {
   id: string;
@@ -46,8 +62,8 @@ export function dayRange(day: DayFilter, date: string | null, now = new Date()):
 }
 
 export class ViewState {
-  config = $state<ClientConfig | null>(null);
-  view = $state<View>({ lat: 40.6694, lng: -73.9422, zoom: 14 });
+  config = $state<ClientConfig | null>(configInPage());
+  view = $state<View>(viewFromUrl(location.search) ?? this.config?.defaultCenter ?? { lat: 40.6694, lng: -73.9422, zoom: 14 });
   /** The map's box (raw: read for every post when the list is cut to the view). */
   bbox = $state.raw<BBox | null>(null);
   /** The map filtered to one of my communities (raw: its boundary is read for live posts). */
@@ -59,11 +75,17 @@ export class ViewState {
   /** The map's background tiles do not load (the map still works, on a plain ground). */
   tilesFailing = $state(false);
 
-  /** Reads the server's map settings (a default when it cannot say), then opens at the URL's view, else at the person's place, else at the default. */
+  /**
+   * Reads the server's map settings, unless the page brought them (a
+   * default when it cannot say), then opens at the URL's view, else at the
+   * person's place, else at the default.
+   */
   async start(): Promise<void> {
-    const config = await fetch('/api/config')
-      .then((r) => (r.ok ? (r.json() as Promise<ClientConfig>) : null))
-      .catch(() => null);
+    const config =
+      this.config ??
+      (await fetch('/api/config')
+        .then((r) => (r.ok ? (r.json() as Promise<ClientConfig>) : null))
+        .catch(() => null));
     this.config = config ?? {
       tileUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
       tileAttribution: '&copy; OpenStreetMap contributors',

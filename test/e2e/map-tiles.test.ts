@@ -1,0 +1,92 @@
+// The map's first tiles on a slow phone (issue 16, Lighthouse): the tiles a
+// visitor can see are asked for as the page's script starts, before the
+// map's code (Leaflet) has come, and shown where the map then puts its own,
+// which come from the browser's cache, not the tile server again; the tiles
+// under the list's sheet are left to the map. Screenshot: map-tiles-early.png.
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Route } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { e2eSession, shot } from './browser';
+
+// A 1 × 1 PNG (a grey pixel): the page draws it at a tile's 256 px.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGPo6OgAAAMEAYFL09IQAAAAAElFTkSuQmCC', 'base64');
+const VIEW = '/?lat=40.6782&lng=-73.9442&zoom=15';
+
+const asked: string[] = [];
+let tiles: HttpServer;
+let tileBase = '';
+beforeAll(async () => {
+  tiles = createServer((req, res) => {
+    asked.push(req.url!);
+    // As a public tile server answers: cacheable, and readable across origins (the map asks with CORS).
+    res.writeHead(200, { 'content-type': 'image/png', 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=86400' }).end(PNG);
+  });
+  await new Promise<void>((r) => tiles.listen(0, '127.0.0.1', r));
+  tileBase = `http://127.0.0.1:${(tiles.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => tiles.close(() => r())));
+
+// {r}: the map asks a dense screen (this phone's, 2×) for "@2x" tiles; the first screen must ask for the same.
+const e2e = e2eSession(() => ({ TILE_URL: `${tileBase}/{z}/{x}/{y}{r}.png` }));
+
+interface Drawn {
+  src: string;
+  x: number;
+  y: number;
+}
+
+describe("the map's first tiles", () => {
+  it('show before the map has loaded, where the map then draws the same tiles from the cache', async () => {
+    // A first visit, before the service worker (registered once the page has loaded) takes the page over:
+    // the map's code held back past that moment would have a controlled page ask again for what an
+    // uncontrolled one loaded (measured here: Chromium then asks the tile server a second time).
+    const page = await (await e2e.phone({ serviceWorkers: 'block' })).newPage();
+    // The map's code is held back, as a slow network would.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    await page.route(/\/assets\/leaflet-src-[^/]+\.js$/, async (route: Route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${e2e.server.url}${VIEW}`);
+
+    const early = page.locator('.ground img');
+    await early.first().waitFor();
+    await page.waitForFunction(() => {
+      const imgs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): { complete: boolean; naturalWidth: number }[] } }).document.querySelectorAll('.ground img')];
+      return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+    });
+    expect(await page.locator('.leaflet-container').count(), 'the map has not started').toBe(0);
+    const preview: Drawn[] = [];
+    for (const img of await early.all()) {
+      const box = (await img.boundingBox())!;
+      preview.push({ src: (await img.getAttribute('src'))!, x: box.x, y: box.y });
+    }
+    // Only what is in sight: every tile asked for meets the part of the map above the sheet.
+    const sheetTop = (await page.locator('section.sheet').boundingBox())!.y;
+    const mapTop = (await page.locator('.ground').boundingBox())!.y;
+    expect(preview.length).toBeGreaterThan(0);
+    for (const t of preview) {
+      expect(t.y, t.src).toBeLessThan(sheetTop);
+      expect(t.y + 256, t.src).toBeGreaterThan(mapTop);
+      expect(t.src, 'the dense screen\'s tiles').toMatch(/^http:\/\/127\.0\.0\.1:\d+\/15\/\d+\/\d+@2x\.png$/);
+    }
+    await shot(page, 'map-tiles-early');
+
+    // The map comes: each of its tiles that the first screen drew lies exactly on it.
+    release();
+    await page.locator('.leaflet-tile-loaded').first().waitFor();
+    await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelectorAll(s: string): unknown[] } }).document.querySelectorAll('.leaflet-tile-loaded').length >= n, preview.length);
+    for (const t of preview) {
+      const box = (await page.locator(`img.leaflet-tile[src="${t.src}"]`).boundingBox())!;
+      expect(box, t.src).not.toBeNull();
+      expect(Math.abs(box.x - t.x), `${t.src} x`).toBeLessThan(0.5);
+      expect(Math.abs(box.y - t.y), `${t.src} y`).toBeLessThan(0.5);
+    }
+    // The first screen's tiles go once the map's are drawn; none was asked of the tile server twice.
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): unknown[] } }).document.querySelectorAll('.ground img').length === 0);
+    expect(asked.length).toBeGreaterThan(preview.length);
+    expect(new Set(asked).size, asked.join(' ')).toBe(asked.length);
+  });
+});
