@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Notification } from '../../web/src/lib/api';
-import { translate } from '../../web/src/lib/i18n';
+import { loadMessages, translate } from '../../web/src/lib/i18n';
 import { KINDS, notificationHref, notificationText, relativeTime } from '../../web/src/lib/notifications';
+
+// Spanish comes in a chunk of its own (lib/i18n.ts), as the app loads it before mounting.
+beforeAll(() => loadMessages('es'));
 
 const POST = '11111111-1111-4111-8111-111111111111';
 const MATCH = '22222222-2222-4222-8222-222222222222';

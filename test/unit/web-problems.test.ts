@@ -1,9 +1,12 @@
 // The server's problems as the web app says them (issue 16, item 9): by
 // their stable codes, in the reader's language, never as JSON pointers.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, fieldText, problemText, tellProblemsIn } from '../../web/src/lib/api';
 import type { Problem } from '../../server/contract/problem';
-import type { Locale } from '../../web/src/lib/i18n';
+import { loadMessages, type Locale } from '../../web/src/lib/i18n';
+
+// Spanish comes in a chunk of its own (lib/i18n.ts), as the app loads it before mounting.
+beforeAll(() => loadMessages('es'));
 
 const endBeforeStart: Problem = {
   type: 'about:blank',

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { reasonsOf, reasonText } from '../../web/src/lib/reasons';
 import type { Candidate } from '../../web/src/lib/api';
+import { loadMessages } from '../../web/src/lib/i18n';
+
+// Spanish comes in a chunk of its own (lib/i18n.ts), as the app loads it before mounting.
+beforeAll(() => loadMessages('es'));
 
 // Intl's spaces vary by ICU version (U+202F, U+2009): compared as plain.
 const plain = (s: string) => s.replace(/[\u2009\u202f\u00a0]/g, ' ').replace(/\s*–\s*/g, ' – ');

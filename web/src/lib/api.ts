@@ -9,7 +9,7 @@ import type { BBox } from '../../../server/contract/live';
 import type { Alert, Channel, Notification, NotificationKind, Preferences } from '../../../server/contract/notifications';
 import type { PlaceResult, PostPlace } from '../../../server/contract/places';
 import type { Static } from 'typebox';
-import { type Locale, type MessageKey, MESSAGES, translate } from './i18n';
+import { ENGLISH, type Locale, type MessageKey, translate } from './i18n';
 import { readerZone } from './time';
 import type {
   ApplySchema,
@@ -78,7 +78,7 @@ export function tellProblemsIn(locale: () => Locale): void {
   problemLocale = locale;
 }
 
-const isKey = (key: string): key is MessageKey => key in MESSAGES.en;
+const isKey = (key: string): key is MessageKey => key in ENGLISH;
 
 /** A problem's code when it has none (a proxy's error page): the one the server gives each status. */
 const STATUS_CODES: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'too_large', 429: 'rate_limited', 500: 'internal', 503: 'unavailable' };

@@ -2,11 +2,12 @@
 // are English-ish names of what the text is for; English is complete and its
 // keys are the type MessageKey, so a mistyped key fails the type check; a
 // missing Spanish string falls back to English (a test keeps the two in
-// step). The server's problems are shown by their stable codes in the
-// reader's language (`problem.*`, through lib/api.ts); English readers get
-// the server's own detail.
+// step). English is in the first script; another language comes in a script
+// of its own (loadMessages), before the first paint for a reader who has
+// it, so an English reader does not download Spanish. The server's problems
+// are shown by their stable codes in the reader's language (`problem.*`,
+// through lib/api.ts); English readers get the server's own detail.
 import en from '../i18n/en.json';
-import es from '../i18n/es.json';
 
 export const LOCALES = ['en', 'es'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -14,10 +15,30 @@ export type Locale = (typeof LOCALES)[number];
 export type MessageKey = keyof typeof en;
 
 // Spanish may lack a key (English shows) but may not have one English lacks.
-const spanishKeysAreEnglishKeys: Exclude<keyof typeof es, MessageKey> extends never ? true : never = true;
+type Spanish = typeof import('../i18n/es.json');
+const spanishKeysAreEnglishKeys: Exclude<keyof Spanish, MessageKey> extends never ? true : never = true;
 void spanishKeysAreEnglishKeys;
 
-export const MESSAGES: Record<Locale, Partial<Record<MessageKey, string>>> = { en, es };
+/** The English texts, whose keys are every key there is. */
+export const ENGLISH: Readonly<Record<MessageKey, string>> = en;
+
+type Messages = Partial<Record<MessageKey, string>>;
+const messages: Partial<Record<Locale, Messages>> = { en };
+const loaders: Record<Exclude<Locale, 'en'>, () => Promise<{ default: Messages }>> = { es: () => import('../i18n/es.json') };
+
+/**
+ * Loads a language's texts, once; until then (or if its script cannot be
+ * had: offline before the service worker kept it) its texts are English.
+ */
+export async function loadMessages(locale: Locale): Promise<void> {
+  if (locale !== 'en' && !messages[locale]) {
+    try {
+      messages[locale] = (await loaders[locale]()).default;
+    } catch (error) {
+      console.warn(`the ${locale} texts could not be loaded`, error);
+    }
+  }
+}
 
 /** The browser's preferred language among ours (Spanish for any `es-*`), else English. */
 export function pickLocale(preferred: readonly string[], saved?: string | null): Locale {
@@ -53,7 +74,7 @@ export function formatNumber(locale: Locale, n: number): string {
 
 /** The text for `key` in `locale`, with `{name}` placeholders filled in (numbers as the locale writes them). */
 export function translate(locale: Locale, key: MessageKey, params: Record<string, string | number> = {}): string {
-  const text = MESSAGES[locale][key] ?? en[key];
+  const text = messages[locale]?.[key] ?? en[key];
   return text.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = params[name];
     return value === undefined ? `{${name}}` : typeof value === 'number' ? formatNumber(locale, value) : value;

@@ -1,11 +1,16 @@
 // Who is signed in, in which language the app speaks, and the API they
 // speak to it through.
 import { type Api, ApiError, type User } from '../lib/api';
-import { type Locale, type MessageKey, pickLocale, translate } from '../lib/i18n';
+import { type Locale, loadMessages, type MessageKey, pickLocale, translate } from '../lib/i18n';
 import { disablePush } from '../lib/push';
 import type { OfflineState } from './offline.svelte';
 
 const LOCALE_KEY = 'aidmap.locale';
+
+/** The language saved on this device, else the browser's, else English. */
+export function deviceLocale(): Locale {
+  return pickLocale(navigator.languages ?? [navigator.language], localStorage.getItem(LOCALE_KEY));
+}
 
 export class SessionState {
   locale = $state<Locale>('en');
@@ -25,13 +30,15 @@ export class SessionState {
 
   t = (key: MessageKey, params?: Record<string, string | number>): string => translate(this.locale, key, params);
 
-  /** The language saved on this device, else the browser's. */
+  /** The language saved on this device, else the browser's (its texts loaded before the app was mounted: main.ts). */
   pickLocale(): void {
-    this.locale = pickLocale(navigator.languages ?? [navigator.language], localStorage.getItem(LOCALE_KEY));
+    this.locale = deviceLocale();
     document.documentElement.lang = this.locale;
   }
 
-  setLocale(locale: Locale): void {
+  /** Switches to a language once its texts have come (the screen changes once, not to English first). */
+  async setLocale(locale: Locale): Promise<void> {
+    await loadMessages(locale);
     this.locale = locale;
     localStorage.setItem(LOCALE_KEY, locale);
     document.documentElement.lang = locale;
