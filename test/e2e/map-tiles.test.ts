@@ -77,7 +77,13 @@ describe("the map's first tiles", () => {
     // The map comes: each of its tiles that the first screen drew lies exactly on it.
     release();
     await page.locator('.leaflet-tile-loaded').first().waitFor();
-    await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelectorAll(s: string): unknown[] } }).document.querySelectorAll('.leaflet-tile-loaded').length >= n, preview.length);
+    // Read in the same moment as the map's tiles are counted: the first ones are still beneath while the
+    // map's fade in (they go a quarter second after the map's are all there), so the ground never shows bare.
+    const beneath = await page.waitForFunction((n) => {
+      const { document: d } = globalThis as unknown as { document: { querySelectorAll(s: string): unknown[] } };
+      return d.querySelectorAll('.leaflet-tile-loaded').length >= n && { ground: d.querySelectorAll('.ground img').length };
+    }, preview.length);
+    expect(await beneath.jsonValue(), 'the first tiles, kept until the map has drawn its own').toEqual({ ground: preview.length });
     for (const t of preview) {
       const box = (await page.locator(`img.leaflet-tile[src="${t.src}"]`).boundingBox())!;
       expect(box, t.src).not.toBeNull();
