@@ -48,7 +48,8 @@ export default fp(
     const sendPage = (request: FastifyRequest, reply: FastifyReply) => {
       // Asked for again each time (no-cache), so a release shows at once; unchanged, it costs a 304.
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').header('etag', etag);
-      return request.headers['if-none-match'] === etag ? reply.status(304).send() : reply.send(page);
+      const held = (request.headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+      return held.includes(etag) ? reply.status(304).send() : reply.send(page);
     };
     if (built) {
       await app.register(fastifyStatic, {
