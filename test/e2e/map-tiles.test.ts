@@ -2,7 +2,8 @@
 // visitor can see are asked for as the page's script starts, before the
 // map's code (Leaflet) has come, and shown where the map then puts its own,
 // which come from the browser's cache, not the tile server again; the tiles
-// under the list's sheet are left to the map. Screenshot: map-tiles-early.png.
+// under the list's sheet are left to the map; none is asked for beneath
+// another page opened first. Screenshot: map-tiles-early.png.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Route } from 'playwright-core';
@@ -94,5 +95,15 @@ describe("the map's first tiles", () => {
     await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): unknown[] } }).document.querySelectorAll('.ground img').length === 0);
     expect(asked.length).toBeGreaterThan(preview.length);
     expect(new Set(asked).size, asked.join(' ')).toBe(asked.length);
+  });
+
+  it('are not asked for beneath another page opened first', async () => {
+    const page = await (await e2e.phone({ serviceWorkers: 'block' })).newPage();
+    await page.route(/\/assets\/leaflet-src-[^/]+\.js$/, () => {}); // the map's code never comes
+    const before = asked.length;
+    await page.goto(`${e2e.server.url}/mine${VIEW.slice(1)}`);
+    await page.getByRole('heading', { name: 'My posts' }).waitFor();
+    expect(await page.locator('.ground img').count()).toBe(0);
+    expect(asked.length).toBe(before);
   });
 });
