@@ -58,7 +58,7 @@ export function tileSource(tileUrl: string): string | null {
 const PLAIN_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 /** `scheme://host[:port]` in canonical form (default ports dropped), or null. */
-function originOf(text: string): string | null {
+export function originOf(text: string): string | null {
   try {
     const url = new URL(text);
     return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { problem } from '../http/problem';
+import { originOf } from './security';
 
 /** What the web app's first screen needs before any request of its own (the body of /api/config). */
 export interface PageConfig {
@@ -24,7 +25,7 @@ const attribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&
  * /api/config and with the tile server's connection already open.
  */
 export function pageWithConfig(html: string, config: PageConfig): string {
-  const origin = /^https?:\/\/[^/?#]+/i.exec(config.tileUrl)?.[0];
+  const origin = originOf(config.tileUrl);
   const preconnect = origin && !/[{}]/.test(origin) ? `<link rel="preconnect" href="${attribute(origin)}" crossorigin>` : '';
   // `<` escaped, so no value can end the element early.
   const json = JSON.stringify(config).replace(/</g, '\\u003c');

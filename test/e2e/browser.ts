@@ -270,4 +270,5 @@ export interface PageDocument {
   body: PageElement;
   documentElement: { scrollWidth: number };
   elementFromPoint(x: number, y: number): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
 }

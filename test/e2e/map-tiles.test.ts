@@ -8,7 +8,10 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eSession, shot } from './browser';
+import { e2eSession, type PageDocument, shot } from './browser';
+
+// page.evaluate's functions run in the page; its document, typed in browser.ts.
+declare const document: PageDocument;
 
 // A 1 × 1 PNG (a grey pixel): the page draws it at a tile's 256 px.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGPo6OgAAAMEAYFL09IQAAAAAElFTkSuQmCC', 'base64');
@@ -55,7 +58,7 @@ describe("the map's first tiles", () => {
     const early = page.locator('.ground img');
     await early.first().waitFor();
     await page.waitForFunction(() => {
-      const imgs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): { complete: boolean; naturalWidth: number }[] } }).document.querySelectorAll('.ground img')];
+      const imgs = [...document.querySelectorAll('.ground img')] as unknown as { complete: boolean; naturalWidth: number }[];
       return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
     });
     expect(await page.locator('.leaflet-container').count(), 'the map has not started').toBe(0);
@@ -81,8 +84,7 @@ describe("the map's first tiles", () => {
     // Read in the same moment as the map's tiles are counted: the first ones are still beneath while the
     // map's fade in (they go a quarter second after the map's are all there), so the ground never shows bare.
     const beneath = await page.waitForFunction((n) => {
-      const { document: d } = globalThis as unknown as { document: { querySelectorAll(s: string): unknown[] } };
-      return d.querySelectorAll('.leaflet-tile-loaded').length >= n && { ground: d.querySelectorAll('.ground img').length };
+      return document.querySelectorAll('.leaflet-tile-loaded').length >= n && { ground: document.querySelectorAll('.ground img').length };
     }, preview.length);
     expect(await beneath.jsonValue(), 'the first tiles, kept until the map has drawn its own').toEqual({ ground: preview.length });
     for (const t of preview) {
@@ -92,7 +94,7 @@ describe("the map's first tiles", () => {
       expect(Math.abs(box.y - t.y), `${t.src} y`).toBeLessThan(0.5);
     }
     // The first screen's tiles go once the map's are drawn; none was asked of the tile server twice.
-    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): unknown[] } }).document.querySelectorAll('.ground img').length === 0);
+    await page.waitForFunction(() => document.querySelectorAll('.ground img').length === 0);
     expect(asked.length).toBeGreaterThan(preview.length);
     expect(new Set(asked).size, asked.join(' ')).toBe(asked.length);
   });

@@ -288,10 +288,12 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
   L.control.attribution({ position: 'topright' }).addTo(map);
   let current = options;
   let tiles: L.TileLayer | null = null;
-  let shown: ReturnType<typeof setTimeout> | null | 'told' = null;
+  let told = false;
+  let fadedIn: ReturnType<typeof setTimeout> | undefined;
   const tilesShown = () => {
-    if (shown !== 'told') {
-      shown = 'told';
+    if (!told) {
+      told = true;
+      clearTimeout(fadedIn);
       current.onTilesShown?.();
     }
   };
@@ -300,7 +302,7 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
   tilesTask.run(() => {
     tiles = reportingTiles(map, current.tiles, (failing) => current.onTilesFailing(failing));
     // Leaflet fades its tiles in over 200 ms once they have all loaded.
-    tiles.once('load', () => (shown ??= setTimeout(tilesShown, 250)));
+    tiles.once('load', () => (fadedIn = setTimeout(tilesShown, 250)));
   });
   const layer = new MarkerLayer(map, options);
   // The markers in a task of their own, as the tiles: posts and a map's first view each cost a slow phone a long task.
@@ -350,9 +352,7 @@ export function mapAction(node: HTMLElement, options: MapOptions) {
     destroy() {
       tilesTask.cancel();
       markersTask.cancel();
-      if (shown !== null && shown !== 'told') {
-        clearTimeout(shown);
-      }
+      clearTimeout(fadedIn);
       resized.disconnect();
       tiles?.off();
       map.remove();

@@ -1,8 +1,6 @@
 // `use:tilePreview`: the map's first tiles drawn in its box before the map
 // itself (lib/tiles.ts says which and where).
-import { previewTiles, uncovered, type View } from './tiles';
-
-const TILE = 256;
+import { previewTiles, TILE, uncovered, type View } from './tiles';
 
 export interface PreviewOptions {
   view: View;

@@ -30,7 +30,8 @@ export interface Box {
   bottom: number;
 }
 
-const TILE = 256;
+/** A map tile's side, in CSS pixels (Leaflet's default tileSize). */
+export const TILE = 256;
 // Leaflet's spherical Mercator (L.CRS.EPSG3857): its earth's radius and latitude limit.
 const R = 6378137;
 const MAX_LATITUDE = 85.0511287798;

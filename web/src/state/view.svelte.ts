@@ -62,8 +62,10 @@ export function dayRange(day: DayFilter, date: string | null, now = new Date()):
 }
 
 export class ViewState {
+  /** The view the page was opened at (its URL's), which nothing else overrides at the start. */
+  private readonly opened = viewFromUrl(location.search);
   config = $state<ClientConfig | null>(configInPage());
-  view = $state<View>(viewFromUrl(location.search) ?? this.config?.defaultCenter ?? { lat: 40.6694, lng: -73.9422, zoom: 14 });
+  view = $state<View>(this.opened ?? this.config?.defaultCenter ?? { lat: 40.6694, lng: -73.9422, zoom: 14 });
   /** The map's box (raw: read for every post when the list is cut to the view). */
   bbox = $state.raw<BBox | null>(null);
   /** The map filtered to one of my communities (raw: its boundary is read for live posts). */
@@ -91,9 +93,11 @@ export class ViewState {
       tileAttribution: '&copy; OpenStreetMap contributors',
       defaultCenter: this.view,
     };
-    const fromUrl = viewFromUrl(location.search);
-    this.view = fromUrl ?? this.config.defaultCenter;
-    if (!fromUrl && 'geolocation' in navigator) {
+    if (this.opened) {
+      return; // already the view (the constructor's)
+    }
+    this.view = this.config.defaultCenter;
+    if ('geolocation' in navigator) {
       navigator.geolocation.getCurrentPosition(
         (p) => (this.view = { lat: p.coords.latitude, lng: p.coords.longitude, zoom: 15 }),
         () => {},
