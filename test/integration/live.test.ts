@@ -441,7 +441,10 @@ describe('heartbeat', () => {
   let ctx: TestContext;
   let url: string;
   beforeAll(async () => {
-    ctx = await buildTestApp({ live: { heartbeatMs: 100 } });
+    // 400 ms, not less: the server and these sockets share one event loop, and on the embedded database
+    // (PostgreSQL in WebAssembly, on that loop) a busy machine held it past a 100 ms beat, so the beat
+    // came before the live socket's pong was read and dropped it (CI rehearsal, 2026-12-05).
+    ctx = await buildTestApp({ live: { heartbeatMs: 400 } });
     url = await listen(ctx);
   });
   afterAll(async () => {
@@ -452,7 +455,7 @@ describe('heartbeat', () => {
     const deaf = await TestSocket.open(url, { autoPong: false });
     const alive = await TestSocket.open(url);
     expect((await deaf.closeEvent(3000)).code).toBe(1006); // terminated, no closing handshake
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 1000)); // two more beats, each a ping it must have answered
     expect(alive.closed).toBeNull();
     expect(ctx.app.live.clients.size).toBe(1);
     alive.close();
