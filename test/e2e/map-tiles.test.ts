@@ -3,7 +3,8 @@
 // map's code (Leaflet) has come, and shown where the map then puts its own,
 // which come from the browser's cache, not the tile server again; the tiles
 // under the list's sheet are left to the map; none is asked for beneath
-// another page opened first. Screenshot: map-tiles-early.png.
+// another page opened first. The tile most in sight is asked for alone, the
+// rest once it is drawn. Screenshot: map-tiles-early.png.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Route } from 'playwright-core';
@@ -18,11 +19,14 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR
 const VIEW = '/?lat=40.6782&lng=-73.9442&zoom=15';
 
 const asked: string[] = [];
+/** While set, the tile server answers nothing until it settles. */
+let holding: Promise<void> | null = null;
 let tiles: HttpServer;
 let tileBase = '';
 beforeAll(async () => {
-  tiles = createServer((req, res) => {
+  tiles = createServer(async (req, res) => {
     asked.push(req.url!);
+    await holding;
     // As a public tile server answers: cacheable, and readable across origins (the map asks with CORS).
     res.writeHead(200, { 'content-type': 'image/png', 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=86400' }).end(PNG);
   });
@@ -97,6 +101,41 @@ describe("the map's first tiles", () => {
     await page.waitForFunction(() => document.querySelectorAll('.ground img').length === 0);
     expect(asked.length).toBeGreaterThan(preview.length);
     expect(new Set(asked).size, asked.join(' ')).toBe(asked.length);
+  });
+
+  it('begin with the tile most in sight, alone, and the rest once it is drawn', async () => {
+    const page = await (await e2e.phone({ serviceWorkers: 'block' })).newPage();
+    await page.route(/\/assets\/leaflet-src-[^/]+\.js$/, () => {}); // the map's code never comes
+    let answer = () => {};
+    holding = new Promise<void>((r) => (answer = r));
+    const before = asked.length;
+    try {
+      await page.goto(`${e2e.server.url}${VIEW}`, { waitUntil: 'domcontentloaded' }); // its load waits for the images
+      await page.locator('.ground img').first().waitFor({ state: 'attached' });
+      // Until that tile has come, it is all the ground asks for.
+      expect(await page.locator('.ground img').count()).toBe(1);
+      expect(asked.length - before).toBe(1);
+    } finally {
+      holding = null;
+      answer();
+    }
+    const first = asked[before]!;
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll('.ground img')] as unknown as { complete: boolean; naturalWidth: number }[];
+      return imgs.length > 1 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+    });
+    // The rest came after it, and none shows more of itself in the map's box than the first.
+    const ground = (await page.locator('.ground').boundingBox())!;
+    const inside = (b: { x: number; y: number; width: number; height: number }) =>
+      Math.max(0, Math.min(ground.x + ground.width, b.x + b.width) - Math.max(ground.x, b.x)) * Math.max(0, Math.min(ground.y + ground.height, b.y + b.height) - Math.max(ground.y, b.y));
+    const drawn = await page.locator('.ground img').all();
+    const areas = new Map<string, number>();
+    for (const img of drawn) {
+      areas.set((await img.getAttribute('src'))!.replace(/^http:\/\/[^/]+/, ''), inside((await img.boundingBox())!));
+    }
+    expect(areas.has(first), first).toBe(true);
+    expect(asked.slice(before + 1).sort()).toEqual([...areas.keys()].filter((src) => src !== first).sort());
+    expect(Math.max(...areas.values())).toBe(areas.get(first));
   });
 
   it('are not asked for beneath another page opened first', async () => {

@@ -1,6 +1,6 @@
 // `use:tilePreview`: the map's first tiles drawn in its box before the map
 // itself (lib/tiles.ts says which and where).
-import { previewTiles, TILE, uncovered, type View } from './tiles';
+import { type PreviewTile, previewTiles, TILE, uncovered, type View } from './tiles';
 
 export interface PreviewOptions {
   view: View;
@@ -16,6 +16,13 @@ export interface PreviewOptions {
  * box, beneath the map) until `done`. A tile that fails is dropped (the map
  * says when tiles are missing).
  */
+/** The tile with the most of itself inside the map's box (the first such, so the nearest the middle). */
+function largest(tiles: PreviewTile[], width: number, height: number): PreviewTile | null {
+  const inside = (t: PreviewTile) =>
+    Math.max(0, Math.min(width, t.left + TILE) - Math.max(0, t.left)) * Math.max(0, Math.min(height, t.top + TILE) - Math.max(0, t.top));
+  return tiles.reduce<PreviewTile | null>((best, t) => (best === null || inside(t) > inside(best) ? t : best), null);
+}
+
 export function tilePreview(node: HTMLElement, options: PreviewOptions) {
   let shown = '';
   const draw = (o: PreviewOptions) => {
@@ -30,7 +37,8 @@ export function tilePreview(node: HTMLElement, options: PreviewOptions) {
     }
     const map = node.getBoundingClientRect();
     const visible = uncovered(map, node.ownerDocument.getElementById(o.cover)?.getBoundingClientRect() ?? null);
-    for (const tile of previewTiles(o.view, node.clientWidth, node.clientHeight, visible, o.tileUrl, devicePixelRatio > 1)) {
+    const tiles = previewTiles(o.view, node.clientWidth, node.clientHeight, visible, o.tileUrl, devicePixelRatio > 1);
+    const add = (tile: PreviewTile, settled?: () => void) => {
       const img = document.createElement('img');
       img.alt = '';
       img.crossOrigin = ''; // as the map's tile layer asks (crossOrigin: true), so its requests find these in the cache
@@ -38,9 +46,35 @@ export function tilePreview(node: HTMLElement, options: PreviewOptions) {
       img.height = TILE;
       img.style.left = `${tile.left}px`;
       img.style.top = `${tile.top}px`;
-      img.onerror = () => img.remove();
+      img.onload = () => settled?.();
+      img.onerror = () => {
+        img.remove();
+        settled?.();
+      };
       img.src = tile.url;
       node.append(img);
+    };
+    // The tile most in sight comes alone, and the rest once it is on the
+    // screen: on a slow line it has the bandwidth to itself, and the first
+    // screen is whole (the largest thing on it drawn) a few tiles' worth of
+    // bytes sooner. Nothing later is larger, so nothing replaces it as such.
+    const first = largest(tiles, node.clientWidth, node.clientHeight);
+    if (first) {
+      let rest = false;
+      add(first, () => {
+        if (rest) {
+          return;
+        }
+        rest = true;
+        // After the frame that draws it (a frame's callbacks run before its paint).
+        requestAnimationFrame(() =>
+          setTimeout(() => {
+            if (shown === key) {
+              tiles.filter((t) => t !== first).forEach((t) => add(t));
+            }
+          }),
+        );
+      });
     }
   };
   draw(options);
