@@ -2,7 +2,9 @@
 // engine behind GET /api/posts/:id/matches and the suggestions) on a metro
 // area of open posts in PostgreSQL + PostGIS, against the floor: the bare
 // indexed query (ST_DWithin on the GiST-indexed geography + the `&&` of the
-// schedules, same kind/category/open filters, ids only, no scoring, no JS).
+// schedules, same kind/category/open filters, ids only, no scoring, no JS),
+// and a second floor, "floor, reaches", that walks as far as the candidate
+// query must (both sides' radii decide a pair's reach), still ids only.
 //
 //   npm run bench:match
 //
@@ -19,7 +21,7 @@
 import { sql as dsql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { type DB, loadSecret, openDatabase, rowsOf } from '../../db';
-import { FLOOR_SQL, floorParams } from './candidate-floor';
+import { FLOOR_SQL, floorParams, REACH_FLOOR_SQL } from './candidate-floor';
 import { ensureDatabase, recordingDb } from './database';
 import { hashPassword } from '../../server/auth/passwords';
 import { AUTHOR_VIEW, ENTITLED_VIEW, findCandidates, type Perspective, PUBLIC_VIEW } from '../../server/matching/candidates';
@@ -889,14 +891,17 @@ async function main(): Promise<void> {
       );
     };
     const floorFn = (s: PostRow) => floorDb.unsafe(FLOOR_SQL, floorParams(s, now), { prepare: false }).then((r) => r.length);
+    const reachFn = (s: PostRow) => floorDb.unsafe(REACH_FLOOR_SQL, floorParams(s, now), { prepare: false }).then((r) => r.length);
     const engine = (s: PostRow) => findCandidates(db, s, now, LIMIT, AUTHOR_VIEW).then((r) => r.length);
     // Warm-up (caches), not counted.
     await measure(subjects, 8, floorFn, Math.min(BUDGET_MS, 20_000));
+    await measure(subjects, 8, reachFn, Math.min(BUDGET_MS, 20_000));
     await measure(subjects, 8, engine, Math.min(BUDGET_MS, 20_000));
 
     log(`\nlatency per call and calls/s (n = subjects done within the budget); ${machineLoad()} before`);
     for (const c of [1, 8]) {
       await run('floor', c, floorFn);
+      await run('floor, reaches', c, reachFn);
       await run('findCandidates', c, engine);
     }
 
@@ -973,6 +978,8 @@ async function main(): Promise<void> {
       log((await explain(raw, q.sql, q.params)).join('\n'));
       log('\nfloor, same subject, EXPLAIN (ANALYZE, BUFFERS):');
       log((await explain(floorDb, FLOOR_SQL, floorParams(subject, now))).join('\n'));
+      log("\nfloor with both sides' reach, same subject, EXPLAIN (ANALYZE, BUFFERS):");
+      log((await explain(floorDb, REACH_FLOOR_SQL, floorParams(subject, now))).join('\n'));
     }
 
     const verdict = (name: string, floorName: string) => {
@@ -993,6 +1000,9 @@ async function main(): Promise<void> {
     };
 
     verdict('findCandidates', 'floor');
+    // The same against the floor that walks as far as the candidate query must: what is left is
+    // reading the rows (columns, windows, authors, accepts) and the JS.
+    verdict('findCandidates', 'floor, reaches');
     log(`\n${machineLoad()} at the end`);
   } finally {
     await raw.end({ timeout: 5 });
