@@ -4,7 +4,8 @@
 // the list on its card; the map's credits are not under the list; a first
 // visitor reads what Aidmap is and how to start, until they dismiss it,
 // and nothing on screen moves as the page fills in; its posts are asked
-// for once as it opens; every page's tab fits a 320 px phone. Screenshots:
+// for once as it opens; every page's tab fits a 320 px phone; a browser
+// that refuses the site its storage still opens it. Screenshots:
 // first-screen-*.png, first-visit-*.png, tabs-*.png.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -165,6 +166,30 @@ describe('a first visitor', () => {
     await page.goto(`${e2e.server.url}${VIEW}`);
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     expect(await page.getByRole('region', { name: 'First time here?' }).count()).toBe(0);
+  });
+});
+
+describe('a browser that refuses the site its storage', () => {
+  it('still opens the first screen, in the visitor\'s language, and lets the introduction be dismissed', async () => {
+    // As with site data blocked: reading localStorage throws, and so does opening IndexedDB.
+    const context = await e2e.phone({ locale: 'es-ES' });
+    await context.addInitScript(() => {
+      const refuse = () => {
+        throw new DOMException('The user denied permission to access the database.', 'SecurityError');
+      };
+      Object.defineProperty(globalThis, 'localStorage', { get: refuse, configurable: true });
+      const idb = (globalThis as unknown as { IDBFactory: { prototype: object } }).IDBFactory;
+      Object.defineProperty(idb.prototype, 'open', { value: refuse, configurable: true });
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${e2e.server.url}${VIEW}`);
+    const intro = page.getByRole('region', { name: '¿Primera vez aquí?' });
+    await intro.getByRole('button', { name: 'Entendido' }).click();
+    expect(await intro.count()).toBe(0);
+    await page.locator('.leaflet-container').waitFor();
+    expect(errors).toEqual([]);
   });
 });
 

@@ -67,7 +67,13 @@ export class KeptStore {
         resolve(null);
         return;
       }
-      const request = indexedDB.open(DB, 1);
+      let request: IDBOpenDBRequest;
+      try {
+        request = indexedDB.open(DB, 1);
+      } catch {
+        resolve(null); // refused outright (site data blocked): SecurityError
+        return;
+      }
       request.onupgradeneeded = () => request.result.createObjectStore(STORE);
       request.onsuccess = () => resolve(request.result);
       // No storage (refused, or full): the app works as before, only without copies.

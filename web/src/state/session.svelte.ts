@@ -3,13 +3,14 @@
 import { type Api, ApiError, type User } from '../lib/api';
 import { type Locale, loadMessages, type MessageKey, pickLocale, translate } from '../lib/i18n';
 import { disablePush } from '../lib/push';
+import { savedSetting, saveSetting } from '../lib/settings';
 import type { OfflineState } from './offline.svelte';
 
 const LOCALE_KEY = 'aidmap.locale';
 
 /** The language saved on this device, else the browser's, else English. */
 export function deviceLocale(): Locale {
-  return pickLocale(navigator.languages ?? [navigator.language], localStorage.getItem(LOCALE_KEY));
+  return pickLocale(navigator.languages ?? [navigator.language], savedSetting(LOCALE_KEY));
 }
 
 export class SessionState {
@@ -40,7 +41,7 @@ export class SessionState {
   async setLocale(locale: Locale): Promise<void> {
     await loadMessages(locale);
     this.locale = locale;
-    localStorage.setItem(LOCALE_KEY, locale);
+    saveSetting(LOCALE_KEY, locale);
     document.documentElement.lang = locale;
     if (this.user) {
       this.tellLocale();
