@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { previewTiles, uncovered, worldPixel } from '../../web/src/lib/tiles';
+import { mostInSight, previewTiles, uncovered, worldPixel } from '../../web/src/lib/tiles';
 import { pageWithConfig } from '../../server/plugins/web';
 
 const VIEW = { lat: 40.6782, lng: -73.9442, zoom: 15 };
@@ -52,6 +52,17 @@ describe("the first screen's tiles", () => {
     const urls = tiles.map((t) => t.url);
     expect(urls.every((u) => /^1\/[01]\/[01]$/.test(u))).toBe(true);
     expect(tiles.some((t) => t.top < 0 && t.top + 256 <= 0)).toBe(false);
+  });
+
+  it('picks the tile most inside the map to come first, the nearest the middle of those that tie', () => {
+    const t = (left: number, top: number) => ({ url: `${left},${top}`, left, top });
+    // In a 412 × 700 box: cut at the left (156 px wide), whole, whole but later in the order, cut at the top.
+    expect(mostInSight([t(-100, 10), t(100, 300), t(120, 20), t(100, -50)], 412, 700)).toEqual(t(100, 300));
+    expect(mostInSight([t(300, 0), t(-10, 0)], 412, 700)).toEqual(t(-10, 0)); // 246 px in sight against 112
+    expect(mostInSight([], 412, 700)).toBeNull();
+    const tiles = previewTiles(VIEW, 412, 700, { ...ALL, bottom: 315 }, 'https://t.example/{z}/{x}/{y}.png', false);
+    const first = mostInSight(tiles, 412, 700)!;
+    expect(tiles).toContainEqual(first);
   });
 
   it('leaves out the part under the sheet, at the foot or at the side', () => {

@@ -1,6 +1,6 @@
 // `use:tilePreview`: the map's first tiles drawn in its box before the map
 // itself (lib/tiles.ts says which and where).
-import { type PreviewTile, previewTiles, TILE, uncovered, type View } from './tiles';
+import { mostInSight, type PreviewTile, previewTiles, TILE, uncovered, type View } from './tiles';
 
 export interface PreviewOptions {
   view: View;
@@ -16,13 +16,6 @@ export interface PreviewOptions {
  * box, beneath the map) until `done`. A tile that fails is dropped (the map
  * says when tiles are missing).
  */
-/** The tile with the most of itself inside the map's box (the first such, so the nearest the middle). */
-function largest(tiles: PreviewTile[], width: number, height: number): PreviewTile | null {
-  const inside = (t: PreviewTile) =>
-    Math.max(0, Math.min(width, t.left + TILE) - Math.max(0, t.left)) * Math.max(0, Math.min(height, t.top + TILE) - Math.max(0, t.top));
-  return tiles.reduce<PreviewTile | null>((best, t) => (best === null || inside(t) > inside(best) ? t : best), null);
-}
-
 export function tilePreview(node: HTMLElement, options: PreviewOptions) {
   let shown = '';
   const draw = (o: PreviewOptions) => {
@@ -58,7 +51,7 @@ export function tilePreview(node: HTMLElement, options: PreviewOptions) {
     // screen: on a slow line it has the bandwidth to itself, and the first
     // screen is whole (the largest thing on it drawn) a few tiles' worth of
     // bytes sooner. Nothing later is larger, so nothing replaces it as such.
-    const first = largest(tiles, node.clientWidth, node.clientHeight);
+    const first = mostInSight(tiles, node.clientWidth, node.clientHeight);
     if (first) {
       let rest = false;
       add(first, () => {

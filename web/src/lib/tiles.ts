@@ -93,6 +93,17 @@ export function previewTiles(view: View, width: number, height: number, visible:
   return tiles.sort((a, b) => a.distance - b.distance).map(({ url, left, top }) => ({ url, left, top }));
 }
 
+/**
+ * Of `tiles` (nearest the middle first), the one with the most of itself
+ * inside a `width` × `height` map box, the first such when several tie:
+ * the first screen's largest image, which the ground asks for alone.
+ */
+export function mostInSight(tiles: PreviewTile[], width: number, height: number): PreviewTile | null {
+  const inside = (t: PreviewTile) =>
+    Math.max(0, Math.min(width, t.left + TILE) - Math.max(0, t.left)) * Math.max(0, Math.min(height, t.top + TILE) - Math.max(0, t.top));
+  return tiles.reduce<PreviewTile | null>((best, t) => (best === null || inside(t) > inside(best) ? t : best), null);
+}
+
 /** An element's place on the screen (a DOMRect's fields). */
 export interface Rect extends Box {
   width: number;
