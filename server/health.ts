@@ -1,17 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type, { type Static } from 'typebox';
+import Type from 'typebox';
 import type { Config } from './config';
+import { ClientConfig, type PageConfig } from './plugins/web';
 
 const Health = Type.Object({ status: Type.String(), db: Type.String() });
 
-const ClientConfig = Type.Object({
-  tileUrl: Type.String(),
-  tileAttribution: Type.String(),
-  defaultCenter: Type.Object({ lat: Type.Number(), lng: Type.Number(), zoom: Type.Integer() }),
-});
-
 /** What the web app needs to know (/api/config, and written into its page: plugins/web.ts). */
-export function clientConfigOf(config: Config): Static<typeof ClientConfig> {
+export function clientConfigOf(config: Config): PageConfig {
   return { tileUrl: config.tileUrl, tileAttribution: config.tileAttribution, defaultCenter: config.defaultCenter };
 }
 

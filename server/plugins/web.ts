@@ -1,18 +1,20 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import Type, { type Static } from 'typebox';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { problem } from '../http/problem';
 import { originOf } from './security';
 
-/** What the web app's first screen needs before any request of its own (the body of /api/config). */
-export interface PageConfig {
-  tileUrl: string;
-  tileAttribution: string;
-  defaultCenter: { lat: number; lng: number; zoom: number };
-}
+/** What the web app's first screen needs before any request of its own: the body of /api/config (health.ts), also written into the page. */
+export const ClientConfig = Type.Object({
+  tileUrl: Type.String(),
+  tileAttribution: Type.String(),
+  defaultCenter: Type.Object({ lat: Type.Number(), lng: Type.Number(), zoom: Type.Integer() }),
+});
+export type PageConfig = Static<typeof ClientConfig>;
 
 const attribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
