@@ -9,6 +9,9 @@ export interface StoredWindow {
   end: string;
 }
 
+/** posts.stored_windows: a post's post_windows rows as `[startEpochS, endEpochS, recurring]`, in order. */
+export type StoredWindowList = [number, number, boolean][];
+
 /** server/contract/posts.ts, WEEKDAYS. */
 export type StoredWeekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 

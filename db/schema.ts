@@ -7,6 +7,7 @@ import {
   customType,
   index,
   integer,
+  json,
   jsonb,
   pgEnum,
   pgTable,
@@ -18,7 +19,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { geographyArea, geographyPoint, tstzmultirange, tstzrange } from './geography';
-import type { EventPayload, LoggedState, NotificationData, PostDetails, StoredPushKeys, StoredRecurrence, StoredWindow } from './json';
+import type { EventPayload, LoggedState, NotificationData, PostDetails, StoredPushKeys, StoredRecurrence, StoredWindow, StoredWindowList } from './json';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   dataType() {
@@ -183,6 +184,14 @@ export const posts = pgTable(
      * hours prunes weekly posts that never meet in the index's leaves.
      */
     weekHours: integer().array().notNull().default(sql`'{}'::int[]`),
+    /**
+     * The post's post_windows as `[[startEpochS, endEpochS, recurring], …]` in
+     * order (postsRepo keeps it in step with them, as `schedule`; pruning
+     * leaves ended ones until the next change). Candidates read a row's
+     * upcoming windows here, in the row the index walk already reads, rather
+     * than with a probe of post_windows per row.
+     */
+    storedWindows: json().$type<StoredWindowList>().notNull().default([]),
     /** Hidden by an organizer (moderation): stored as cancelled, shown as `hidden`, out of every listing and candidate list. */
     hiddenAt: timestamp({ withTimezone: true }),
     hiddenBy: uuid().references(() => users.id),

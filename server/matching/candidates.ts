@@ -1,7 +1,8 @@
-import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import { type Executor, matches, postWindows, posts, rowsOf, users, uuidArray } from '../../db';
-import { postColumns, type PostRow, upcomingWindow } from '../posts/repository';
+import { type Executor, matches, postWindows, posts, users, uuidArray } from '../../db';
+import type { StoredWindowList } from '../../db/json';
+import { postColumns, type PostRow, upcomingStored } from '../posts/repository';
 import { buildSchedule, type Interval } from '../posts/windows';
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
 import { PUBLIC_OFFSET_MAX_M } from '../geo/geo';
@@ -52,7 +53,7 @@ export function zoneOf(row: Pick<PostRow, 'recurrence' | 'windows'>): string {
   return first ? (DateTime.fromISO(first.start, { setZone: true }).zoneName ?? 'UTC') : 'UTC';
 }
 
-/** A post for score.ts, its schedule expanded from the rule (one post; candidates read theirs from post_windows). */
+/** A post for score.ts, its schedule expanded from the rule (one post; candidates read theirs from stored_windows). */
 export function toMatchPost(row: PostRow, now: Date, place: Place): MatchPost {
   const schedule: Interval[] = buildSchedule(row.windows, row.recurrence, now).map((w) => ({
     start: new Date(w.start),
@@ -81,24 +82,12 @@ export function matchPost(row: PostRow, schedule: Interval[], zone: string, plac
 
 const columns = { ...postColumns, authorName: users.displayName };
 
-/**
- * A post's upcoming windows as JSON `[[startEpochS, endEpochS], …]` in
- * order: one-offs not over, rule occurrences inside its 8-week horizon —
- * the set buildSchedule gives, read by an index-only scan of
- * post_windows_post_during_key (post_id, during) INCLUDE (recurring).
- */
-export function upcomingWindows(postId: SQL, recurrenceFromAt: SQL, now: SQL): SQL {
-  return sql`(SELECT json_agg(json_build_array(date_part('epoch', lower(w.during)), date_part('epoch', upper(w.during))) ORDER BY w.during)
-    FROM ${postWindows} w
-    WHERE w.post_id = ${postId} AND ${upcomingWindow(recurrenceFromAt, now)})`;
-}
-
 export function intervals(windows: [number, number][] | null): Interval[] {
   return (windows ?? []).map(([start, end]) => ({ start: new Date(Math.round(start * 1000)), end: new Date(Math.round(end * 1000)) }));
 }
 
 interface NearbyRow extends PostRow {
-  upcoming: [number, number][] | null;
+  storedWindows: StoredWindowList;
   /** Matches the row's author accepted in the last 7 days (asked for offers only). */
   accepts: number | null;
 }
@@ -166,7 +155,7 @@ async function nearbyCandidates(
   return db
     .select({
       ...columns,
-      upcoming: sql<[number, number][] | null>`${upcomingWindows(sql`${posts.id}`, sql`${posts.recurrenceFromAt}`, nowTs)}`,
+      storedWindows: posts.storedWindows,
       accepts,
     })
     .from(posts)
@@ -195,11 +184,8 @@ async function nearbyCandidates(
 
 /** The subject's own upcoming windows, the same way its candidates' are read. */
 async function upcomingOf(db: Executor, post: PostRow, now: Date): Promise<Interval[]> {
-  const nowTs = sql`${now.toISOString()}::timestamptz`;
-  const from = sql`${post.recurrenceFromAt?.toISOString() ?? null}::timestamptz`;
-  const result = await db.execute(sql`SELECT ${upcomingWindows(sql`${post.id}::uuid`, from, nowTs)} AS upcoming`);
-  const [row] = rowsOf<{ upcoming: [number, number][] | null }>(result);
-  return intervals(row?.upcoming ?? null);
+  const [row] = await db.select({ storedWindows: posts.storedWindows }).from(posts).where(eq(posts.id, post.id));
+  return intervals(upcomingStored(row?.storedWindows ?? [], post.recurrenceFromAt, now));
 }
 
 /**
@@ -227,7 +213,7 @@ export async function findCandidates(
   // Reasons (text, per zone) only for those shown; counts and plans go without.
   const reasons = options.reasons ?? true;
   return ranked.slice(0, limit).map(({ row, theirs, fit }) => {
-    const { upcoming: _upcoming, accepts, ...post } = row;
+    const { storedWindows: _stored, accepts, ...post } = row;
     return { row: post, fit: reasons ? evaluatePair(...pairOf(theirs), { now, viewer: subject.kind, helperRecentAccepts: accepts ?? 0, zone: options.zone })! : fit };
   });
 }
@@ -258,7 +244,7 @@ async function judged(db: Executor, subject: PostRow, now: Date, view: Perspecti
   const ranked: { row: NearbyRow; theirs: MatchPost; fit: Fit }[] = [];
   for (const row of rows) {
     // Reasons speak in the subject's zone, so a candidate's own is never read.
-    const theirs = matchPost(row, intervals(row.upcoming), 'UTC', view.others);
+    const theirs = matchPost(row, intervals(upcomingStored(row.storedWindows, row.recurrenceFromAt, now)), 'UTC', view.others);
     const [need, offer] = subject.kind === 'need' ? [mine, theirs] : [theirs, mine];
     const fit = evaluatePair(need, offer, { now, viewer: subject.kind, helperRecentAccepts: row.accepts ?? 0, explain: false });
     if (fit) {

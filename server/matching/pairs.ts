@@ -20,8 +20,8 @@ import { sql } from 'drizzle-orm';
 import { type Executor, matches, posts, rowsOf, users, uuidArray } from '../../db';
 import { accountActive } from '../access';
 import { distanceM, EARTH_RADIUS_M, type LatLng } from '../geo/geo';
-import { postColumns, type PostRow } from '../posts/repository';
-import { FAIRNESS_WINDOW_MS, intervals, matchPost, type Place, PREFILTER_LIMIT, upcomingWindows, zoneOf } from './candidates';
+import { postColumns, type PostRow, upcomingStored } from '../posts/repository';
+import { FAIRNESS_WINDOW_MS, intervals, matchPost, type Place, PREFILTER_LIMIT, zoneOf } from './candidates';
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
 
 /** Haversine and the spheroid agree within this share of a distance (WGS 84 against a mean-radius sphere: under 0.6 %). */
@@ -63,7 +63,7 @@ export interface Pairs {
   cut: Set<string>;
 }
 
-type Row = PostRow & { upcoming: [number, number][] | null; active: boolean };
+type Row = PostRow & { upcoming: [number, number][]; active: boolean };
 
 interface Side {
   row: Row;
@@ -99,7 +99,7 @@ export async function fittingPairs(db: Executor, q: PairsQuery): Promise<Pairs> 
       return null;
     }
     const which = place(row);
-    return { row, place: which, at: which === 'exact' ? row.location : row.publicLocation, upcoming: row.upcoming ?? [] };
+    return { row, place: which, at: which === 'exact' ? row.location : row.publicLocation, upcoming: row.upcoming };
   };
   const nowMs = q.now.getTime();
   const needs = q.needIds.map((id) => side(id, q.place.need)).filter((s): s is Side => s !== null && s.row.kind === 'need');
@@ -253,17 +253,16 @@ async function readRows(db: Executor, ids: string[], now: Date): Promise<Map<str
   if (ids.length === 0) {
     return new Map();
   }
-  const nowTs = sql`${now.toISOString()}::timestamptz`;
   const rows = await db
     .select({
       ...columns,
-      upcoming: sql<[number, number][] | null>`${upcomingWindows(sql`${posts.id}`, sql`${posts.recurrenceFromAt}`, nowTs)}`,
+      storedWindows: posts.storedWindows,
       active: sql<boolean>`${accountActive(sql`${posts.authorId}`)}`,
     })
     .from(posts)
     .innerJoin(users, sql`${users.id} = ${posts.authorId}`)
     .where(sql`${posts.id} = ANY(${uuidArray(ids)})`);
-  return new Map(rows.map((r) => [r.id, { ...r, upcoming: typeof r.upcoming === 'string' ? JSON.parse(r.upcoming) : r.upcoming } as Row]));
+  return new Map(rows.map(({ storedWindows, ...r }) => [r.id, { ...r, upcoming: upcomingStored(storedWindows, r.recurrenceFromAt, now) } as Row]));
 }
 
 /** Blocks between any two of these people, as "blocker:blocked". */

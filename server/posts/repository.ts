@@ -1,13 +1,14 @@
 import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { type Executor, idempotencyKeys, postWindows, posts, rowsOf, users } from '../../db';
+import type { StoredWindowList } from '../../db/json';
 import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
 import { notBlocked, homeCommunity, accountActive } from '../access';
 
-/** A post as read: every column but `schedule` and `weekHours` (index keys, derived from post_windows). */
-export type PostRow = Omit<typeof posts.$inferSelect, 'schedule' | 'weekHours'> & { authorName: string };
-export type NewPostRow = Omit<typeof posts.$inferInsert, 'schedule' | 'weekHours'>;
+/** A post as read: every column but those derived from post_windows (`schedule`, `weekHours`: index keys; `storedWindows`: read by candidates). */
+export type PostRow = Omit<typeof posts.$inferSelect, 'schedule' | 'weekHours' | 'storedWindows'> & { authorName: string };
+export type NewPostRow = Omit<typeof posts.$inferInsert, 'schedule' | 'weekHours' | 'storedWindows'>;
 
-const { schedule: _schedule, weekHours: _weekHours, ...postColumns } = getTableColumns(posts);
+const { schedule: _schedule, weekHours: _weekHours, storedWindows: _storedWindows, ...postColumns } = getTableColumns(posts);
 export { postColumns };
 const columns = { ...postColumns, authorName: users.displayName };
 
@@ -48,10 +49,6 @@ function isOpen(now: Date): SQL {
 }
 
 /**
- * Has an upcoming schedule window overlapping [from, to). Occurrences of the
- * weekly rule count only inside the post's 8-week horizon, as in `schedule`.
- */
-/**
  * A row `w` of post_windows is part of the post's schedule at `now`: not
  * over, and, for an occurrence of the weekly rule, inside the 8-week horizon
  * from max(now, the rule's start) — the set buildSchedule gives.
@@ -61,6 +58,27 @@ export function upcomingWindow(recurrenceFromAt: SQL, now: SQL): SQL {
     AND (NOT w.recurring OR lower(w.during) < GREATEST(${now}, COALESCE(${recurrenceFromAt}, ${now})) + make_interval(hours => ${horizonHours}))`;
 }
 
+/**
+ * The windows of a post's stored_windows that are part of its schedule at
+ * `now` (upcomingWindow's test, in the process): as `[[startEpochS,
+ * endEpochS], …]` in order.
+ */
+export function upcomingStored(stored: StoredWindowList, recurrenceFromAt: Date | null, now: Date): [number, number][] {
+  const nowS = now.getTime() / 1000;
+  const horizonEnd = Math.max(nowS, (recurrenceFromAt?.getTime() ?? 0) / 1000) + SCHEDULE_HORIZON_MS / 1000;
+  const upcoming: [number, number][] = [];
+  for (const [start, end, recurring] of stored) {
+    if (end > nowS && (!recurring || start < horizonEnd)) {
+      upcoming.push([start, end]);
+    }
+  }
+  return upcoming;
+}
+
+/**
+ * Has an upcoming schedule window overlapping [from, to). Occurrences of the
+ * weekly rule count only inside the post's 8-week horizon, as in `schedule`.
+ */
 function scheduledWithin(from: Date | undefined, to: Date | undefined, now: Date): SQL {
   const nowTs = sql`${now.toISOString()}::timestamptz`;
   const range = sql`tstzrange(${from?.toISOString() ?? null}::timestamptz, ${to?.toISOString() ?? null}::timestamptz, '[)')`;
@@ -77,17 +95,25 @@ async function insertWindows(db: Executor, postId: string, intervals: Interval[]
   }
 }
 
+/** posts.stored_windows from rows `w` (during, recurring) of one post's windows, each `during` once. */
+function storedWindowsOf(rows: SQL): SQL {
+  return sql`COALESCE((SELECT json_agg(json_build_array(date_part('epoch', lower(w.during)), date_part('epoch', upper(w.during)), w.recurring) ORDER BY w.during)
+    FROM ${rows}), '[]')`;
+}
+
 /**
- * posts.schedule := range_agg of the post's windows, and week_hours := the
- * hours of the week they touch, after every change to them (the time keys
- * of posts_match_gix). Pruning (below) leaves them alone: a window that
- * ended can meet no upcoming one, and the next extension rebuilds them.
+ * posts.schedule := range_agg of the post's windows, week_hours := the
+ * hours of the week they touch (the time keys of posts_match_gix), and
+ * stored_windows := the windows themselves, after every change to them.
+ * Pruning (below) leaves them alone: a window that ended can meet no
+ * upcoming one, and the next extension rebuilds them.
  */
 async function refreshSchedule(db: Executor, postId: string): Promise<void> {
   await db.execute(sql`
     UPDATE ${posts} SET
       schedule = COALESCE((SELECT range_agg(w.during) FROM ${postWindows} w WHERE w.post_id = ${postId}), '{}'),
-      week_hours = COALESCE((SELECT uniq(sort(array_agg(h))) FROM ${postWindows} w, unnest(week_hours(w.during)) h WHERE w.post_id = ${postId}), '{}')
+      week_hours = COALESCE((SELECT uniq(sort(array_agg(h))) FROM ${postWindows} w, unnest(week_hours(w.during)) h WHERE w.post_id = ${postId}), '{}'),
+      stored_windows = ${storedWindowsOf(sql`${postWindows} w WHERE w.post_id = ${postId}`)}
     WHERE id = ${postId}`);
 }
 
@@ -139,7 +165,7 @@ export const postsRepo = {
       sql`p AS (
         INSERT INTO ${posts} (id, author_id, kind, category, title, description, location, public_location, location_precision_m, radius_m,
           destination, public_destination, capacity, capacity_left, details, windows, recurrence, ends_at, recurrence_from_at, windows_until,
-          created_at, updated_at, schedule, week_hours)
+          created_at, updated_at, schedule, week_hours, stored_windows)
         SELECT ${row.id}::uuid, ${row.authorId}::uuid, ${row.kind}::post_kind, ${row.category}::post_category, ${row.title}::text, ${row.description ?? null}::text,
           ${point(row.location)}, ${point(row.publicLocation)}, ${row.locationPrecisionM}::int, ${row.radiusM}::int,
           ${point(row.destination)}, ${point(row.publicDestination)}, ${row.capacity}::int, ${row.capacityLeft}::int,
@@ -148,7 +174,9 @@ export const postsRepo = {
           ${iso(row.createdAt)}::timestamptz, ${iso(row.updatedAt)}::timestamptz,
           -- The time keys of posts_match_gix, as refreshSchedule computes them from the windows.
           COALESCE((SELECT range_agg(during) FROM given), '{}'),
-          COALESCE((SELECT uniq(sort(array_agg(h))) FROM given, unnest(week_hours(during)) h), '{}')
+          COALESCE((SELECT uniq(sort(array_agg(h))) FROM given, unnest(week_hours(during)) h), '{}'),
+          -- The windows as inserted below: a time given twice is written once, the one-off's.
+          ${storedWindowsOf(sql`(SELECT DISTINCT ON (during) during, recurring FROM given ORDER BY during, recurring) w`)}
         ${claim ? sql`WHERE EXISTS (SELECT 1 FROM claim)` : sql``}
         RETURNING id)`,
       sql`w AS (

@@ -395,13 +395,15 @@ WHERE g2.recurrence IS NOT NULL
   AND x.s + r.dur > g2.created_at AND x.s < g2.windows_until AND x.s + r.dur > ${prune}
 ),
 sched AS (
-  SELECT r.post_id, r.schedule, h.week_hours
-  FROM (SELECT post_id, range_agg(during) AS schedule FROM wins GROUP BY post_id) r
+  SELECT r.post_id, r.schedule, h.week_hours, r.stored_windows
+  FROM (SELECT post_id, range_agg(during) AS schedule,
+          json_agg(json_build_array(date_part('epoch', lower(during)), date_part('epoch', upper(during)), recurring) ORDER BY during) AS stored_windows
+        FROM wins GROUP BY post_id) r
   JOIN (SELECT post_id, uniq(sort(array_agg(h))) AS week_hours FROM wins, unnest(week_hours(during)) h GROUP BY post_id) h USING (post_id)),
 ins AS (
   INSERT INTO posts (id, author_id, kind, category, title, description, location, public_location, location_precision_m, radius_m,
                      destination, public_destination, capacity, capacity_left, details, windows, recurrence, status, ends_at,
-                     recurrence_from_at, windows_until, created_at, updated_at, schedule, week_hours)
+                     recurrence_from_at, windows_until, created_at, updated_at, schedule, week_hours, stored_windows)
   SELECT g2.id, md5('aidmap-bench-user:' || author_no)::uuid, kind::post_kind, category::post_category, title, description,
     ${point('lat', 'lng')},
     ST_Project(${point('lat', 'lng')}, 150 + r_pd * 250, 2 * pi() * r_pb),
@@ -412,7 +414,7 @@ ins AS (
     ends_at,
     recurrence_from_at,
     windows_until,
-    created_at, created_at, COALESCE(s.schedule, '{}'), COALESCE(s.week_hours, '{}')
+    created_at, created_at, COALESCE(s.schedule, '{}'), COALESCE(s.week_hours, '{}'), COALESCE(s.stored_windows, '[]')
   FROM g2 LEFT JOIN sched s ON s.post_id = g2.id
 )
 INSERT INTO post_windows (post_id, during, recurring) SELECT post_id, during, recurring FROM wins`;
@@ -616,24 +618,25 @@ async function selfCheck(db: DB, raw: Sql, now: Date, count: number): Promise<nu
       (SELECT id FROM posts WHERE status = 'open' AND recurrence IS NULL ORDER BY md5(id::text || 'check-w') LIMIT ${count})`)
   ).map((r) => r.id);
   const seeded = await postsRepo.findMany(db, ids);
-  const windowsOf = async (ex: Sql | DB, id: string) => {
-    const rows =
-      'unsafe' in ex
-        ? await ex.unsafe<{ w: string }[]>(
-            `SELECT during::text || recurring AS w FROM post_windows WHERE post_id = $1 AND upper(during) > $2::timestamptz - interval '24 hours' ORDER BY 1`,
-            [id, now.toISOString()],
-          )
-        : rowsOf<{ w: string }>(
-            await ex.execute(
-              dsql`SELECT during::text || recurring AS w FROM post_windows WHERE post_id = ${id} AND upper(during) > ${now.toISOString()}::timestamptz - interval '24 hours' ORDER BY 1`,
-            ),
-          );
-    return rows.map((r) => r.w).join(' ');
-  };
   const problems: string[] = [];
+  // A post's post_windows not yet pruned, and its stored_windows likewise, as text (they must be the same).
+  const windowsOf = async (ex: DB, id: string) => {
+    const since = dsql`${now.toISOString()}::timestamptz - interval '24 hours'`;
+    const [row] = rowsOf<{ w: string | null; s: string | null }>(
+      await ex.execute(dsql`SELECT
+        (SELECT string_agg(during::text || recurring, ' ' ORDER BY during) FROM post_windows WHERE post_id = ${id}::uuid AND upper(during) > ${since}) AS w,
+        (SELECT string_agg(tstzrange(to_timestamp((e->>0)::float8), to_timestamp((e->>1)::float8), '[)')::text || (e->>2), ' ' ORDER BY i)
+          FROM posts p, json_array_elements(p.stored_windows) WITH ORDINALITY AS x(e, i)
+          WHERE p.id = ${id}::uuid AND to_timestamp((e->>1)::float8) > ${since}) AS s`),
+    );
+    if (row!.w !== row!.s) {
+      problems.push(`${id} stored_windows differ from post_windows:\n    post_windows   ${row!.w}\n    stored_windows ${row!.s}`);
+    }
+    return row!.w ?? '';
+  };
   const expected = new Map<string, string>();
   for (const id of ids) {
-    expected.set(id, await windowsOf(raw, id));
+    expected.set(id, await windowsOf(db, id));
   }
   const same = (a: unknown, b: unknown) => JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
   try {
@@ -864,7 +867,7 @@ async function main(): Promise<void> {
         `time-base ${now.toISOString()}; ${seeded ? 'seeded now' : 'reused'} (seeding took ${seconds?.toFixed(1) ?? '?'} s); jit=${sizes!.jit} on the benchmark's connections`,
     );
     const checked = await selfCheck(db, raw, now, 25);
-    log(`self-check: ${checked} seeded posts re-created through createPost give the same columns and post_windows`);
+    log(`self-check: ${checked} seeded posts re-created through createPost give the same columns and post_windows, and stored_windows hold their post_windows`);
 
     const ids = (
       await raw.unsafe<{ id: string }[]>(`SELECT id FROM posts WHERE status = 'open' ORDER BY md5(id::text || 'subjects') LIMIT ${SUBJECTS}`)

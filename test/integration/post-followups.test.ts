@@ -114,32 +114,44 @@ describe('a new post', () => {
     expect([...toBread.audience].sort()).toEqual([asker.id, baker.id].sort());
   });
 
-  it('is answered as a read gives it back, byte for byte; its schedule keys are those an edit computes', async () => {
+  it('is answered as a read gives it back, byte for byte; its schedule keys and stored windows are those an edit computes', async () => {
     const ctx = second!;
     const tutor = await signup(ctx.app, 'Tia');
+    // A one-off at the time of one of the rule's occurrences: post_windows holds it once, as a one-off.
+    const SAT = { start: '2026-12-05T16:00:00-05:00', end: '2026-12-05T18:00:00-05:00' };
     // Details in an order jsonb does not keep; a weekly rule with one-off windows.
     const res = await create(ctx, tutor, {
       kind: 'offer',
       category: 'tutoring',
       capacity: 2,
       details: { subject: 'Algebra', level: 'high school', languages: ['es', 'en'], mode: 'in_person' },
-      windows: [THU],
+      windows: [THU, SAT],
       recurrence: { days: ['tue', 'sat'], startTime: '16:00', endTime: '18:00', timezone: 'America/New_York' },
     });
     const id = res.json().post.id as string;
     const read = await call(ctx, tutor, 'GET', `/api/posts/${id}`);
     expect(res.body).toBe(read.body);
     const keys = async () =>
-      rowsOf<{ schedule: string; week_hours: string; windows: string }>(
+      rowsOf<{ schedule: string; week_hours: string; windows: string; stored: string }>(
         await ctx.database.db.execute(sql`SELECT schedule::text, week_hours::text,
-          (SELECT string_agg(during::text || recurring::text, ' ' ORDER BY during) FROM post_windows WHERE post_id = ${id}::uuid) AS windows
+          (SELECT string_agg(during::text || recurring::text, ' ' ORDER BY during) FROM post_windows WHERE post_id = ${id}::uuid) AS windows,
+          (SELECT string_agg(tstzrange(to_timestamp((e->>0)::float8), to_timestamp((e->>1)::float8), '[)')::text || (e->>2), ' ' ORDER BY i)
+             FROM json_array_elements(stored_windows) WITH ORDINALITY AS x(e, i)) AS stored
           FROM posts WHERE id = ${id}::uuid`),
       )[0]!;
     const made = await keys();
     expect(made.windows.split(' ').length).toBeGreaterThan(10);
+    expect(made.windows).toContain('2026-12-05 21:00:00+00","2026-12-05 23:00:00+00")false');
+    expect(made.windows).not.toContain('2026-12-05 21:00:00+00","2026-12-05 23:00:00+00")true');
+    // The row's stored windows are its post_windows, in order (candidates read them there).
+    expect(made.stored).toBe(made.windows);
     // An edit of the times writes the windows again and recomputes the keys from them (postsRepo.replaceWindows).
-    expect((await call(ctx, tutor, 'PATCH', `/api/posts/${id}`, { windows: [THU] })).statusCode).toBe(200);
+    expect((await call(ctx, tutor, 'PATCH', `/api/posts/${id}`, { windows: [SAT, THU] })).statusCode).toBe(200);
     expect(await keys()).toEqual(made);
+    expect((await call(ctx, tutor, 'PATCH', `/api/posts/${id}`, { windows: [THU] })).statusCode).toBe(200);
+    const edited = await keys();
+    expect(edited.stored).toBe(edited.windows);
+    expect(edited.windows).toContain('2026-12-05 21:00:00+00","2026-12-05 23:00:00+00")true');
   });
 
   it("tells the organizers entitled to it when it is written, from its true place: a member's post to its community's organizers not blocked", async () => {
