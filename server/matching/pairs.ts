@@ -20,7 +20,8 @@ import { sql } from 'drizzle-orm';
 import { type Executor, matches, posts, rowsOf, users, uuidArray } from '../../db';
 import { accountActive } from '../access';
 import { distanceM, EARTH_RADIUS_M, type LatLng } from '../geo/geo';
-import { postColumns, type PostRow, upcomingStored } from '../posts/repository';
+import { postColumns, type PostRow } from '../posts/repository';
+import { upcomingStored } from '../posts/windows';
 import { FAIRNESS_WINDOW_MS, intervals, matchPost, type Place, PREFILTER_LIMIT, zoneOf } from './candidates';
 import { evaluatePair, type Fit, type MatchPost, modeOf } from './score';
 

@@ -1,6 +1,5 @@
 import { and, asc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { type Executor, idempotencyKeys, postWindows, posts, rowsOf, users } from '../../db';
-import type { StoredWindowList } from '../../db/json';
 import { type Interval, SCHEDULE_HORIZON_MS } from './windows';
 import { notBlocked, homeCommunity, accountActive } from '../access';
 
@@ -51,28 +50,12 @@ function isOpen(now: Date): SQL {
 /**
  * A row `w` of post_windows is part of the post's schedule at `now`: not
  * over, and, for an occurrence of the weekly rule, inside the 8-week horizon
- * from max(now, the rule's start) — the set buildSchedule gives.
+ * from max(now, the rule's start) — the set buildSchedule gives
+ * (upcomingStored, windows.ts, is the same test on posts.stored_windows).
  */
 export function upcomingWindow(recurrenceFromAt: SQL, now: SQL): SQL {
   return sql`upper(w.during) > ${now}
     AND (NOT w.recurring OR lower(w.during) < GREATEST(${now}, COALESCE(${recurrenceFromAt}, ${now})) + make_interval(hours => ${horizonHours}))`;
-}
-
-/**
- * The windows of a post's stored_windows that are part of its schedule at
- * `now` (upcomingWindow's test, in the process): as `[[startEpochS,
- * endEpochS], …]` in order.
- */
-export function upcomingStored(stored: StoredWindowList, recurrenceFromAt: Date | null, now: Date): [number, number][] {
-  const nowS = now.getTime() / 1000;
-  const horizonEnd = Math.max(nowS, (recurrenceFromAt?.getTime() ?? 0) / 1000) + SCHEDULE_HORIZON_MS / 1000;
-  const upcoming: [number, number][] = [];
-  for (const [start, end, recurring] of stored) {
-    if (end > nowS && (!recurring || start < horizonEnd)) {
-      upcoming.push([start, end]);
-    }
-  }
-  return upcoming;
 }
 
 /**

@@ -572,6 +572,30 @@ function occurrencesAround(rule: Recurrence, nowMs: number): Occurrence[] {
 }
 
 /**
+ * Of a post's stored windows (posts.stored_windows: its post_windows as
+ * `[startEpochS, endEpochS, recurring]`, in order), those in its schedule at
+ * `now`, as `[startEpochS, endEpochS]`: not over, and for an occurrence of
+ * the rule, starting before the horizon's end (max(now, `recurrenceFromAt`,
+ * the start of the rule's `from` day) + 8 weeks). The set buildSchedule
+ * gives; posts/repository.ts upcomingWindow is the same test in SQL.
+ */
+export function upcomingStored(
+  stored: readonly (readonly [number, number, boolean])[],
+  recurrenceFromAt: Date | null,
+  now: Date,
+): [number, number][] {
+  const nowS = now.getTime() / 1000;
+  const horizonEndS = Math.max(nowS, recurrenceFromAt ? recurrenceFromAt.getTime() / 1000 : nowS) + SCHEDULE_HORIZON_MS / 1000;
+  const upcoming: [number, number][] = [];
+  for (const [start, end, recurring] of stored) {
+    if (end > nowS && (!recurring || start < horizonEndS)) {
+      upcoming.push([start, end]);
+    }
+  }
+  return upcoming;
+}
+
+/**
  * The post's upcoming windows: one-offs that haven't ended (returned as given, however far
  * ahead) plus the recurrence expanded up to horizonEnd, formatted in the rule's zone.
  * Sorted by start then end; windows with identical instants appear once, the one-off

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { DateTime, Settings } from 'luxon';
-import { SCHEDULE_HORIZON_MS, isValidTimeZone, isValidLocalDate, isValidLocalTime, validateRecurrence, expandRecurrence, horizonEnd, buildSchedule, lastWindowEnd } from '../../server/posts/windows';
+import { SCHEDULE_HORIZON_MS, isValidTimeZone, isValidLocalDate, isValidLocalTime, validateRecurrence, expandRecurrence, horizonEnd, buildSchedule, lastWindowEnd, ruleStart, upcomingStored } from '../../server/posts/windows';
 import { type Recurrence, type Window, type Interval } from '../../server/posts/windows';
 import { WEEKDAYS } from '../../server/contract/posts';
 import { isOffsetDateTime } from '../../server/contract/time';
@@ -690,5 +690,59 @@ describe('lastWindowEnd', () => {
     const end = lastWindowEnd([], { ...monWed, until: '2999-12-31' });
     // 2999-12-31 is a Tuesday, so the last occurrence is Monday 2999-12-30 (EST).
     expect(end?.toISOString()).toBe('2999-12-30T15:00:00.000Z');
+  });
+});
+
+describe('upcomingStored', () => {
+  const s = (iso: string) => Date.parse(iso) / 1000;
+
+  it('drops what is over and rule occurrences past the horizon, keeps one-offs however far ahead', () => {
+    const now = at('2026-12-01T12:00:00Z');
+    const horizon = s('2026-12-01T12:00:00Z') + SCHEDULE_HORIZON_MS / 1000;
+    const stored: [number, number, boolean][] = [
+      [s('2026-12-01T10:00:00Z'), s('2026-12-01T12:00:00Z'), false], // ended at now
+      [s('2026-12-01T11:00:00Z'), s('2026-12-01T12:00:01Z'), true], // not over
+      [horizon - 60, horizon + 3600, true], // starts before the horizon's end
+      [horizon, horizon + 3600, true], // starts at it: out
+      [horizon + 86_400, horizon + 90_000, false], // a one-off: in
+    ];
+    expect(upcomingStored(stored, null, now)).toEqual([
+      [stored[1]![0], stored[1]![1]],
+      [horizon - 60, horizon + 3600],
+      [horizon + 86_400, horizon + 90_000],
+    ]);
+    // A rule starting later has its 8 weeks from its first day.
+    const from = at('2026-12-20T05:00:00Z');
+    expect(upcomingStored(stored, from, now)).toHaveLength(4);
+  });
+
+  it('gives the set buildSchedule gives, from what a new post stores, until the sweep extends it', () => {
+    // Across the start of daylight saving time in New York (2027-03-14), with one-offs, one ended and one at an occurrence's time.
+    const created = at('2027-01-20T15:00:00Z');
+    const r = rule({ days: ['mon', 'thu'], startTime: '18:30', endTime: '20:00', timezone: 'America/New_York', from: '2027-01-25' });
+    const windows: Window[] = [
+      { start: '2027-01-19T09:00:00-05:00', end: '2027-01-19T10:00:00-05:00' },
+      { start: '2027-01-28T18:30:00-05:00', end: '2027-01-28T20:00:00-05:00' },
+      { start: '2027-06-01T09:00:00-04:00', end: '2027-06-01T10:00:00-04:00' },
+    ];
+    // As postsRepo writes them: the one-offs, then the occurrences up to 8 weeks and a margin ahead, an instant once.
+    const until = new Date(horizonEnd(r, created).getTime() + 7 * 86_400_000);
+    const rows = new Map<string, [number, number, boolean]>();
+    for (const w of windows) {
+      rows.set(`${Date.parse(w.start)}:${Date.parse(w.end)}`, [Date.parse(w.start) / 1000, Date.parse(w.end) / 1000, false]);
+    }
+    for (const o of expandRecurrence(r, { start: created, end: until })) {
+      const key = `${o.start.getTime()}:${o.end.getTime()}`;
+      if (!rows.has(key)) {
+        rows.set(key, [o.start.getTime() / 1000, o.end.getTime() / 1000, true]);
+      }
+    }
+    const stored = [...rows.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const fromAt = ruleStart(r);
+    for (const now of [created, at('2027-01-26T00:00:00Z'), at('2027-01-27T14:59:00Z')]) {
+      const expected = buildSchedule(windows, r, now).map((w) => [Date.parse(w.start) / 1000, Date.parse(w.end) / 1000]);
+      expect(upcomingStored(stored, fromAt, now)).toEqual(expected);
+      expect(expected.length).toBeGreaterThan(10);
+    }
   });
 });
