@@ -100,8 +100,8 @@ const PUBLIC_SLACK_M = 2 * PUBLIC_OFFSET_MAX_M;
  * by posts_match_gix (category, kind, public point, schedule, week_hours) over open posts:
  * same category, someone else's, enough capacity, within reach (or remote
  * tutoring), and a schedule meeting the subject's upcoming windows. Each
- * row carries its upcoming windows and, for offers, its author's recent
- * accepts. The category rules and the exact overlap are decided in score.ts.
+ * row carries its stored windows (judged picks the upcoming ones) and, for
+ * offers, its author's recent accepts. The category rules and the exact overlap are decided in score.ts.
  */
 async function nearbyCandidates(
   db: Executor,

@@ -7,6 +7,7 @@ import { DateTime, IANAZone } from 'luxon';
 import { MAX_YEAR, MIN_YEAR, parseInstant } from '../contract/time';
 import { type Weekday, WEEKDAYS } from '../contract/posts';
 import { type FieldError } from '../contract/problem';
+import type { StoredWindowList } from '../../db/json';
 
 
 /** RFC 3339 date-time strings with an offset; see isOffsetDateTime. */
@@ -579,11 +580,7 @@ function occurrencesAround(rule: Recurrence, nowMs: number): Occurrence[] {
  * the start of the rule's `from` day) + 8 weeks). The set buildSchedule
  * gives; posts/repository.ts upcomingWindow is the same test in SQL.
  */
-export function upcomingStored(
-  stored: readonly (readonly [number, number, boolean])[],
-  recurrenceFromAt: Date | null,
-  now: Date,
-): [number, number][] {
+export function upcomingStored(stored: StoredWindowList, recurrenceFromAt: Date | null, now: Date): [number, number][] {
   const nowS = now.getTime() / 1000;
   const horizonEndS = Math.max(nowS, recurrenceFromAt ? recurrenceFromAt.getTime() / 1000 : nowS) + SCHEDULE_HORIZON_MS / 1000;
   const upcoming: [number, number][] = [];
